@@ -1,0 +1,329 @@
+//! High-level operations over any [`Transport`]: sign and send, fetch and
+//! decode, and the provider's access and write with the log page handled
+//! and denials turned into [`Denied`].
+
+use anchor_lang::{AccountDeserialize, AnchorDeserialize};
+use health_data_exchange::codes::Outcome;
+use health_data_exchange::instructions::WriteRecordArgs;
+use health_data_exchange::state::{Consent, LogPage, Patient, Provider, Record, Registry};
+use health_data_exchange::AccessResult;
+use solana_sdk::instruction::{Instruction, InstructionError};
+use solana_sdk::pubkey::Pubkey;
+use solana_sdk::signature::Signer;
+use solana_sdk::transaction::{Transaction, TransactionError};
+
+use crate::accounts::{decode, decode_log_page};
+use crate::audit::Log;
+use crate::errors::{lookup, Denied};
+use crate::transport::{Receipt, SendError, Transport};
+use crate::{ix, pda};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    /// A verified provider's attempt was logged as denied.
+    #[error(transparent)]
+    Denied(#[from] Denied),
+    /// The program refused the instruction with a named error; nothing changed.
+    #[error("{name} (error {code}): {message}")]
+    Program {
+        code: u32,
+        name: String,
+        message: String,
+        logs: Vec<String>,
+    },
+    /// The transaction failed for another reason; nothing changed.
+    #[error("transaction failed: {error}")]
+    Transaction {
+        error: TransactionError,
+        logs: Vec<String>,
+    },
+    #[error("{0} not found")]
+    NotFound(String),
+    #[error(transparent)]
+    Other(#[from] anyhow::Error),
+}
+
+impl ClientError {
+    /// The custom program error code, if this is one.
+    pub fn program_code(&self) -> Option<u32> {
+        match self {
+            ClientError::Program { code, .. } => Some(*code),
+            ClientError::Transaction {
+                error: TransactionError::InstructionError(_, InstructionError::Custom(code)),
+                ..
+            } => Some(*code),
+            _ => None,
+        }
+    }
+
+    pub fn logs(&self) -> &[String] {
+        match self {
+            ClientError::Program { logs, .. } | ClientError::Transaction { logs, .. } => logs,
+            _ => &[],
+        }
+    }
+}
+
+impl From<SendError> for ClientError {
+    fn from(e: SendError) -> Self {
+        match e {
+            SendError::Failed {
+                error: TransactionError::InstructionError(i, InstructionError::Custom(code)),
+                logs,
+            } => match lookup(code) {
+                Some(named) => ClientError::Program {
+                    code,
+                    name: named.name.clone(),
+                    message: named.message.clone(),
+                    logs,
+                },
+                None => ClientError::Transaction {
+                    error: TransactionError::InstructionError(i, InstructionError::Custom(code)),
+                    logs,
+                },
+            },
+            SendError::Failed { error, logs } => ClientError::Transaction { error, logs },
+            SendError::Transport(msg) => ClientError::Other(anyhow::anyhow!(msg)),
+        }
+    }
+}
+
+/// A granted read: the record's pointer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Granted {
+    pub sequence: u64,
+    pub record_index: u32,
+    pub locator: Vec<u8>,
+    pub content_hash: [u8; 32],
+}
+
+pub struct HdxClient<T: Transport> {
+    pub transport: T,
+}
+
+impl<T: Transport> HdxClient<T> {
+    pub fn new(transport: T) -> Self {
+        Self { transport }
+    }
+
+    /// Signs with `payer` (fee payer) and `signers`, sends, and maps failures to named errors.
+    pub fn send(
+        &self,
+        instructions: &[Instruction],
+        payer: &dyn Signer,
+        signers: &[&dyn Signer],
+    ) -> Result<Receipt, ClientError> {
+        let tx = self.transaction(instructions, payer, signers)?;
+        Ok(self.transport.send(&tx)?)
+    }
+
+    /// Builds and signs a transaction without sending it.
+    pub fn transaction(
+        &self,
+        instructions: &[Instruction],
+        payer: &dyn Signer,
+        signers: &[&dyn Signer],
+    ) -> Result<Transaction, ClientError> {
+        let mut all: Vec<&dyn Signer> = vec![payer];
+        for s in signers {
+            if s.pubkey() != payer.pubkey() {
+                all.push(*s);
+            }
+        }
+        let blockhash = self.transport.latest_blockhash()?;
+        Ok(Transaction::new_signed_with_payer(
+            instructions,
+            Some(&payer.pubkey()),
+            &all,
+            blockhash,
+        ))
+    }
+
+    pub fn fetch<A: AccountDeserialize>(&self, address: &Pubkey) -> Result<Option<A>, ClientError> {
+        match self.transport.account(address)? {
+            Some(acc) if acc.owner == crate::PROGRAM_ID && !acc.data.is_empty() => {
+                Ok(Some(decode(&acc.data).map_err(anyhow::Error::from)?))
+            }
+            _ => Ok(None),
+        }
+    }
+
+    fn require<A: AccountDeserialize>(
+        &self,
+        address: &Pubkey,
+        what: String,
+    ) -> Result<A, ClientError> {
+        self.fetch(address)?.ok_or(ClientError::NotFound(what))
+    }
+
+    pub fn registry(&self) -> Result<Registry, ClientError> {
+        self.require(&pda::registry().0, "registry".into())
+    }
+
+    pub fn provider(&self, signer: &Pubkey) -> Result<Provider, ClientError> {
+        self.require(&pda::provider(signer).0, format!("provider {signer}"))
+    }
+
+    pub fn patient(&self, owner: &Pubkey) -> Result<Patient, ClientError> {
+        self.require(&pda::patient(owner).0, format!("patient {owner}"))
+    }
+
+    pub fn record(&self, patient: &Pubkey, index: u32) -> Result<Record, ClientError> {
+        self.require(
+            &pda::record(patient, index).0,
+            format!("record {index} of patient {patient}"),
+        )
+    }
+
+    pub fn consent(
+        &self,
+        patient: &Pubkey,
+        provider: &Pubkey,
+    ) -> Result<Option<Consent>, ClientError> {
+        self.fetch(&pda::consent(patient, provider).0)
+    }
+
+    pub fn log_page(&self, patient: &Pubkey, page: u32) -> Result<LogPage, ClientError> {
+        let address = pda::log_page(patient, page).0;
+        let acc = self
+            .transport
+            .account(&address)?
+            .filter(|a| a.owner == crate::PROGRAM_ID)
+            .ok_or_else(|| {
+                ClientError::NotFound(format!("log page {page} of patient {patient}"))
+            })?;
+        Ok(decode_log_page(&acc.data).map_err(anyhow::Error::from)?)
+    }
+
+    /// Every page of a patient's log, in order.
+    pub fn log(&self, patient: &Pubkey) -> Result<Log, ClientError> {
+        let pages = self.patient(patient)?.log_pages;
+        let pages = (0..pages)
+            .map(|i| self.log_page(patient, i))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Log {
+            patient: *patient,
+            pages,
+        })
+    }
+
+    /// The patient's current page index, opening the next page first (paid
+    /// by `payer`) when the current one is full.
+    pub fn writable_log_page(
+        &self,
+        payer: &dyn Signer,
+        patient: &Pubkey,
+    ) -> Result<u32, ClientError> {
+        let current = self.patient(patient)?.current_log_page();
+        if self.log_page(patient, current)?.is_full() {
+            self.send(
+                &[ix::open_log_page(payer.pubkey(), patient, current)],
+                payer,
+                &[],
+            )?;
+            return Ok(current + 1);
+        }
+        Ok(current)
+    }
+
+    fn access_result(receipt: &Receipt) -> Result<AccessResult, ClientError> {
+        let data = receipt
+            .return_data
+            .as_deref()
+            .ok_or_else(|| anyhow::anyhow!("the transaction returned no access result"))?;
+        Ok(AccessResult::deserialize(&mut &data[..]).map_err(anyhow::Error::from)?)
+    }
+
+    fn outcome_of(result: &AccessResult) -> Result<(), ClientError> {
+        let reason = Outcome::from_code(result.outcome)
+            .ok_or_else(|| anyhow::anyhow!("unknown outcome code {}", result.outcome))?;
+        if reason.is_granted() {
+            Ok(())
+        } else {
+            Err(Denied {
+                reason,
+                sequence: result.sequence,
+            }
+            .into())
+        }
+    }
+
+    /// A provider reads one record's pointer for a purpose. A denial comes
+    /// back as `ClientError::Denied` (it is logged on-chain all the same).
+    pub fn access_record(
+        &self,
+        provider: &dyn Signer,
+        patient: &Pubkey,
+        record_index: u32,
+        purpose: u8,
+    ) -> Result<Granted, ClientError> {
+        let page = self.writable_log_page(provider, patient)?;
+        let receipt = self.send(
+            &[ix::access_record(
+                provider.pubkey(),
+                patient,
+                record_index,
+                page,
+                purpose,
+            )],
+            provider,
+            &[],
+        )?;
+        let result = Self::access_result(&receipt)?;
+        Self::outcome_of(&result)?;
+        Ok(Granted {
+            sequence: result.sequence,
+            record_index: result.record_index,
+            locator: result.locator,
+            content_hash: result.content_hash,
+        })
+    }
+
+    /// A provider adds a record pointer to a patient; returns the new record's index.
+    pub fn write_record(
+        &self,
+        provider: &dyn Signer,
+        patient: &Pubkey,
+        args: WriteRecordArgs,
+    ) -> Result<u32, ClientError> {
+        let page = self.writable_log_page(provider, patient)?;
+        let next = self.patient(patient)?.record_count;
+        let receipt = self.send(
+            &[ix::write_record(
+                provider.pubkey(),
+                patient,
+                next,
+                page,
+                args,
+            )],
+            provider,
+            &[],
+        )?;
+        let result = Self::access_result(&receipt)?;
+        Self::outcome_of(&result)?;
+        Ok(result.record_index)
+    }
+
+    /// The patient adds a record pointer; returns its index.
+    pub fn add_record(
+        &self,
+        owner: &dyn Signer,
+        category: u8,
+        locator: Vec<u8>,
+        content_hash: [u8; 32],
+    ) -> Result<u32, ClientError> {
+        let index = self.patient(&owner.pubkey())?.record_count;
+        self.send(
+            &[ix::add_record(
+                owner.pubkey(),
+                index,
+                category,
+                locator,
+                content_hash,
+            )],
+            owner,
+            &[],
+        )?;
+        Ok(index)
+    }
+}

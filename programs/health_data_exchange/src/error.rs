@@ -1,0 +1,75 @@
+use anchor_lang::prelude::*;
+
+/// Every hard error the program returns. Denials of a verified provider's
+/// attempt are not errors: they are logged outcomes (see `codes::Outcome`).
+#[error_code]
+pub enum HdxError {
+    #[msg("The signer is not the program's upgrade authority")]
+    NotUpgradeAuthority,
+    #[msg("The signer is not the registry authority")]
+    NotRegistryAuthority,
+    #[msg("The proposed authority must not be the default (all-zero) address")]
+    InvalidAuthority,
+    #[msg("No registry authority hand-over is pending")]
+    NoPendingAuthority,
+    #[msg("The signer is not the pending registry authority")]
+    NotPendingAuthority,
+    #[msg("The program is paused by the registry authority")]
+    ProgramPaused,
+    #[msg("The provider account does not belong to the signer")]
+    ProviderMismatch,
+    #[msg("The provider is not verified by the registry authority")]
+    ProviderNotVerified,
+    #[msg("The provider is suspended")]
+    ProviderSuspended,
+    #[msg("That status change is not allowed from the provider's current status")]
+    InvalidStatusTransition,
+    #[msg("The credential commitment must not be all zeros")]
+    EmptyCredentialCommitment,
+    #[msg("The patient account does not belong to the signer")]
+    PatientMismatch,
+    #[msg("Unknown record category code")]
+    UnknownCategory,
+    #[msg("The category mask is empty")]
+    EmptyCategories,
+    #[msg("The category mask has bits that name no category")]
+    UnknownCategoryBits,
+    #[msg("The access-mode mask is empty")]
+    EmptyModes,
+    #[msg("The access-mode mask has bits that name no mode")]
+    UnknownModeBits,
+    #[msg("The purpose mask is empty")]
+    EmptyPurposes,
+    #[msg("The purpose mask has bits that name no purpose of use")]
+    UnknownPurposeBits,
+    #[msg("Unknown purpose-of-use code")]
+    UnknownPurpose,
+    #[msg("The consent's expiry must be after its not-before time")]
+    InvalidValidityWindow,
+    #[msg("The consent's expiry is not in the future")]
+    ExpiryInPast,
+    #[msg("The locator is empty")]
+    EmptyLocator,
+    #[msg("The locator is longer than the maximum of 128 bytes")]
+    LocatorTooLong,
+    #[msg("The content hash must not be all zeros")]
+    EmptyContentHash,
+    #[msg("A consent for this patient and provider already exists: update or revoke it")]
+    ConsentAlreadyExists,
+    #[msg("The consent account is for another patient or provider")]
+    ConsentMismatch,
+    #[msg("The consent address is not the consent PDA of this patient and provider")]
+    ConsentAddressMismatch,
+    #[msg("The record address is not the next record PDA of this patient")]
+    RecordAddressMismatch,
+    #[msg("The log page belongs to another patient")]
+    LogPagePatientMismatch,
+    #[msg("The log page is full: open the next page first")]
+    LogPageFull,
+    #[msg("The log page is not the patient's current page")]
+    NotCurrentLogPage,
+    #[msg("The current log page is not full yet")]
+    LogPageNotFull,
+    #[msg("A counter would overflow")]
+    CounterOverflow,
+}

@@ -1,0 +1,70 @@
+use anchor_lang::prelude::*;
+use anchor_lang::solana_program::bpf_loader_upgradeable;
+
+use crate::emit_event;
+use crate::error::HdxError;
+use crate::events::RegistryInitialized;
+use crate::state::{seeds, Registry};
+
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug, PartialEq, Eq)]
+pub struct InitializeRegistryArgs {
+    /// The registry authority (a multisig address in production).
+    pub authority: Pubkey,
+    /// Emergency-access policy: longest break-glass window, seconds.
+    pub emergency_max_duration_secs: u32,
+    /// Emergency-access policy: cooldown, seconds.
+    pub emergency_cooldown_secs: u32,
+}
+
+/// Only the program's upgrade authority can initialise the registry, so the
+/// first caller after a deploy cannot hijack it.
+#[derive(Accounts)]
+pub struct InitializeRegistry<'info> {
+    #[account(mut)]
+    pub payer: Signer<'info>,
+    /// The upgrade authority recorded in the program's ProgramData account.
+    pub upgrade_authority: Signer<'info>,
+    #[account(
+        seeds = [crate::ID.as_ref()],
+        bump,
+        seeds::program = bpf_loader_upgradeable::ID,
+        constraint = program_data.upgrade_authority_address == Some(upgrade_authority.key())
+            @ HdxError::NotUpgradeAuthority,
+    )]
+    pub program_data: Account<'info, ProgramData>,
+    #[account(
+        init,
+        payer = payer,
+        space = Registry::SPACE,
+        seeds = [seeds::REGISTRY],
+        bump,
+    )]
+    pub registry: Account<'info, Registry>,
+    pub system_program: Program<'info, System>,
+}
+
+pub fn handle_initialize_registry(
+    ctx: Context<InitializeRegistry>,
+    args: InitializeRegistryArgs,
+) -> Result<()> {
+    require_keys_neq!(
+        args.authority,
+        Pubkey::default(),
+        HdxError::InvalidAuthority
+    );
+    let registry = &mut ctx.accounts.registry;
+    registry.set_inner(Registry {
+        authority: args.authority,
+        pending_authority: Pubkey::default(),
+        paused: false,
+        bump: ctx.bumps.registry,
+        emergency_max_duration_secs: args.emergency_max_duration_secs,
+        emergency_cooldown_secs: args.emergency_cooldown_secs,
+        created_at: Clock::get()?.unix_timestamp,
+        reserved: [0; 64],
+    });
+    emit_event!(RegistryInitialized {
+        authority: args.authority
+    });
+    Ok(())
+}

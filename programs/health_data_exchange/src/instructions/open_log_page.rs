@@ -1,0 +1,53 @@
+use anchor_lang::prelude::*;
+
+use crate::emit_event;
+use crate::error::HdxError;
+use crate::events::LogPageOpened;
+use crate::state::{seeds, LogPage, Patient};
+
+/// Opens a patient's next log page once the current one is full. Anyone may
+/// pay for it (in practice the provider whose access found the page full);
+/// the new page carries the hash head and sequence on.
+#[derive(Accounts)]
+pub struct OpenLogPage<'info> {
+    #[account(mut)]
+    pub payer: Signer<'info>,
+    #[account(mut)]
+    pub patient: Account<'info, Patient>,
+    #[account(
+        constraint = current_page.load()?.patient == patient.owner @ HdxError::LogPagePatientMismatch,
+        constraint = current_page.load()?.page_index == patient.current_log_page() @ HdxError::NotCurrentLogPage,
+        constraint = current_page.load()?.is_full() @ HdxError::LogPageNotFull,
+    )]
+    pub current_page: AccountLoader<'info, LogPage>,
+    #[account(
+        init,
+        payer = payer,
+        space = LogPage::SPACE,
+        seeds = [seeds::LOG, patient.owner.as_ref(), &patient.log_pages.to_le_bytes()],
+        bump,
+    )]
+    pub next_page: AccountLoader<'info, LogPage>,
+    pub system_program: Program<'info, System>,
+}
+
+pub fn handle_open_log_page(ctx: Context<OpenLogPage>) -> Result<()> {
+    let patient = &mut ctx.accounts.patient;
+    let current = ctx.accounts.current_page.load()?;
+    let mut next = ctx.accounts.next_page.load_init()?;
+    next.patient = patient.owner;
+    next.first_sequence = current.next_sequence();
+    next.head = current.head;
+    next.page_index = patient.log_pages;
+    next.count = 0;
+    next.bump = ctx.bumps.next_page;
+    patient.log_pages = patient
+        .log_pages
+        .checked_add(1)
+        .ok_or(HdxError::CounterOverflow)?;
+    emit_event!(LogPageOpened {
+        patient: patient.owner,
+        page_index: next.page_index,
+    });
+    Ok(())
+}

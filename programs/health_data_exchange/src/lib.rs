@@ -1,0 +1,128 @@
+//! # HealthDataExchange
+//!
+//! Patients decide which registered, verified providers may obtain pointers
+//! to their health records, for which categories, modes and purposes, and
+//! until when. Every attempt by a verified provider is appended to the
+//! patient's hash-chained access log. No health data, names or free text go
+//! on-chain: locators are opaque or encrypted, credentials are salted
+//! commitments, purposes and reasons are codes.
+//!
+//! The gate and the invariants are in `DESIGN.md`; the table below is the
+//! whole instruction set.
+
+use anchor_lang::prelude::*;
+
+pub mod codes;
+pub mod error;
+pub mod events;
+pub mod gate;
+pub mod instructions;
+pub mod native;
+pub mod state;
+pub mod utils;
+
+pub use gate::AccessResult;
+use instructions::*;
+pub use state::ConsentTerms;
+
+declare_id!("6Jco8RURhC98vmrQk818uFzSyozdBsKhsWk217imGFTN");
+
+#[program]
+pub mod health_data_exchange {
+    use super::*;
+
+    // ---- registry and providers -------------------------------------------
+
+    /// Creates the registry once. Signed by the program's upgrade authority.
+    pub fn initialize_registry(
+        ctx: Context<InitializeRegistry>,
+        args: InitializeRegistryArgs,
+    ) -> Result<()> {
+        handle_initialize_registry(ctx, args)
+    }
+
+    /// Registry authority proposes its successor (step one of two).
+    pub fn propose_registry_authority(
+        ctx: Context<ProposeRegistryAuthority>,
+        new_authority: Pubkey,
+    ) -> Result<()> {
+        handle_propose_registry_authority(ctx, new_authority)
+    }
+
+    /// The proposed authority accepts the role (step two of two).
+    pub fn accept_registry_authority(ctx: Context<AcceptRegistryAuthority>) -> Result<()> {
+        handle_accept_registry_authority(ctx)
+    }
+
+    /// Registry authority pauses or resumes access and writes (revocation always works).
+    pub fn set_paused(ctx: Context<SetPaused>, paused: bool) -> Result<()> {
+        handle_set_paused(ctx, paused)
+    }
+
+    /// A provider registers itself (pending until verified).
+    pub fn register_provider(
+        ctx: Context<RegisterProvider>,
+        args: RegisterProviderArgs,
+    ) -> Result<()> {
+        handle_register_provider(ctx, args)
+    }
+
+    /// Registry authority verifies a pending provider.
+    pub fn verify_provider(ctx: Context<SetProviderStatus>) -> Result<()> {
+        handle_verify_provider(ctx)
+    }
+
+    /// Registry authority suspends a pending or verified provider.
+    pub fn suspend_provider(ctx: Context<SetProviderStatus>) -> Result<()> {
+        handle_suspend_provider(ctx)
+    }
+
+    /// Registry authority reinstates a suspended provider.
+    pub fn reinstate_provider(ctx: Context<SetProviderStatus>) -> Result<()> {
+        handle_reinstate_provider(ctx)
+    }
+
+    // ---- patients, records, consent ---------------------------------------
+
+    /// A patient registers (and opens log page 0).
+    pub fn register_patient(ctx: Context<RegisterPatient>) -> Result<()> {
+        handle_register_patient(ctx)
+    }
+
+    /// The patient adds a record pointer.
+    pub fn add_record(ctx: Context<AddRecord>, args: AddRecordArgs) -> Result<()> {
+        handle_add_record(ctx, args)
+    }
+
+    /// The patient grants a provider a consent.
+    pub fn grant_consent(ctx: Context<GrantConsent>, terms: ConsentTerms) -> Result<()> {
+        handle_grant_consent(ctx, terms)
+    }
+
+    /// The patient changes a consent's scope or window.
+    pub fn update_consent(ctx: Context<UpdateConsent>, terms: ConsentTerms) -> Result<()> {
+        handle_update_consent(ctx, terms)
+    }
+
+    /// The patient revokes a consent (closes it; rent back to the patient).
+    pub fn revoke_consent(ctx: Context<RevokeConsent>) -> Result<()> {
+        handle_revoke_consent(ctx)
+    }
+
+    // ---- access and the log -----------------------------------------------
+
+    /// A verified provider reads one record's pointer for a purpose; the gate decides; always logged.
+    pub fn access_record(ctx: Context<AccessRecord>, purpose: u8) -> Result<AccessResult> {
+        handle_access_record(ctx, purpose)
+    }
+
+    /// A verified provider adds a record pointer under a write consent; always logged.
+    pub fn write_record(ctx: Context<WriteRecord>, args: WriteRecordArgs) -> Result<AccessResult> {
+        handle_write_record(ctx, args)
+    }
+
+    /// Opens the patient's next log page when the current one is full (anyone pays).
+    pub fn open_log_page(ctx: Context<OpenLogPage>) -> Result<()> {
+        handle_open_log_page(ctx)
+    }
+}

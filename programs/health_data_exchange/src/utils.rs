@@ -1,0 +1,73 @@
+//! Small helpers shared by handlers.
+
+use anchor_lang::prelude::*;
+use anchor_lang::system_program::{self, Allocate, Assign, CreateAccount, Transfer};
+
+/// Creates a program-owned PDA of `space` bytes, rent paid by `payer`.
+/// Works when the address was pre-funded by someone else (a griefing attempt
+/// that would make a plain `create_account` fail).
+pub fn create_pda_account<'info>(
+    payer: &AccountInfo<'info>,
+    target: &AccountInfo<'info>,
+    space: usize,
+    signer_seeds: &[&[u8]],
+) -> Result<()> {
+    let required = Rent::get()?.minimum_balance(space);
+    let signer = &[signer_seeds];
+    let current = target.lamports();
+    if current == 0 {
+        return system_program::create_account(
+            CpiContext::new_with_signer(
+                system_program::ID,
+                CreateAccount {
+                    from: payer.clone(),
+                    to: target.clone(),
+                },
+                signer,
+            ),
+            required,
+            space as u64,
+            &crate::ID,
+        );
+    }
+    let top_up = required.saturating_sub(current);
+    if top_up > 0 {
+        system_program::transfer(
+            CpiContext::new(
+                system_program::ID,
+                Transfer {
+                    from: payer.clone(),
+                    to: target.clone(),
+                },
+            ),
+            top_up,
+        )?;
+    }
+    system_program::allocate(
+        CpiContext::new_with_signer(
+            system_program::ID,
+            Allocate {
+                account_to_allocate: target.clone(),
+            },
+            signer,
+        ),
+        space as u64,
+    )?;
+    system_program::assign(
+        CpiContext::new_with_signer(
+            system_program::ID,
+            Assign {
+                account_to_assign: target.clone(),
+            },
+            signer,
+        ),
+        &crate::ID,
+    )
+}
+
+/// Writes an Anchor account (discriminator + borsh) into freshly created data.
+pub fn write_account<T: AccountSerialize>(target: &AccountInfo, value: &T) -> Result<()> {
+    let mut data = target.try_borrow_mut_data()?;
+    let mut cursor: &mut [u8] = &mut data;
+    value.try_serialize(&mut cursor)
+}

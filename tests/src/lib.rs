@@ -1,0 +1,296 @@
+//! Fixture for the integration tests: boots the program natively (through
+//! `hdx::embedded`, the same runtime the demo and CLI use), offers
+//! send-and-expect-success, send-and-expect-this-exact-error, read-and-decode
+//! and clock control. Case files live in `tests/program/`.
+
+use anchor_lang::AccountDeserialize;
+use hdx::client::{ClientError, HdxClient};
+use hdx::embedded::EmbeddedLedger;
+use hdx::transport::{Receipt, SendError, Transport};
+use hdx::{ix, pda};
+use health_data_exchange::codes::{ProviderKind, ALL_PURPOSES, MODE_READ};
+use health_data_exchange::error::HdxError;
+use health_data_exchange::instructions::InitializeRegistryArgs;
+use health_data_exchange::ConsentTerms;
+use solana_sdk::account::Account;
+use solana_sdk::instruction::{Instruction, InstructionError};
+
+use solana_sdk::transaction::TransactionError;
+
+pub use hdx::codes::{Category, Outcome, Purpose};
+pub use solana_sdk::pubkey::Pubkey;
+pub use solana_sdk::signature::{Keypair, Signer};
+
+pub const DAY: i64 = 86_400;
+
+/// The error a failing instruction at `index` returns for a custom code.
+pub fn custom(index: u8, code: u32) -> TransactionError {
+    TransactionError::InstructionError(index, InstructionError::Custom(code))
+}
+
+/// An `HdxError` as its on-chain code.
+pub fn hdx(e: HdxError) -> u32 {
+    e.into()
+}
+
+/// An Anchor framework error as its on-chain code.
+pub fn anchor(e: anchor_lang::error::ErrorCode) -> u32 {
+    e.into()
+}
+
+pub struct Fixture {
+    pub client: HdxClient<EmbeddedLedger>,
+    pub upgrade_authority: Keypair,
+    pub authority: Keypair,
+}
+
+impl Fixture {
+    /// A ledger with the program and no registry yet.
+    pub fn bare() -> Self {
+        let upgrade_authority = Keypair::new();
+        let ledger = EmbeddedLedger::new(&upgrade_authority.pubkey()).expect("ledger starts");
+        let f = Self {
+            client: HdxClient::new(ledger),
+            upgrade_authority,
+            authority: Keypair::new(),
+        };
+        f.fund(&f.upgrade_authority.pubkey());
+        f.fund(&f.authority.pubkey());
+        f
+    }
+
+    /// A ledger with the registry initialised by the upgrade authority.
+    pub fn new() -> Self {
+        let f = Self::bare();
+        f.ok(
+            &[ix::initialize_registry(
+                f.upgrade_authority.pubkey(),
+                f.upgrade_authority.pubkey(),
+                InitializeRegistryArgs {
+                    authority: f.authority.pubkey(),
+                    emergency_max_duration_secs: 3_600,
+                    emergency_cooldown_secs: DAY as u32,
+                },
+            )],
+            &f.upgrade_authority,
+            &[],
+        );
+        f
+    }
+
+    pub fn ledger(&self) -> &EmbeddedLedger {
+        &self.client.transport
+    }
+
+    pub fn fund(&self, key: &Pubkey) {
+        self.ledger()
+            .airdrop(key, 100_000_000_000)
+            .expect("airdrop");
+    }
+
+    pub fn funded(&self) -> Keypair {
+        let k = Keypair::new();
+        self.fund(&k.pubkey());
+        k
+    }
+
+    pub fn now(&self) -> i64 {
+        self.ledger().now()
+    }
+
+    pub fn advance(&self, seconds: i64) {
+        self.ledger().advance(seconds)
+    }
+
+    /// Sends and expects success; on failure panics with the error and logs.
+    pub fn ok(&self, ixs: &[Instruction], payer: &Keypair, signers: &[&Keypair]) -> Receipt {
+        let signers: Vec<&dyn Signer> = signers.iter().map(|k| *k as &dyn Signer).collect();
+        let tx = self
+            .client
+            .transaction(ixs, payer, &signers)
+            .expect("tx builds");
+        match self.ledger().send(&tx) {
+            Ok(r) => r,
+            Err(SendError::Failed { error, logs }) => {
+                panic!(
+                    "expected success, got {error:?}\nlogs:\n{}",
+                    logs.join("\n")
+                )
+            }
+            Err(e) => panic!("expected success, got {e}"),
+        }
+    }
+
+    /// Sends and expects exactly `expected`; returns nothing changed is checked by callers.
+    pub fn fails(
+        &self,
+        ixs: &[Instruction],
+        payer: &Keypair,
+        signers: &[&Keypair],
+        expected: TransactionError,
+    ) {
+        let signers: Vec<&dyn Signer> = signers.iter().map(|k| *k as &dyn Signer).collect();
+        let tx = self
+            .client
+            .transaction(ixs, payer, &signers)
+            .expect("tx builds");
+        match self.ledger().send(&tx) {
+            Ok(r) => panic!(
+                "expected {expected:?}, the transaction succeeded\nlogs:\n{}",
+                r.logs.join("\n")
+            ),
+            Err(SendError::Failed { error, .. }) => assert_eq!(error, expected),
+            Err(e) => panic!("expected {expected:?}, got {e}"),
+        }
+    }
+
+    /// Shorthand: the first (only) instruction fails with `code`.
+    pub fn fails_with(
+        &self,
+        ixs: &[Instruction],
+        payer: &Keypair,
+        signers: &[&Keypair],
+        code: u32,
+    ) {
+        let index = (ixs.len() - 1) as u8;
+        self.fails(ixs, payer, signers, custom(index, code))
+    }
+
+    pub fn account(&self, address: &Pubkey) -> Option<Account> {
+        self.ledger().account(address).expect("account read")
+    }
+
+    pub fn decode<T: AccountDeserialize>(&self, address: &Pubkey) -> T {
+        let acc = self.account(address).expect("account exists");
+        T::try_deserialize(&mut &acc.data[..]).expect("decodes")
+    }
+
+    /// A registered provider (pending unless `verified`).
+    pub fn provider(&self, kind: ProviderKind, verified: bool) -> Keypair {
+        let p = self.funded();
+        self.ok(&[ix::register_provider(p.pubkey(), kind, [7; 32])], &p, &[]);
+        if verified {
+            self.ok(
+                &[ix::verify_provider(self.authority.pubkey(), &p.pubkey())],
+                &self.authority,
+                &[],
+            );
+        }
+        p
+    }
+
+    pub fn verified_provider(&self) -> Keypair {
+        self.provider(ProviderKind::Hospital, true)
+    }
+
+    pub fn patient(&self) -> Keypair {
+        let p = self.funded();
+        self.ok(&[ix::register_patient(p.pubkey())], &p, &[]);
+        p
+    }
+
+    /// Adds a record in `category`; returns its index.
+    pub fn record(&self, patient: &Keypair, category: Category) -> u32 {
+        let index = self.client.patient(&patient.pubkey()).unwrap().record_count;
+        let locator = format!("vault://{index}").into_bytes();
+        self.ok(
+            &[ix::add_record(
+                patient.pubkey(),
+                index,
+                category.code(),
+                locator,
+                [index as u8 + 1; 32],
+            )],
+            patient,
+            &[],
+        );
+        index
+    }
+
+    /// Terms live from now for `days`.
+    pub fn terms(&self, categories: u16, modes: u8, purposes: u8, days: i64) -> ConsentTerms {
+        ConsentTerms {
+            categories,
+            modes,
+            purposes,
+            not_before: self.now(),
+            expires_at: self.now() + days * DAY,
+        }
+    }
+
+    /// Read access to `category` for `purpose`, 30 days.
+    pub fn grant_read(
+        &self,
+        patient: &Keypair,
+        provider: &Keypair,
+        category: Category,
+        purpose: Purpose,
+    ) {
+        let terms = self.terms(category.bit(), MODE_READ, purpose.bit(), 30);
+        self.ok(
+            &[ix::grant_consent(
+                patient.pubkey(),
+                &provider.pubkey(),
+                terms,
+            )],
+            patient,
+            &[],
+        );
+    }
+
+    /// A broad consent: every category, given modes, every purpose, 30 days.
+    pub fn grant_all(&self, patient: &Keypair, provider: &Keypair, modes: u8) {
+        let terms = self.terms(
+            health_data_exchange::codes::ALL_CATEGORIES,
+            modes,
+            ALL_PURPOSES,
+            30,
+        );
+        self.ok(
+            &[ix::grant_consent(
+                patient.pubkey(),
+                &provider.pubkey(),
+                terms,
+            )],
+            patient,
+            &[],
+        );
+    }
+
+    /// Access through the SDK; Ok(locator) or the client error.
+    pub fn access(
+        &self,
+        provider: &Keypair,
+        patient: &Keypair,
+        record: u32,
+        purpose: Purpose,
+    ) -> Result<hdx::client::Granted, ClientError> {
+        self.client
+            .access_record(provider, &patient.pubkey(), record, purpose.code())
+    }
+
+    /// Expects a logged denial with `reason`.
+    pub fn expect_denied(
+        &self,
+        provider: &Keypair,
+        patient: &Keypair,
+        record: u32,
+        purpose: Purpose,
+        reason: Outcome,
+    ) {
+        match self.access(provider, patient, record, purpose) {
+            Err(ClientError::Denied(d)) => assert_eq!(d.reason, reason),
+            other => panic!("expected denial {reason:?}, got {other:?}"),
+        }
+    }
+
+    pub fn registry_address(&self) -> Pubkey {
+        pda::registry().0
+    }
+}
+
+impl Default for Fixture {
+    fn default() -> Self {
+        Self::new()
+    }
+}
