@@ -294,3 +294,32 @@ impl Default for Fixture {
         Self::new()
     }
 }
+
+/// Log helpers.
+impl Fixture {
+    pub fn log(&self, patient: &Pubkey) -> hdx::audit::Log {
+        self.client.log(patient).expect("log reads")
+    }
+
+    pub fn log_len(&self, patient: &Pubkey) -> usize {
+        self.log(patient).entries().len()
+    }
+
+    pub fn last_entry(&self, patient: &Pubkey) -> health_data_exchange::state::LogEntry {
+        *self
+            .log(patient)
+            .entries()
+            .last()
+            .expect("log has an entry")
+    }
+
+    pub fn current_page(&self, patient: &Pubkey) -> u32 {
+        self.client.patient(patient).unwrap().current_log_page()
+    }
+}
+
+/// Replaces the account at `position` of an instruction (substitution attacks).
+pub fn with_account(mut ix: Instruction, position: usize, key: Pubkey) -> Instruction {
+    ix.accounts[position].pubkey = key;
+    ix
+}

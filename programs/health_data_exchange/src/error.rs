@@ -26,6 +26,8 @@ pub enum HdxError {
     InvalidStatusTransition,
     #[msg("The credential commitment must not be all zeros")]
     EmptyCredentialCommitment,
+    #[msg("This key is already registered (or the registry already exists)")]
+    AlreadyRegistered,
     #[msg("The patient account does not belong to the signer")]
     PatientMismatch,
     #[msg("Unknown record category code")]

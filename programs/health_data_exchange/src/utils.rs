@@ -65,6 +65,22 @@ pub fn create_pda_account<'info>(
     )
 }
 
+/// Creates a program-owned PDA, refusing with `AlreadyRegistered` when it
+/// exists already (so a second registration gets a named error, not the
+/// system program's).
+pub fn create_new_pda_account<'info>(
+    payer: &AccountInfo<'info>,
+    target: &AccountInfo<'info>,
+    space: usize,
+    signer_seeds: &[&[u8]],
+) -> Result<()> {
+    require!(
+        target.owner != &crate::ID,
+        crate::error::HdxError::AlreadyRegistered
+    );
+    create_pda_account(payer, target, space, signer_seeds)
+}
+
 /// Writes an Anchor account (discriminator + borsh) into freshly created data.
 pub fn write_account<T: AccountSerialize>(target: &AccountInfo, value: &T) -> Result<()> {
     let mut data = target.try_borrow_mut_data()?;

@@ -2,4 +2,6 @@
 //! One binary, one module per feature (a binary per file would link the
 //! Solana runtime a dozen times).
 
-mod smoke;
+mod authority;
+mod consent;
+mod gate;

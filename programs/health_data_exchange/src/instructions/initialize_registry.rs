@@ -5,6 +5,7 @@ use crate::emit_event;
 use crate::error::HdxError;
 use crate::events::RegistryInitialized;
 use crate::state::{seeds, Registry};
+use crate::utils::{create_new_pda_account, write_account};
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug, PartialEq, Eq)]
 pub struct InitializeRegistryArgs {
@@ -32,14 +33,10 @@ pub struct InitializeRegistry<'info> {
             @ HdxError::NotUpgradeAuthority,
     )]
     pub program_data: Account<'info, ProgramData>,
-    #[account(
-        init,
-        payer = payer,
-        space = Registry::SPACE,
-        seeds = [seeds::REGISTRY],
-        bump,
-    )]
-    pub registry: Account<'info, Registry>,
+    /// CHECK: the canonical registry PDA (checked by `seeds`); created in the
+    /// handler, refused with `AlreadyRegistered` if it exists.
+    #[account(mut, seeds = [seeds::REGISTRY], bump)]
+    pub registry: UncheckedAccount<'info>,
     pub system_program: Program<'info, System>,
 }
 
@@ -52,17 +49,27 @@ pub fn handle_initialize_registry(
         Pubkey::default(),
         HdxError::InvalidAuthority
     );
-    let registry = &mut ctx.accounts.registry;
-    registry.set_inner(Registry {
-        authority: args.authority,
-        pending_authority: Pubkey::default(),
-        paused: false,
-        bump: ctx.bumps.registry,
-        emergency_max_duration_secs: args.emergency_max_duration_secs,
-        emergency_cooldown_secs: args.emergency_cooldown_secs,
-        created_at: Clock::get()?.unix_timestamp,
-        reserved: [0; 64],
-    });
+    let registry = ctx.accounts.registry.to_account_info();
+    let bump = ctx.bumps.registry;
+    create_new_pda_account(
+        &ctx.accounts.payer.to_account_info(),
+        &registry,
+        Registry::SPACE,
+        &[seeds::REGISTRY, &[bump]],
+    )?;
+    write_account(
+        &registry,
+        &Registry {
+            authority: args.authority,
+            pending_authority: Pubkey::default(),
+            paused: false,
+            bump,
+            emergency_max_duration_secs: args.emergency_max_duration_secs,
+            emergency_cooldown_secs: args.emergency_cooldown_secs,
+            created_at: Clock::get()?.unix_timestamp,
+            reserved: [0; 64],
+        },
+    )?;
     emit_event!(RegistryInitialized {
         authority: args.authority
     });
