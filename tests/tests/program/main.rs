@@ -1,7 +1,13 @@
 //! Integration tests: the program runs natively in solana-program-test.
 //! One binary, one module per feature (a binary per file would link the
-//! Solana runtime a dozen times).
+//! Solana runtime a dozen times). Test names say which DESIGN.md invariant
+//! they pin.
 
 mod authority;
 mod consent;
+mod events;
 mod gate;
+mod log;
+mod pause;
+mod privacy;
+mod substitution;

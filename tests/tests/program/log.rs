@@ -1,0 +1,215 @@
+//! Invariant 2: every attempt by a verified provider appends exactly one
+//! entry; sequences are contiguous; entries never change; the hash head
+//! equals the fold of all entries. And the page mechanics behind it.
+
+use hdx::codes::{MODE_READ, MODE_WRITE};
+use hdx::{audit, ix};
+use hdx_tests::*;
+use health_data_exchange::error::HdxError;
+use health_data_exchange::instructions::WriteRecordArgs;
+use health_data_exchange::state::{LogPage, LOG_PAGE_CAPACITY};
+
+#[test]
+fn invariant_2_long_mixed_run_is_contiguous_and_folds_to_the_head() {
+    let f = Fixture::new();
+    let patient = f.patient();
+    let a = f.verified_provider();
+    let b = f.verified_provider();
+    let lab = f.record(&patient, Category::LabResults);
+    let img = f.record(&patient, Category::Imaging);
+    f.grant_read(&patient, &a, Category::LabResults, Purpose::Treatment);
+    let terms = f.terms(
+        Category::LabResults.bit(),
+        MODE_READ | MODE_WRITE,
+        Purpose::Payment.bit(),
+        30,
+    );
+    f.ok(
+        &[ix::grant_consent(patient.pubkey(), &b.pubkey(), terms)],
+        &patient,
+        &[],
+    );
+
+    let total = 3 * LOG_PAGE_CAPACITY + 17; // 209 entries over 4 pages
+    let mut expected_outcomes = Vec::new();
+    let mut snapshot_of_page_0 = None;
+    for i in 0..total {
+        let (provider, rec, purpose, want) = match i % 5 {
+            0 => (&a, lab, Purpose::Treatment, Outcome::Granted),
+            1 => (&a, img, Purpose::Treatment, Outcome::CategoryNotPermitted),
+            2 => (&b, lab, Purpose::Payment, Outcome::Granted),
+            3 => (&b, lab, Purpose::Treatment, Outcome::PurposeNotPermitted),
+            _ => (&a, lab, Purpose::Research, Outcome::PurposeNotPermitted),
+        };
+        match f.access(provider, &patient, rec, purpose) {
+            Ok(g) => assert_eq!(g.sequence, i as u64),
+            Err(hdx::client::ClientError::Denied(d)) => {
+                assert_eq!((d.reason, d.sequence), (want, i as u64))
+            }
+            Err(e) => panic!("step {i}: {e}"),
+        }
+        expected_outcomes.push(want.code());
+        if i % 7 == 0 {
+            f.advance(13);
+        }
+        if i == LOG_PAGE_CAPACITY + 3 {
+            snapshot_of_page_0 = Some(
+                f.account(&hdx::pda::log_page(&patient.pubkey(), 0).0)
+                    .unwrap()
+                    .data,
+            );
+        }
+    }
+    let log = f.log(&patient.pubkey());
+    assert_eq!(log.pages.len(), 4);
+    let entries = log.entries();
+    assert_eq!(entries.len(), total);
+    for (i, e) in entries.iter().enumerate() {
+        assert_eq!(e.sequence, i as u64, "contiguous");
+        assert_eq!(e.outcome, expected_outcomes[i]);
+    }
+    let head = log.verify().expect("chain verifies");
+    assert_eq!(head, audit::fold(&patient.pubkey(), &entries));
+    assert_eq!(head, log.pages[3].head);
+    // Full pages never change once full.
+    let page_0_now = f
+        .account(&hdx::pda::log_page(&patient.pubkey(), 0).0)
+        .unwrap()
+        .data;
+    assert_eq!(Some(page_0_now), snapshot_of_page_0, "entries never change");
+}
+
+#[test]
+fn invariant_2_denied_write_is_logged_and_creates_nothing() {
+    let f = Fixture::new();
+    let patient = f.patient();
+    let lab = f.verified_provider();
+    f.grant_read(&patient, &lab, Category::LabResults, Purpose::Treatment);
+    let args = WriteRecordArgs {
+        category: Category::LabResults.code(),
+        locator: b"lab://result/1".to_vec(),
+        content_hash: [3; 32],
+        purpose: Purpose::Treatment.code(),
+    };
+    match f.client.write_record(&lab, &patient.pubkey(), args.clone()) {
+        Err(hdx::client::ClientError::Denied(d)) => assert_eq!(d.reason, Outcome::ModeNotPermitted),
+        other => panic!("expected ModeNotPermitted, got {other:?}"),
+    }
+    assert!(f
+        .account(&hdx::pda::record(&patient.pubkey(), 0).0)
+        .is_none());
+    assert_eq!(f.client.patient(&patient.pubkey()).unwrap().record_count, 0);
+    let e = f.last_entry(&patient.pubkey());
+    assert_eq!(
+        (e.record_index, e.action, e.outcome),
+        (
+            health_data_exchange::state::NO_RECORD,
+            1,
+            Outcome::ModeNotPermitted.code()
+        )
+    );
+
+    // With write mode the record is created, authored by the provider.
+    let terms = f.terms(
+        Category::LabResults.bit(),
+        MODE_WRITE,
+        Purpose::Treatment.bit(),
+        30,
+    );
+    f.ok(
+        &[ix::update_consent(patient.pubkey(), &lab.pubkey(), terms)],
+        &patient,
+        &[],
+    );
+    let index = f
+        .client
+        .write_record(&lab, &patient.pubkey(), args)
+        .unwrap();
+    assert_eq!(index, 0);
+    let rec = f.client.record(&patient.pubkey(), 0).unwrap();
+    assert_eq!(
+        (rec.author, rec.patient, rec.locator.as_slice()),
+        (lab.pubkey(), patient.pubkey(), &b"lab://result/1"[..])
+    );
+    assert_eq!(f.log_len(&patient.pubkey()), 2);
+    f.log(&patient.pubkey()).verify().unwrap();
+}
+
+#[test]
+fn invariant_2_a_full_page_is_refused_and_the_next_opens_only_when_full() {
+    let f = Fixture::new();
+    let patient = f.patient();
+    let p = f.verified_provider();
+    let rec = f.record(&patient, Category::LabResults);
+    f.grant_read(&patient, &p, Category::LabResults, Purpose::Treatment);
+    // Opening page 1 before page 0 is full is refused.
+    f.fails_with(
+        &[ix::open_log_page(p.pubkey(), &patient.pubkey(), 0)],
+        &p,
+        &[],
+        hdx(HdxError::LogPageNotFull),
+    );
+    for _ in 0..LOG_PAGE_CAPACITY {
+        f.access(&p, &patient, rec, Purpose::Treatment).unwrap();
+    }
+    // Writing into the full page directly (not through the SDK) is refused.
+    f.fails_with(
+        &[ix::access_record(p.pubkey(), &patient.pubkey(), rec, 0, 0)],
+        &p,
+        &[],
+        hdx(HdxError::LogPageFull),
+    );
+    // The SDK opens page 1 (carrying head and sequence on) and appends there.
+    let g = f.access(&p, &patient, rec, Purpose::Treatment).unwrap();
+    assert_eq!(g.sequence, LOG_PAGE_CAPACITY as u64);
+    let page0: LogPage = f.client.log_page(&patient.pubkey(), 0).unwrap();
+    let page1: LogPage = f.client.log_page(&patient.pubkey(), 1).unwrap();
+    assert_eq!(page1.first_sequence, LOG_PAGE_CAPACITY as u64);
+    assert_eq!(page1.head, audit::next_head(&page0.head, &page1.entries[0]));
+    assert_eq!(f.client.patient(&patient.pubkey()).unwrap().log_pages, 2);
+    // Page 0 is no longer current: opening page 2 from it is refused.
+    let from_old = with_account(
+        ix::open_log_page(p.pubkey(), &patient.pubkey(), 0),
+        3,
+        hdx::pda::log_page(&patient.pubkey(), 2).0,
+    );
+    f.fails_with(
+        &[from_old],
+        &p,
+        &[],
+        hdx(HdxError::NotCurrentLogPage),
+    );
+}
+
+#[test]
+fn invariant_2_verifier_names_the_entry_where_a_copy_departs() {
+    let f = Fixture::new();
+    let patient = f.patient();
+    let p = f.verified_provider();
+    let rec = f.record(&patient, Category::LabResults);
+    f.grant_read(&patient, &p, Category::LabResults, Purpose::Treatment);
+    for _ in 0..5 {
+        f.access(&p, &patient, rec, Purpose::Treatment).unwrap();
+    }
+    let log = f.log(&patient.pubkey());
+    let mut copy = log.entries();
+    log.verify_copy(&copy).unwrap();
+    copy[3].outcome = Outcome::NoConsent.code();
+    assert_eq!(
+        log.verify_copy(&copy),
+        Err(audit::ChainError::EntryDiffers { sequence: 3 })
+    );
+    let mut short = log.entries();
+    short.pop();
+    assert_eq!(
+        log.verify_copy(&short),
+        Err(audit::ChainError::LengthDiffers { copy: 4, chain: 5 })
+    );
+    // A tampered page (as a forged RPC answer would show) breaks the chain at that page.
+    let mut forged = log.clone();
+    forged.pages[0].entries[2].time += 1;
+    assert!(matches!(
+        forged.verify(),
+        Err(audit::ChainError::HeadMismatch { page: 0, .. })
+    ));
+}

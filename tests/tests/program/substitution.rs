@@ -1,0 +1,136 @@
+//! Substitution attempts on `access_record`: another patient's consent or
+//! record, another provider's account, an account not owned by the program,
+//! an account of the wrong type, a fake "no consent" address.
+//! Account order: provider_signer, provider, registry, record, consent, log_page.
+
+use anchor_lang::error::ErrorCode as Anchor;
+use hdx::codes::MODE_READ;
+use hdx::{ix, pda};
+use hdx_tests::*;
+use health_data_exchange::error::HdxError;
+
+struct World {
+    f: Fixture,
+    p: Keypair,
+    q: Keypair,
+    alice: Keypair,
+    bob: Keypair,
+}
+
+fn world() -> World {
+    let f = Fixture::new();
+    let p = f.verified_provider();
+    let q = f.verified_provider();
+    let alice = f.patient();
+    let bob = f.patient();
+    f.record(&alice, Category::LabResults);
+    f.record(&bob, Category::LabResults);
+    // Bob consents to p; Alice consents to q only.
+    f.grant_all(&bob, &p, MODE_READ);
+    f.grant_all(&alice, &q, MODE_READ);
+    World {
+        f,
+        p,
+        q,
+        alice,
+        bob,
+    }
+}
+
+fn access(w: &World, patient: &Keypair) -> anchor_lang::solana_program::instruction::Instruction {
+    ix::access_record(w.p.pubkey(), &patient.pubkey(), 0, 0, 0)
+}
+
+#[test]
+fn another_patients_consent_is_refused() {
+    let w = world();
+    // p reads Alice's record presenting Bob's consent (which names p).
+    let ix = with_account(
+        access(&w, &w.alice),
+        4,
+        pda::consent(&w.bob.pubkey(), &w.p.pubkey()).0,
+    );
+    w.f.fails_with(&[ix], &w.p, &[], hdx(HdxError::ConsentMismatch));
+    assert_eq!(w.f.log_len(&w.alice.pubkey()), 0);
+}
+
+#[test]
+fn another_providers_consent_is_refused() {
+    let w = world();
+    // p presents Alice's consent for q.
+    let ix = with_account(
+        access(&w, &w.alice),
+        4,
+        pda::consent(&w.alice.pubkey(), &w.q.pubkey()).0,
+    );
+    w.f.fails_with(&[ix], &w.p, &[], hdx(HdxError::ConsentMismatch));
+}
+
+#[test]
+fn another_patients_record_with_this_patients_log_is_refused() {
+    let w = world();
+    // Bob's log and consent, Alice's record.
+    let ix = with_account(access(&w, &w.bob), 3, pda::record(&w.alice.pubkey(), 0).0);
+    w.f.fails_with(&[ix], &w.p, &[], hdx(HdxError::LogPagePatientMismatch));
+    assert_eq!(w.f.log_len(&w.bob.pubkey()), 0);
+}
+
+#[test]
+fn another_providers_account_is_refused() {
+    let w = world();
+    let ix = with_account(access(&w, &w.bob), 1, pda::provider(&w.q.pubkey()).0);
+    w.f.fails_with(&[ix], &w.p, &[], hdx(HdxError::ProviderMismatch));
+}
+
+#[test]
+fn an_account_not_owned_by_the_program_is_refused() {
+    let w = world();
+    // A system-owned account holding a copy of a real record's bytes.
+    let real = w.f.account(&pda::record(&w.bob.pubkey(), 0).0).unwrap();
+    let forged = Pubkey::new_unique();
+    w.f.ledger().set_account(
+        &forged,
+        solana_sdk::account::Account {
+            owner: anchor_lang::system_program::ID,
+            ..real
+        },
+    );
+    let ix = with_account(access(&w, &w.bob), 3, forged);
+    w.f.fails_with(&[ix], &w.p, &[], anchor(Anchor::AccountOwnedByWrongProgram));
+}
+
+#[test]
+fn an_account_of_the_wrong_type_is_refused() {
+    let w = world();
+    // A consent where a record is expected, a record where the log page is expected,
+    // a record where the consent is expected.
+    let consent = pda::consent(&w.bob.pubkey(), &w.p.pubkey()).0;
+    let record = pda::record(&w.bob.pubkey(), 0).0;
+    for (pos, key) in [(3, consent), (5, record), (4, record)] {
+        let ix = with_account(access(&w, &w.bob), pos, key);
+        w.f.fails_with(
+            &[ix],
+            &w.p,
+            &[],
+            anchor(Anchor::AccountDiscriminatorMismatch),
+        );
+    }
+    assert_eq!(w.f.log_len(&w.bob.pubkey()), 0);
+}
+
+#[test]
+fn a_fake_empty_consent_address_cannot_claim_no_consent() {
+    let w = world();
+    let ix = with_account(access(&w, &w.bob), 4, Pubkey::new_unique());
+    w.f.fails_with(&[ix], &w.p, &[], hdx(HdxError::ConsentAddressMismatch));
+    assert_eq!(w.f.log_len(&w.bob.pubkey()), 0);
+}
+
+#[test]
+fn a_signer_other_than_the_provider_cannot_use_its_account() {
+    let w = world();
+    let mallory = w.f.funded();
+    let mut ix = access(&w, &w.bob);
+    ix.accounts[0].pubkey = mallory.pubkey();
+    w.f.fails_with(&[ix], &mallory, &[], hdx(HdxError::ProviderMismatch));
+}
