@@ -79,6 +79,7 @@ pub struct EmbeddedLedger {
     runtime: tokio::runtime::Runtime,
     context: Mutex<ProgramTestContext>,
     now: Mutex<i64>,
+    quiet: bool,
 }
 
 impl EmbeddedLedger {
@@ -92,6 +93,7 @@ impl EmbeddedLedger {
             runtime,
             context: Mutex::new(context),
             now: Mutex::new(start_time),
+            quiet: false,
         };
         ledger.pin_clock();
         Ok(ledger)
@@ -100,6 +102,13 @@ impl EmbeddedLedger {
     /// A fresh ledger whose upgrade authority is `upgrade_authority`.
     pub fn new(upgrade_authority: &Pubkey) -> anyhow::Result<Self> {
         Self::start(program_test(upgrade_authority), DEFAULT_START_TIME)
+    }
+
+    /// Silences what the program prints to stdout natively (Anchor's `msg!`)
+    /// while a transaction runs; its logs still come back in the receipt.
+    pub fn quiet(mut self) -> Self {
+        self.quiet = true;
+        self
     }
 
     /// The harness's funded payer.
@@ -175,6 +184,13 @@ impl Transport for EmbeddedLedger {
 
     fn send(&self, tx: &Transaction) -> Result<Receipt, SendError> {
         let ctx = self.context.lock().unwrap();
+        let _gag = if self.quiet {
+            use std::io::Write;
+            let _ = std::io::stdout().flush();
+            gag::Gag::stdout().ok()
+        } else {
+            None
+        };
         let out = self
             .runtime
             .block_on(

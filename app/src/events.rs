@@ -55,7 +55,7 @@ pub fn decode_event(bytes: &[u8]) -> Option<HdxEvent> {
 }
 
 fn hex_decode(s: &str) -> Option<Vec<u8>> {
-    if s.len() % 2 != 0 {
+    if !s.len().is_multiple_of(2) {
         return None;
     }
     (0..s.len())

@@ -16,6 +16,8 @@
 pub mod accounts;
 pub mod audit;
 pub mod client;
+pub mod cost;
+pub mod demo;
 pub mod embedded;
 pub mod errors;
 pub mod events;

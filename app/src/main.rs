@@ -17,6 +17,14 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Run the whole story in-process (no validator, no network) and print the audit trail.
+    Demo,
+    /// Run the cost benchmark and print sizes, rent and transaction costs.
+    Cost {
+        /// Print one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
     /// (developers) Regenerate idl/health_data_exchange.json, or check it is current.
     Idl {
         #[arg(long)]
@@ -28,6 +36,11 @@ fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Idl { check } => commands::idl::run(check),
+        Command::Demo => {
+            println!("HealthDataExchange demo (embedded ledger, program running natively):");
+            hdx::demo::run(&mut std::io::stdout())
+        }
+        Command::Cost { json } => commands::cost(json),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -173,12 +173,7 @@ fn invariant_2_a_full_page_is_refused_and_the_next_opens_only_when_full() {
         3,
         hdx::pda::log_page(&patient.pubkey(), 2).0,
     );
-    f.fails_with(
-        &[from_old],
-        &p,
-        &[],
-        hdx(HdxError::NotCurrentLogPage),
-    );
+    f.fails_with(&[from_old], &p, &[], hdx(HdxError::NotCurrentLogPage));
 }
 
 #[test]

@@ -10,4 +10,5 @@ mod gate;
 mod log;
 mod pause;
 mod privacy;
+mod report;
 mod substitution;

@@ -1,0 +1,479 @@
+//! The cost report: real transactions in the native harness, measured for
+//! account sizes, rent, serialized size and writable accounts, and the log's
+//! cost per access. `hdx cost [--json]` prints it; a test asserts the budgets.
+
+use std::collections::BTreeSet;
+
+use anchor_lang::prelude::Pubkey;
+use health_data_exchange::codes::{ProviderKind, ALL_PURPOSES, MODE_READ, MODE_WRITE};
+use health_data_exchange::instructions::{InitializeRegistryArgs, WriteRecordArgs};
+use health_data_exchange::state::{Consent, LogPage, LOG_PAGE_CAPACITY};
+use health_data_exchange::ConsentTerms;
+use serde::Serialize;
+use solana_sdk::instruction::Instruction;
+use solana_sdk::signature::{Keypair, Signer};
+use solana_sdk::transaction::Transaction;
+
+use crate::client::HdxClient;
+use crate::embedded::EmbeddedLedger;
+use crate::ix;
+use crate::transport::Transport;
+
+/// Budgets from DESIGN.md.
+pub mod budget {
+    pub const LOG_BYTES_PER_ACCESS: f64 = 64.0;
+    pub const LOG_RENT_PER_ACCESS: u64 = 445_440;
+    pub const CONSENT_ACCOUNT_BYTES: usize = 128;
+    pub const ACCESS_TX_BYTES: usize = 700;
+    pub const ACCESS_WRITABLE_ACCOUNTS: usize = 2;
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CreatedAccount {
+    pub address: String,
+    pub bytes: usize,
+    pub rent_lamports: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct InstructionCost {
+    pub instruction: String,
+    pub tx_bytes: usize,
+    pub writable_accounts: usize,
+    pub accounts_created: Vec<CreatedAccount>,
+    pub rent_locked: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CostReport {
+    pub log_entry_bytes: usize,
+    pub log_page_bytes: usize,
+    pub log_page_capacity: usize,
+    /// Page bytes (with the 128-byte account overhead rent charges for) amortised over its entries.
+    pub log_bytes_per_access: f64,
+    pub log_rent_per_access: u64,
+    pub consent_account_bytes: usize,
+    pub access_tx_bytes: usize,
+    pub access_writable_accounts: usize,
+    pub access_loaded_bytes_first: usize,
+    pub access_loaded_bytes_after_1000: usize,
+    pub within_budget: bool,
+    pub instructions: Vec<InstructionCost>,
+}
+
+struct Bench {
+    client: HdxClient<EmbeddedLedger>,
+    rows: Vec<InstructionCost>,
+}
+
+impl Bench {
+    fn measure(
+        &mut self,
+        name: &str,
+        ixs: &[Instruction],
+        payer: &Keypair,
+        signers: &[&Keypair],
+    ) -> anyhow::Result<Transaction> {
+        let signers: Vec<&dyn Signer> = signers.iter().map(|k| *k as &dyn Signer).collect();
+        let tx = self.client.transaction(ixs, payer, &signers)?;
+        let keys: BTreeSet<Pubkey> = tx.message.account_keys.iter().copied().collect();
+        let absent: Vec<Pubkey> = keys
+            .iter()
+            .filter(|k| self.client.transport.account(k).ok().flatten().is_none())
+            .copied()
+            .collect();
+        self.client
+            .transport
+            .send(&tx)
+            .map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
+        let mut created = Vec::new();
+        for k in absent {
+            if let Some(acc) = self.client.transport.account(&k)? {
+                if acc.owner == crate::PROGRAM_ID {
+                    created.push(CreatedAccount {
+                        address: k.to_string(),
+                        bytes: acc.data.len(),
+                        rent_lamports: acc.lamports,
+                    });
+                }
+            }
+        }
+        self.rows.push(InstructionCost {
+            instruction: name.to_string(),
+            tx_bytes: tx_bytes(&tx),
+            writable_accounts: writable_accounts(&tx),
+            rent_locked: created.iter().map(|c| c.rent_lamports).sum(),
+            accounts_created: created,
+        });
+        Ok(tx)
+    }
+
+    fn loaded_bytes(&self, tx: &Transaction) -> anyhow::Result<usize> {
+        let mut total = 0;
+        for k in &tx.message.account_keys {
+            if let Some(acc) = self.client.transport.account(k)? {
+                if acc.owner == crate::PROGRAM_ID {
+                    total += acc.data.len();
+                }
+            }
+        }
+        Ok(total)
+    }
+}
+
+pub fn tx_bytes(tx: &Transaction) -> usize {
+    bincode::serialize(tx).map(|b| b.len()).unwrap_or(0)
+}
+
+pub fn writable_accounts(tx: &Transaction) -> usize {
+    (0..tx.message.account_keys.len())
+        .filter(|i| tx.message.is_maybe_writable(*i, None))
+        .count()
+}
+
+/// Runs the benchmark on a fresh embedded ledger.
+pub fn run() -> anyhow::Result<CostReport> {
+    let upgrade = Keypair::new();
+    let ledger = EmbeddedLedger::new(&upgrade.pubkey())?.quiet();
+    let authority = Keypair::new();
+    let hospital = Keypair::new();
+    let lab = Keypair::new();
+    let patient = Keypair::new();
+    for k in [&upgrade, &authority, &hospital, &lab, &patient] {
+        ledger.airdrop(&k.pubkey(), 1_000_000_000_000)?;
+    }
+    let mut b = Bench {
+        client: HdxClient::new(ledger),
+        rows: Vec::new(),
+    };
+    let now = b.client.transport.now();
+    let terms = ConsentTerms {
+        categories: 1,
+        modes: MODE_READ | MODE_WRITE,
+        purposes: ALL_PURPOSES,
+        not_before: now,
+        expires_at: now + 30 * 86_400,
+    };
+    let init = InitializeRegistryArgs {
+        authority: authority.pubkey(),
+        emergency_max_duration_secs: 3_600,
+        emergency_cooldown_secs: 86_400,
+    };
+    let pk = |k: &Keypair| k.pubkey();
+    b.measure(
+        "initialize_registry",
+        &[ix::initialize_registry(pk(&upgrade), pk(&upgrade), init)],
+        &upgrade,
+        &[],
+    )?;
+    b.measure(
+        "register_provider",
+        &[ix::register_provider(
+            pk(&hospital),
+            ProviderKind::Hospital,
+            [1; 32],
+        )],
+        &hospital,
+        &[],
+    )?;
+    b.measure(
+        "verify_provider",
+        &[ix::verify_provider(pk(&authority), &pk(&hospital))],
+        &authority,
+        &[],
+    )?;
+    b.measure(
+        "suspend_provider",
+        &[ix::suspend_provider(pk(&authority), &pk(&hospital))],
+        &authority,
+        &[],
+    )?;
+    b.measure(
+        "reinstate_provider",
+        &[ix::reinstate_provider(pk(&authority), &pk(&hospital))],
+        &authority,
+        &[],
+    )?;
+    b.client.send(
+        &[ix::register_provider(
+            pk(&lab),
+            ProviderKind::Laboratory,
+            [2; 32],
+        )],
+        &lab,
+        &[],
+    )?;
+    b.client.send(
+        &[ix::verify_provider(pk(&authority), &pk(&lab))],
+        &authority,
+        &[],
+    )?;
+    b.measure(
+        "register_patient",
+        &[ix::register_patient(pk(&patient))],
+        &patient,
+        &[],
+    )?;
+    // A 64-byte locator: a custodian handle or a small ciphertext.
+    b.measure(
+        "add_record",
+        &[ix::add_record(pk(&patient), 0, 0, vec![0xab; 64], [7; 32])],
+        &patient,
+        &[],
+    )?;
+    b.measure(
+        "grant_consent",
+        &[ix::grant_consent(pk(&patient), &pk(&hospital), terms)],
+        &patient,
+        &[],
+    )?;
+    b.measure(
+        "update_consent",
+        &[ix::update_consent(pk(&patient), &pk(&hospital), terms)],
+        &patient,
+        &[],
+    )?;
+    let access = ix::access_record(pk(&hospital), &pk(&patient), 0, 0, 0);
+    let first = b.measure("access_record (granted)", &[access], &hospital, &[])?;
+    let access_loaded_first = b.loaded_bytes(&first)?;
+    b.measure(
+        "access_record (denied: no consent)",
+        &[ix::access_record(pk(&lab), &pk(&patient), 0, 0, 0)],
+        &lab,
+        &[],
+    )?;
+    let write = WriteRecordArgs {
+        category: 0,
+        locator: vec![0xcd; 64],
+        content_hash: [8; 32],
+        purpose: 0,
+    };
+    b.measure(
+        "write_record (granted)",
+        &[ix::write_record(pk(&hospital), &pk(&patient), 1, 0, write)],
+        &hospital,
+        &[],
+    )?;
+
+    // Fill the log to 1,000 entries through the SDK (it opens pages as they fill).
+    let mut last = 3u64;
+    while last < 999 {
+        last = b
+            .client
+            .access_record(&hospital, &pk(&patient), 0, 0)?
+            .sequence;
+    }
+    let page = b.client.writable_log_page(&hospital, &pk(&patient))?;
+    let at_1000 = b.measure(
+        "access_record (entry 1,001)",
+        &[ix::access_record(pk(&hospital), &pk(&patient), 0, page, 0)],
+        &hospital,
+        &[],
+    )?;
+    let access_loaded_after = b.loaded_bytes(&at_1000)?;
+    // Open one more page explicitly to measure it.
+    while !b.client.log_page(&pk(&patient), page)?.is_full() {
+        b.client.access_record(&hospital, &pk(&patient), 0, 0)?;
+    }
+    b.measure(
+        "open_log_page",
+        &[ix::open_log_page(pk(&lab), &pk(&patient), page)],
+        &lab,
+        &[],
+    )?;
+    b.measure(
+        "set_paused",
+        &[ix::set_paused(pk(&authority), false)],
+        &authority,
+        &[],
+    )?;
+    b.measure(
+        "propose_registry_authority",
+        &[ix::propose_registry_authority(pk(&authority), pk(&lab))],
+        &authority,
+        &[],
+    )?;
+    b.measure(
+        "accept_registry_authority",
+        &[ix::accept_registry_authority(pk(&lab))],
+        &lab,
+        &[],
+    )?;
+    b.measure(
+        "revoke_consent",
+        &[ix::revoke_consent(pk(&patient), &pk(&hospital))],
+        &patient,
+        &[],
+    )?;
+
+    let page_rent = b.client.transport.minimum_balance(LogPage::SPACE)?;
+    let access_row = b
+        .rows
+        .iter()
+        .find(|r| r.instruction == "access_record (granted)")
+        .expect("measured");
+    let log_bytes_per_access = (LogPage::SPACE + 128) as f64 / LOG_PAGE_CAPACITY as f64;
+    let log_rent_per_access = page_rent.div_ceil(LOG_PAGE_CAPACITY as u64);
+    let consent_account_bytes = Consent::SPACE;
+    let mut report = CostReport {
+        log_entry_bytes: health_data_exchange::state::LogEntry::SIZE,
+        log_page_bytes: LogPage::SPACE,
+        log_page_capacity: LOG_PAGE_CAPACITY,
+        log_bytes_per_access,
+        log_rent_per_access,
+        consent_account_bytes,
+        access_tx_bytes: access_row.tx_bytes,
+        access_writable_accounts: access_row.writable_accounts,
+        access_loaded_bytes_first: access_loaded_first,
+        access_loaded_bytes_after_1000: access_loaded_after,
+        within_budget: false,
+        instructions: b.rows.clone(),
+    };
+    report.within_budget = report.budget_failures().is_empty();
+    Ok(report)
+}
+
+impl CostReport {
+    /// Each budget the report breaks, as a sentence.
+    pub fn budget_failures(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        if self.log_bytes_per_access > budget::LOG_BYTES_PER_ACCESS {
+            out.push(format!(
+                "log bytes per access {} > {}",
+                self.log_bytes_per_access,
+                budget::LOG_BYTES_PER_ACCESS
+            ));
+        }
+        if self.log_rent_per_access > budget::LOG_RENT_PER_ACCESS {
+            out.push(format!(
+                "log rent per access {} > {}",
+                self.log_rent_per_access,
+                budget::LOG_RENT_PER_ACCESS
+            ));
+        }
+        if self.consent_account_bytes > budget::CONSENT_ACCOUNT_BYTES {
+            out.push(format!(
+                "consent account {} bytes > {}",
+                self.consent_account_bytes,
+                budget::CONSENT_ACCOUNT_BYTES
+            ));
+        }
+        if self.access_tx_bytes > budget::ACCESS_TX_BYTES {
+            out.push(format!(
+                "access transaction {} bytes > {}",
+                self.access_tx_bytes,
+                budget::ACCESS_TX_BYTES
+            ));
+        }
+        if self.access_writable_accounts > budget::ACCESS_WRITABLE_ACCOUNTS {
+            out.push(format!(
+                "access transaction writes {} accounts > {}",
+                self.access_writable_accounts,
+                budget::ACCESS_WRITABLE_ACCOUNTS
+            ));
+        }
+        if self.access_loaded_bytes_after_1000
+            > self.access_loaded_bytes_first + self.log_page_bytes
+        {
+            out.push(format!(
+                "access loads {} bytes after 1,000 entries vs {} at the first (more than a page apart)",
+                self.access_loaded_bytes_after_1000, self.access_loaded_bytes_first
+            ));
+        }
+        out
+    }
+
+    /// The human-readable report.
+    pub fn render(&self) -> String {
+        use std::fmt::Write;
+        let mut s = String::new();
+        let _ = writeln!(s, "Per instruction (native harness, real transactions):");
+        let _ = writeln!(
+            s,
+            "{:<38} {:>8} {:>9} {:>12}  accounts created (bytes)",
+            "instruction", "tx bytes", "writable", "rent locked"
+        );
+        for r in &self.instructions {
+            let created: Vec<String> = r
+                .accounts_created
+                .iter()
+                .map(|c| c.bytes.to_string())
+                .collect();
+            let _ = writeln!(
+                s,
+                "{:<38} {:>8} {:>9} {:>12}  {}",
+                r.instruction,
+                r.tx_bytes,
+                r.writable_accounts,
+                r.rent_locked,
+                if created.is_empty() {
+                    "-".to_string()
+                } else {
+                    created.join(", ")
+                }
+            );
+        }
+        let _ = writeln!(s);
+        let _ = writeln!(s, "Budgets (DESIGN.md):");
+        let row = |s: &mut String, name: &str, value: String, budget: String| {
+            let _ = writeln!(s, "  {name:<44} {value:>12}   budget {budget}");
+        };
+        row(
+            &mut s,
+            "log entry bytes",
+            self.log_entry_bytes.to_string(),
+            "-".into(),
+        );
+        row(
+            &mut s,
+            "log bytes per access (page + overhead / 64)",
+            format!("{:.1}", self.log_bytes_per_access),
+            "<= 64".into(),
+        );
+        row(
+            &mut s,
+            "log rent per access (lamports)",
+            self.log_rent_per_access.to_string(),
+            "<= 445,440".into(),
+        );
+        row(
+            &mut s,
+            "consent account bytes",
+            self.consent_account_bytes.to_string(),
+            "<= 128".into(),
+        );
+        row(
+            &mut s,
+            "access transaction bytes",
+            self.access_tx_bytes.to_string(),
+            "<= 700".into(),
+        );
+        row(
+            &mut s,
+            "access writable accounts",
+            self.access_writable_accounts.to_string(),
+            "fee payer + log page".into(),
+        );
+        row(
+            &mut s,
+            "access loaded bytes at entry 1",
+            self.access_loaded_bytes_first.to_string(),
+            "-".into(),
+        );
+        row(
+            &mut s,
+            "access loaded bytes after 1,000 entries",
+            self.access_loaded_bytes_after_1000.to_string(),
+            "equal".into(),
+        );
+        let failures = self.budget_failures();
+        if failures.is_empty() {
+            let _ = writeln!(s, "\nAll budgets met.");
+        } else {
+            for f in failures {
+                let _ = writeln!(s, "OVER BUDGET: {f}");
+            }
+        }
+        s
+    }
+}

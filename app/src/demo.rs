@@ -1,0 +1,254 @@
+//! The demo: a complete story on the embedded ledger, no validator, no
+//! network. Every step checks what it expects; `run` fails on the first
+//! surprise, so `hdx demo` exits 0 only if the whole story held.
+
+use std::collections::HashMap;
+use std::io::Write;
+
+use anchor_lang::prelude::Pubkey;
+use health_data_exchange::codes::{Action, Category, Outcome, ProviderKind, Purpose, MODE_READ};
+use health_data_exchange::error::HdxError;
+use health_data_exchange::instructions::InitializeRegistryArgs;
+use health_data_exchange::ConsentTerms;
+use solana_sdk::signature::{Keypair, Signer};
+
+use crate::client::{ClientError, HdxClient};
+use crate::embedded::EmbeddedLedger;
+use crate::ix;
+
+const DAY: i64 = 86_400;
+
+/// Words that end the demo's output when the chain verifies.
+pub const CHAIN_VERIFIED: &str = "hash chain verified";
+
+pub fn format_time(unix: i64) -> String {
+    chrono::DateTime::from_timestamp(unix, 0)
+        .map(|t| t.format("%Y-%m-%d %H:%M:%SZ").to_string())
+        .unwrap_or_else(|| unix.to_string())
+}
+
+fn expect_denied(
+    result: Result<crate::client::Granted, ClientError>,
+    reason: Outcome,
+) -> anyhow::Result<u64> {
+    match result {
+        Err(ClientError::Denied(d)) if d.reason == reason => Ok(d.sequence),
+        other => anyhow::bail!("expected a logged denial {}, got {other:?}", reason.name()),
+    }
+}
+
+pub fn run(out: &mut dyn Write) -> anyhow::Result<()> {
+    let authority = Keypair::new();
+    let ledger = EmbeddedLedger::new(&authority.pubkey())?.quiet();
+    let hospital = Keypair::new();
+    let clinic = Keypair::new();
+    let unverified = Keypair::new();
+    let patient = Keypair::new();
+    for k in [&authority, &hospital, &clinic, &unverified, &patient] {
+        ledger.airdrop(&k.pubkey(), 10_000_000_000)?;
+    }
+    let c = HdxClient::new(ledger);
+    let names: HashMap<Pubkey, &str> = [
+        (hospital.pubkey(), "City Hospital"),
+        (clinic.pubkey(), "Northside Clinic"),
+        (unverified.pubkey(), "Unverified Lab"),
+    ]
+    .into_iter()
+    .collect();
+    let mut step = |text: &str| writeln!(out, "  ok  {text}");
+
+    c.send(
+        &[ix::initialize_registry(
+            authority.pubkey(),
+            authority.pubkey(),
+            InitializeRegistryArgs {
+                authority: authority.pubkey(),
+                emergency_max_duration_secs: 3_600,
+                emergency_cooldown_secs: DAY as u32,
+            },
+        )],
+        &authority,
+        &[],
+    )?;
+    step("registry initialised by the program's upgrade authority")?;
+    for (p, kind) in [
+        (&hospital, ProviderKind::Hospital),
+        (&clinic, ProviderKind::Clinic),
+        (&unverified, ProviderKind::Laboratory),
+    ] {
+        c.send(
+            &[ix::register_provider(p.pubkey(), kind, [0x5a; 32])],
+            p,
+            &[],
+        )?;
+    }
+    for p in [&hospital, &clinic] {
+        c.send(
+            &[ix::verify_provider(authority.pubkey(), &p.pubkey())],
+            &authority,
+            &[],
+        )?;
+    }
+    step("three providers registered; City Hospital and Northside Clinic verified")?;
+
+    c.send(&[ix::register_patient(patient.pubkey())], &patient, &[])?;
+    let lab = c.add_record(
+        &patient,
+        Category::LabResults.code(),
+        b"custodian:lab/8f2c1a".to_vec(),
+        [0x11; 32],
+    )?;
+    let imaging = c.add_record(
+        &patient,
+        Category::Imaging.code(),
+        b"custodian:img/77d0e4".to_vec(),
+        [0x22; 32],
+    )?;
+    c.add_record(
+        &patient,
+        Category::Medications.code(),
+        b"custodian:med/19ab3c".to_vec(),
+        [0x33; 32],
+    )?;
+    step("patient registered with three record pointers: lab results, imaging, medications")?;
+
+    let now = c.transport.now();
+    let terms = ConsentTerms {
+        categories: Category::LabResults.bit(),
+        modes: MODE_READ,
+        purposes: Purpose::Treatment.bit(),
+        not_before: now,
+        expires_at: now + 30 * DAY,
+    };
+    c.send(
+        &[ix::grant_consent(
+            patient.pubkey(),
+            &hospital.pubkey(),
+            terms,
+        )],
+        &patient,
+        &[],
+    )?;
+    step("patient grants City Hospital: lab results, read, for treatment, 30 days")?;
+
+    let granted = c.access_record(&hospital, &patient.pubkey(), lab, Purpose::Treatment.code())?;
+    anyhow::ensure!(
+        granted.locator == b"custodian:lab/8f2c1a",
+        "wrong locator released"
+    );
+    step(&format!(
+        "City Hospital reads the lab result: GRANTED, locator {}",
+        String::from_utf8_lossy(&granted.locator)
+    ))?;
+
+    expect_denied(
+        c.access_record(
+            &hospital,
+            &patient.pubkey(),
+            imaging,
+            Purpose::Treatment.code(),
+        ),
+        Outcome::CategoryNotPermitted,
+    )?;
+    step("City Hospital tries the imaging study: DENIED (CategoryNotPermitted), logged")?;
+
+    match c.access_record(
+        &unverified,
+        &patient.pubkey(),
+        lab,
+        Purpose::Treatment.code(),
+    ) {
+        Err(e) if e.program_code() == Some(HdxError::ProviderNotVerified.into()) => {}
+        other => {
+            anyhow::bail!("expected ProviderNotVerified for the unverified provider, got {other:?}")
+        }
+    }
+    step("Unverified Lab is refused outright (ProviderNotVerified), nothing logged")?;
+
+    c.send(
+        &[ix::revoke_consent(patient.pubkey(), &hospital.pubkey())],
+        &patient,
+        &[],
+    )?;
+    expect_denied(
+        c.access_record(&hospital, &patient.pubkey(), lab, Purpose::Treatment.code()),
+        Outcome::NoConsent,
+    )?;
+    step("patient revokes; City Hospital's next access: DENIED (NoConsent)")?;
+
+    let now = c.transport.now();
+    let week = ConsentTerms {
+        categories: Category::LabResults.bit() | Category::Medications.bit(),
+        modes: MODE_READ,
+        purposes: Purpose::Treatment.bit(),
+        not_before: now,
+        expires_at: now + 7 * DAY,
+    };
+    c.send(
+        &[ix::grant_consent(patient.pubkey(), &clinic.pubkey(), week)],
+        &patient,
+        &[],
+    )?;
+    c.access_record(&clinic, &patient.pubkey(), lab, Purpose::Treatment.code())?;
+    c.transport.advance(8 * DAY);
+    expect_denied(
+        c.access_record(&clinic, &patient.pubkey(), lab, Purpose::Treatment.code()),
+        Outcome::Expired,
+    )?;
+    step("Northside Clinic, granted 7 days, reads; 8 days later: DENIED (Expired), no transaction needed")?;
+
+    let log = c.log(&patient.pubkey())?;
+    writeln!(out, "\nAudit trail of patient {}:", patient.pubkey())?;
+    writeln!(
+        out,
+        "{:>4}  {:<18} {:<6} {:<14} {:<10} {:<22} when",
+        "seq", "who", "what", "record", "why", "outcome"
+    )?;
+    for e in log.entries() {
+        let category = Category::from_code(e.category)
+            .map(|c| c.name())
+            .unwrap_or("?");
+        let action = Action::from_code(e.action).map(|a| a.name()).unwrap_or("?");
+        let why = Purpose::from_code(e.purpose)
+            .map(|p| p.hl7_code())
+            .unwrap_or("?");
+        let outcome = Outcome::from_code(e.outcome)
+            .map(|o| o.name())
+            .unwrap_or("?");
+        writeln!(
+            out,
+            "{:>4}  {:<18} {:<6} {:<14} {:<10} {:<22} {}",
+            e.sequence,
+            names.get(&e.provider).copied().unwrap_or("?"),
+            action,
+            format!("#{} {}", e.record_index, category),
+            why,
+            outcome,
+            format_time(e.time)
+        )?;
+    }
+    let expected = [
+        Outcome::Granted,
+        Outcome::CategoryNotPermitted,
+        Outcome::NoConsent,
+        Outcome::Granted,
+        Outcome::Expired,
+    ];
+    let outcomes: Vec<u8> = log.entries().iter().map(|e| e.outcome).collect();
+    anyhow::ensure!(
+        outcomes == expected.map(|o| o.code()),
+        "the log holds {outcomes:?}, expected {expected:?}"
+    );
+    let head = log.verify()?;
+    writeln!(
+        out,
+        "\n{} entries; {CHAIN_VERIFIED} (head {})",
+        log.entries().len(),
+        hex(&head)
+    )?;
+    Ok(())
+}
+
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
