@@ -154,6 +154,12 @@ impl EmbeddedLedger {
         Ok(())
     }
 
+    /// Moves to a new slot and returns its blockhash. Transactions then sent
+    /// with [`Transport::send`] share that slot until the next blockhash is asked for.
+    pub fn latest_blockhash_for_tests(&self) -> Hash {
+        self.next_slot().expect("new slot")
+    }
+
     fn pin_clock(&self) {
         let ctx = self.context.lock().unwrap();
         let mut clock: Clock = self

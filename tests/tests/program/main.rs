@@ -3,6 +3,7 @@
 //! Solana runtime a dozen times). Test names say which DESIGN.md invariant
 //! they pin.
 
+mod attacks;
 mod authority;
 mod consent;
 mod events;

@@ -1,0 +1,103 @@
+//! Status changes between transactions: suspension mid-run, verification
+//! revoked between two transactions of the same slot.
+
+use super::*;
+use hdx::ix;
+use health_data_exchange::error::HdxError;
+use solana_sdk::transaction::Transaction;
+
+#[test]
+fn a_provider_suspended_mid_run_is_refused_from_the_next_transaction() {
+    let w = world();
+    for _ in 0..3 {
+        w.f.access(&w.p, &w.alice, 0, Purpose::Treatment).unwrap();
+    }
+    w.f.ok(
+        &[ix::suspend_provider(w.f.authority.pubkey(), &w.p.pubkey())],
+        &w.f.authority,
+        &[],
+    );
+    match w.f.access(&w.p, &w.alice, 0, Purpose::Treatment) {
+        Err(e) => assert_eq!(e.program_code(), Some(hdx(HdxError::ProviderSuspended))),
+        Ok(g) => panic!("suspended provider got {g:?}"),
+    }
+    assert_eq!(w.f.log_len(&w.alice.pubkey()), 3);
+    w.f.ok(
+        &[ix::reinstate_provider(
+            w.f.authority.pubkey(),
+            &w.p.pubkey(),
+        )],
+        &w.f.authority,
+        &[],
+    );
+    w.f.access(&w.p, &w.alice, 0, Purpose::Treatment).unwrap();
+}
+
+#[test]
+fn suspension_between_two_transactions_of_the_same_slot_takes_effect() {
+    // Three transactions signed against one blockhash, processed in one slot.
+    let w = world();
+    let blockhash = w.f.ledger().latest_blockhash_for_tests();
+    let access = |salt: u8| {
+        // A different (valid) purpose code keeps the two access transactions distinct.
+        Transaction::new_signed_with_payer(
+            &[raw(
+                access_metas(&w.p.pubkey(), &w.alice.pubkey()),
+                access_data(salt),
+            )],
+            Some(&w.p.pubkey()),
+            &[&w.p],
+            blockhash,
+        )
+    };
+    let suspend = Transaction::new_signed_with_payer(
+        &[ix::suspend_provider(w.f.authority.pubkey(), &w.p.pubkey())],
+        Some(&w.f.authority.pubkey()),
+        &[&w.f.authority],
+        blockhash,
+    );
+    let ledger = w.f.ledger();
+    ledger.send(&access(0)).expect("first access lands");
+    ledger.send(&suspend).expect("suspension lands");
+    match ledger.send(&access(1)) {
+        Err(hdx::transport::SendError::Failed { error, .. }) => {
+            assert_eq!(error, custom(0, hdx(HdxError::ProviderSuspended)))
+        }
+        other => panic!("expected ProviderSuspended, got {other:?}"),
+    }
+    assert_eq!(w.f.log_len(&w.alice.pubkey()), 1);
+}
+
+#[test]
+fn a_second_proposal_replaces_the_first_and_the_first_cannot_accept() {
+    let f = Fixture::new();
+    let first = f.funded();
+    let second = f.funded();
+    f.ok(
+        &[ix::propose_registry_authority(
+            f.authority.pubkey(),
+            first.pubkey(),
+        )],
+        &f.authority,
+        &[],
+    );
+    f.ok(
+        &[ix::propose_registry_authority(
+            f.authority.pubkey(),
+            second.pubkey(),
+        )],
+        &f.authority,
+        &[],
+    );
+    f.fails_with(
+        &[ix::accept_registry_authority(first.pubkey())],
+        &first,
+        &[],
+        hdx(HdxError::NotPendingAuthority),
+    );
+    f.ok(
+        &[ix::accept_registry_authority(second.pubkey())],
+        &second,
+        &[],
+    );
+}
