@@ -3,6 +3,8 @@
 //! send-and-expect-success, send-and-expect-this-exact-error, read-and-decode
 //! and clock control. Case files live in `tests/program/`.
 
+pub mod model;
+
 use anchor_lang::AccountDeserialize;
 use hdx::client::{ClientError, HdxClient};
 use hdx::embedded::EmbeddedLedger;

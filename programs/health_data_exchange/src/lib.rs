@@ -27,6 +27,17 @@ pub use state::ConsentTerms;
 
 declare_id!("6Jco8RURhC98vmrQk818uFzSyozdBsKhsWk217imGFTN");
 
+#[cfg(not(feature = "no-entrypoint"))]
+solana_security_txt::security_txt! {
+    name: "HealthDataExchange",
+    project_url: "https://healthdataexchange.invalid",
+    contacts: "email:security@healthdataexchange.invalid",
+    policy: "See SECURITY.md in the source repository: report privately, do not test on mainnet.",
+    preferred_languages: "en",
+    source_code: "https://healthdataexchange.invalid/source",
+    auditors: "None yet"
+}
+
 #[program]
 pub mod health_data_exchange {
     use super::*;

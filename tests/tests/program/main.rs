@@ -9,6 +9,7 @@ mod consent;
 mod events;
 mod gate;
 mod log;
+mod model;
 mod pause;
 mod privacy;
 mod report;
