@@ -7,6 +7,7 @@ mod attacks;
 mod authority;
 mod consent;
 mod events;
+mod fuzz;
 mod gate;
 mod log;
 mod model;
