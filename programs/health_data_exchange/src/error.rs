@@ -74,4 +74,6 @@ pub enum HdxError {
     LogPageNotFull,
     #[msg("A counter would overflow")]
     CounterOverflow,
+    #[msg("An account that pays for or receives a new account must be writable")]
+    AccountNotWritable,
 }

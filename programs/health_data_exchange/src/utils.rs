@@ -12,6 +12,12 @@ pub fn create_pda_account<'info>(
     space: usize,
     signer_seeds: &[&[u8]],
 ) -> Result<()> {
+    // Checked here, before any CPI, so a read-only payer or target is a named
+    // error on every runtime (natively the harness would panic on the CPI).
+    require!(
+        payer.is_writable && target.is_writable,
+        crate::error::HdxError::AccountNotWritable
+    );
     let required = Rent::get()?.minimum_balance(space);
     let signer = &[signer_seeds];
     let current = target.lamports();
@@ -86,4 +92,62 @@ pub fn write_account<T: AccountSerialize>(target: &AccountInfo, value: &T) -> Re
     let mut data = target.try_borrow_mut_data()?;
     let mut cursor: &mut [u8] = &mut data;
     value.try_serialize(&mut cursor)
+}
+
+/// Creates log page `page_index` of `patient` and writes its header in place
+/// (the 3.6 KB page never sits on the stack).
+pub fn create_log_page<'info>(
+    payer: &AccountInfo<'info>,
+    page: &AccountInfo<'info>,
+    patient: &Pubkey,
+    page_index: u32,
+    first_sequence: u64,
+    head: [u8; 32],
+    bump: u8,
+) -> Result<()> {
+    use crate::state::{seeds, LogPage};
+    use anchor_lang::Discriminator;
+    create_pda_account(
+        payer,
+        page,
+        LogPage::SPACE,
+        &[
+            seeds::LOG,
+            patient.as_ref(),
+            &page_index.to_le_bytes(),
+            &[bump],
+        ],
+    )?;
+    let mut data = page.try_borrow_mut_data()?;
+    data[..8].copy_from_slice(LogPage::DISCRIMINATOR);
+    let header: &mut LogPage =
+        bytemuck::from_bytes_mut(&mut data[8..8 + core::mem::size_of::<LogPage>()]);
+    header.patient = *patient;
+    header.first_sequence = first_sequence;
+    header.head = head;
+    header.page_index = page_index;
+    header.count = 0;
+    header.bump = bump;
+    Ok(())
+}
+
+/// Creates record `record.index` of `record.patient` at `target` and writes it.
+pub fn create_record<'info>(
+    payer: &AccountInfo<'info>,
+    target: &AccountInfo<'info>,
+    record: &crate::state::Record,
+) -> Result<()> {
+    use crate::state::{seeds, Record};
+    create_pda_account(
+        payer,
+        target,
+        Record::SPACE,
+        &[
+            seeds::RECORD,
+            record.patient.as_ref(),
+            &record.index.to_le_bytes(),
+            &[record.bump],
+        ],
+    )?;
+    write_account(target, record)
 }

@@ -4,6 +4,7 @@ use crate::emit_event;
 use crate::error::HdxError;
 use crate::events::RecordAdded;
 use crate::state::{seeds, Patient, Record};
+use crate::utils::create_record;
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug, PartialEq, Eq)]
 pub struct AddRecordArgs {
@@ -22,14 +23,14 @@ pub struct AddRecord<'info> {
     pub owner: Signer<'info>,
     #[account(mut, has_one = owner @ HdxError::PatientMismatch)]
     pub patient: Account<'info, Patient>,
+    /// CHECK: the canonical PDA of the patient's next record (checked by
+    /// `seeds`); created in the handler.
     #[account(
-        init,
-        payer = owner,
-        space = Record::SPACE,
+        mut,
         seeds = [seeds::RECORD, owner.key().as_ref(), &patient.record_count.to_le_bytes()],
         bump,
     )]
-    pub record: Account<'info, Record>,
+    pub record: UncheckedAccount<'info>,
     pub system_program: Program<'info, System>,
 }
 
@@ -39,16 +40,20 @@ pub fn handle_add_record(ctx: Context<AddRecord>, args: AddRecordArgs) -> Result
     let patient = &mut ctx.accounts.patient;
     let index = patient.record_count;
     patient.record_count = index.checked_add(1).ok_or(HdxError::CounterOverflow)?;
-    ctx.accounts.record.set_inner(Record {
-        patient: owner,
-        author: owner,
-        index,
-        category: args.category,
-        bump: ctx.bumps.record,
-        created_at: Clock::get()?.unix_timestamp,
-        content_hash: args.content_hash,
-        locator: args.locator,
-    });
+    create_record(
+        &ctx.accounts.owner.to_account_info(),
+        &ctx.accounts.record.to_account_info(),
+        &Record {
+            patient: owner,
+            author: owner,
+            index,
+            category: args.category,
+            bump: ctx.bumps.record,
+            created_at: Clock::get()?.unix_timestamp,
+            content_hash: args.content_hash,
+            locator: args.locator,
+        },
+    )?;
     emit_event!(RecordAdded {
         patient: owner,
         index,

@@ -4,6 +4,7 @@ use crate::emit_event;
 use crate::error::HdxError;
 use crate::events::LogPageOpened;
 use crate::state::{seeds, LogPage, Patient};
+use crate::utils::create_log_page;
 
 /// Opens a patient's next log page once the current one is full. Anyone may
 /// pay for it (in practice the provider whose access found the page full);
@@ -20,34 +21,37 @@ pub struct OpenLogPage<'info> {
         constraint = current_page.load()?.is_full() @ HdxError::LogPageNotFull,
     )]
     pub current_page: AccountLoader<'info, LogPage>,
+    /// CHECK: the canonical PDA of the patient's next page (checked by `seeds`);
+    /// created in the handler.
     #[account(
-        init,
-        payer = payer,
-        space = LogPage::SPACE,
+        mut,
         seeds = [seeds::LOG, patient.owner.as_ref(), &patient.log_pages.to_le_bytes()],
         bump,
     )]
-    pub next_page: AccountLoader<'info, LogPage>,
+    pub next_page: UncheckedAccount<'info>,
     pub system_program: Program<'info, System>,
 }
 
 pub fn handle_open_log_page(ctx: Context<OpenLogPage>) -> Result<()> {
     let patient = &mut ctx.accounts.patient;
-    let current = ctx.accounts.current_page.load()?;
-    let mut next = ctx.accounts.next_page.load_init()?;
-    next.patient = patient.owner;
-    next.first_sequence = current.next_sequence();
-    next.head = current.head;
-    next.page_index = patient.log_pages;
-    next.count = 0;
-    next.bump = ctx.bumps.next_page;
-    patient.log_pages = patient
-        .log_pages
-        .checked_add(1)
-        .ok_or(HdxError::CounterOverflow)?;
+    let (first_sequence, head) = {
+        let current = ctx.accounts.current_page.load()?;
+        (current.next_sequence(), current.head)
+    };
+    let page_index = patient.log_pages;
+    create_log_page(
+        &ctx.accounts.payer.to_account_info(),
+        &ctx.accounts.next_page.to_account_info(),
+        &patient.owner,
+        page_index,
+        first_sequence,
+        head,
+        ctx.bumps.next_page,
+    )?;
+    patient.log_pages = page_index.checked_add(1).ok_or(HdxError::CounterOverflow)?;
     emit_event!(LogPageOpened {
         patient: patient.owner,
-        page_index: next.page_index,
+        page_index,
     });
     Ok(())
 }

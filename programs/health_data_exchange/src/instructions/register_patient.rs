@@ -1,10 +1,9 @@
 use anchor_lang::prelude::*;
-use anchor_lang::Discriminator;
 
 use crate::emit_event;
 use crate::events::PatientRegistered;
 use crate::state::{seeds, LogPage, Patient};
-use crate::utils::{create_new_pda_account, create_pda_account, write_account};
+use crate::utils::{create_log_page, create_new_pda_account, write_account};
 
 /// A patient registers; this also opens page 0 of their access log.
 /// Registering twice is refused with `AlreadyRegistered`.
@@ -47,30 +46,15 @@ pub fn handle_register_patient(ctx: Context<RegisterPatient>) -> Result<()> {
         },
     )?;
     // Page 0 exists only if the patient does (created together), so a plain create suffices.
-    create_pda_account(
+    create_log_page(
         &payer,
         &page,
-        LogPage::SPACE,
-        &[
-            seeds::LOG,
-            owner.as_ref(),
-            &0u32.to_le_bytes(),
-            &[page_bump],
-        ],
+        &owner,
+        0,
+        0,
+        LogPage::genesis_head(&owner),
+        page_bump,
     )?;
-    {
-        let mut data = page.try_borrow_mut_data()?;
-        data[..8].copy_from_slice(LogPage::DISCRIMINATOR);
-        // Written in place: the page (3.6 KB) never sits on the stack.
-        let header: &mut LogPage =
-            bytemuck::from_bytes_mut(&mut data[8..8 + core::mem::size_of::<LogPage>()]);
-        header.patient = owner;
-        header.first_sequence = 0;
-        header.head = LogPage::genesis_head(&owner);
-        header.page_index = 0;
-        header.count = 0;
-        header.bump = page_bump;
-    }
     emit_event!(PatientRegistered { patient: owner });
     Ok(())
 }

@@ -7,7 +7,7 @@ use crate::events::RecordAdded;
 use crate::gate::{self, AccessResult, Attempt};
 use crate::native;
 use crate::state::{seeds, LogPage, Patient, Provider, Record, Registry, NO_RECORD};
-use crate::utils::{create_pda_account, write_account};
+use crate::utils::create_record;
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug, PartialEq, Eq)]
 pub struct WriteRecordArgs {
@@ -83,15 +83,9 @@ pub fn handle_write_record(
     )?;
     let granted = outcome.is_granted();
     if granted {
-        let record_info = ctx.accounts.record.to_account_info();
-        create_pda_account(
+        create_record(
             &ctx.accounts.provider_signer.to_account_info(),
-            &record_info,
-            Record::SPACE,
-            &[seeds::RECORD, owner.as_ref(), &index_bytes, &[record_bump]],
-        )?;
-        write_account(
-            &record_info,
+            &ctx.accounts.record.to_account_info(),
             &Record {
                 patient: owner,
                 author: provider,

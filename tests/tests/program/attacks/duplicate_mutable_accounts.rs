@@ -43,6 +43,17 @@ fn the_patient_as_the_new_record_is_refused() {
 fn the_current_page_as_the_next_page_is_refused() {
     // duplicate mutable accounts: open_log_page with the same page in both slots.
     let w = world();
+    // Fill page 0 so that only the duplicated slot is wrong.
+    for _ in 0..health_data_exchange::state::LOG_PAGE_CAPACITY {
+        w.f.ok(
+            &[raw(
+                access_metas(&w.p.pubkey(), &w.alice.pubkey()),
+                access_data(0),
+            )],
+            &w.p,
+            &[],
+        );
+    }
     let mut i = ix::open_log_page(w.p.pubkey(), &w.alice.pubkey(), 0);
     i.accounts[3].pubkey = pda::log_page(&w.alice.pubkey(), 0).0;
     w.f.fails_with(

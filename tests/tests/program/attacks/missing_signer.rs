@@ -74,3 +74,22 @@ fn grant_without_the_patients_signature_is_refused() {
     );
     f.fails_with(&[ix], &p, &[], anchor(Anchor::AccountNotSigner));
 }
+
+#[test]
+fn a_read_only_payer_is_refused_by_name_before_any_cpi() {
+    // missing signer (its privilege cousin): the rent payer signs but is passed read-only.
+    // Anchor's `mut` constraint refuses it before the creation CPI (found by the fuzzer,
+    // when `init` ran the CPI first and the native harness panicked).
+    let f = Fixture::new();
+    let patient = f.patient();
+    let payer = f.funded();
+    let mut i = hdx::ix::add_record(patient.pubkey(), 0, 0, b"x".to_vec(), [1; 32]);
+    i.accounts[0].is_writable = false;
+    f.fails_with(
+        &[i],
+        &payer,
+        &[&patient],
+        anchor(anchor_lang::error::ErrorCode::ConstraintMut),
+    );
+    assert!(f.account(&pda::record(&patient.pubkey(), 0).0).is_none());
+}
