@@ -240,6 +240,21 @@ impl Fixture {
         );
     }
 
+    /// The common scene: a verified provider with a 30-day read consent for
+    /// treatment on a patient's lab result (record returned).
+    pub fn lab_consent(&self) -> (Keypair, Keypair, u32) {
+        let provider = self.verified_provider();
+        let patient = self.patient();
+        let rec = self.record(&patient, Category::LabResults);
+        self.grant_read(
+            &patient,
+            &provider,
+            Category::LabResults,
+            Purpose::Treatment,
+        );
+        (provider, patient, rec)
+    }
+
     /// A broad consent: every category, given modes, every purpose, 30 days.
     pub fn grant_all(&self, patient: &Keypair, provider: &Keypair, modes: u8) {
         let terms = self.terms(

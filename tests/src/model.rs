@@ -32,6 +32,28 @@ pub struct Terms {
     pub expires_at: i64,
 }
 
+/// Terms as generated: masks as given, the window relative to the clock.
+#[derive(Debug, Clone, Copy)]
+pub struct TermsSpec {
+    pub categories: u16,
+    pub modes: u8,
+    pub purposes: u8,
+    pub start: i64,
+    pub length: i64,
+}
+
+impl TermsSpec {
+    pub fn at(&self, now: i64) -> Terms {
+        Terms {
+            categories: self.categories,
+            modes: self.modes,
+            purposes: self.purposes,
+            not_before: now + self.start,
+            expires_at: now + self.start + self.length,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy)]
 pub enum Op {
     RegisterProvider(usize),
@@ -46,24 +68,15 @@ pub enum Op {
         category: u8,
         locator_len: usize,
     },
-    /// Offsets relative to the model's clock.
     Grant {
         patient: usize,
         provider: usize,
-        categories: u16,
-        modes: u8,
-        purposes: u8,
-        start: i64,
-        length: i64,
+        terms: TermsSpec,
     },
     Update {
         patient: usize,
         provider: usize,
-        categories: u16,
-        modes: u8,
-        purposes: u8,
-        start: i64,
-        length: i64,
+        terms: TermsSpec,
     },
     Revoke {
         patient: usize,
@@ -254,23 +267,13 @@ impl Model {
             Op::Grant {
                 patient,
                 provider,
-                categories,
-                modes,
-                purposes,
-                start,
-                length,
+                terms,
             } => {
                 if !self.patients.contains_key(&patient) || !self.providers.contains_key(&provider)
                 {
                     return MISSING;
                 }
-                let t = Terms {
-                    categories,
-                    modes,
-                    purposes,
-                    not_before: self.now + start,
-                    expires_at: self.now + start + length,
-                };
+                let t = terms.at(self.now);
                 if let Some(e) = self.terms_error(&t) {
                     return Error(e);
                 }
@@ -283,22 +286,12 @@ impl Model {
             Op::Update {
                 patient,
                 provider,
-                categories,
-                modes,
-                purposes,
-                start,
-                length,
+                terms,
             } => {
                 if !self.consents.contains_key(&(patient, provider)) {
                     return MISSING;
                 }
-                let t = Terms {
-                    categories,
-                    modes,
-                    purposes,
-                    not_before: self.now + start,
-                    expires_at: self.now + start + length,
-                };
+                let t = terms.at(self.now);
                 if let Some(e) = self.terms_error(&t) {
                     return Error(e);
                 }

@@ -145,15 +145,7 @@ fn invariant_3_only_the_patient_adds_records() {
 #[test]
 fn revoke_closes_the_account_returns_rent_and_regrant_works() {
     let f = Fixture::new();
-    let provider = f.verified_provider();
-    let patient = f.patient();
-    let rec = f.record(&patient, Category::LabResults);
-    f.grant_read(
-        &patient,
-        &provider,
-        Category::LabResults,
-        Purpose::Treatment,
-    );
+    let (provider, patient, rec) = f.lab_consent();
     let addr = pda::consent(&patient.pubkey(), &provider.pubkey()).0;
     let rent = f.account(&addr).unwrap().lamports;
     let balance = f.account(&patient.pubkey()).unwrap().lamports;

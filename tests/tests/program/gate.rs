@@ -306,15 +306,7 @@ fn invariant_1_unknown_purpose_code_is_a_hard_error() {
 #[test]
 fn invariant_5_revocation_takes_effect_in_the_next_transaction() {
     let f = Fixture::new();
-    let provider = f.verified_provider();
-    let patient = f.patient();
-    let rec = f.record(&patient, Category::LabResults);
-    f.grant_read(
-        &patient,
-        &provider,
-        Category::LabResults,
-        Purpose::Treatment,
-    );
+    let (provider, patient, rec) = f.lab_consent();
     f.access(&provider, &patient, rec, Purpose::Treatment)
         .unwrap();
     f.ok(
@@ -335,15 +327,7 @@ fn invariant_5_revocation_takes_effect_in_the_next_transaction() {
 #[test]
 fn invariant_5_expiry_needs_no_transaction() {
     let f = Fixture::new();
-    let provider = f.verified_provider();
-    let patient = f.patient();
-    let rec = f.record(&patient, Category::LabResults);
-    f.grant_read(
-        &patient,
-        &provider,
-        Category::LabResults,
-        Purpose::Treatment,
-    );
+    let (provider, patient, rec) = f.lab_consent();
     f.access(&provider, &patient, rec, Purpose::Treatment)
         .unwrap();
     let consent_before = f

@@ -13,7 +13,7 @@ use std::cell::RefCell;
 use hdx::client::ClientError;
 use hdx::transport::Transport;
 use hdx::{audit, ix, pda};
-use hdx_tests::model::{Expect, Model, Op};
+use hdx_tests::model::{Expect, Model, Op, TermsSpec};
 use hdx_tests::*;
 use health_data_exchange::codes::ProviderKind;
 use health_data_exchange::instructions::WriteRecordArgs;
@@ -47,7 +47,16 @@ fn op() -> impl Strategy<Value = Op> {
     let modes = prop_oneof![Just(1u8), Just(2u8), Just(3u8), Just(0u8), Just(4u8)];
     let start = prop_oneof![Just(0i64), -86_400i64..0, 1i64..5 * 86_400];
     let length = prop_oneof![Just(30 * 86_400i64), 1i64..10 * 86_400, -86_400i64..1];
-    let terms = (pt.clone(), p.clone(), mask16, modes, mask8, start, length);
+    let spec = (mask16, modes, mask8, start, length).prop_map(
+        |(categories, modes, purposes, start, length)| TermsSpec {
+            categories,
+            modes,
+            purposes,
+            start,
+            length,
+        },
+    );
+    let terms = (pt.clone(), p.clone(), spec);
     prop_oneof![
         3 => p.clone().prop_map(Op::RegisterProvider),
         3 => p.clone().prop_map(Op::Verify),
@@ -57,8 +66,8 @@ fn op() -> impl Strategy<Value = Op> {
         3 => pt.clone().prop_map(Op::RegisterPatient),
         3 => (pt.clone(), prop_oneof![0u8..14, Just(14u8), Just(200u8)], prop_oneof![Just(16usize), Just(0usize), Just(129usize), 1usize..=128])
             .prop_map(|(patient, category, locator_len)| Op::AddRecord { patient, category, locator_len }),
-        4 => terms.clone().prop_map(|(patient, provider, categories, modes, purposes, start, length)| Op::Grant { patient, provider, categories, modes, purposes, start, length }),
-        2 => terms.prop_map(|(patient, provider, categories, modes, purposes, start, length)| Op::Update { patient, provider, categories, modes, purposes, start, length }),
+        4 => terms.clone().prop_map(|(patient, provider, terms)| Op::Grant { patient, provider, terms }),
+        2 => terms.prop_map(|(patient, provider, terms)| Op::Update { patient, provider, terms }),
         1 => (pt.clone(), p.clone()).prop_map(|(patient, provider)| Op::Revoke { patient, provider }),
         8 => (p.clone(), pt.clone(), 0u32..4, prop_oneof![0u8..6, Just(6u8)])
             .prop_map(|(provider, patient, record, purpose)| Op::Access { provider, patient, record, purpose }),
@@ -88,12 +97,16 @@ impl Run<'_> {
         let c = &f.client;
         let send = |ixs: &[anchor_lang::solana_program::instruction::Instruction],
                     payer: &Keypair| { c.send(ixs, payer, &[]).map(|_| ()) };
-        let terms = |categories, modes, purposes, start: i64, length: i64| ConsentTerms {
-            categories,
-            modes,
-            purposes,
-            not_before: f.now() + start,
-            expires_at: f.now() + start + length,
+        // The chain's terms from the same spec the model uses, at the ledger's clock.
+        let terms = |spec: TermsSpec| {
+            let t = spec.at(f.now());
+            ConsentTerms {
+                categories: t.categories,
+                modes: t.modes,
+                purposes: t.purposes,
+                not_before: t.not_before,
+                expires_at: t.expires_at,
+            }
         };
         let result: Result<Option<u8>, ClientError> = match op {
             Op::RegisterProvider(p) => send(
@@ -164,16 +177,12 @@ impl Run<'_> {
             Op::Grant {
                 patient,
                 provider,
-                categories,
-                modes,
-                purposes,
-                start,
-                length,
+                terms: spec,
             } => send(
                 &[ix::grant_consent(
                     self.patients[patient].pubkey(),
                     &self.providers[provider].pubkey(),
-                    terms(categories, modes, purposes, start, length),
+                    terms(spec),
                 )],
                 &self.patients[patient],
             )
@@ -181,16 +190,12 @@ impl Run<'_> {
             Op::Update {
                 patient,
                 provider,
-                categories,
-                modes,
-                purposes,
-                start,
-                length,
+                terms: spec,
             } => send(
                 &[ix::update_consent(
                     self.patients[patient].pubkey(),
                     &self.providers[provider].pubkey(),
-                    terms(categories, modes, purposes, start, length),
+                    terms(spec),
                 )],
                 &self.patients[patient],
             )
