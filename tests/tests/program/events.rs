@@ -108,3 +108,46 @@ fn every_state_change_emits_its_event() {
         [HdxEvent::PausedSet(PausedSet { paused: true })]
     ));
 }
+
+#[test]
+fn published_memcmp_offsets_match_real_account_bytes() {
+    use hdx::accounts::offsets;
+    use hdx::pda;
+    let f = Fixture::new();
+    let (provider, patient, _) = f.lab_consent();
+    let (p, pt) = (provider.pubkey(), patient.pubkey());
+    let bytes = |addr: Pubkey| f.account(&addr).unwrap().data;
+    let at = |data: &[u8], off: usize| Pubkey::try_from(&data[off..off + 32]).unwrap();
+
+    let prov = bytes(pda::provider(&p).0);
+    assert_eq!(at(&prov, offsets::PROVIDER_SIGNER), p);
+    assert_eq!(
+        prov[offsets::PROVIDER_STATUS],
+        hdx::codes::ProviderStatus::Verified as u8
+    );
+    assert_eq!(
+        prov[offsets::PROVIDER_KIND],
+        health_data_exchange::codes::ProviderKind::Hospital as u8
+    );
+    assert_eq!(at(&bytes(pda::patient(&pt).0), offsets::PATIENT_OWNER), pt);
+    let rec = bytes(pda::record(&pt, 0).0);
+    assert_eq!(
+        (
+            at(&rec, offsets::RECORD_PATIENT),
+            at(&rec, offsets::RECORD_AUTHOR)
+        ),
+        (pt, pt)
+    );
+    let consent = bytes(pda::consent(&pt, &p).0);
+    assert_eq!(
+        (
+            at(&consent, offsets::CONSENT_PATIENT),
+            at(&consent, offsets::CONSENT_PROVIDER)
+        ),
+        (pt, p)
+    );
+    assert_eq!(
+        at(&bytes(pda::log_page(&pt, 0).0), offsets::LOG_PAGE_PATIENT),
+        pt
+    );
+}
