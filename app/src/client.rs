@@ -2,8 +2,8 @@
 //! decode, and the provider's access and write with the log page handled
 //! and denials turned into [`Denied`].
 
-use anchor_lang::{AccountDeserialize, AnchorDeserialize};
-use health_data_exchange::codes::Outcome;
+use anchor_lang::{AccountDeserialize, AnchorDeserialize, Discriminator};
+use health_data_exchange::codes::{Outcome, ProviderStatus};
 use health_data_exchange::instructions::WriteRecordArgs;
 use health_data_exchange::state::{Consent, LogPage, Patient, Provider, Record, Registry};
 use health_data_exchange::AccessResult;
@@ -12,10 +12,10 @@ use solana_sdk::pubkey::Pubkey;
 use solana_sdk::signature::Signer;
 use solana_sdk::transaction::{Transaction, TransactionError};
 
-use crate::accounts::{decode, decode_log_page};
+use crate::accounts::{decode, decode_log_page, offsets};
 use crate::audit::Log;
 use crate::errors::{lookup, Denied};
-use crate::transport::{Receipt, SendError, Transport};
+use crate::transport::{Memcmp, Receipt, SendError, Transport};
 use crate::{ix, pda};
 
 #[derive(Debug, thiserror::Error)]
@@ -197,14 +197,93 @@ impl<T: Transport> HdxClient<T> {
 
     /// Every page of a patient's log, in order.
     pub fn log(&self, patient: &Pubkey) -> Result<Log, ClientError> {
-        let pages = self.patient(patient)?.log_pages;
-        let pages = (0..pages)
-            .map(|i| self.log_page(patient, i))
-            .collect::<Result<Vec<_>, _>>()?;
+        self.log_with_progress(patient, &mut |_, _| {})
+    }
+
+    /// Every page of a patient's log, fetched in batches; `progress(done, total)`
+    /// is called after each batch (pages).
+    pub fn log_with_progress(
+        &self,
+        patient: &Pubkey,
+        progress: &mut dyn FnMut(u64, u64),
+    ) -> Result<Log, ClientError> {
+        let count = self.patient(patient)?.log_pages;
+        let addresses: Vec<Pubkey> = (0..count).map(|i| pda::log_page(patient, i).0).collect();
+        let mut pages = Vec::with_capacity(addresses.len());
+        for chunk in addresses.chunks(100) {
+            for (address, acc) in chunk.iter().zip(self.transport.accounts(chunk)?) {
+                let index = pages.len() as u32;
+                let acc = acc
+                    .filter(|a| a.owner == crate::PROGRAM_ID)
+                    .ok_or_else(|| {
+                        ClientError::NotFound(format!(
+                            "log page {index} ({address}) of patient {patient}"
+                        ))
+                    })?;
+                pages.push(decode_log_page(&acc.data).map_err(anyhow::Error::from)?);
+            }
+            progress(pages.len() as u64, u64::from(count));
+        }
         Ok(Log {
             patient: *patient,
             pages,
         })
+    }
+
+    fn program_accounts<A: AccountDeserialize + Discriminator>(
+        &self,
+        mut filters: Vec<Memcmp>,
+    ) -> Result<Vec<A>, ClientError> {
+        filters.insert(0, Memcmp::new(0, A::DISCRIMINATOR));
+        self.transport
+            .program_accounts(&filters)?
+            .into_iter()
+            .map(|(_, acc)| Ok(decode(&acc.data).map_err(anyhow::Error::from)?))
+            .collect()
+    }
+
+    /// Registered providers, optionally only those with `status`, ordered by key.
+    pub fn providers(&self, status: Option<ProviderStatus>) -> Result<Vec<Provider>, ClientError> {
+        let filters = status
+            .map(|s| vec![Memcmp::new(offsets::PROVIDER_STATUS, &[s as u8])])
+            .unwrap_or_default();
+        let mut all: Vec<Provider> = self.program_accounts(filters)?;
+        all.sort_by_key(|p| p.signer);
+        Ok(all)
+    }
+
+    /// Live consents, by patient and/or provider, ordered by (patient, provider).
+    pub fn consents(
+        &self,
+        patient: Option<&Pubkey>,
+        provider: Option<&Pubkey>,
+    ) -> Result<Vec<Consent>, ClientError> {
+        let mut filters = Vec::new();
+        if let Some(p) = patient {
+            filters.push(Memcmp::new(offsets::CONSENT_PATIENT, p.as_ref()));
+        }
+        if let Some(p) = provider {
+            filters.push(Memcmp::new(offsets::CONSENT_PROVIDER, p.as_ref()));
+        }
+        let mut all: Vec<Consent> = self.program_accounts(filters)?;
+        all.sort_by_key(|c| (c.patient, c.provider));
+        Ok(all)
+    }
+
+    /// Every record of a patient, by index.
+    pub fn records(&self, patient: &Pubkey) -> Result<Vec<Record>, ClientError> {
+        let count = self.patient(patient)?.record_count;
+        let addresses: Vec<Pubkey> = (0..count).map(|i| pda::record(patient, i).0).collect();
+        let mut out = Vec::with_capacity(addresses.len());
+        for chunk in addresses.chunks(100) {
+            for (address, acc) in chunk.iter().zip(self.transport.accounts(chunk)?) {
+                let acc = acc
+                    .filter(|a| a.owner == crate::PROGRAM_ID)
+                    .ok_or_else(|| ClientError::NotFound(format!("record account {address}")))?;
+                out.push(decode(&acc.data).map_err(anyhow::Error::from)?);
+            }
+        }
+        Ok(out)
     }
 
     /// The patient's current page index, opening the next page first (paid

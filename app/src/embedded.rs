@@ -12,6 +12,7 @@
 // deprecation warning on every use). This module is the only user; opt in here, once.
 #![allow(deprecated)]
 
+use std::collections::BTreeSet;
 use std::sync::Mutex;
 
 use anchor_lang::prelude::AccountInfo;
@@ -26,7 +27,7 @@ use solana_sdk::signature::{Keypair, Signer};
 use solana_sdk::transaction::Transaction;
 
 use crate::pda;
-use crate::transport::{Receipt, SendError, Transport};
+use crate::transport::{Memcmp, Receipt, SendError, Transport};
 
 /// Adapts Anchor's `entry` to the signature `processor!` expects.
 pub fn process_instruction(
@@ -74,12 +75,20 @@ pub fn program_test(upgrade_authority: &Pubkey) -> ProgramTest {
     pt
 }
 
+/// Adds an account to `pt` before it starts (the file-backed ledger's saved state).
+pub fn preload(pt: &mut ProgramTest, address: Pubkey, account: Account) {
+    pt.add_account(address, account);
+}
+
 /// An in-process ledger running the program natively.
 pub struct EmbeddedLedger {
     runtime: tokio::runtime::Runtime,
     context: Mutex<ProgramTestContext>,
     now: Mutex<i64>,
     quiet: bool,
+    /// Every address a transaction or `set_account` has touched: what
+    /// `program_accounts` scans and what a file-backed ledger saves.
+    known: Mutex<BTreeSet<Pubkey>>,
 }
 
 impl EmbeddedLedger {
@@ -94,6 +103,7 @@ impl EmbeddedLedger {
             context: Mutex::new(context),
             now: Mutex::new(start_time),
             quiet: false,
+            known: Mutex::new(BTreeSet::new()),
         };
         ledger.pin_clock();
         Ok(ledger)
@@ -134,6 +144,7 @@ impl EmbeddedLedger {
 
     /// Overwrites an account (tests use it to plant forged accounts).
     pub fn set_account(&self, address: &Pubkey, account: Account) {
+        self.known.lock().unwrap().insert(*address);
         self.context
             .lock()
             .unwrap()
@@ -158,6 +169,22 @@ impl EmbeddedLedger {
     /// with [`Transport::send`] share that slot until the next blockhash is asked for.
     pub fn latest_blockhash_for_tests(&self) -> Hash {
         self.next_slot().expect("new slot")
+    }
+
+    /// Adds addresses (accounts preloaded into the `ProgramTest`) to the known set.
+    pub fn remember(&self, keys: impl IntoIterator<Item = Pubkey>) {
+        self.known.lock().unwrap().extend(keys);
+    }
+
+    /// Every touched address that still holds an account, with its account.
+    pub fn snapshot(&self) -> anyhow::Result<Vec<(Pubkey, Account)>> {
+        let known: Vec<Pubkey> = self.known.lock().unwrap().iter().copied().collect();
+        let accounts = self.accounts(&known)?;
+        Ok(known
+            .into_iter()
+            .zip(accounts)
+            .filter_map(|(k, a)| a.map(|a| (k, a)))
+            .collect())
     }
 
     fn pin_clock(&self) {
@@ -189,6 +216,10 @@ impl Transport for EmbeddedLedger {
     }
 
     fn send(&self, tx: &Transaction) -> Result<Receipt, SendError> {
+        self.known
+            .lock()
+            .unwrap()
+            .extend(tx.message.account_keys.iter().copied());
         let ctx = self.context.lock().unwrap();
         let _gag = if self.quiet {
             use std::io::Write;
@@ -223,6 +254,16 @@ impl Transport for EmbeddedLedger {
         Ok(self
             .runtime
             .block_on(ctx.banks_client.get_account(*address))?)
+    }
+
+    fn program_accounts(&self, filters: &[Memcmp]) -> anyhow::Result<Vec<(Pubkey, Account)>> {
+        Ok(self
+            .snapshot()?
+            .into_iter()
+            .filter(|(_, a)| {
+                a.owner == crate::PROGRAM_ID && filters.iter().all(|f| f.matches(&a.data))
+            })
+            .collect())
     }
 
     fn unix_time(&self) -> anyhow::Result<i64> {

@@ -11,18 +11,25 @@
 //! - [`errors`]: program errors by name; denials as typed errors.
 //! - [`transport`]: the one interface every cluster (embedded or RPC) implements.
 //! - [`embedded`]: the program running natively in-process (tests, demo, cost report).
+//! - [`ledger`]: the embedded ledger kept in a directory (the CLI's default cluster).
+//! - [`rpc`]: an RPC cluster.
+//! - [`export`]: the audit trail as JSON, CSV and FHIR R4.
 //! - [`client`]: high-level operations over a transport.
 
 pub mod accounts;
 pub mod audit;
 pub mod client;
+pub mod cluster;
 pub mod cost;
 pub mod demo;
 pub mod embedded;
 pub mod errors;
 pub mod events;
+pub mod export;
 pub mod ix;
+pub mod ledger;
 pub mod pda;
+pub mod rpc;
 pub mod transport;
 
 pub use health_data_exchange as program;

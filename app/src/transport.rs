@@ -1,6 +1,7 @@
 //! The one interface every cluster implements: the embedded native ledger
-//! ([`crate::embedded::EmbeddedLedger`]) and an RPC cluster. Commands and the
-//! client are written once against it.
+//! ([`crate::embedded::EmbeddedLedger`], [`crate::ledger::FileLedger`]) and an
+//! RPC cluster ([`crate::rpc::RpcTransport`]). Commands and the client are
+//! written once against it.
 
 use solana_sdk::account::Account;
 use solana_sdk::hash::Hash;
@@ -29,11 +30,61 @@ pub enum SendError {
     Transport(String),
 }
 
+/// A `getProgramAccounts` memcmp filter: `bytes` at `offset` of the account data.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Memcmp {
+    pub offset: usize,
+    pub bytes: Vec<u8>,
+}
+
+impl Memcmp {
+    pub fn new(offset: usize, bytes: &[u8]) -> Self {
+        Self {
+            offset,
+            bytes: bytes.to_vec(),
+        }
+    }
+
+    pub fn matches(&self, data: &[u8]) -> bool {
+        data.get(self.offset..self.offset + self.bytes.len()) == Some(&self.bytes[..])
+    }
+}
+
 pub trait Transport {
     fn latest_blockhash(&self) -> anyhow::Result<Hash>;
     fn send(&self, tx: &Transaction) -> Result<Receipt, SendError>;
     fn account(&self, address: &Pubkey) -> anyhow::Result<Option<Account>>;
+    /// Several accounts at once (RPC batches them); the default asks one by one.
+    fn accounts(&self, addresses: &[Pubkey]) -> anyhow::Result<Vec<Option<Account>>> {
+        addresses.iter().map(|a| self.account(a)).collect()
+    }
+    /// Every account owned by the program whose data matches all `filters`.
+    fn program_accounts(&self, filters: &[Memcmp]) -> anyhow::Result<Vec<(Pubkey, Account)>>;
     /// The cluster's `Clock::unix_timestamp`.
     fn unix_time(&self) -> anyhow::Result<i64>;
     fn minimum_balance(&self, data_len: usize) -> anyhow::Result<u64>;
+}
+
+impl<T: Transport + ?Sized> Transport for Box<T> {
+    fn latest_blockhash(&self) -> anyhow::Result<Hash> {
+        (**self).latest_blockhash()
+    }
+    fn send(&self, tx: &Transaction) -> Result<Receipt, SendError> {
+        (**self).send(tx)
+    }
+    fn account(&self, address: &Pubkey) -> anyhow::Result<Option<Account>> {
+        (**self).account(address)
+    }
+    fn accounts(&self, addresses: &[Pubkey]) -> anyhow::Result<Vec<Option<Account>>> {
+        (**self).accounts(addresses)
+    }
+    fn program_accounts(&self, filters: &[Memcmp]) -> anyhow::Result<Vec<(Pubkey, Account)>> {
+        (**self).program_accounts(filters)
+    }
+    fn unix_time(&self) -> anyhow::Result<i64> {
+        (**self).unix_time()
+    }
+    fn minimum_balance(&self, data_len: usize) -> anyhow::Result<u64> {
+        (**self).minimum_balance(data_len)
+    }
 }

@@ -1,14 +1,385 @@
-pub mod idl;
+//! The `hdx` subcommands. Each returns an [`Output`] (JSON value and human
+//! text); `main` prints one of them and maps errors to exit codes.
 
-/// `hdx cost [--json]`: exits non-zero when a budget is broken.
-pub fn cost(json: bool) -> anyhow::Result<()> {
-    let report = hdx::cost::run()?;
-    if json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
-    } else {
-        print!("{}", report.render());
+pub mod access;
+pub mod audit;
+pub mod consent;
+pub mod idl;
+pub mod keys;
+pub mod patient;
+pub mod provider;
+pub mod registry;
+
+use std::cell::OnceCell;
+use std::str::FromStr;
+
+use anchor_lang::prelude::Pubkey;
+use base64::Engine;
+use hdx::client::HdxClient;
+use hdx::cluster::{Cluster, Settings, Target};
+use hdx::codes::{Category, ProviderStatus, Purpose, MODE_READ, MODE_WRITE};
+use hdx::ledger::FileLedger;
+use hdx::transport::Transport;
+use serde_json::{json, Value};
+use solana_sdk::instruction::Instruction;
+use solana_sdk::message::Message;
+use solana_sdk::signature::Signer;
+use solana_sdk::transaction::Transaction;
+
+/// What a command prints: `json` with `--output json`, `text` otherwise;
+/// a `raw` output (a CSV or FHIR export) is printed as is either way.
+pub struct Output {
+    pub json: Value,
+    pub text: String,
+    pub raw: bool,
+}
+
+impl Output {
+    pub fn new(json: Value, text: impl Into<String>) -> Self {
+        Self {
+            json,
+            text: text.into(),
+            raw: false,
+        }
     }
-    let failures = report.budget_failures();
-    anyhow::ensure!(failures.is_empty(), "over budget: {}", failures.join("; "));
-    Ok(())
+
+    pub fn raw(text: String) -> Self {
+        Self {
+            json: Value::Null,
+            text,
+            raw: true,
+        }
+    }
+}
+
+/// The resolved settings, the signer (loaded once, when first needed) and the cluster.
+pub struct Ctx {
+    pub settings: Settings,
+    signer: OnceCell<Box<dyn Signer>>,
+}
+
+impl Ctx {
+    pub fn new(settings: Settings) -> Self {
+        Self {
+            settings,
+            signer: OnceCell::new(),
+        }
+    }
+
+    pub fn signer(&self) -> anyhow::Result<&dyn Signer> {
+        if self.signer.get().is_none() {
+            let signer = self.settings.signer().map_err(|e| {
+                anyhow::anyhow!(
+                    "{e:#} (create one with `hdx keygen --outfile {}`)",
+                    self.settings.keypair
+                )
+            })?;
+            let _ = self.signer.set(signer);
+        }
+        Ok(self.signer.get().expect("set above").as_ref())
+    }
+
+    pub fn pubkey(&self) -> anyhow::Result<Pubkey> {
+        Ok(self.signer()?.pubkey())
+    }
+
+    /// Opens the cluster (a new embedded ledger takes the signer as upgrade authority).
+    pub fn client(&self) -> anyhow::Result<HdxClient<Cluster>> {
+        let creator = match &self.settings.target {
+            Target::Embedded { dir, .. } if !FileLedger::exists(dir) => Some(self.pubkey()?),
+            _ => None,
+        };
+        Ok(HdxClient::new(self.settings.connect(creator.as_ref())?))
+    }
+
+    /// Signs with the signer (fee payer) and sends.
+    pub fn send(
+        &self,
+        client: &HdxClient<Cluster>,
+        instructions: &[Instruction],
+    ) -> anyhow::Result<solana_sdk::signature::Signature> {
+        let signer = self.signer()?;
+        client.transport.prepare_payer(&signer.pubkey())?;
+        Ok(client.send(instructions, signer, &[])?.signature)
+    }
+}
+
+/// How an authority command prints its unsigned transaction instead of sending it.
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+pub enum TxEncoding {
+    Base58,
+    Base64,
+}
+
+/// Flags of every authority command: send, or print the unsigned
+/// transaction for a multisig to sign.
+#[derive(clap::Args, Debug, Clone)]
+pub struct TxOpts {
+    /// Print the unsigned transaction (for multisig signing) instead of sending it
+    #[arg(long, value_enum, value_name = "ENCODING")]
+    pub print_tx: Option<TxEncoding>,
+    /// With --print-tx: the authority address that will sign (e.g. a multisig vault)
+    /// [default: the keypair's address]
+    #[arg(long, value_name = "PUBKEY", value_parser = parse_pubkey, requires = "print_tx")]
+    pub authority: Option<Pubkey>,
+}
+
+impl TxOpts {
+    /// The key that signs as authority.
+    pub fn authority(&self, ctx: &Ctx) -> anyhow::Result<Pubkey> {
+        match self.authority {
+            Some(k) => Ok(k),
+            None => ctx.pubkey(),
+        }
+    }
+
+    /// Sends `ix` signed by the keypair, or prints it unsigned with `authority` as fee payer.
+    pub fn submit(
+        &self,
+        ctx: &Ctx,
+        client: &HdxClient<Cluster>,
+        ix: Instruction,
+        done: &str,
+    ) -> anyhow::Result<Output> {
+        match self.print_tx {
+            None => {
+                let sig = ctx.send(client, &[ix])?;
+                Ok(Output::new(
+                    json!({ "signature": sig.to_string() }),
+                    format!("{done}\nsignature: {sig}"),
+                ))
+            }
+            Some(encoding) => {
+                let payer = self.authority(ctx)?;
+                let message = Message::new_with_blockhash(
+                    &[ix],
+                    Some(&payer),
+                    &client.transport.latest_blockhash()?,
+                );
+                let bytes = bincode::serialize(&Transaction::new_unsigned(message))?;
+                let (name, text) = match encoding {
+                    TxEncoding::Base58 => ("base58", bs58::encode(bytes).into_string()),
+                    TxEncoding::Base64 => (
+                        "base64",
+                        base64::engine::general_purpose::STANDARD.encode(bytes),
+                    ),
+                };
+                Ok(Output::new(
+                    json!({ "unsigned_transaction": text, "encoding": name, "fee_payer": payer.to_string() }),
+                    text,
+                ))
+            }
+        }
+    }
+}
+
+pub fn parse_pubkey(s: &str) -> Result<Pubkey, String> {
+    Pubkey::from_str(s).map_err(|_| format!("{s:?} is not a base58 public key"))
+}
+
+fn names<T: Copy>(all: &[T], name: fn(T) -> &'static str) -> String {
+    all.iter().map(|x| name(*x)).collect::<Vec<_>>().join(", ")
+}
+
+pub fn parse_category(s: &str) -> Result<Category, String> {
+    Category::ALL
+        .iter()
+        .copied()
+        .find(|c| c.name().eq_ignore_ascii_case(s))
+        .ok_or_else(|| {
+            format!(
+                "unknown category {s:?} (known: {})",
+                names(&Category::ALL, Category::name)
+            )
+        })
+}
+
+/// A purpose by name (`treatment`) or HL7 v3 ActReason code (`TREAT`).
+pub fn parse_purpose(s: &str) -> Result<Purpose, String> {
+    Purpose::ALL
+        .iter()
+        .copied()
+        .find(|p| p.name().eq_ignore_ascii_case(s) || p.hl7_code().eq_ignore_ascii_case(s))
+        .ok_or_else(|| {
+            format!(
+                "unknown purpose {s:?} (known: {})",
+                names(&Purpose::ALL, Purpose::name)
+            )
+        })
+}
+
+pub fn parse_mode(s: &str) -> Result<u8, String> {
+    match s.to_ascii_lowercase().as_str() {
+        "read" => Ok(MODE_READ),
+        "write" => Ok(MODE_WRITE),
+        _ => Err(format!("unknown mode {s:?} (known: read, write)")),
+    }
+}
+
+pub fn parse_hash(s: &str) -> Result<[u8; 32], String> {
+    let s = s.strip_prefix("0x").unwrap_or(s);
+    if s.len() != 64 || !s.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(format!("{s:?} is not 32 bytes of hex (64 hex digits)"));
+    }
+    let mut out = [0u8; 32];
+    for (i, byte) in out.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(&s[2 * i..2 * i + 2], 16).expect("checked hex");
+    }
+    if out == [0u8; 32] {
+        return Err("an all-zero hash commits to nothing".into());
+    }
+    Ok(out)
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+pub enum StatusArg {
+    Pending,
+    Verified,
+    Suspended,
+}
+
+impl From<StatusArg> for ProviderStatus {
+    fn from(s: StatusArg) -> Self {
+        match s {
+            StatusArg::Pending => ProviderStatus::Pending,
+            StatusArg::Verified => ProviderStatus::Verified,
+            StatusArg::Suspended => ProviderStatus::Suspended,
+        }
+    }
+}
+
+pub fn status_name(s: ProviderStatus) -> &'static str {
+    match s {
+        ProviderStatus::Pending => "pending",
+        ProviderStatus::Verified => "verified",
+        ProviderStatus::Suspended => "suspended",
+    }
+}
+
+/// A point in time: unix seconds, RFC 3339, `YYYY-MM-DD` (UTC midnight), or a
+/// duration from `now` (`30d` — later if `future`, earlier otherwise).
+pub fn parse_when(s: &str, now: i64, future: bool) -> anyhow::Result<i64> {
+    if let Ok(unix) = s.parse::<i64>() {
+        return Ok(unix);
+    }
+    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(s) {
+        return Ok(t.timestamp());
+    }
+    if let Ok(d) = chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+        return Ok(d
+            .and_hms_opt(0, 0, 0)
+            .expect("midnight")
+            .and_utc()
+            .timestamp());
+    }
+    let d = hdx::cluster::parse_duration(s).map_err(|_| {
+        anyhow::anyhow!(
+            "invalid time {s:?}: use a duration (30d, 12h), RFC 3339 (2027-01-31T00:00:00Z), a date (2027-01-31) or unix seconds"
+        )
+    })?;
+    Ok(if future { now + d } else { now - d })
+}
+
+/// The locator a user typed, checked against the program's bound before anything is sent.
+pub fn locator_bytes(s: &str) -> anyhow::Result<Vec<u8>> {
+    let max = hdx::program::state::MAX_LOCATOR_LEN;
+    anyhow::ensure!(!s.is_empty(), "the locator is empty");
+    anyhow::ensure!(
+        s.len() <= max,
+        "the locator is {} bytes, the limit is {max}",
+        s.len()
+    );
+    Ok(s.as_bytes().to_vec())
+}
+
+/// The content hash from `--content-hash HEX` or the SHA-256 of `--content-file PATH`.
+pub fn content_hash(
+    hash: Option<[u8; 32]>,
+    file: Option<&std::path::Path>,
+) -> anyhow::Result<[u8; 32]> {
+    use sha2::{Digest, Sha256};
+    match (hash, file) {
+        (Some(h), None) => Ok(h),
+        (None, Some(path)) => {
+            let bytes = std::fs::read(path)
+                .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
+            Ok(Sha256::digest(bytes).into())
+        }
+        _ => anyhow::bail!("give exactly one of --content-hash or --content-file"),
+    }
+}
+
+pub fn hex(bytes: &[u8]) -> String {
+    hdx::demo::hex(bytes)
+}
+
+/// Left-aligned columns sized to their widest cell.
+pub fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
+    let mut widths: Vec<usize> = headers.iter().map(|h| h.len()).collect();
+    for row in rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let line = |cells: Vec<&str>| {
+        cells
+            .iter()
+            .zip(&widths)
+            .map(|(c, w)| format!("{c:<w$}"))
+            .collect::<Vec<_>>()
+            .join("  ")
+            .trim_end()
+            .to_string()
+    };
+    let mut out = vec![line(headers.to_vec())];
+    out.extend(
+        rows.iter()
+            .map(|r| line(r.iter().map(String::as_str).collect())),
+    );
+    out.join("\n")
+}
+
+/// A progress bar on a terminal's stderr; hidden when stderr is not a terminal.
+pub fn progress(len: u64, what: &str) -> indicatif::ProgressBar {
+    let bar = indicatif::ProgressBar::new(len);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{msg} {bar:30} {pos}/{len}")
+            .expect("valid template"),
+    );
+    bar.set_message(what.to_string());
+    bar
+}
+
+/// `hdx cluster`: where commands go, and for the embedded ledger its state.
+pub fn cluster(ctx: &Ctx) -> anyhow::Result<Output> {
+    let mut j = json!({
+        "cluster": ctx.settings.describe(),
+        "keypair": ctx.settings.keypair,
+        "config_file": ctx.settings.config_file,
+        "program_id": hdx::PROGRAM_ID.to_string(),
+    });
+    let mut text = format!(
+        "cluster:    {}\nkeypair:    {}\nconfig:     {}\nprogram id: {}",
+        ctx.settings.describe(),
+        ctx.settings.keypair,
+        ctx.settings.config_file.as_deref().unwrap_or("none"),
+        hdx::PROGRAM_ID
+    );
+    if let Target::Embedded { dir, .. } = &ctx.settings.target {
+        if FileLedger::exists(dir) {
+            if let Cluster::Embedded(ledger) = ctx.client()?.transport {
+                let now = ledger.unix_time()?;
+                j["upgrade_authority"] = json!(ledger.upgrade_authority().to_string());
+                j["clock"] = json!(hdx::export::rfc3339(now));
+                text.push_str(&format!(
+                    "\nupgrade authority: {}\nclock:      {}",
+                    ledger.upgrade_authority(),
+                    hdx::export::rfc3339(now)
+                ));
+            }
+        } else {
+            text.push_str("\n(the ledger is created by the first command that needs it; that command's keypair becomes the program's upgrade authority)");
+        }
+    }
+    Ok(Output::new(j, text))
 }

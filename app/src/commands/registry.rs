@@ -1,0 +1,135 @@
+//! `hdx registry`: the registry authority's commands.
+
+use anchor_lang::prelude::Pubkey;
+use clap::Subcommand;
+use hdx::program::instructions::InitializeRegistryArgs;
+use hdx::{ix, pda};
+use serde_json::json;
+
+use super::{parse_pubkey, Ctx, Output, TxOpts};
+use hdx::export::rfc3339;
+
+#[derive(Subcommand, Debug)]
+pub enum RegistryCmd {
+    /// Initialise the registry (signed by the program's upgrade authority)
+    Init {
+        /// The registry authority (in production a multisig address) [default: the keypair]
+        #[arg(long = "registry-authority", value_name = "PUBKEY", value_parser = parse_pubkey)]
+        registry_authority: Option<Pubkey>,
+        /// Emergency-access policy: longest break-glass window, seconds
+        #[arg(long, default_value_t = 3_600)]
+        emergency_max_duration_secs: u32,
+        /// Emergency-access policy: cooldown, seconds
+        #[arg(long, default_value_t = 86_400)]
+        emergency_cooldown_secs: u32,
+        #[command(flatten)]
+        tx: TxOpts,
+    },
+    /// Show the registry: authority, pending authority, paused
+    Show,
+    /// Propose a new registry authority (step 1 of 2)
+    ProposeAuthority {
+        #[arg(value_parser = parse_pubkey)]
+        new_authority: Pubkey,
+        #[command(flatten)]
+        tx: TxOpts,
+    },
+    /// Accept the registry authority (step 2 of 2; signed by the proposed authority)
+    AcceptAuthority {
+        #[command(flatten)]
+        tx: TxOpts,
+    },
+    /// Refuse access and write until unpaused (revocation still works)
+    Pause {
+        #[command(flatten)]
+        tx: TxOpts,
+    },
+    /// Lift a pause
+    Unpause {
+        #[command(flatten)]
+        tx: TxOpts,
+    },
+}
+
+pub fn run(ctx: &Ctx, cmd: RegistryCmd) -> anyhow::Result<Output> {
+    let client = ctx.client()?;
+    match cmd {
+        RegistryCmd::Init {
+            registry_authority,
+            emergency_max_duration_secs,
+            emergency_cooldown_secs,
+            tx,
+        } => {
+            let upgrade_authority = tx.authority(ctx)?;
+            let authority = registry_authority.unwrap_or(upgrade_authority);
+            let ix = ix::initialize_registry(
+                upgrade_authority,
+                upgrade_authority,
+                InitializeRegistryArgs {
+                    authority,
+                    emergency_max_duration_secs,
+                    emergency_cooldown_secs,
+                },
+            );
+            tx.submit(
+                ctx,
+                &client,
+                ix,
+                &format!("Registry initialised; authority {authority}"),
+            )
+        }
+        RegistryCmd::Show => {
+            let r = client.registry()?;
+            let pending = (r.pending_authority != Pubkey::default()).then_some(r.pending_authority);
+            Ok(Output::new(
+                json!({
+                    "address": pda::registry().0.to_string(),
+                    "authority": r.authority.to_string(),
+                    "pending_authority": pending.map(|k| k.to_string()),
+                    "paused": r.paused,
+                    "emergency_max_duration_secs": r.emergency_max_duration_secs,
+                    "emergency_cooldown_secs": r.emergency_cooldown_secs,
+                    "created_at": rfc3339(r.created_at),
+                }),
+                format!(
+                    "Registry {}\nauthority:         {}\npending authority: {}\npaused:            {}\ncreated:           {}",
+                    pda::registry().0,
+                    r.authority,
+                    pending.map_or("none".to_string(), |k| k.to_string()),
+                    if r.paused { "yes" } else { "no" },
+                    rfc3339(r.created_at)
+                ),
+            ))
+        }
+        RegistryCmd::ProposeAuthority { new_authority, tx } => {
+            let ix = ix::propose_registry_authority(tx.authority(ctx)?, new_authority);
+            tx.submit(
+                ctx,
+                &client,
+                ix,
+                &format!("Proposed {new_authority} as registry authority; it must accept"),
+            )
+        }
+        RegistryCmd::AcceptAuthority { tx } => {
+            let new = tx.authority(ctx)?;
+            tx.submit(
+                ctx,
+                &client,
+                ix::accept_registry_authority(new),
+                &format!("{new} is now the registry authority"),
+            )
+        }
+        RegistryCmd::Pause { tx } => tx.submit(
+            ctx,
+            &client,
+            ix::set_paused(tx.authority(ctx)?, true),
+            "Paused: access and write are refused; revocation still works",
+        ),
+        RegistryCmd::Unpause { tx } => tx.submit(
+            ctx,
+            &client,
+            ix::set_paused(tx.authority(ctx)?, false),
+            "Unpaused",
+        ),
+    }
+}

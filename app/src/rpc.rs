@@ -1,0 +1,192 @@
+//! An RPC cluster (devnet, mainnet, a local validator) behind [`Transport`],
+//! through `solana-rpc-client`.
+
+use anyhow::Context;
+use base64::Engine;
+use solana_account_decoder_client_types::UiAccountEncoding;
+use solana_commitment_config::CommitmentConfig;
+use solana_rpc_client::rpc_client::RpcClient;
+use solana_rpc_client_api::client_error::{Error as RpcClientError, ErrorKind};
+use solana_rpc_client_api::config::{
+    RpcAccountInfoConfig, RpcProgramAccountsConfig, RpcTransactionConfig,
+};
+use solana_rpc_client_api::filter::{Memcmp as RpcMemcmp, RpcFilterType};
+use solana_rpc_client_api::request::{RpcError, RpcResponseErrorData};
+use solana_sdk::account::Account;
+use solana_sdk::clock::Clock;
+use solana_sdk::hash::Hash;
+use solana_sdk::pubkey::Pubkey;
+use solana_sdk::sysvar;
+use solana_sdk::transaction::Transaction;
+use solana_transaction_status_client_types::option_serializer::OptionSerializer;
+use solana_transaction_status_client_types::UiTransactionEncoding;
+
+use crate::transport::{Memcmp, Receipt, SendError, Transport};
+
+/// `getMultipleAccounts` takes at most 100 keys.
+const MAX_MULTIPLE_ACCOUNTS: usize = 100;
+
+pub struct RpcTransport {
+    client: RpcClient,
+    url: String,
+}
+
+impl RpcTransport {
+    pub fn new(url: &str, commitment: CommitmentConfig) -> Self {
+        Self {
+            client: RpcClient::new_with_commitment(url.to_string(), commitment),
+            url: url.to_string(),
+        }
+    }
+
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    fn unreachable(&self, e: RpcClientError) -> anyhow::Error {
+        match e.kind() {
+            ErrorKind::Reqwest(_) | ErrorKind::Io(_) => {
+                anyhow::anyhow!("cannot reach the cluster at {}: {e}", self.url)
+            }
+            _ => anyhow::anyhow!("the cluster at {} refused the request: {e}", self.url),
+        }
+    }
+
+    /// The landed transaction's logs and return data.
+    fn receipt(&self, tx: &Transaction) -> anyhow::Result<Receipt> {
+        let signature = tx.signatures[0];
+        let landed = self
+            .client
+            .get_transaction_with_config(
+                &signature,
+                RpcTransactionConfig {
+                    encoding: Some(UiTransactionEncoding::Base64),
+                    commitment: Some(self.client.commitment()),
+                    max_supported_transaction_version: Some(0),
+                },
+            )
+            .map_err(|e| self.unreachable(e))?;
+        let meta = landed
+            .transaction
+            .meta
+            .context("the cluster returned the transaction without its status")?;
+        let logs = match meta.log_messages {
+            OptionSerializer::Some(logs) => logs,
+            _ => Vec::new(),
+        };
+        let return_data = match meta.return_data {
+            OptionSerializer::Some(r) => Some(
+                base64::engine::general_purpose::STANDARD
+                    .decode(r.data.0)
+                    .context("return data is not base64")?,
+            ),
+            _ => None,
+        };
+        Ok(Receipt {
+            signature,
+            logs,
+            return_data,
+        })
+    }
+}
+
+impl Transport for RpcTransport {
+    fn latest_blockhash(&self) -> anyhow::Result<Hash> {
+        self.client
+            .get_latest_blockhash()
+            .map_err(|e| self.unreachable(e))
+    }
+
+    fn send(&self, tx: &Transaction) -> Result<Receipt, SendError> {
+        match self.client.send_and_confirm_transaction(tx) {
+            Ok(_) => self
+                .receipt(tx)
+                .map_err(|e| SendError::Transport(format!("{e:#}"))),
+            Err(e) => {
+                // A preflight failure carries the simulation's error and logs.
+                if let ErrorKind::RpcError(RpcError::RpcResponseError {
+                    data: RpcResponseErrorData::SendTransactionPreflightFailure(sim),
+                    ..
+                }) = e.kind()
+                {
+                    if let Some(err) = sim.err.clone() {
+                        return Err(SendError::Failed {
+                            error: err.into(),
+                            logs: sim.logs.clone().unwrap_or_default(),
+                        });
+                    }
+                }
+                match e.get_transaction_error() {
+                    Some(error) => Err(SendError::Failed {
+                        error,
+                        logs: Vec::new(),
+                    }),
+                    None => Err(SendError::Transport(format!("{:#}", self.unreachable(e)))),
+                }
+            }
+        }
+    }
+
+    fn account(&self, address: &Pubkey) -> anyhow::Result<Option<Account>> {
+        // getMultipleAccounts keeps the transport error's kind (getAccountInfo's
+        // client wrapper folds it into a not-found message).
+        Ok(self.accounts(&[*address])?.pop().flatten())
+    }
+
+    fn accounts(&self, addresses: &[Pubkey]) -> anyhow::Result<Vec<Option<Account>>> {
+        let mut out = Vec::with_capacity(addresses.len());
+        for chunk in addresses.chunks(MAX_MULTIPLE_ACCOUNTS) {
+            out.extend(
+                self.client
+                    .get_multiple_accounts_with_commitment(chunk, self.client.commitment())
+                    .map_err(|e| self.unreachable(e))?
+                    .value,
+            );
+        }
+        Ok(out)
+    }
+
+    fn program_accounts(&self, filters: &[Memcmp]) -> anyhow::Result<Vec<(Pubkey, Account)>> {
+        let config = RpcProgramAccountsConfig {
+            filters: Some(
+                filters
+                    .iter()
+                    .map(|f| {
+                        RpcFilterType::Memcmp(RpcMemcmp::new_base58_encoded(f.offset, &f.bytes))
+                    })
+                    .collect(),
+            ),
+            account_config: RpcAccountInfoConfig {
+                encoding: Some(UiAccountEncoding::Base64),
+                commitment: Some(self.client.commitment()),
+                ..RpcAccountInfoConfig::default()
+            },
+            ..RpcProgramAccountsConfig::default()
+        };
+        self.client
+            .get_program_ui_accounts_with_config(&crate::PROGRAM_ID, config)
+            .map_err(|e| self.unreachable(e))?
+            .into_iter()
+            .map(|(key, ui)| {
+                let account = ui
+                    .decode::<Account>()
+                    .with_context(|| format!("account {key} came back undecodable"))?;
+                Ok((key, account))
+            })
+            .collect()
+    }
+
+    fn unix_time(&self) -> anyhow::Result<i64> {
+        let account = self
+            .account(&sysvar::clock::ID)?
+            .context("the cluster has no Clock sysvar")?;
+        let clock: Clock = bincode::deserialize(&account.data).context("Clock sysvar")?;
+        Ok(clock.unix_timestamp)
+    }
+
+    fn minimum_balance(&self, data_len: usize) -> anyhow::Result<u64> {
+        self.client
+            .get_minimum_balance_for_rent_exemption(data_len)
+            .map_err(|e| self.unreachable(e))
+    }
+}

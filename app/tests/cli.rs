@@ -1,0 +1,1207 @@
+//! The `hdx` binary driven as a user drives it, against a temporary embedded
+//! ledger: each role's happy path, each named denial with its exit code,
+//! `--output json` parsed back, FHIR export checked by an independent
+//! validator, `audit verify` catching a tampered copy, and bad input
+//! refused with one line and no state change.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::Value;
+
+const HDX: &str = env!("CARGO_BIN_EXE_hdx");
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+impl Run {
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {}", self.stdout))
+    }
+}
+
+/// A user's machine: its own HOME (so no Solana config unless a test writes
+/// one) and its own embedded ledger directory.
+struct Machine {
+    dir: tempfile::TempDir,
+}
+
+struct Key {
+    path: String,
+    pubkey: String,
+}
+
+impl Machine {
+    fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("home")).unwrap();
+        Self { dir }
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    fn ledger_file(&self) -> PathBuf {
+        self.path("ledger").join("ledger.json")
+    }
+
+    fn ledger_bytes(&self) -> Vec<u8> {
+        std::fs::read(self.ledger_file()).unwrap_or_default()
+    }
+
+    /// Runs `hdx ARGS --ledger DIR` as this machine's user.
+    fn run(&self, args: &[&str]) -> Run {
+        let out = Command::new(HDX)
+            .args(args)
+            .arg("--ledger")
+            .arg(self.path("ledger"))
+            .env("HOME", self.path("home"))
+            .env_remove("RUST_BACKTRACE")
+            .output()
+            .expect("run hdx");
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    fn ok(&self, args: &[&str]) -> Run {
+        let r = self.run(args);
+        assert_eq!(
+            r.code, 0,
+            "hdx {args:?} failed:\n{}\n{}",
+            r.stdout, r.stderr
+        );
+        r
+    }
+
+    fn json(&self, args: &[&str]) -> Value {
+        let mut all = args.to_vec();
+        all.extend(["--output", "json"]);
+        self.ok(&all).json()
+    }
+
+    fn keygen(&self, name: &str) -> Key {
+        let path = self.path(&format!("{name}.json")).display().to_string();
+        let j = self.json(&["keygen", "--outfile", &path]);
+        Key {
+            path,
+            pubkey: j["pubkey"].as_str().unwrap().to_string(),
+        }
+    }
+}
+
+const H1: &str = "1111111111111111111111111111111111111111111111111111111111111111";
+const H2: &str = "2222222222222222222222222222222222222222222222222222222222222222";
+
+/// The registry authority, a verified laboratory, a pending researcher and a
+/// patient with record 0 (lab-results) and record 1 (imaging).
+struct Scene {
+    m: Machine,
+    auth: Key,
+    lab: Key,
+    researcher: Key,
+    patient: Key,
+}
+
+impl Scene {
+    fn new() -> Self {
+        let m = Machine::new();
+        let auth = m.keygen("authority");
+        let lab = m.keygen("lab");
+        let researcher = m.keygen("researcher");
+        let patient = m.keygen("patient");
+        m.ok(&["registry", "init", "-k", &auth.path]);
+        m.ok(&[
+            "provider",
+            "register",
+            "--kind",
+            "laboratory",
+            "--credential-commitment",
+            H1,
+            "-k",
+            &lab.path,
+        ]);
+        m.ok(&[
+            "provider",
+            "register",
+            "--kind",
+            "researcher",
+            "--credential-commitment",
+            H2,
+            "-k",
+            &researcher.path,
+        ]);
+        m.ok(&["provider", "verify", &lab.pubkey, "-k", &auth.path]);
+        m.ok(&["patient", "register", "-k", &patient.path]);
+        m.ok(&[
+            "record",
+            "add",
+            "--category",
+            "lab-results",
+            "--locator",
+            "ipfs://lab-0",
+            "--content-hash",
+            H1,
+            "-k",
+            &patient.path,
+        ]);
+        m.ok(&[
+            "record",
+            "add",
+            "--category",
+            "imaging",
+            "--locator",
+            "ipfs://img-1",
+            "--content-hash",
+            H2,
+            "-k",
+            &patient.path,
+        ]);
+        Scene {
+            m,
+            auth,
+            lab,
+            researcher,
+            patient,
+        }
+    }
+
+    fn as_patient(&self, args: &[&str]) -> Run {
+        let mut all = args.to_vec();
+        all.extend(["-k", &self.patient.path]);
+        self.m.run(&all)
+    }
+
+    fn grant_lab(&self, extra: &[&str]) {
+        let mut args = vec![
+            "consent",
+            "grant",
+            &self.lab.pubkey,
+            "--categories",
+            "lab-results",
+            "--modes",
+            "read",
+            "--purposes",
+            "treatment",
+            "--expires",
+            "30d",
+        ];
+        args.extend(extra);
+        let r = self.as_patient(&args);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+    }
+
+    /// `hdx access` as the lab, JSON output.
+    fn lab_access(&self, record: &str, purpose: &str, extra: &[&str]) -> Run {
+        let mut args = vec![
+            "access",
+            &self.patient.pubkey,
+            record,
+            "--purpose",
+            purpose,
+            "-k",
+            &self.lab.path,
+            "--output",
+            "json",
+        ];
+        args.extend(extra);
+        self.m.run(&args)
+    }
+
+    fn outcomes(&self) -> Vec<String> {
+        self.m
+            .json(&["audit", "log", &self.patient.pubkey])
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["outcome"].as_str().unwrap().to_string())
+            .collect()
+    }
+}
+
+fn assert_denied(r: &Run, reason: &str, sequence: u64) {
+    assert_eq!(
+        r.code, 3,
+        "expected a denial, got:\n{}\n{}",
+        r.stdout, r.stderr
+    );
+    let j = r.json();
+    assert_eq!(j["outcome"], "Denied");
+    assert_eq!(j["reason"], reason);
+    assert_eq!(j["sequence"], sequence);
+}
+
+#[test]
+fn patient_provider_auditor_story_runs_through_the_binary() {
+    let s = Scene::new();
+    s.grant_lab(&[]);
+
+    // The patient sees the consent.
+    let consents = s.m.json(&["consent", "list", "-k", &s.patient.path]);
+    assert_eq!(consents.as_array().unwrap().len(), 1);
+    assert_eq!(consents[0]["provider"], s.lab.pubkey.as_str());
+    assert_eq!(
+        consents[0]["categories"],
+        serde_json::json!(["lab-results"])
+    );
+    assert_eq!(consents[0]["purposes"], serde_json::json!(["treatment"]));
+    assert_eq!(consents[0]["state"], "live");
+
+    // The provider reads the lab result: the pointer comes back.
+    let r = s.lab_access("0", "treatment", &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let g = r.json();
+    assert_eq!(g["outcome"], "Granted");
+    assert_eq!(g["sequence"], 0);
+    assert_eq!(g["record"], 0);
+    assert_eq!(g["locator"], "ipfs://lab-0");
+    assert_eq!(g["content_hash"], H1);
+
+    // Imaging is not in scope: denied, logged, exit 3.
+    assert_denied(&s.lab_access("1", "TREAT", &[]), "CategoryNotPermitted", 1);
+
+    // The unverified researcher gets a hard error by name, with logs, and no entry.
+    let r = s.m.run(&[
+        "access",
+        &s.patient.pubkey,
+        "0",
+        "--purpose",
+        "research",
+        "-k",
+        &s.researcher.path,
+    ]);
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr
+            .starts_with("error: ProviderNotVerified (error 6007): The provider is not verified"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("program logs:"), "{}", r.stderr);
+
+    // Revocation takes effect at once.
+    s.as_patient(&["consent", "revoke", &s.lab.pubkey]);
+    assert_denied(&s.lab_access("0", "treatment", &[]), "NoConsent", 2);
+
+    // Re-grant for one hour; two hours later it has expired with no transaction.
+    s.grant_lab(&[]);
+    s.as_patient(&["consent", "update", &s.lab.pubkey, "--expires", "1h"]);
+    assert_denied(
+        &s.lab_access("0", "treatment", &["--clock-offset", "2h"]),
+        "Expired",
+        3,
+    );
+
+    // The auditor's view: the table, the JSON and the chain.
+    assert_eq!(
+        s.outcomes(),
+        ["Granted", "CategoryNotPermitted", "NoConsent", "Expired"]
+    );
+    let table = s.m.ok(&["audit", "log", &s.patient.pubkey]);
+    assert!(table.stdout.starts_with("seq  when"), "{}", table.stdout);
+    assert_eq!(table.stdout.lines().count(), 5);
+    assert!(
+        table.stderr.is_empty(),
+        "no progress bar when piped: {}",
+        table.stderr
+    );
+    let v = s.m.json(&["audit", "verify", &s.patient.pubkey]);
+    assert_eq!(v["verified"], true);
+    assert_eq!(v["entries"], 4);
+
+    // Filters: by provider (none from the researcher) and by time.
+    let none = s.m.json(&[
+        "audit",
+        "log",
+        &s.patient.pubkey,
+        "--provider",
+        &s.researcher.pubkey,
+    ]);
+    assert_eq!(none, serde_json::json!([]));
+    let later = s.m.json(&[
+        "audit",
+        "log",
+        &s.patient.pubkey,
+        "--since",
+        "1h",
+        "--clock-offset",
+        "90m",
+    ]);
+    assert_eq!(
+        later.as_array().unwrap().len(),
+        1,
+        "only the entry made two hours ahead"
+    );
+    let csv =
+        s.m.ok(&["audit", "log", &s.patient.pubkey, "--format", "csv"])
+            .stdout;
+    assert_eq!(
+        csv.lines().next().unwrap(),
+        "sequence,time,unix_time,provider,action,record_index,category,purpose,outcome"
+    );
+    assert_eq!(csv.lines().count(), 5);
+
+    // The registry authority's and the auditor's listings.
+    let verified = s.m.json(&["provider", "list", "--status", "verified"]);
+    assert_eq!(verified.as_array().unwrap().len(), 1);
+    assert_eq!(verified[0]["provider"], s.lab.pubkey.as_str());
+    assert_eq!(verified[0]["kind"], "laboratory");
+    let pending = s.m.json(&["provider", "list", "--status", "pending"]);
+    assert_eq!(pending[0]["provider"], s.researcher.pubkey.as_str());
+    let shown = s.m.json(&["registry", "show"]);
+    assert_eq!(shown["authority"], s.auth.pubkey.as_str());
+    assert_eq!(shown["paused"], false);
+}
+
+#[test]
+fn a_provider_writes_a_record_within_its_write_consent() {
+    let s = Scene::new();
+    s.as_patient(&[
+        "consent",
+        "grant",
+        &s.lab.pubkey,
+        "--categories",
+        "lab-results",
+        "--modes",
+        "read,write",
+        "--purposes",
+        "treatment",
+        "--expires",
+        "7d",
+    ]);
+    let content = s.m.path("report.pdf");
+    std::fs::write(&content, b"not really a pdf").unwrap();
+    let w = s.m.json(&[
+        "write",
+        &s.patient.pubkey,
+        "--category",
+        "lab-results",
+        "--locator",
+        "ipfs://lab-2",
+        "--content-file",
+        content.to_str().unwrap(),
+        "--purpose",
+        "treatment",
+        "-k",
+        &s.lab.path,
+    ]);
+    assert_eq!(w["record"], 2);
+    let records = s.m.json(&["record", "list", &s.patient.pubkey]);
+    assert_eq!(records[2]["author"], s.lab.pubkey.as_str());
+    assert_eq!(records[2]["locator"], "ipfs://lab-2");
+    // sha256("not really a pdf"), computed locally; the file never leaves the machine.
+    use sha2::{Digest, Sha256};
+    let expected: String = Sha256::digest(b"not really a pdf")
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    assert_eq!(records[2]["content_hash"], expected.as_str());
+    // Imaging is outside the write consent: denied and logged.
+    let r = s.m.run(&[
+        "write",
+        &s.patient.pubkey,
+        "--category",
+        "imaging",
+        "--locator",
+        "x",
+        "--content-hash",
+        H1,
+        "--purpose",
+        "treatment",
+        "-k",
+        &s.lab.path,
+        "--output",
+        "json",
+    ]);
+    assert_denied(&r, "CategoryNotPermitted", 1);
+}
+
+#[test]
+fn every_denial_reason_exits_3_with_its_name() {
+    let s = Scene::new();
+    // Each row: consent flags, then the access (record, purpose), the expected reason.
+    let cases: [(&[&str], &str, &str, &str); 5] = [
+        (
+            &[
+                "--categories",
+                "lab-results",
+                "--modes",
+                "read",
+                "--purposes",
+                "treatment",
+                "--not-before",
+                "1d",
+                "--expires",
+                "30d",
+            ],
+            "0",
+            "treatment",
+            "NotYetValid",
+        ),
+        (
+            &[
+                "--categories",
+                "lab-results",
+                "--modes",
+                "read",
+                "--purposes",
+                "treatment",
+                "--expires",
+                "30d",
+            ],
+            "1",
+            "treatment",
+            "CategoryNotPermitted",
+        ),
+        (
+            &[
+                "--categories",
+                "lab-results",
+                "--modes",
+                "write",
+                "--purposes",
+                "treatment",
+                "--expires",
+                "30d",
+            ],
+            "0",
+            "treatment",
+            "ModeNotPermitted",
+        ),
+        (
+            &[
+                "--categories",
+                "lab-results",
+                "--modes",
+                "read",
+                "--purposes",
+                "treatment",
+                "--expires",
+                "30d",
+            ],
+            "0",
+            "research",
+            "PurposeNotPermitted",
+        ),
+        (&[], "0", "treatment", "NoConsent"),
+    ];
+    for (seq, (flags, record, purpose, reason)) in cases.iter().enumerate() {
+        if !flags.is_empty() {
+            let mut args = vec!["consent", "grant", s.lab.pubkey.as_str()];
+            args.extend(flags.iter());
+            assert_eq!(s.as_patient(&args).code, 0);
+        }
+        assert_denied(&s.lab_access(record, purpose, &[]), reason, seq as u64);
+        if !flags.is_empty() {
+            assert_eq!(s.as_patient(&["consent", "revoke", &s.lab.pubkey]).code, 0);
+        }
+    }
+    s.grant_lab(&[]);
+    assert_denied(
+        &s.lab_access("0", "treatment", &["--clock-offset", "31d"]),
+        "Expired",
+        5,
+    );
+    assert_eq!(
+        s.outcomes(),
+        [
+            "NotYetValid",
+            "CategoryNotPermitted",
+            "ModeNotPermitted",
+            "PurposeNotPermitted",
+            "NoConsent",
+            "Expired"
+        ]
+    );
+}
+
+#[test]
+fn program_errors_are_printed_by_name_with_message_and_logs() {
+    let s = Scene::new();
+    // The patient is not the registry authority.
+    let r = s.as_patient(&[
+        "provider",
+        "verify",
+        &s.researcher.pubkey,
+        "--output",
+        "json",
+    ]);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.starts_with("error: NotRegistryAuthority (error 6001): The signer is not the registry authority\nprogram logs:\n"), "{}", r.stderr);
+    let j = r.json();
+    assert_eq!(j["error"], "NotRegistryAuthority");
+    assert_eq!(j["code"], 6001);
+    assert!(!j["logs"].as_array().unwrap().is_empty());
+    // Pause refuses access by name; revocation still works while paused.
+    s.grant_lab(&[]);
+    s.m.ok(&["registry", "pause", "-k", &s.auth.path]);
+    let r = s.lab_access("0", "treatment", &[]);
+    assert_eq!(r.code, 1);
+    assert_eq!(r.json()["error"], "ProgramPaused");
+    assert_eq!(s.as_patient(&["consent", "revoke", &s.lab.pubkey]).code, 0);
+    s.m.ok(&["registry", "unpause", "-k", &s.auth.path]);
+}
+
+#[test]
+fn authority_commands_print_the_unsigned_transaction_and_send_nothing() {
+    use base64::Engine;
+    use solana_sdk::transaction::Transaction;
+    let s = Scene::new();
+    let multisig = s.m.keygen("vault").pubkey;
+    let before = s.m.ledger_bytes();
+    let cases: [&[&str]; 4] = [
+        &["provider", "verify", &s.researcher.pubkey],
+        &["provider", "suspend", &s.lab.pubkey],
+        &["registry", "pause"],
+        &["registry", "propose-authority", &multisig],
+    ];
+    for args in cases {
+        for (encoding, payer) in [("base64", &s.auth.pubkey), ("base58", &multisig)] {
+            let mut all = args.to_vec();
+            all.extend(["--print-tx", encoding, "-k", &s.auth.path]);
+            if encoding == "base58" {
+                all.extend(["--authority", &multisig]);
+            }
+            let out = s.m.ok(&all).stdout;
+            let bytes = match encoding {
+                "base64" => base64::engine::general_purpose::STANDARD
+                    .decode(out.trim())
+                    .unwrap(),
+                _ => bs58::decode(out.trim()).into_vec().unwrap(),
+            };
+            let tx: Transaction = bincode::deserialize(&bytes).unwrap();
+            assert!(
+                tx.signatures.iter().all(|s| *s == Default::default()),
+                "unsigned"
+            );
+            assert_eq!(
+                tx.message.account_keys[0].to_string(),
+                *payer,
+                "{args:?}: fee payer and authority"
+            );
+            assert_eq!(tx.message.instructions.len(), 1);
+            let program =
+                tx.message.account_keys[tx.message.instructions[0].program_id_index as usize];
+            assert_eq!(program, hdx::PROGRAM_ID);
+        }
+    }
+    assert_eq!(
+        s.m.ledger_bytes(),
+        before,
+        "printing a transaction changes nothing"
+    );
+    // The base64 verify transaction, once signed, is exactly the one `provider verify` sends.
+    let out =
+        s.m.ok(&[
+            "provider",
+            "verify",
+            &s.researcher.pubkey,
+            "--print-tx",
+            "base64",
+            "-k",
+            &s.auth.path,
+        ])
+        .stdout;
+    let tx: Transaction = bincode::deserialize(
+        &base64::engine::general_purpose::STANDARD
+            .decode(out.trim())
+            .unwrap(),
+    )
+    .unwrap();
+    let expected = hdx::ix::verify_provider(
+        s.auth.pubkey.parse().unwrap(),
+        &s.researcher.pubkey.parse().unwrap(),
+    );
+    assert_eq!(tx.message.instructions[0].data, expected.data);
+}
+
+#[test]
+fn bad_input_gets_one_line_naming_the_problem_and_changes_nothing() {
+    let s = Scene::new();
+    let p = s.patient.path.as_str();
+    let lab = s.lab.pubkey.as_str();
+    let long = "x".repeat(129);
+    let zero = "0".repeat(64);
+    let cases: Vec<(Vec<&str>, i32, &str)> = vec![
+        (
+            vec![
+                "consent",
+                "grant",
+                "not-a-key",
+                "--categories",
+                "lab-results",
+                "--modes",
+                "read",
+                "--purposes",
+                "treatment",
+                "--expires",
+                "30d",
+                "-k",
+                p,
+            ],
+            2,
+            "\"not-a-key\" is not a base58 public key",
+        ),
+        (
+            vec![
+                "consent",
+                "grant",
+                lab,
+                "--categories",
+                "lab-results,x-rays",
+                "--modes",
+                "read",
+                "--purposes",
+                "treatment",
+                "--expires",
+                "30d",
+                "-k",
+                p,
+            ],
+            2,
+            "unknown category \"x-rays\"",
+        ),
+        (
+            vec![
+                "consent",
+                "grant",
+                lab,
+                "--categories",
+                "lab-results",
+                "--modes",
+                "read",
+                "--purposes",
+                "curiosity",
+                "--expires",
+                "30d",
+                "-k",
+                p,
+            ],
+            2,
+            "unknown purpose \"curiosity\"",
+        ),
+        (
+            vec![
+                "consent",
+                "grant",
+                lab,
+                "--categories",
+                "lab-results",
+                "--modes",
+                "read",
+                "--purposes",
+                "treatment",
+                "--expires",
+                "2020-01-01",
+                "-k",
+                p,
+            ],
+            1,
+            "is in the past",
+        ),
+        (
+            vec![
+                "consent",
+                "grant",
+                lab,
+                "--categories",
+                "lab-results",
+                "--modes",
+                "read",
+                "--purposes",
+                "treatment",
+                "--not-before",
+                "20d",
+                "--expires",
+                "10d",
+                "-k",
+                p,
+            ],
+            1,
+            "is not after the start",
+        ),
+        (
+            vec![
+                "consent",
+                "grant",
+                lab,
+                "--categories",
+                "lab-results",
+                "--modes",
+                "read",
+                "--purposes",
+                "treatment",
+                "--expires",
+                "soon",
+                "-k",
+                p,
+            ],
+            1,
+            "invalid time \"soon\"",
+        ),
+        (
+            vec!["consent", "revoke", lab, "-k", p],
+            1,
+            "you have no live consent for",
+        ),
+        (
+            vec![
+                "record",
+                "add",
+                "--category",
+                "imaging",
+                "--locator",
+                &long,
+                "--content-hash",
+                H1,
+                "-k",
+                p,
+            ],
+            1,
+            "the locator is 129 bytes, the limit is 128",
+        ),
+        (
+            vec![
+                "record",
+                "add",
+                "--category",
+                "imaging",
+                "--locator",
+                "x",
+                "--content-hash",
+                "abc",
+                "-k",
+                p,
+            ],
+            2,
+            "is not 32 bytes of hex",
+        ),
+        (
+            vec![
+                "record",
+                "add",
+                "--category",
+                "imaging",
+                "--locator",
+                "x",
+                "--content-hash",
+                &zero,
+                "-k",
+                p,
+            ],
+            2,
+            "an all-zero hash commits to nothing",
+        ),
+        (
+            vec![
+                "record",
+                "add",
+                "--category",
+                "imaging",
+                "--locator",
+                "x",
+                "--content-hash",
+                H1,
+                "-k",
+                "/nonexistent/key.json",
+            ],
+            1,
+            "could not read keypair file \"/nonexistent/key.json\"",
+        ),
+        (
+            vec![
+                "access",
+                &s.patient.pubkey,
+                "7",
+                "--purpose",
+                "treatment",
+                "-k",
+                &s.lab.path,
+            ],
+            1,
+            "has no record 7",
+        ),
+        (
+            vec!["registry", "show", "-u", "http://127.0.0.1:9"],
+            1,
+            "cannot reach the cluster at http://127.0.0.1:9",
+        ),
+        (
+            vec!["provider", "list", "--status", "retired"],
+            2,
+            "invalid value 'retired'",
+        ),
+        (
+            vec!["registry", "show", "-C", "/nonexistent/config.yml"],
+            1,
+            "config file not found: /nonexistent/config.yml",
+        ),
+    ];
+    for (args, code, message) in cases {
+        let before = s.m.ledger_bytes();
+        let r = s.m.run(&args);
+        assert_eq!(r.code, code, "{args:?}: {}", r.stderr);
+        assert!(
+            r.stderr.contains(message),
+            "{args:?}: expected {message:?} in {:?}",
+            r.stderr
+        );
+        assert_eq!(
+            r.stderr.trim_end().lines().count(),
+            1,
+            "{args:?}: one line, got {:?}",
+            r.stderr
+        );
+        assert!(
+            r.stdout.is_empty(),
+            "{args:?}: nothing on stdout: {}",
+            r.stdout
+        );
+        assert_eq!(s.m.ledger_bytes(), before, "{args:?} changed the ledger");
+    }
+}
+
+#[test]
+fn audit_verify_catches_a_tampered_exported_copy() {
+    let s = Scene::new();
+    s.grant_lab(&[]);
+    s.m.ok(&[
+        "access",
+        &s.patient.pubkey,
+        "0",
+        "--purpose",
+        "treatment",
+        "-k",
+        &s.lab.path,
+    ]);
+    let _ = s.lab_access("1", "treatment", &[]);
+    let _ = s.lab_access("0", "research", &[]);
+    let export =
+        s.m.ok(&["audit", "log", &s.patient.pubkey, "--format", "json"])
+            .stdout;
+    let copy = s.m.path("copy.json");
+    std::fs::write(&copy, &export).unwrap();
+    let v = s.m.json(&[
+        "audit",
+        "verify",
+        &s.patient.pubkey,
+        "--copy",
+        copy.to_str().unwrap(),
+    ]);
+    assert_eq!(v["verified"], true);
+    assert_eq!(v["entries"], 3);
+
+    // Someone turns a denial into a grant in the copy.
+    let mut rows: Value = serde_json::from_str(&export).unwrap();
+    assert_eq!(rows[1]["outcome"], "CategoryNotPermitted");
+    rows[1]["outcome"] = "Granted".into();
+    std::fs::write(&copy, rows.to_string()).unwrap();
+    let r = s.m.run(&[
+        "audit",
+        "verify",
+        &s.patient.pubkey,
+        "--copy",
+        copy.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 4, "{}", r.stderr);
+    assert_eq!(
+        r.stderr.trim_end(),
+        "error: entry 1 differs from the on-chain entry"
+    );
+
+    // Someone drops the last entry.
+    let mut rows: Value = serde_json::from_str(&export).unwrap();
+    rows.as_array_mut().unwrap().pop();
+    std::fs::write(&copy, rows.to_string()).unwrap();
+    let r = s.m.run(&[
+        "audit",
+        "verify",
+        &s.patient.pubkey,
+        "--copy",
+        copy.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 4);
+    assert_eq!(
+        r.stderr.trim_end(),
+        "error: the copy has 2 entries, the chain has 3"
+    );
+
+    // Someone edits a time.
+    let mut rows: Value = serde_json::from_str(&export).unwrap();
+    rows[2]["unix_time"] = (rows[2]["unix_time"].as_i64().unwrap() - 3600).into();
+    std::fs::write(&copy, rows.to_string()).unwrap();
+    let r = s.m.run(&[
+        "audit",
+        "verify",
+        &s.patient.pubkey,
+        "--copy",
+        copy.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 4);
+    assert!(r.stderr.contains("entry 2 differs"), "{}", r.stderr);
+}
+
+/// The Python interpreter with `fhir.resources` installed: `HDX_FHIR_PYTHON`,
+/// or a virtualenv this test creates under target/ from the pinned requirements.
+fn fhir_python() -> PathBuf {
+    if let Some(p) = std::env::var_os("HDX_FHIR_PYTHON") {
+        return p.into();
+    }
+    let req = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fhir/requirements.txt");
+    let venv = Path::new(env!("CARGO_TARGET_TMPDIR")).join("fhir-venv");
+    let python = venv.join("bin").join("python");
+    let stamp = venv.join("requirements.txt");
+    if !python.exists() || std::fs::read(&stamp).ok() != std::fs::read(&req).ok() {
+        let status = Command::new("python3")
+            .args(["-m", "venv"])
+            .arg(&venv)
+            .status();
+        assert!(
+            matches!(status, Ok(s) if s.success()),
+            "python3 -m venv failed: the FHIR check needs Python 3 with venv"
+        );
+        let status = Command::new(&python)
+            .args([
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+                "-r",
+            ])
+            .arg(&req)
+            .status()
+            .unwrap();
+        assert!(
+            status.success(),
+            "pip install -r {} failed (PyPI must be reachable)",
+            req.display()
+        );
+        std::fs::copy(&req, &stamp).unwrap();
+    }
+    python
+}
+
+#[test]
+fn fhir_export_is_valid_fhir_r4_by_an_independent_validator() {
+    let s = Scene::new();
+    s.as_patient(&[
+        "consent",
+        "grant",
+        &s.lab.pubkey,
+        "--categories",
+        "lab-results,mental-health",
+        "--modes",
+        "read,write",
+        "--purposes",
+        "treatment,research",
+        "--expires",
+        "30d",
+    ]);
+    s.m.ok(&[
+        "access",
+        &s.patient.pubkey,
+        "0",
+        "--purpose",
+        "treatment",
+        "-k",
+        &s.lab.path,
+    ]);
+    let _ = s.lab_access("1", "treatment", &[]);
+    s.m.ok(&[
+        "write",
+        &s.patient.pubkey,
+        "--category",
+        "lab-results",
+        "--locator",
+        "ipfs://w",
+        "--content-hash",
+        H2,
+        "--purpose",
+        "research",
+        "-k",
+        &s.lab.path,
+    ]);
+    let bundle_text =
+        s.m.ok(&["audit", "log", &s.patient.pubkey, "--format", "fhir"])
+            .stdout;
+    let bundle: Value = serde_json::from_str(&bundle_text).unwrap();
+    assert_eq!(bundle["resourceType"], "Bundle");
+    assert_eq!(bundle["type"], "collection");
+    let resources: Vec<&Value> = bundle["entry"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| &e["resource"])
+        .collect();
+    let kinds: Vec<&str> = resources
+        .iter()
+        .map(|r| r["resourceType"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["AuditEvent", "AuditEvent", "AuditEvent", "Consent"]);
+    // BALP permit and deny patterns, purpose of use as ActReason.
+    assert_eq!(resources[0]["outcome"], "0");
+    assert_eq!(resources[0]["subtype"][0]["code"], "read");
+    assert_eq!(
+        resources[0]["purposeOfEvent"][0]["coding"][0]["code"],
+        "TREAT"
+    );
+    assert_eq!(resources[1]["outcome"], "4");
+    assert_eq!(resources[1]["outcomeDesc"], "Denied: CategoryNotPermitted");
+    assert_eq!(resources[2]["subtype"][0]["code"], "create");
+    assert_eq!(
+        resources[2]["purposeOfEvent"][0]["coding"][0]["code"],
+        "HRESCH"
+    );
+    // The consent: patient, provider as actor, period, classes from the category table, purposes, permit.
+    let consent = resources[3];
+    assert_eq!(
+        consent["patient"]["identifier"]["value"],
+        s.patient.pubkey.as_str()
+    );
+    assert_eq!(consent["provision"]["type"], "permit");
+    assert_eq!(
+        consent["provision"]["actor"][0]["reference"]["identifier"]["value"],
+        s.lab.pubkey.as_str()
+    );
+    let classes: Vec<&str> = consent["provision"]["class"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(classes, ["DiagnosticReport", "Condition"]);
+    assert_eq!(consent["provision"]["securityLabel"][0]["code"], "PSY");
+    let purposes: Vec<&str> = consent["provision"]["purpose"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(purposes, ["TREAT", "HRESCH"]);
+
+    let file = s.m.path("bundle.json");
+    std::fs::write(&file, &bundle_text).unwrap();
+    let validator = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fhir/validate.py");
+    let out = Command::new(fhir_python())
+        .arg(&validator)
+        .arg(&file)
+        .output()
+        .unwrap();
+    let verdict = String::from_utf8_lossy(&out.stdout);
+    println!("{verdict}");
+    assert!(
+        out.status.success(),
+        "FHIR validation failed:\n{verdict}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        verdict.trim(),
+        "FHIR R4B validation passed: Bundle with 3 AuditEvent, 1 Consent"
+    );
+
+    // The validator is not a rubber stamp: a broken resource fails it.
+    let mut broken = bundle.clone();
+    broken["entry"][0]["resource"]["recorded"] = "yesterday".into();
+    std::fs::write(&file, broken.to_string()).unwrap();
+    let out = Command::new(fhir_python())
+        .arg(&validator)
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+}
+
+#[test]
+fn config_file_then_flags_decide_cluster_and_signer() {
+    let m = Machine::new();
+    let a = m.keygen("a");
+    let b = m.keygen("b");
+    // No config file and no -u: the embedded ledger; -k or the default path.
+    let c = m.json(&["cluster", "-k", &a.path]);
+    assert!(
+        c["cluster"]
+            .as_str()
+            .unwrap()
+            .starts_with("embedded ledger at "),
+        "{c}"
+    );
+    assert_eq!(c["config_file"], Value::Null);
+    // The Solana CLI's config file: its keypair and URL are used...
+    let config_dir = m.path("home/.config/solana/cli");
+    std::fs::create_dir_all(&config_dir).unwrap();
+    std::fs::write(
+        config_dir.join("config.yml"),
+        format!("---\njson_rpc_url: \"http://127.0.0.1:9\"\nwebsocket_url: \"\"\nkeypair_path: {}\ncommitment: finalized\n", a.path),
+    )
+    .unwrap();
+    assert_eq!(m.json(&["address"])["pubkey"], a.pubkey.as_str());
+    assert_eq!(m.json(&["cluster"])["cluster"], "http://127.0.0.1:9");
+    let r = m.run(&["registry", "show"]);
+    assert!(
+        r.stderr
+            .contains("cannot reach the cluster at http://127.0.0.1:9"),
+        "{}",
+        r.stderr
+    );
+    // ...and flags beat it: -k, -u with a moniker, -u embedded.
+    assert_eq!(
+        m.json(&["address", "-k", &b.path])["pubkey"],
+        b.pubkey.as_str()
+    );
+    assert_eq!(
+        m.json(&["cluster", "-u", "d"])["cluster"],
+        "https://api.devnet.solana.com"
+    );
+    assert_eq!(
+        m.json(&["cluster", "-u", "mainnet-beta"])["cluster"],
+        "https://api.mainnet-beta.solana.com"
+    );
+    assert!(m.json(&["cluster", "-u", "embedded"])["cluster"]
+        .as_str()
+        .unwrap()
+        .starts_with("embedded"));
+    // -C names another config file.
+    let other = m.path("other.yml");
+    std::fs::write(&other, format!("---\njson_rpc_url: embedded\nwebsocket_url: \"\"\nkeypair_path: {}\ncommitment: confirmed\n", b.path)).unwrap();
+    let c = m.json(&["cluster", "-C", other.to_str().unwrap()]);
+    assert_eq!(c["keypair"], b.path.as_str());
+    assert!(c["cluster"].as_str().unwrap().starts_with("embedded"));
+}
+
+#[test]
+fn the_embedded_ledger_keeps_state_between_commands_and_names_its_upgrade_authority() {
+    let m = Machine::new();
+    let a = m.keygen("a");
+    let other = m.keygen("other");
+    assert!(!m.ledger_file().exists());
+    // Created by its first command; that key is the upgrade authority.
+    m.ok(&["patient", "register", "-k", &a.path]);
+    let c = m.json(&["cluster", "-k", &a.path]);
+    assert_eq!(c["upgrade_authority"], a.pubkey.as_str());
+    // Only the upgrade authority can initialise the registry.
+    let r = m.run(&["registry", "init", "-k", &other.path]);
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr.starts_with("error: NotUpgradeAuthority"),
+        "{}",
+        r.stderr
+    );
+    m.ok(&["registry", "init", "-k", &a.path]);
+    let shown = m.json(&["patient", "show", "-k", &a.path]);
+    assert_eq!(shown["records"], 0);
+    assert_eq!(shown["log_pages"], 1);
+    let r = m.run(&["patient", "register", "-k", &a.path]);
+    assert!(
+        r.stderr.starts_with("error: AlreadyRegistered"),
+        "{}",
+        r.stderr
+    );
+}
