@@ -190,16 +190,24 @@ fn snapshot(w: &World, keys: &[Pubkey]) -> BTreeMap<Pubkey, Option<Account>> {
     keys.iter().map(|k| (*k, w.f.account(k))).collect()
 }
 
+/// Inputs sent to one ledger before a fresh one is built.
+const INPUTS_PER_LEDGER: u64 = 5_000;
+
 #[test]
 fn fuzz_no_panic_no_partial_state_clean_errors() {
     let inputs = env("HDX_FUZZ_INPUTS", 3_000);
     let seed = env("HDX_FUZZ_SEED", 0x5eed_1234_abcd_0001);
     let mut rng = Rng(seed | 1);
-    let w = world();
-    let payer = w.f.funded();
+    let mut w = world();
+    let mut payer = w.f.funded();
     let (mut ok, mut failed) = (0u64, 0u64);
     let mut errors: BTreeMap<String, u64> = BTreeMap::new();
     for n in 0..inputs {
+        // The harness keeps every slot's bank: a fresh world now and then bounds memory.
+        if n > 0 && n % INPUTS_PER_LEDGER == 0 {
+            w = world();
+            payer = w.f.funded();
+        }
         let i = mutate(&mut rng, &w);
         let mut keys: Vec<Pubkey> = i
             .accounts
