@@ -55,8 +55,7 @@ pub fn access(ctx: &Ctx, a: AccessArgs) -> anyhow::Result<Output> {
         a.patient,
         a.record
     );
-    let signer = ctx.signer()?;
-    client.transport.prepare_payer(&signer.pubkey())?;
+    let signer = ctx.payer(&client)?;
     let g = client.access_record(signer, &a.patient, a.record, a.purpose.code())?;
     let locator = String::from_utf8_lossy(&g.locator).to_string();
     Ok(Output::new(
@@ -80,8 +79,7 @@ pub fn write(ctx: &Ctx, a: WriteArgs) -> anyhow::Result<Output> {
     let hash = content_hash(a.content_hash, a.content_file.as_deref())?;
     let client = ctx.client()?;
     client.patient(&a.patient)?;
-    let signer = ctx.signer()?;
-    client.transport.prepare_payer(&signer.pubkey())?;
+    let signer = ctx.payer(&client)?;
     let index = client.write_record(
         signer,
         &a.patient,

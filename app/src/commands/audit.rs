@@ -53,9 +53,11 @@ fn fetch_log(
     client: &hdx::client::HdxClient<hdx::cluster::Cluster>,
     patient: &Pubkey,
 ) -> anyhow::Result<hdx::audit::Log> {
-    let pages = u64::from(client.patient(patient)?.log_pages);
-    let bar = progress(pages, "reading log pages");
-    let log = client.log_with_progress(patient, &mut |done, _| bar.set_position(done))?;
+    let bar = progress(0, "reading log pages");
+    let log = client.log_with_progress(patient, &mut |done, total| {
+        bar.set_length(total);
+        bar.set_position(done);
+    })?;
     bar.finish_and_clear();
     Ok(log)
 }

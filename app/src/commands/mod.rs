@@ -92,15 +92,22 @@ impl Ctx {
         Ok(HdxClient::new(self.settings.connect(creator.as_ref())?))
     }
 
+    /// The signer, ready to pay fees on `client`'s cluster.
+    pub fn payer(&self, client: &HdxClient<Cluster>) -> anyhow::Result<&dyn Signer> {
+        let signer = self.signer()?;
+        client.transport.prepare_payer(&signer.pubkey())?;
+        Ok(signer)
+    }
+
     /// Signs with the signer (fee payer) and sends.
     pub fn send(
         &self,
         client: &HdxClient<Cluster>,
         instructions: &[Instruction],
     ) -> anyhow::Result<solana_sdk::signature::Signature> {
-        let signer = self.signer()?;
-        client.transport.prepare_payer(&signer.pubkey())?;
-        Ok(client.send(instructions, signer, &[])?.signature)
+        Ok(client
+            .send(instructions, self.payer(client)?, &[])?
+            .signature)
     }
 }
 

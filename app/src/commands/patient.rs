@@ -111,8 +111,7 @@ pub fn record(ctx: &Ctx, cmd: RecordCmd) -> anyhow::Result<Output> {
             let locator = locator_bytes(&locator)?;
             let hash = content_hash(hash, content_file.as_deref())?;
             let client = ctx.client()?;
-            let signer = ctx.signer()?;
-            client.transport.prepare_payer(&signer.pubkey())?;
+            let signer = ctx.payer(&client)?;
             let index = client.add_record(signer, category.code(), locator, hash)?;
             Ok(Output::new(
                 json!({ "index": index, "category": category.name(), "content_hash": hex(&hash) }),
