@@ -1,17 +1,11 @@
 //! `hdx access` and `hdx write`: a provider's system asks the gate.
 //! A logged denial exits with code 3 (see `main`).
 
-use std::path::PathBuf;
-
+use super::{hex, parse_pubkey, parse_purpose, Ctx, Output, PointerArgs};
 use anchor_lang::prelude::Pubkey;
-use hdx::codes::{Category, Purpose};
+use hdx::codes::Purpose;
 use hdx::program::instructions::WriteRecordArgs;
 use serde_json::json;
-
-use super::{
-    content_hash, hex, locator_bytes, parse_category, parse_hash, parse_pubkey, parse_purpose, Ctx,
-    Output,
-};
 
 #[derive(clap::Args, Debug)]
 pub struct AccessArgs {
@@ -30,17 +24,8 @@ pub struct WriteArgs {
     /// The patient (wallet address)
     #[arg(value_parser = parse_pubkey)]
     patient: Pubkey,
-    #[arg(long, value_parser = parse_category)]
-    category: Category,
-    /// Opaque or encrypted locator, at most 128 bytes
-    #[arg(long)]
-    locator: String,
-    /// SHA-256 of the record's content: 64 hex digits
-    #[arg(long, value_name = "HEX", value_parser = parse_hash)]
-    content_hash: Option<[u8; 32]>,
-    /// Or: a local file whose SHA-256 is the content hash
-    #[arg(long, value_name = "PATH", conflicts_with = "content_hash")]
-    content_file: Option<PathBuf>,
+    #[command(flatten)]
+    pointer: PointerArgs,
     #[arg(long, value_parser = parse_purpose)]
     purpose: Purpose,
 }
@@ -75,8 +60,8 @@ pub fn access(ctx: &Ctx, a: AccessArgs) -> anyhow::Result<Output> {
 }
 
 pub fn write(ctx: &Ctx, a: WriteArgs) -> anyhow::Result<Output> {
-    let locator = locator_bytes(&a.locator)?;
-    let hash = content_hash(a.content_hash, a.content_file.as_deref())?;
+    let (locator, hash) = a.pointer.resolve()?;
+    let category = a.pointer.category;
     let client = ctx.client()?;
     client.patient(&a.patient)?;
     let signer = ctx.payer(&client)?;
@@ -84,17 +69,17 @@ pub fn write(ctx: &Ctx, a: WriteArgs) -> anyhow::Result<Output> {
         signer,
         &a.patient,
         WriteRecordArgs {
-            category: a.category.code(),
+            category: category.code(),
             locator,
             content_hash: hash,
             purpose: a.purpose.code(),
         },
     )?;
     Ok(Output::new(
-        json!({ "outcome": "Granted", "record": index, "category": a.category.name() }),
+        json!({ "outcome": "Granted", "record": index, "category": category.name() }),
         format!(
             "Wrote record {index} ({}) for patient {}",
-            a.category.name(),
+            category.name(),
             a.patient
         ),
     ))

@@ -299,6 +299,35 @@ pub fn locator_bytes(s: &str) -> anyhow::Result<Vec<u8>> {
     Ok(s.as_bytes().to_vec())
 }
 
+/// A record pointer as typed: what `record add` and `write` take.
+#[derive(clap::Args, Debug)]
+pub struct PointerArgs {
+    /// The record's category (lab-results, imaging, medications, allergies, immunizations,
+    /// conditions, procedures, clinical-notes, vital-signs, mental-health, substance-use,
+    /// genomics, reproductive, claims)
+    #[arg(long, value_parser = parse_category)]
+    pub category: Category,
+    /// Opaque or encrypted locator, at most 128 bytes
+    #[arg(long)]
+    pub locator: String,
+    /// SHA-256 of the record's content: 64 hex digits
+    #[arg(long, value_name = "HEX", value_parser = parse_hash)]
+    pub content_hash: Option<[u8; 32]>,
+    /// Or: a local file whose SHA-256 is the content hash (the file is not uploaded)
+    #[arg(long, value_name = "PATH", conflicts_with = "content_hash")]
+    pub content_file: Option<std::path::PathBuf>,
+}
+
+impl PointerArgs {
+    /// The locator bytes and content hash, checked before anything is sent.
+    pub fn resolve(&self) -> anyhow::Result<(Vec<u8>, [u8; 32])> {
+        Ok((
+            locator_bytes(&self.locator)?,
+            content_hash(self.content_hash, self.content_file.as_deref())?,
+        ))
+    }
+}
+
 /// The content hash from `--content-hash HEX` or the SHA-256 of `--content-file PATH`.
 pub fn content_hash(
     hash: Option<[u8; 32]>,

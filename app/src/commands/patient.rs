@@ -1,7 +1,6 @@
 //! `hdx patient` and `hdx record`: the patient's account and record pointers.
 
-use std::path::PathBuf;
-
+use super::{hex, parse_pubkey, table, Ctx, Output, PointerArgs};
 use anchor_lang::prelude::Pubkey;
 use clap::Subcommand;
 use hdx::codes::Category;
@@ -10,10 +9,6 @@ use hdx::ix;
 use hdx::pda;
 use hdx::program::state::Record;
 use serde_json::{json, Value};
-
-use super::{
-    content_hash, hex, locator_bytes, parse_category, parse_hash, parse_pubkey, table, Ctx, Output,
-};
 
 #[derive(Subcommand, Debug)]
 pub enum PatientCmd {
@@ -30,17 +25,8 @@ pub enum PatientCmd {
 pub enum RecordCmd {
     /// Add a pointer to one of your records (nothing but the locator and hash goes on-chain)
     Add {
-        #[arg(long, value_parser = parse_category)]
-        category: Category,
-        /// Opaque or encrypted locator, at most 128 bytes
-        #[arg(long)]
-        locator: String,
-        /// SHA-256 of the record's content: 64 hex digits
-        #[arg(long, value_name = "HEX", value_parser = parse_hash)]
-        content_hash: Option<[u8; 32]>,
-        /// Or: a local file whose SHA-256 is the content hash (the file is not uploaded)
-        #[arg(long, value_name = "PATH", conflicts_with = "content_hash")]
-        content_file: Option<PathBuf>,
+        #[command(flatten)]
+        pointer: PointerArgs,
     },
     /// List a patient's record pointers [default: the keypair's]
     List {
@@ -102,14 +88,9 @@ pub fn patient(ctx: &Ctx, cmd: PatientCmd) -> anyhow::Result<Output> {
 
 pub fn record(ctx: &Ctx, cmd: RecordCmd) -> anyhow::Result<Output> {
     match cmd {
-        RecordCmd::Add {
-            category,
-            locator,
-            content_hash: hash,
-            content_file,
-        } => {
-            let locator = locator_bytes(&locator)?;
-            let hash = content_hash(hash, content_file.as_deref())?;
+        RecordCmd::Add { pointer } => {
+            let (locator, hash) = pointer.resolve()?;
+            let category = pointer.category;
             let client = ctx.client()?;
             let signer = ctx.payer(&client)?;
             let index = client.add_record(signer, category.code(), locator, hash)?;
