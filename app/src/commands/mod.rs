@@ -17,7 +17,7 @@ use anchor_lang::prelude::Pubkey;
 use base64::Engine;
 use hdx::client::HdxClient;
 use hdx::cluster::{Cluster, Settings, Target};
-use hdx::codes::{Category, ProviderStatus, Purpose, MODE_READ, MODE_WRITE};
+use hdx::codes::{Category, ProviderKind, ProviderStatus, Purpose, MODE_READ, MODE_WRITE};
 use hdx::ledger::FileLedger;
 use hdx::transport::Transport;
 use serde_json::{json, Value};
@@ -188,17 +188,29 @@ fn names<T: Copy>(all: &[T], name: fn(T) -> &'static str) -> String {
     all.iter().map(|x| name(*x)).collect::<Vec<_>>().join(", ")
 }
 
-pub fn parse_category(s: &str) -> Result<Category, String> {
-    Category::ALL
-        .iter()
+/// A code by its stable name (case-insensitive); the error lists the known names.
+fn parse_named<T: Copy>(
+    what: &str,
+    s: &str,
+    all: &[T],
+    name: fn(T) -> &'static str,
+) -> Result<T, String> {
+    all.iter()
         .copied()
-        .find(|c| c.name().eq_ignore_ascii_case(s))
-        .ok_or_else(|| {
-            format!(
-                "unknown category {s:?} (known: {})",
-                names(&Category::ALL, Category::name)
-            )
-        })
+        .find(|x| name(*x).eq_ignore_ascii_case(s))
+        .ok_or_else(|| format!("unknown {what} {s:?} (known: {})", names(all, name)))
+}
+
+pub fn parse_category(s: &str) -> Result<Category, String> {
+    parse_named("category", s, &Category::ALL, Category::name)
+}
+
+pub fn parse_kind(s: &str) -> Result<ProviderKind, String> {
+    parse_named("provider kind", s, &ProviderKind::ALL, ProviderKind::name)
+}
+
+pub fn parse_status(s: &str) -> Result<ProviderStatus, String> {
+    parse_named("status", s, &ProviderStatus::ALL, ProviderStatus::name)
 }
 
 /// A purpose by name (`treatment`) or HL7 v3 ActReason code (`TREAT`).
@@ -236,31 +248,6 @@ pub fn parse_hash(s: &str) -> Result<[u8; 32], String> {
         return Err("an all-zero hash commits to nothing".into());
     }
     Ok(out)
-}
-
-#[derive(clap::ValueEnum, Clone, Copy, Debug)]
-pub enum StatusArg {
-    Pending,
-    Verified,
-    Suspended,
-}
-
-impl From<StatusArg> for ProviderStatus {
-    fn from(s: StatusArg) -> Self {
-        match s {
-            StatusArg::Pending => ProviderStatus::Pending,
-            StatusArg::Verified => ProviderStatus::Verified,
-            StatusArg::Suspended => ProviderStatus::Suspended,
-        }
-    }
-}
-
-pub fn status_name(s: ProviderStatus) -> &'static str {
-    match s {
-        ProviderStatus::Pending => "pending",
-        ProviderStatus::Verified => "verified",
-        ProviderStatus::Suspended => "suspended",
-    }
 }
 
 /// A point in time: unix seconds, RFC 3339, `YYYY-MM-DD` (UTC midnight), or a

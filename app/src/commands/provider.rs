@@ -3,60 +3,21 @@
 
 use anchor_lang::prelude::Pubkey;
 use clap::Subcommand;
-use hdx::codes::ProviderKind;
+use hdx::codes::{ProviderKind, ProviderStatus};
 use hdx::export::rfc3339;
 use hdx::ix;
 use hdx::program::state::Provider;
 use serde_json::{json, Value};
 
-use super::{hex, parse_hash, parse_pubkey, status_name, table, Ctx, Output, StatusArg, TxOpts};
-
-#[derive(clap::ValueEnum, Clone, Copy, Debug)]
-pub enum KindArg {
-    Hospital,
-    Clinic,
-    Laboratory,
-    Pharmacy,
-    Imaging,
-    Insurer,
-    Researcher,
-    Other,
-}
-
-impl From<KindArg> for ProviderKind {
-    fn from(k: KindArg) -> Self {
-        match k {
-            KindArg::Hospital => ProviderKind::Hospital,
-            KindArg::Clinic => ProviderKind::Clinic,
-            KindArg::Laboratory => ProviderKind::Laboratory,
-            KindArg::Pharmacy => ProviderKind::Pharmacy,
-            KindArg::Imaging => ProviderKind::Imaging,
-            KindArg::Insurer => ProviderKind::Insurer,
-            KindArg::Researcher => ProviderKind::Researcher,
-            KindArg::Other => ProviderKind::Other,
-        }
-    }
-}
-
-pub fn kind_name(k: ProviderKind) -> &'static str {
-    match k {
-        ProviderKind::Hospital => "hospital",
-        ProviderKind::Clinic => "clinic",
-        ProviderKind::Laboratory => "laboratory",
-        ProviderKind::Pharmacy => "pharmacy",
-        ProviderKind::Imaging => "imaging",
-        ProviderKind::Insurer => "insurer",
-        ProviderKind::Researcher => "researcher",
-        ProviderKind::Other => "other",
-    }
-}
+use super::{hex, parse_hash, parse_kind, parse_pubkey, parse_status, table, Ctx, Output, TxOpts};
 
 #[derive(Subcommand, Debug)]
 pub enum ProviderCmd {
     /// Register the keypair as a provider (pending until the registry authority verifies it)
     Register {
-        #[arg(long, value_enum)]
-        kind: KindArg,
+        /// hospital, clinic, laboratory, pharmacy, imaging, insurer, researcher or other
+        #[arg(long, value_parser = parse_kind)]
+        kind: ProviderKind,
         /// SHA-256 of (salt || credential identifier), computed off-chain: 64 hex digits
         #[arg(long, value_name = "HEX", value_parser = parse_hash)]
         credential_commitment: [u8; 32],
@@ -89,16 +50,17 @@ pub enum ProviderCmd {
     },
     /// List registered providers
     List {
-        #[arg(long, value_enum)]
-        status: Option<StatusArg>,
+        /// pending, verified or suspended
+        #[arg(long, value_parser = parse_status)]
+        status: Option<ProviderStatus>,
     },
 }
 
 fn provider_json(p: &Provider) -> Value {
     json!({
         "provider": p.signer.to_string(),
-        "status": status_name(p.status),
-        "kind": kind_name(p.kind),
+        "status": p.status.name(),
+        "kind": p.kind.name(),
         "credential_commitment": hex(&p.credential_commitment),
         "registered_at": rfc3339(p.registered_at),
         "status_changed_at": rfc3339(p.status_changed_at),
@@ -108,8 +70,8 @@ fn provider_json(p: &Provider) -> Value {
 fn row(p: &Provider) -> Vec<String> {
     vec![
         p.signer.to_string(),
-        status_name(p.status).into(),
-        kind_name(p.kind).into(),
+        p.status.name().into(),
+        p.kind.name().into(),
         rfc3339(p.registered_at),
     ]
 }
@@ -126,11 +88,7 @@ pub fn run(ctx: &Ctx, cmd: ProviderCmd) -> anyhow::Result<Output> {
             let me = ctx.pubkey()?;
             let sig = ctx.send(
                 &client,
-                &[ix::register_provider(
-                    me,
-                    kind.into(),
-                    credential_commitment,
-                )],
+                &[ix::register_provider(me, kind, credential_commitment)],
             )?;
             Ok(Output::new(
                 json!({ "provider": me.to_string(), "status": "pending", "signature": sig.to_string() }),
@@ -164,7 +122,7 @@ pub fn run(ctx: &Ctx, cmd: ProviderCmd) -> anyhow::Result<Output> {
             Ok(Output::new(provider_json(&p), table(&HEADERS, &[row(&p)])))
         }
         ProviderCmd::List { status } => {
-            let all = client.providers(status.map(Into::into))?;
+            let all = client.providers(status)?;
             let text = if all.is_empty() {
                 "no providers".to_string()
             } else {

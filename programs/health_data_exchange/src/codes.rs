@@ -259,3 +259,47 @@ pub enum ProviderStatus {
     /// Suspended by the registry authority: may not access until reinstated.
     Suspended,
 }
+
+impl ProviderKind {
+    pub const ALL: [ProviderKind; 8] = [
+        ProviderKind::Hospital,
+        ProviderKind::Clinic,
+        ProviderKind::Laboratory,
+        ProviderKind::Pharmacy,
+        ProviderKind::Imaging,
+        ProviderKind::Insurer,
+        ProviderKind::Researcher,
+        ProviderKind::Other,
+    ];
+
+    /// Stable lower-case name used by the SDK, CLI and exports.
+    pub const fn name(self) -> &'static str {
+        match self {
+            ProviderKind::Hospital => "hospital",
+            ProviderKind::Clinic => "clinic",
+            ProviderKind::Laboratory => "laboratory",
+            ProviderKind::Pharmacy => "pharmacy",
+            ProviderKind::Imaging => "imaging",
+            ProviderKind::Insurer => "insurer",
+            ProviderKind::Researcher => "researcher",
+            ProviderKind::Other => "other",
+        }
+    }
+}
+
+impl ProviderStatus {
+    pub const ALL: [ProviderStatus; 3] = [
+        ProviderStatus::Pending,
+        ProviderStatus::Verified,
+        ProviderStatus::Suspended,
+    ];
+
+    /// Stable lower-case name used by the SDK, CLI and exports.
+    pub const fn name(self) -> &'static str {
+        match self {
+            ProviderStatus::Pending => "pending",
+            ProviderStatus::Verified => "verified",
+            ProviderStatus::Suspended => "suspended",
+        }
+    }
+}
