@@ -215,6 +215,13 @@ impl Scene {
         self.m.run(&args)
     }
 
+    /// `hdx access` as the lab, which must be granted.
+    fn lab_granted(&self, record: &str, purpose: &str) -> Value {
+        let r = self.lab_access(record, purpose, &[]);
+        assert_eq!(r.code, 0, "expected a grant:\n{}\n{}", r.stdout, r.stderr);
+        r.json()
+    }
+
     fn outcomes(&self) -> Vec<String> {
         self.m
             .json(&["audit", "log", &self.patient.pubkey])
@@ -690,17 +697,17 @@ fn bad_input_gets_one_line_naming_the_problem_and_changes_nothing() {
 fn audit_verify_catches_a_tampered_exported_copy() {
     let s = Scene::new();
     s.grant_lab(&[]);
-    s.m.ok(&[
-        "access",
-        &s.patient.pubkey,
-        "0",
-        "--purpose",
-        "treatment",
-        "-k",
-        &s.lab.path,
-    ]);
-    let _ = s.lab_access("1", "treatment", &[]);
-    let _ = s.lab_access("0", "research", &[]);
+    s.lab_granted("0", "treatment");
+    assert_denied(
+        &s.lab_access("1", "treatment", &[]),
+        "CategoryNotPermitted",
+        1,
+    );
+    assert_denied(
+        &s.lab_access("0", "research", &[]),
+        "PurposeNotPermitted",
+        2,
+    );
     let export =
         s.m.ok(&["audit", "log", &s.patient.pubkey, "--format", "json"])
             .stdout;
@@ -823,16 +830,12 @@ fn fhir_export_is_valid_fhir_r4_by_an_independent_validator() {
         "--expires",
         "30d",
     ]);
-    s.m.ok(&[
-        "access",
-        &s.patient.pubkey,
-        "0",
-        "--purpose",
-        "treatment",
-        "-k",
-        &s.lab.path,
-    ]);
-    let _ = s.lab_access("1", "treatment", &[]);
+    s.lab_granted("0", "treatment");
+    assert_denied(
+        &s.lab_access("1", "treatment", &[]),
+        "CategoryNotPermitted",
+        1,
+    );
     s.m.ok(&[
         "write",
         &s.patient.pubkey,
