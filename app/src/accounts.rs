@@ -1,4 +1,4 @@
-//! Account decoding and the memcmp offsets auditors filter on.
+//! Account decoding, and the memcmp offsets auditors filter on.
 
 use anchor_lang::{AccountDeserialize, Discriminator};
 use health_data_exchange::state::LogPage;
@@ -6,23 +6,29 @@ use health_data_exchange::state::LogPage;
 /// Byte offsets of the fields `getProgramAccounts` filters use. Stable: they
 /// sit right after the 8-byte discriminator, before any variable-size field.
 pub mod offsets {
-    /// `Provider.signer` (32 bytes).
-    pub const PROVIDER_SIGNER: usize = 8;
+    /// `Provider.id` (32 bytes): the provider's stable id.
+    pub const PROVIDER_ID: usize = 8;
+    /// `Provider.signer` (32 bytes): the key that currently signs for it.
+    pub const PROVIDER_SIGNER: usize = 40;
     /// `Provider.status` (1 byte: 0 pending, 1 verified, 2 suspended).
-    pub const PROVIDER_STATUS: usize = 40;
+    pub const PROVIDER_STATUS: usize = 72;
     /// `Provider.kind` (1 byte).
-    pub const PROVIDER_KIND: usize = 41;
-    /// `Patient.owner`.
-    pub const PATIENT_OWNER: usize = 8;
-    /// `Record.patient`.
+    pub const PROVIDER_KIND: usize = 73;
+    /// `Provider.number` (u32 LE): how log entries name it.
+    pub const PROVIDER_NUMBER: usize = 74;
+    /// `Patient.id`.
+    pub const PATIENT_ID: usize = 8;
+    /// `Patient.authority`: the key that currently controls it.
+    pub const PATIENT_AUTHORITY: usize = 40;
+    /// `Record.patient` (the patient's id).
     pub const RECORD_PATIENT: usize = 8;
-    /// `Record.author`.
+    /// `Record.author` (the patient's or a provider's id).
     pub const RECORD_AUTHOR: usize = 40;
-    /// `Consent.patient`.
+    /// `Consent.patient` (id).
     pub const CONSENT_PATIENT: usize = 8;
-    /// `Consent.provider`.
+    /// `Consent.provider` (id).
     pub const CONSENT_PROVIDER: usize = 40;
-    /// `LogPage.patient`.
+    /// `LogPage.patient` (id).
     pub const LOG_PAGE_PATIENT: usize = 8;
 }
 

@@ -1,12 +1,23 @@
-//! The access log as auditors see it: reading a patient's pages, folding the
-//! hash chain independently of the program (the `sha2` crate), and finding
-//! the first entry where a copy departs from the chain.
+//! The access log as auditors see it: a patient's pages, the hash chain
+//! folded independently of the program (the `sha2` crate), and the first
+//! entry where a copy departs from the chain.
+//!
+//! The chain: `head_0 = sha256("hdx-log-v2" || patient_id)`, then for each
+//! entry `head = sha256(head || sequence (u64 LE) || entry (24 bytes))`;
+//! each page stores the head after its last entry.
 
 use anchor_lang::prelude::Pubkey;
-use health_data_exchange::state::{LogEntry, LogPage, LOG_GENESIS_TAG};
+use health_data_exchange::state::{LogEntry, LogPage, LOG_GENESIS_TAG, LOG_PAGE_CAPACITY};
 use sha2::{Digest, Sha256};
 
-/// `sha256(LOG_GENESIS_TAG || patient)`.
+/// One entry with its (implicit) sequence number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Entry {
+    pub sequence: u64,
+    pub entry: LogEntry,
+}
+
+/// `sha256(LOG_GENESIS_TAG || patient_id)`.
 pub fn genesis_head(patient: &Pubkey) -> [u8; 32] {
     let mut h = Sha256::new();
     h.update(LOG_GENESIS_TAG);
@@ -14,16 +25,17 @@ pub fn genesis_head(patient: &Pubkey) -> [u8; 32] {
     h.finalize().into()
 }
 
-/// `sha256(head || entry bytes)`.
-pub fn next_head(head: &[u8; 32], entry: &LogEntry) -> [u8; 32] {
+/// `sha256(head || sequence LE || entry bytes)`.
+pub fn next_head(head: &[u8; 32], e: &Entry) -> [u8; 32] {
     let mut h = Sha256::new();
     h.update(head);
-    h.update(bytemuck::bytes_of(entry));
+    h.update(e.sequence.to_le_bytes());
+    h.update(bytemuck::bytes_of(&e.entry));
     h.finalize().into()
 }
 
 /// The head after folding `entries` from the patient's genesis.
-pub fn fold(patient: &Pubkey, entries: &[LogEntry]) -> [u8; 32] {
+pub fn fold(patient: &Pubkey, entries: &[Entry]) -> [u8; 32] {
     entries
         .iter()
         .fold(genesis_head(patient), |head, e| next_head(&head, e))
@@ -32,18 +44,114 @@ pub fn fold(patient: &Pubkey, entries: &[LogEntry]) -> [u8; 32] {
 /// Why a log does not verify.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ChainError {
-    #[error("entry at position {position} has sequence {found}, expected {position}")]
-    SequenceGap { position: u64, found: u64 },
     #[error(
-        "page {page} does not continue the chain (its first sequence or starting head is wrong)"
+        "page {page} does not continue the chain (its first sequence is {found}, expected {expected})"
     )]
-    PageDiscontinuity { page: u32 },
+    PageDiscontinuity {
+        page: u32,
+        found: u64,
+        expected: u64,
+    },
+    #[error("page {page} is not full but a later page exists")]
+    PageNotFull { page: u32 },
+    #[error("page {page} is for patient {found}, not this patient")]
+    WrongPatient { page: u32, found: Pubkey },
+    #[error("entry {sequence} has non-zero padding bytes")]
+    MalformedEntry { sequence: u64 },
     #[error("the chain breaks at entry {sequence}: page {page}'s head does not match the fold")]
     HeadMismatch { page: u32, sequence: u64 },
-    #[error("entry {sequence} differs from the on-chain entry")]
-    EntryDiffers { sequence: u64 },
+    #[error("entry {sequence} differs from the on-chain entry: {field}")]
+    EntryDiffers { sequence: u64, field: String },
     #[error("the copy has {copy} entries, the chain has {chain}")]
     LengthDiffers { copy: u64, chain: u64 },
+    #[error("the copy is for patient {copy}, the chain is patient {chain}'s")]
+    PatientDiffers { copy: String, chain: Pubkey },
+}
+
+/// The entries of one page with their sequence numbers.
+pub fn page_entries(page: &LogPage) -> impl Iterator<Item = Entry> + '_ {
+    page.used().map(|(sequence, e)| Entry {
+        sequence,
+        entry: *e,
+    })
+}
+
+/// Folds pages one by one, checking each as it comes: what [`Log::verify`]
+/// does over a whole log, usable page by page for a log streamed in batches.
+#[derive(Debug, Clone)]
+pub struct ChainCheck {
+    patient: Pubkey,
+    head: [u8; 32],
+    position: u64,
+    previous_full: bool,
+    last_page: Option<u32>,
+}
+
+impl ChainCheck {
+    pub fn new(patient: &Pubkey) -> Self {
+        Self {
+            patient: *patient,
+            head: genesis_head(patient),
+            position: 0,
+            previous_full: true,
+            last_page: None,
+        }
+    }
+
+    /// Checks the next page: same patient, continues the sequence, the
+    /// previous page was full, padding zero, stored head equals the fold.
+    pub fn page(&mut self, page: &LogPage) -> Result<(), ChainError> {
+        if page.patient != self.patient {
+            return Err(ChainError::WrongPatient {
+                page: page.page_index,
+                found: page.patient,
+            });
+        }
+        if !self.previous_full {
+            return Err(ChainError::PageNotFull {
+                page: self.last_page.unwrap_or_default(),
+            });
+        }
+        if page.first_sequence != self.position {
+            return Err(ChainError::PageDiscontinuity {
+                page: page.page_index,
+                found: page.first_sequence,
+                expected: self.position,
+            });
+        }
+        for e in page_entries(page) {
+            if e.entry.padding != [0; 3] {
+                return Err(ChainError::MalformedEntry {
+                    sequence: e.sequence,
+                });
+            }
+            self.head = next_head(&self.head, &e);
+            self.position += 1;
+        }
+        if page.head != self.head {
+            return Err(ChainError::HeadMismatch {
+                page: page.page_index,
+                sequence: self.position.saturating_sub(1),
+            });
+        }
+        self.previous_full = page.count as usize >= LOG_PAGE_CAPACITY;
+        self.last_page = Some(page.page_index);
+        Ok(())
+    }
+
+    /// The head so far.
+    pub fn head(&self) -> [u8; 32] {
+        self.head
+    }
+
+    /// Entries folded so far.
+    pub fn len(&self) -> u64 {
+        self.position
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.position == 0
+    }
 }
 
 /// A patient's whole log, read from its pages in order.
@@ -54,8 +162,8 @@ pub struct Log {
 }
 
 impl Log {
-    pub fn entries(&self) -> Vec<LogEntry> {
-        self.pages.iter().flat_map(|p| p.used().to_vec()).collect()
+    pub fn entries(&self) -> Vec<Entry> {
+        self.pages.iter().flat_map(page_entries).collect()
     }
 
     /// The on-chain head (the last page's).
@@ -66,60 +174,14 @@ impl Log {
             .unwrap_or_else(|| genesis_head(&self.patient))
     }
 
-    /// Recomputes the chain over every page: sequences contiguous from 0,
-    /// each page continuing the previous one, each page's stored head equal
-    /// to the fold up to its last entry.
+    /// Recomputes the chain over every page: each page continuing the
+    /// previous one, each page's stored head equal to the fold up to its
+    /// last entry. Returns the head.
     pub fn verify(&self) -> Result<[u8; 32], ChainError> {
-        let mut head = genesis_head(&self.patient);
-        let mut position = 0u64;
+        let mut check = ChainCheck::new(&self.patient);
         for page in &self.pages {
-            if page.first_sequence != position {
-                return Err(ChainError::PageDiscontinuity {
-                    page: page.page_index,
-                });
-            }
-            for entry in page.used() {
-                if entry.sequence != position {
-                    return Err(ChainError::SequenceGap {
-                        position,
-                        found: entry.sequence,
-                    });
-                }
-                head = next_head(&head, entry);
-                position += 1;
-            }
-            if page.head != head {
-                return Err(ChainError::HeadMismatch {
-                    page: page.page_index,
-                    sequence: position.saturating_sub(1),
-                });
-            }
+            check.page(page)?;
         }
-        Ok(head)
-    }
-
-    /// Checks an exported copy against this (on-chain) log: names the first
-    /// entry that differs, then checks the copy's fold equals the chain head.
-    pub fn verify_copy(&self, copy: &[LogEntry]) -> Result<(), ChainError> {
-        self.verify()?;
-        let chain = self.entries();
-        for (i, (a, b)) in copy.iter().zip(chain.iter()).enumerate() {
-            if a != b {
-                return Err(ChainError::EntryDiffers { sequence: i as u64 });
-            }
-        }
-        if copy.len() != chain.len() {
-            return Err(ChainError::LengthDiffers {
-                copy: copy.len() as u64,
-                chain: chain.len() as u64,
-            });
-        }
-        if fold(&self.patient, copy) != self.head() {
-            return Err(ChainError::HeadMismatch {
-                page: self.pages.last().map(|p| p.page_index).unwrap_or(0),
-                sequence: copy.len().saturating_sub(1) as u64,
-            });
-        }
-        Ok(())
+        Ok(check.head())
     }
 }

@@ -2,9 +2,11 @@
 //! decode, and the provider's access and write with the log page handled
 //! and denials turned into [`Denied`].
 
+use std::collections::BTreeMap;
+
 use anchor_lang::{AccountDeserialize, AnchorDeserialize, Discriminator};
-use health_data_exchange::codes::{Outcome, ProviderStatus};
-use health_data_exchange::instructions::WriteRecordArgs;
+use health_data_exchange::codes::{ProviderStatus, Purpose};
+use health_data_exchange::instructions::{AddRecordArgs, WriteRecordArgs};
 use health_data_exchange::state::{Consent, LogPage, Patient, Provider, Record, Registry};
 use health_data_exchange::AccessResult;
 use solana_sdk::instruction::{Instruction, InstructionError};
@@ -160,12 +162,46 @@ impl<T: Transport> HdxClient<T> {
         self.require(&pda::registry().0, "registry".into())
     }
 
-    pub fn provider(&self, signer: &Pubkey) -> Result<Provider, ClientError> {
-        self.require(&pda::provider(signer).0, format!("provider {signer}"))
+    /// The provider with this id.
+    pub fn provider(&self, id: &Pubkey) -> Result<Provider, ClientError> {
+        self.require(&pda::provider(id).0, format!("provider {id}"))
     }
 
-    pub fn patient(&self, owner: &Pubkey) -> Result<Patient, ClientError> {
-        self.require(&pda::patient(owner).0, format!("patient {owner}"))
+    /// The provider whose current signing key is `key`: the one registered
+    /// with it (if never rotated away), else the one it was rotated to.
+    pub fn provider_by_key(&self, key: &Pubkey) -> Result<Provider, ClientError> {
+        if let Some(p) = self.fetch::<Provider>(&pda::provider(key).0)? {
+            if p.signer == *key {
+                return Ok(p);
+            }
+        }
+        let found: Vec<Provider> =
+            self.program_accounts(vec![Memcmp::new(offsets::PROVIDER_SIGNER, key.as_ref())])?;
+        match found.len() {
+            1 => Ok(found.into_iter().next().expect("one")),
+            0 => Err(ClientError::NotFound(format!(
+                "a provider whose current key is {key} ({key} is not a registered provider's key)"
+            ))),
+            _ => Err(anyhow::anyhow!(
+                "{key} is the current key of {} providers; name the provider by id",
+                found.len()
+            )
+            .into()),
+        }
+    }
+
+    /// The patient with this id.
+    pub fn patient(&self, id: &Pubkey) -> Result<Patient, ClientError> {
+        self.require(&pda::patient(id).0, format!("patient {id}"))
+    }
+
+    /// Every patient whose current authority is `key`, ordered by id (the
+    /// patient registered with `key` first, if `key` still controls it).
+    pub fn patients_by_authority(&self, key: &Pubkey) -> Result<Vec<Patient>, ClientError> {
+        let mut found: Vec<Patient> =
+            self.program_accounts(vec![Memcmp::new(offsets::PATIENT_AUTHORITY, key.as_ref())])?;
+        found.sort_by_key(|p| (p.id != *key, p.id));
+        Ok(found)
     }
 
     pub fn record(&self, patient: &Pubkey, index: u32) -> Result<Record, ClientError> {
@@ -175,6 +211,7 @@ impl<T: Transport> HdxClient<T> {
         )
     }
 
+    /// The consent of (patient id, provider id), if there is one.
     pub fn consent(
         &self,
         patient: &Pubkey,
@@ -195,7 +232,7 @@ impl<T: Transport> HdxClient<T> {
         Ok(decode_log_page(&acc.data).map_err(anyhow::Error::from)?)
     }
 
-    /// Every page of a patient's log, in order.
+    /// Every page of a patient's log, in order (by patient id).
     pub fn log(&self, patient: &Pubkey) -> Result<Log, ClientError> {
         self.log_with_progress(patient, &mut |_, _| {})
     }
@@ -230,7 +267,8 @@ impl<T: Transport> HdxClient<T> {
         })
     }
 
-    fn program_accounts<A: AccountDeserialize + Discriminator>(
+    /// Program accounts of type `A` matching `filters` (the type's discriminator is added).
+    pub fn program_accounts<A: AccountDeserialize + Discriminator>(
         &self,
         mut filters: Vec<Memcmp>,
     ) -> Result<Vec<A>, ClientError> {
@@ -242,17 +280,28 @@ impl<T: Transport> HdxClient<T> {
             .collect()
     }
 
-    /// Registered providers, optionally only those with `status`, ordered by key.
+    /// Registered providers, optionally only those with `status`, ordered by number.
     pub fn providers(&self, status: Option<ProviderStatus>) -> Result<Vec<Provider>, ClientError> {
         let filters = status
-            .map(|s| vec![Memcmp::new(offsets::PROVIDER_STATUS, &[s as u8])])
+            .map(|s| vec![Memcmp::new(offsets::PROVIDER_STATUS, &[s.code()])])
             .unwrap_or_default();
         let mut all: Vec<Provider> = self.program_accounts(filters)?;
-        all.sort_by_key(|p| p.signer);
+        all.sort_by_key(|p| p.number);
         Ok(all)
     }
 
-    /// Live consents, by patient and/or provider, ordered by (patient, provider).
+    /// Every provider by registry number: how log entries are resolved.
+    pub fn directory(&self) -> Result<Directory, ClientError> {
+        Ok(Directory {
+            by_number: self
+                .providers(None)?
+                .into_iter()
+                .map(|p| (p.number, p))
+                .collect(),
+        })
+    }
+
+    /// Live consents, by patient id and/or provider id, ordered by (patient, provider).
     pub fn consents(
         &self,
         patient: Option<&Pubkey>,
@@ -270,7 +319,7 @@ impl<T: Transport> HdxClient<T> {
         Ok(all)
     }
 
-    /// Every record of a patient, by index.
+    /// Every record of a patient (by id), by index.
     pub fn records(&self, patient: &Pubkey) -> Result<Vec<Record>, ClientError> {
         let count = self.patient(patient)?.record_count;
         let addresses: Vec<Pubkey> = (0..count).map(|i| pda::record(patient, i).0).collect();
@@ -287,22 +336,33 @@ impl<T: Transport> HdxClient<T> {
     }
 
     /// The patient's current page index, opening the next page first (paid
-    /// by `payer`) when the current one is full.
+    /// by `payer`) when the current one is full. If another caller opened it
+    /// in the meantime, that page is used.
     pub fn writable_log_page(
         &self,
         payer: &dyn Signer,
         patient: &Pubkey,
     ) -> Result<u32, ClientError> {
         let current = self.patient(patient)?.current_log_page();
-        if self.log_page(patient, current)?.is_full() {
-            self.send(
-                &[ix::open_log_page(payer.pubkey(), patient, current)],
-                payer,
-                &[],
-            )?;
-            return Ok(current + 1);
+        if !self.log_page(patient, current)?.is_full() {
+            return Ok(current);
         }
-        Ok(current)
+        let opened = self.send(
+            &[ix::open_log_page(payer.pubkey(), patient, current)],
+            payer,
+            &[],
+        );
+        match opened {
+            Ok(_) => Ok(current + 1),
+            Err(e) => {
+                let now = self.patient(patient)?.current_log_page();
+                if now > current {
+                    Ok(now)
+                } else {
+                    Err(e)
+                }
+            }
+        }
     }
 
     fn access_result(receipt: &Receipt) -> Result<AccessResult, ClientError> {
@@ -314,38 +374,39 @@ impl<T: Transport> HdxClient<T> {
     }
 
     fn outcome_of(result: &AccessResult) -> Result<(), ClientError> {
-        let reason = Outcome::from_code(result.outcome)
-            .ok_or_else(|| anyhow::anyhow!("unknown outcome code {}", result.outcome))?;
-        if reason.is_granted() {
+        if result.outcome.is_granted() {
             Ok(())
         } else {
             Err(Denied {
-                reason,
+                reason: result.outcome,
                 sequence: result.sequence,
             }
             .into())
         }
     }
 
-    /// A provider reads one record's pointer for a purpose. A denial comes
-    /// back as `ClientError::Denied` (it is logged on-chain all the same).
+    /// A provider (`signer`, its current key) reads one record's pointer for
+    /// a purpose. A denial comes back as `ClientError::Denied` (it is logged
+    /// on-chain all the same).
     pub fn access_record(
         &self,
-        provider: &dyn Signer,
-        patient: &Pubkey,
+        signer: &dyn Signer,
+        provider_id: &Pubkey,
+        patient_id: &Pubkey,
         record_index: u32,
-        purpose: u8,
+        purpose: Purpose,
     ) -> Result<Granted, ClientError> {
-        let page = self.writable_log_page(provider, patient)?;
+        let page = self.writable_log_page(signer, patient_id)?;
         let receipt = self.send(
             &[ix::access_record(
-                provider.pubkey(),
-                patient,
+                signer.pubkey(),
+                provider_id,
+                patient_id,
                 record_index,
                 page,
                 purpose,
             )],
-            provider,
+            signer,
             &[],
         )?;
         let result = Self::access_result(&receipt)?;
@@ -361,21 +422,23 @@ impl<T: Transport> HdxClient<T> {
     /// A provider adds a record pointer to a patient; returns the new record's index.
     pub fn write_record(
         &self,
-        provider: &dyn Signer,
-        patient: &Pubkey,
+        signer: &dyn Signer,
+        provider_id: &Pubkey,
+        patient_id: &Pubkey,
         args: WriteRecordArgs,
     ) -> Result<u32, ClientError> {
-        let page = self.writable_log_page(provider, patient)?;
-        let next = self.patient(patient)?.record_count;
+        let page = self.writable_log_page(signer, patient_id)?;
+        let next = self.patient(patient_id)?.record_count;
         let receipt = self.send(
             &[ix::write_record(
-                provider.pubkey(),
-                patient,
+                signer.pubkey(),
+                provider_id,
+                patient_id,
                 next,
                 page,
                 args,
             )],
-            provider,
+            signer,
             &[],
         )?;
         let result = Self::access_result(&receipt)?;
@@ -383,26 +446,44 @@ impl<T: Transport> HdxClient<T> {
         Ok(result.record_index)
     }
 
-    /// The patient adds a record pointer; returns its index.
+    /// The patient's authority adds a record pointer; returns its index.
     pub fn add_record(
         &self,
-        owner: &dyn Signer,
-        category: u8,
-        locator: Vec<u8>,
-        content_hash: [u8; 32],
+        authority: &dyn Signer,
+        patient_id: &Pubkey,
+        args: AddRecordArgs,
     ) -> Result<u32, ClientError> {
-        let index = self.patient(&owner.pubkey())?.record_count;
+        let index = self.patient(patient_id)?.record_count;
         self.send(
-            &[ix::add_record(
-                owner.pubkey(),
-                index,
-                category,
-                locator,
-                content_hash,
-            )],
-            owner,
+            &[ix::add_record(authority.pubkey(), patient_id, index, args)],
+            authority,
             &[],
         )?;
         Ok(index)
+    }
+}
+
+/// Every registered provider by registry number: resolves the provider
+/// numbers in log entries. A number with no provider is an error, never a guess.
+#[derive(Debug, Clone, Default)]
+pub struct Directory {
+    pub by_number: BTreeMap<u32, Provider>,
+}
+
+impl Directory {
+    pub fn resolve(&self, number: u32) -> Result<&Provider, ClientError> {
+        self.by_number.get(&number).ok_or_else(|| {
+            ClientError::NotFound(format!(
+                "provider number {number} (no registered provider has it)"
+            ))
+        })
+    }
+
+    /// The number of the provider with this id.
+    pub fn number_of(&self, id: &Pubkey) -> Option<u32> {
+        self.by_number
+            .values()
+            .find(|p| p.id == *id)
+            .map(|p| p.number)
     }
 }

@@ -8,8 +8,7 @@ use std::io::Write;
 use anchor_lang::prelude::Pubkey;
 use health_data_exchange::codes::{Action, Category, Outcome, ProviderKind, Purpose, MODE_READ};
 use health_data_exchange::error::HdxError;
-use health_data_exchange::instructions::InitializeRegistryArgs;
-use health_data_exchange::ConsentTerms;
+use health_data_exchange::{AddRecordArgs, ConsentTerms};
 use solana_sdk::signature::{Keypair, Signer};
 
 use crate::client::{ClientError, HdxClient};
@@ -61,11 +60,7 @@ pub fn run(out: &mut dyn Write) -> anyhow::Result<()> {
         &[ix::initialize_registry(
             authority.pubkey(),
             authority.pubkey(),
-            InitializeRegistryArgs {
-                authority: authority.pubkey(),
-                emergency_max_duration_secs: 3_600,
-                emergency_cooldown_secs: DAY as u32,
-            },
+            authority.pubkey(),
         )],
         &authority,
         &[],
@@ -92,23 +87,27 @@ pub fn run(out: &mut dyn Write) -> anyhow::Result<()> {
     step("three providers registered; City Hospital and Northside Clinic verified")?;
 
     c.send(&[ix::register_patient(patient.pubkey())], &patient, &[])?;
+    let pid = patient.pubkey();
+    let record = |category, locator: &[u8], hash| AddRecordArgs {
+        category,
+        clinical_day: 0,
+        locator: locator.to_vec(),
+        content_hash: [hash; 32],
+    };
     let lab = c.add_record(
         &patient,
-        Category::LabResults.code(),
-        b"custodian:lab/8f2c1a".to_vec(),
-        [0x11; 32],
+        &pid,
+        record(Category::LabResults, b"custodian:lab/8f2c1a", 0x11),
     )?;
     let imaging = c.add_record(
         &patient,
-        Category::Imaging.code(),
-        b"custodian:img/77d0e4".to_vec(),
-        [0x22; 32],
+        &pid,
+        record(Category::Imaging, b"custodian:img/77d0e4", 0x22),
     )?;
     c.add_record(
         &patient,
-        Category::Medications.code(),
-        b"custodian:med/19ab3c".to_vec(),
-        [0x33; 32],
+        &pid,
+        record(Category::Medications, b"custodian:med/19ab3c", 0x33),
     )?;
     step("patient registered with three record pointers: lab results, imaging, medications")?;
 
@@ -119,19 +118,18 @@ pub fn run(out: &mut dyn Write) -> anyhow::Result<()> {
         purposes: Purpose::Treatment.bit(),
         not_before: now,
         expires_at: now + 30 * DAY,
+        ..ConsentTerms::default()
     };
     c.send(
-        &[ix::grant_consent(
-            patient.pubkey(),
-            &hospital.pubkey(),
-            terms,
-        )],
+        &[ix::grant_consent(pid, &pid, &hospital.pubkey(), terms)],
         &patient,
         &[],
     )?;
     step("patient grants City Hospital: lab results, read, for treatment, 30 days")?;
 
-    let granted = c.access_record(&hospital, &patient.pubkey(), lab, Purpose::Treatment.code())?;
+    let access =
+        |p: &Keypair, record| c.access_record(p, &p.pubkey(), &pid, record, Purpose::Treatment);
+    let granted = access(&hospital, lab)?;
     anyhow::ensure!(
         granted.locator == b"custodian:lab/8f2c1a",
         "wrong locator released"
@@ -141,23 +139,10 @@ pub fn run(out: &mut dyn Write) -> anyhow::Result<()> {
         String::from_utf8_lossy(&granted.locator)
     ))?;
 
-    expect_denied(
-        c.access_record(
-            &hospital,
-            &patient.pubkey(),
-            imaging,
-            Purpose::Treatment.code(),
-        ),
-        Outcome::CategoryNotPermitted,
-    )?;
+    expect_denied(access(&hospital, imaging), Outcome::CategoryNotPermitted)?;
     step("City Hospital tries the imaging study: DENIED (CategoryNotPermitted), logged")?;
 
-    match c.access_record(
-        &unverified,
-        &patient.pubkey(),
-        lab,
-        Purpose::Treatment.code(),
-    ) {
+    match access(&unverified, lab) {
         Err(e) if e.program_code() == Some(HdxError::ProviderNotVerified.into()) => {}
         other => {
             anyhow::bail!("expected ProviderNotVerified for the unverified provider, got {other:?}")
@@ -166,14 +151,11 @@ pub fn run(out: &mut dyn Write) -> anyhow::Result<()> {
     step("Unverified Lab is refused outright (ProviderNotVerified), nothing logged")?;
 
     c.send(
-        &[ix::revoke_consent(patient.pubkey(), &hospital.pubkey())],
+        &[ix::revoke_consent(pid, &pid, &hospital.pubkey())],
         &patient,
         &[],
     )?;
-    expect_denied(
-        c.access_record(&hospital, &patient.pubkey(), lab, Purpose::Treatment.code()),
-        Outcome::NoConsent,
-    )?;
+    expect_denied(access(&hospital, lab), Outcome::NoConsent)?;
     step("patient revokes; City Hospital's next access: DENIED (NoConsent)")?;
 
     let now = c.transport.now();
@@ -183,28 +165,28 @@ pub fn run(out: &mut dyn Write) -> anyhow::Result<()> {
         purposes: Purpose::Treatment.bit(),
         not_before: now,
         expires_at: now + 7 * DAY,
+        ..ConsentTerms::default()
     };
     c.send(
-        &[ix::grant_consent(patient.pubkey(), &clinic.pubkey(), week)],
+        &[ix::grant_consent(pid, &pid, &clinic.pubkey(), week)],
         &patient,
         &[],
     )?;
-    c.access_record(&clinic, &patient.pubkey(), lab, Purpose::Treatment.code())?;
+    access(&clinic, lab)?;
     c.transport.advance(8 * DAY);
-    expect_denied(
-        c.access_record(&clinic, &patient.pubkey(), lab, Purpose::Treatment.code()),
-        Outcome::Expired,
-    )?;
+    expect_denied(access(&clinic, lab), Outcome::Expired)?;
     step("Northside Clinic, granted 7 days, reads; 8 days later: DENIED (Expired), no transaction needed")?;
 
-    let log = c.log(&patient.pubkey())?;
+    let log = c.log(&pid)?;
+    let directory = c.directory()?;
     writeln!(out, "\nAudit trail of patient {}:", patient.pubkey())?;
     writeln!(
         out,
         "{:>4}  {:<18} {:<6} {:<14} {:<10} {:<22} when",
         "seq", "who", "what", "record", "why", "outcome"
     )?;
-    for e in log.entries() {
+    for crate::audit::Entry { sequence, entry: e } in log.entries() {
+        let who = directory.resolve(e.provider)?.id;
         let category = Category::from_code(e.category)
             .map(|c| c.name())
             .unwrap_or("?");
@@ -218,13 +200,13 @@ pub fn run(out: &mut dyn Write) -> anyhow::Result<()> {
         writeln!(
             out,
             "{:>4}  {:<18} {:<6} {:<14} {:<10} {:<22} {}",
-            e.sequence,
-            names.get(&e.provider).copied().unwrap_or("?"),
+            sequence,
+            names.get(&who).copied().unwrap_or("?"),
             action,
             format!("#{} {}", e.record_index, category),
             why,
             outcome,
-            format_time(e.time)
+            format_time(i64::from(e.time))
         )?;
     }
     let expected = [
@@ -234,7 +216,7 @@ pub fn run(out: &mut dyn Write) -> anyhow::Result<()> {
         Outcome::Granted,
         Outcome::Expired,
     ];
-    let outcomes: Vec<u8> = log.entries().iter().map(|e| e.outcome).collect();
+    let outcomes: Vec<u8> = log.entries().iter().map(|e| e.entry.outcome).collect();
     anyhow::ensure!(
         outcomes == expected.map(|o| o.code()),
         "the log holds {outcomes:?}, expected {expected:?}"

@@ -7,7 +7,7 @@ use base64::Engine;
 use health_data_exchange::events::*;
 use health_data_exchange::native::EVENT_LOG_PREFIX;
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum HdxEvent {
     RegistryInitialized(RegistryInitialized),
     AuthorityProposed(AuthorityProposed),
@@ -15,10 +15,13 @@ pub enum HdxEvent {
     PausedSet(PausedSet),
     ProviderRegistered(ProviderRegistered),
     ProviderStatusChanged(ProviderStatusChanged),
+    ProviderKeyRotated(ProviderKeyRotated),
     PatientRegistered(PatientRegistered),
+    PatientAuthorityRotated(PatientAuthorityRotated),
     RecordAdded(RecordAdded),
     ConsentGranted(ConsentGranted),
     ConsentUpdated(ConsentUpdated),
+    ConsentRenewed(ConsentRenewed),
     ConsentRevoked(ConsentRevoked),
     LogPageOpened(LogPageOpened),
     AccessRecorded(AccessRecorded),
@@ -43,10 +46,13 @@ pub fn decode_event(bytes: &[u8]) -> Option<HdxEvent> {
         PausedSet,
         ProviderRegistered,
         ProviderStatusChanged,
+        ProviderKeyRotated,
         PatientRegistered,
+        PatientAuthorityRotated,
         RecordAdded,
         ConsentGranted,
         ConsentUpdated,
+        ConsentRenewed,
         ConsentRevoked,
         LogPageOpened,
         AccessRecorded

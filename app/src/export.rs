@@ -26,12 +26,17 @@
 
 use anchor_lang::prelude::Pubkey;
 use health_data_exchange::codes::{Action, Category, Outcome, Purpose, MODE_READ, MODE_WRITE};
-use health_data_exchange::state::{Consent, LogEntry, NO_RECORD};
+use health_data_exchange::state::{Consent, NO_CONSENT_REVISION, NO_RECORD};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
+use crate::audit::{ChainError, Entry};
+use crate::client::{ClientError, Directory};
+
 pub const PUBKEY_SYSTEM: &str = "urn:solana:pubkey";
 pub const RECORD_SYSTEM: &str = "urn:hdx:record";
+/// A consent version: `<consent account>/<revision>`.
+pub const CONSENT_SYSTEM: &str = "urn:hdx:consent";
 const ACT_REASON: &str = "http://terminology.hl7.org/CodeSystem/v3-ActReason";
 const ACT_CODE: &str = "http://terminology.hl7.org/CodeSystem/v3-ActCode";
 
@@ -56,24 +61,59 @@ pub fn fhir_class(category: Category) -> (&'static str, Option<&'static str>) {
     }
 }
 
-/// One log entry with its codes named: the JSON and CSV row.
+/// One log entry with its codes named and its provider resolved: the JSON
+/// and CSV row. Every field is derived from the chain, and `audit verify
+/// --copy` checks every field of a copy against the chain.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct EntryRow {
     pub sequence: u64,
     pub time: String,
     pub unix_time: i64,
+    /// The provider's registry number, as the entry stores it.
+    pub provider_number: u32,
+    /// The provider's id, resolved from the number.
     pub provider: String,
+    /// The provider's kind.
+    pub provider_kind: String,
     pub action: String,
     pub record_index: Option<u32>,
     pub category: String,
     pub purpose: String,
     pub outcome: String,
+    /// A reason code (emergency access), 0 otherwise.
+    pub reason: u8,
+    /// The revision of the consent that decided it; absent when there was no consent.
+    pub consent_revision: Option<u32>,
 }
+
+/// Field names of [`EntryRow`], in order (the CSV header).
+pub const ROW_FIELDS: [&str; 13] = [
+    "sequence",
+    "time",
+    "unix_time",
+    "provider_number",
+    "provider",
+    "provider_kind",
+    "action",
+    "record_index",
+    "category",
+    "purpose",
+    "outcome",
+    "reason",
+    "consent_revision",
+];
 
 fn name_or_code<T>(v: Option<T>, name: fn(T) -> &'static str, code: u8) -> String {
     v.map(name)
         .map(str::to_string)
         .unwrap_or_else(|| format!("unknown({code})"))
+}
+
+/// A day number as a calendar date (`YYYY-MM-DD`).
+pub fn day_date(day: u32) -> String {
+    chrono::DateTime::from_timestamp(i64::from(day) * 86_400, 0)
+        .map(|t| t.format("%Y-%m-%d").to_string())
+        .unwrap_or_else(|| day.to_string())
 }
 
 pub fn rfc3339(unix: i64) -> String {
@@ -82,63 +122,67 @@ pub fn rfc3339(unix: i64) -> String {
         .unwrap_or_else(|| unix.to_string())
 }
 
-pub fn row(e: &LogEntry) -> EntryRow {
-    EntryRow {
+/// The row of one entry; its provider number resolved through `directory`
+/// (a number no provider has is an error, never a guess).
+pub fn row(e: &Entry, directory: &Directory) -> Result<EntryRow, ClientError> {
+    let p = directory.resolve(e.entry.provider)?;
+    let x = &e.entry;
+    Ok(EntryRow {
         sequence: e.sequence,
-        time: rfc3339(e.time),
-        unix_time: e.time,
-        provider: e.provider.to_string(),
-        action: name_or_code(Action::from_code(e.action), Action::name, e.action),
-        record_index: (e.record_index != NO_RECORD).then_some(e.record_index),
-        category: name_or_code(Category::from_code(e.category), Category::name, e.category),
-        purpose: name_or_code(Purpose::from_code(e.purpose), Purpose::hl7_code, e.purpose),
-        outcome: name_or_code(Outcome::from_code(e.outcome), Outcome::name, e.outcome),
-    }
-}
-
-/// The code a row's name stands for: a known name, or `unknown(N)`.
-fn code_of(field: &str, s: &str, name: impl Fn(u8) -> Option<&'static str>) -> anyhow::Result<u8> {
-    if let Some(n) = s.strip_prefix("unknown(").and_then(|r| r.strip_suffix(')')) {
-        return n.parse().map_err(|_| anyhow::anyhow!("bad {field} {s:?}"));
-    }
-    (0..=u8::MAX)
-        .find(|c| name(*c) == Some(s))
-        .ok_or_else(|| anyhow::anyhow!("unknown {field} {s:?}"))
-}
-
-/// Rebuilds the exact on-chain entry from an exported row (the inverse of [`row`]).
-pub fn entry_from_row(r: &EntryRow) -> anyhow::Result<LogEntry> {
-    Ok(LogEntry {
-        sequence: r.sequence,
-        provider: r
-            .provider
-            .parse()
-            .map_err(|_| anyhow::anyhow!("entry {}: bad provider {:?}", r.sequence, r.provider))?,
-        time: r.unix_time,
-        record_index: r.record_index.unwrap_or(NO_RECORD),
-        category: code_of("category", &r.category, |c| {
-            Category::from_code(c).map(Category::name)
-        })?,
-        action: code_of("action", &r.action, |c| {
-            Action::from_code(c).map(Action::name)
-        })?,
-        purpose: code_of("purpose", &r.purpose, |c| {
-            Purpose::from_code(c).map(Purpose::hl7_code)
-        })?,
-        outcome: code_of("outcome", &r.outcome, |c| {
-            Outcome::from_code(c).map(Outcome::name)
-        })?,
+        time: rfc3339(i64::from(x.time)),
+        unix_time: i64::from(x.time),
+        provider_number: x.provider,
+        provider: p.id.to_string(),
+        provider_kind: p.kind.name().to_string(),
+        action: name_or_code(Action::from_code(x.action), Action::name, x.action),
+        record_index: (x.record_index != NO_RECORD).then_some(x.record_index),
+        category: name_or_code(Category::from_code(x.category), Category::name, x.category),
+        purpose: name_or_code(Purpose::from_code(x.purpose), Purpose::hl7_code, x.purpose),
+        outcome: name_or_code(Outcome::from_code(x.outcome), Outcome::name, x.outcome),
+        reason: x.reason,
+        consent_revision: (x.consent_revision != NO_CONSENT_REVISION).then_some(x.consent_revision),
     })
 }
 
-pub fn to_json(entries: &[LogEntry]) -> Value {
-    serde_json::to_value(entries.iter().map(row).collect::<Vec<_>>()).unwrap_or(Value::Null)
+/// The first field in which two rows differ.
+pub fn first_difference(copy: &EntryRow, chain: &EntryRow) -> Option<String> {
+    let a = serde_json::to_value(copy).ok()?;
+    let b = serde_json::to_value(chain).ok()?;
+    ROW_FIELDS
+        .iter()
+        .find(|f| a[**f] != b[**f])
+        .map(|f| format!("{f} is {} in the copy, {} on the chain", a[*f], b[*f]))
 }
 
-pub fn to_csv(entries: &[LogEntry]) -> anyhow::Result<String> {
+/// Checks an exported copy (the rows of `audit log --format json`) against
+/// the chain's rows: names the first entry and field that differ, or the
+/// length difference. Every field of every row is compared.
+pub fn verify_copy(copy: &[EntryRow], chain: &[EntryRow]) -> Result<(), ChainError> {
+    for (a, b) in copy.iter().zip(chain) {
+        if let Some(field) = first_difference(a, b) {
+            return Err(ChainError::EntryDiffers {
+                sequence: b.sequence,
+                field,
+            });
+        }
+    }
+    if copy.len() != chain.len() {
+        return Err(ChainError::LengthDiffers {
+            copy: copy.len() as u64,
+            chain: chain.len() as u64,
+        });
+    }
+    Ok(())
+}
+
+pub fn to_json(rows: &[EntryRow]) -> Value {
+    serde_json::to_value(rows).unwrap_or(Value::Null)
+}
+
+pub fn to_csv(rows: &[EntryRow]) -> anyhow::Result<String> {
     let mut w = csv::Writer::from_writer(Vec::new());
-    for e in entries {
-        w.serialize(row(e))?;
+    for r in rows {
+        w.serialize(r)?;
     }
     Ok(String::from_utf8(w.into_inner()?)?)
 }
@@ -156,47 +200,46 @@ fn short(key: &Pubkey) -> String {
 }
 
 /// One log entry as an R4 `AuditEvent` (IHE BALP: RESTful read/create; a
-/// denial is outcome 4 with the reason in `outcomeDesc`).
-pub fn audit_event(patient: &Pubkey, consent: &Pubkey, e: &LogEntry) -> Value {
-    let write = e.action == Action::Write as u8;
-    let outcome = Outcome::from_code(e.outcome);
-    let granted = outcome.is_some_and(Outcome::is_granted);
-    let purpose = Purpose::from_code(e.purpose)
-        .map(Purpose::hl7_code)
-        .unwrap_or("HOPERAT");
-    let mut entities = vec![
-        json!({
-            "what": key_ref(patient),
-            "type": { "system": "http://terminology.hl7.org/CodeSystem/audit-entity-type", "code": "1", "display": "Person" },
-            "role": { "system": "http://terminology.hl7.org/CodeSystem/object-role", "code": "1", "display": "Patient" }
-        }),
-        json!({
-            "what": key_ref(consent),
-            "type": { "system": "http://terminology.hl7.org/CodeSystem/audit-entity-type", "code": "2", "display": "System Object" },
-            "description": "authorizing consent (on-chain consent account)"
-        }),
-    ];
-    if e.record_index != NO_RECORD {
+/// denial is outcome 4 with the reason in `outcomeDesc`). Only a granted
+/// entry names a consent, as the authorising one, by its address and the
+/// revision that decided it.
+pub fn audit_event(patient: &Pubkey, row: &EntryRow) -> Value {
+    let write = row.action == Action::Write.name();
+    let granted = row.outcome == Outcome::Granted.name();
+    let provider: Pubkey = row.provider.parse().unwrap_or_default();
+    let mut entities = vec![json!({
+        "what": key_ref(patient),
+        "type": { "system": "http://terminology.hl7.org/CodeSystem/audit-entity-type", "code": "1", "display": "Person" },
+        "role": { "system": "http://terminology.hl7.org/CodeSystem/object-role", "code": "1", "display": "Patient" }
+    })];
+    if let Some(index) = row.record_index {
         entities.push(json!({
-            "what": { "identifier": { "system": RECORD_SYSTEM, "value": format!("{patient}/{}", e.record_index) } },
+            "what": { "identifier": { "system": RECORD_SYSTEM, "value": format!("{patient}/{index}") } },
             "type": { "system": "http://terminology.hl7.org/CodeSystem/audit-entity-type", "code": "2", "display": "System Object" },
             "role": { "system": "http://terminology.hl7.org/CodeSystem/object-role", "code": "4", "display": "Domain Resource" }
         }));
     }
+    if let (true, Some(revision)) = (granted, row.consent_revision) {
+        let consent = crate::pda::consent(patient, &provider).0;
+        entities.push(json!({
+            "what": { "identifier": { "system": CONSENT_SYSTEM, "value": format!("{consent}/{revision}") } },
+            "type": { "system": "http://terminology.hl7.org/CodeSystem/audit-entity-type", "code": "2", "display": "System Object" },
+            "description": "authorizing consent: on-chain consent account / revision"
+        }));
+    }
     json!({
         "resourceType": "AuditEvent",
-        "id": format!("hdx-{}-{}", short(patient), e.sequence),
+        "id": format!("hdx-{}-{}", short(patient), row.sequence),
         "type": { "system": "http://terminology.hl7.org/CodeSystem/audit-event-type", "code": "rest", "display": "RESTful Operation" },
         "subtype": [{ "system": "http://hl7.org/fhir/restful-interaction", "code": if write { "create" } else { "read" } }],
         "action": if write { "C" } else { "R" },
-        "recorded": rfc3339(e.time),
+        "recorded": row.time,
         "outcome": if granted { "0" } else { "4" },
-        "outcomeDesc": outcome.map(|o| if granted { "Granted".to_string() } else { format!("Denied: {}", o.name()) })
-            .unwrap_or_else(|| format!("unknown outcome {}", e.outcome)),
-        "purposeOfEvent": [purpose_concept(purpose)],
+        "outcomeDesc": if granted { "Granted".to_string() } else { format!("Denied: {}", row.outcome) },
+        "purposeOfEvent": [purpose_concept(&row.purpose)],
         "agent": [{
             "type": { "coding": [{ "system": "http://terminology.hl7.org/CodeSystem/v3-ParticipationType", "code": "IRCP", "display": "information recipient" }] },
-            "who": key_ref(&e.provider),
+            "who": key_ref(&provider),
             "requestor": true
         }],
         "source": {
@@ -250,9 +293,15 @@ pub fn consent_resource(c: &Consent, now: i64) -> Value {
     if !labels.is_empty() {
         provision["securityLabel"] = Value::Array(labels);
     }
+    if c.from_day != 0 {
+        provision["dataPeriod"] =
+            json!({ "start": day_date(c.from_day), "end": day_date(c.to_day) });
+    }
+    let address = crate::pda::consent(&c.patient, &c.provider).0;
     json!({
         "resourceType": "Consent",
-        "id": format!("hdx-consent-{}-{}", short(&c.patient), short(&c.provider)),
+        "id": format!("hdx-consent-{}-{}-{}", short(&c.patient), short(&c.provider), c.revision),
+        "identifier": [{ "system": CONSENT_SYSTEM, "value": format!("{address}/{}", c.revision) }],
         "status": if now < c.expires_at { "active" } else { "inactive" },
         "scope": { "coding": [{ "system": "http://terminology.hl7.org/CodeSystem/consentscope", "code": "patient-privacy" }] },
         "category": [{ "coding": [{ "system": "http://loinc.org", "code": "59284-0", "display": "Patient Consent" }] }],
@@ -266,16 +315,8 @@ pub fn consent_resource(c: &Consent, now: i64) -> Value {
 
 /// The whole export: every entry as an `AuditEvent`, every live consent as a
 /// `Consent`, in a `collection` Bundle.
-pub fn fhir_bundle(
-    patient: &Pubkey,
-    entries: &[LogEntry],
-    consents: &[Consent],
-    now: i64,
-) -> Value {
-    let mut resources: Vec<Value> = entries
-        .iter()
-        .map(|e| audit_event(patient, &crate::pda::consent(patient, &e.provider).0, e))
-        .collect();
+pub fn fhir_bundle(patient: &Pubkey, rows: &[EntryRow], consents: &[Consent], now: i64) -> Value {
+    let mut resources: Vec<Value> = rows.iter().map(|r| audit_event(patient, r)).collect();
     resources.extend(consents.iter().map(|c| consent_resource(c, now)));
     json!({
         "resourceType": "Bundle",

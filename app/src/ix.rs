@@ -1,18 +1,26 @@
-//! One builder per instruction. Each returns a ready `Instruction` built from
-//! the program's generated account and instruction-data types.
+//! One builder per instruction, from the program's generated account and
+//! instruction-data types. For each instruction `x`, `x_accounts(..)`
+//! returns the generated `accounts::X` struct (every address by name) and
+//! `x(..)` the ready `Instruction`. A test that substitutes an account
+//! writes `build(AccessRecord { consent: fake, ..access_record_accounts(..) }, data)`:
+//! by name, so adding an account can never retarget it.
+//!
+//! Patients and providers are named by id; `authority` / `signer` is the key
+//! that currently signs for them.
 
 use anchor_lang::prelude::Pubkey;
 use anchor_lang::solana_program::instruction::Instruction;
 use anchor_lang::{system_program, InstructionData, ToAccountMetas};
-use health_data_exchange::codes::ProviderKind;
+use health_data_exchange::codes::{ProviderKind, Purpose};
 use health_data_exchange::instructions::{
-    AddRecordArgs, InitializeRegistryArgs, RegisterProviderArgs, WriteRecordArgs,
+    AccessArgs, AddRecordArgs, InitializeRegistryArgs, RegisterProviderArgs, WriteRecordArgs,
 };
 use health_data_exchange::{accounts, instruction, ConsentTerms, ID};
 
 use crate::pda;
 
-fn build(accounts: impl ToAccountMetas, data: impl InstructionData) -> Instruction {
+/// An instruction to the program from its accounts struct and data.
+pub fn build(accounts: impl ToAccountMetas, data: impl InstructionData) -> Instruction {
     Instruction {
         program_id: ID,
         accounts: accounts.to_account_metas(None),
@@ -20,20 +28,29 @@ fn build(accounts: impl ToAccountMetas, data: impl InstructionData) -> Instructi
     }
 }
 
+pub fn initialize_registry_accounts(
+    payer: Pubkey,
+    upgrade_authority: Pubkey,
+) -> accounts::InitializeRegistry {
+    accounts::InitializeRegistry {
+        payer,
+        upgrade_authority,
+        program_data: pda::program_data(),
+        registry: pda::registry().0,
+        system_program: system_program::ID,
+    }
+}
+
 pub fn initialize_registry(
     payer: Pubkey,
     upgrade_authority: Pubkey,
-    args: InitializeRegistryArgs,
+    authority: Pubkey,
 ) -> Instruction {
     build(
-        accounts::InitializeRegistry {
-            payer,
-            upgrade_authority,
-            program_data: pda::program_data(),
-            registry: pda::registry().0,
-            system_program: system_program::ID,
+        initialize_registry_accounts(payer, upgrade_authority),
+        instruction::InitializeRegistry {
+            args: InitializeRegistryArgs { authority },
         },
-        instruction::InitializeRegistry { args },
     )
 }
 
@@ -67,17 +84,23 @@ pub fn set_paused(authority: Pubkey, paused: bool) -> Instruction {
     )
 }
 
+pub fn register_provider_accounts(id: Pubkey) -> accounts::RegisterProvider {
+    accounts::RegisterProvider {
+        id,
+        registry: pda::registry().0,
+        provider: pda::provider(&id).0,
+        system_program: system_program::ID,
+    }
+}
+
+/// `id` signs and becomes the provider's id and first key.
 pub fn register_provider(
-    signer: Pubkey,
+    id: Pubkey,
     kind: ProviderKind,
     credential_commitment: [u8; 32],
 ) -> Instruction {
     build(
-        accounts::RegisterProvider {
-            signer,
-            provider: pda::provider(&signer).0,
-            system_program: system_program::ID,
-        },
+        register_provider_accounts(id),
         instruction::RegisterProvider {
             args: RegisterProviderArgs {
                 kind,
@@ -87,159 +110,296 @@ pub fn register_provider(
     )
 }
 
-fn status_accounts(authority: Pubkey, provider_signer: &Pubkey) -> accounts::SetProviderStatus {
+pub fn provider_status_accounts(
+    authority: Pubkey,
+    provider_id: &Pubkey,
+) -> accounts::SetProviderStatus {
     accounts::SetProviderStatus {
         authority,
         registry: pda::registry().0,
-        provider: pda::provider(provider_signer).0,
+        provider: pda::provider(provider_id).0,
     }
 }
 
-pub fn verify_provider(authority: Pubkey, provider_signer: &Pubkey) -> Instruction {
+pub fn verify_provider(authority: Pubkey, provider_id: &Pubkey) -> Instruction {
     build(
-        status_accounts(authority, provider_signer),
+        provider_status_accounts(authority, provider_id),
         instruction::VerifyProvider {},
     )
 }
 
-pub fn suspend_provider(authority: Pubkey, provider_signer: &Pubkey) -> Instruction {
+pub fn suspend_provider(authority: Pubkey, provider_id: &Pubkey) -> Instruction {
     build(
-        status_accounts(authority, provider_signer),
+        provider_status_accounts(authority, provider_id),
         instruction::SuspendProvider {},
     )
 }
 
-pub fn reinstate_provider(authority: Pubkey, provider_signer: &Pubkey) -> Instruction {
+pub fn reinstate_provider(authority: Pubkey, provider_id: &Pubkey) -> Instruction {
     build(
-        status_accounts(authority, provider_signer),
+        provider_status_accounts(authority, provider_id),
         instruction::ReinstateProvider {},
     )
 }
 
-pub fn register_patient(owner: Pubkey) -> Instruction {
+pub fn rotate_provider_key_accounts(
+    signer: Pubkey,
+    new_key: Pubkey,
+    provider_id: &Pubkey,
+) -> accounts::RotateProviderKey {
+    accounts::RotateProviderKey {
+        signer,
+        new_key,
+        provider: pda::provider(provider_id).0,
+    }
+}
+
+/// `signer` (the current key) and `new_key` both sign.
+pub fn rotate_provider_key(signer: Pubkey, new_key: Pubkey, provider_id: &Pubkey) -> Instruction {
     build(
-        accounts::RegisterPatient {
-            owner,
-            patient: pda::patient(&owner).0,
-            log_page: pda::log_page(&owner, 0).0,
-            system_program: system_program::ID,
-        },
+        rotate_provider_key_accounts(signer, new_key, provider_id),
+        instruction::RotateProviderKey {},
+    )
+}
+
+pub fn register_patient_accounts(id: Pubkey) -> accounts::RegisterPatient {
+    accounts::RegisterPatient {
+        id,
+        patient: pda::patient(&id).0,
+        log_page: pda::log_page(&id, 0).0,
+        system_program: system_program::ID,
+    }
+}
+
+/// `id` signs and becomes the patient's id and first authority.
+pub fn register_patient(id: Pubkey) -> Instruction {
+    build(
+        register_patient_accounts(id),
         instruction::RegisterPatient {},
     )
 }
 
-/// `index` is the patient's current `record_count`.
-pub fn add_record(
-    owner: Pubkey,
-    index: u32,
-    category: u8,
-    locator: Vec<u8>,
-    content_hash: [u8; 32],
+pub fn rotate_patient_authority_accounts(
+    authority: Pubkey,
+    new_authority: Pubkey,
+    patient_id: &Pubkey,
+) -> accounts::RotatePatientAuthority {
+    accounts::RotatePatientAuthority {
+        authority,
+        new_authority,
+        patient: pda::patient(patient_id).0,
+    }
+}
+
+/// `authority` (the current one) and `new_authority` both sign.
+pub fn rotate_patient_authority(
+    authority: Pubkey,
+    new_authority: Pubkey,
+    patient_id: &Pubkey,
 ) -> Instruction {
     build(
-        accounts::AddRecord {
-            owner,
-            patient: pda::patient(&owner).0,
-            record: pda::record(&owner, index).0,
-            system_program: system_program::ID,
-        },
-        instruction::AddRecord {
-            args: AddRecordArgs {
-                category,
-                locator,
-                content_hash,
-            },
-        },
+        rotate_patient_authority_accounts(authority, new_authority, patient_id),
+        instruction::RotatePatientAuthority {},
     )
 }
 
-pub fn grant_consent(owner: Pubkey, provider_signer: &Pubkey, terms: ConsentTerms) -> Instruction {
+/// `index` is the patient's current `record_count`.
+pub fn add_record_accounts(
+    authority: Pubkey,
+    patient_id: &Pubkey,
+    index: u32,
+) -> accounts::AddRecord {
+    accounts::AddRecord {
+        authority,
+        patient: pda::patient(patient_id).0,
+        record: pda::record(patient_id, index).0,
+        system_program: system_program::ID,
+    }
+}
+
+pub fn add_record(
+    authority: Pubkey,
+    patient_id: &Pubkey,
+    index: u32,
+    args: AddRecordArgs,
+) -> Instruction {
     build(
-        accounts::GrantConsent {
-            owner,
-            patient: pda::patient(&owner).0,
-            provider: pda::provider(provider_signer).0,
-            consent: pda::consent(&owner, provider_signer).0,
-            system_program: system_program::ID,
-        },
+        add_record_accounts(authority, patient_id, index),
+        instruction::AddRecord { args },
+    )
+}
+
+pub fn grant_consent_accounts(
+    authority: Pubkey,
+    patient_id: &Pubkey,
+    provider_id: &Pubkey,
+) -> accounts::GrantConsent {
+    accounts::GrantConsent {
+        authority,
+        patient: pda::patient(patient_id).0,
+        provider: pda::provider(provider_id).0,
+        consent: pda::consent(patient_id, provider_id).0,
+        system_program: system_program::ID,
+    }
+}
+
+pub fn grant_consent(
+    authority: Pubkey,
+    patient_id: &Pubkey,
+    provider_id: &Pubkey,
+    terms: ConsentTerms,
+) -> Instruction {
+    build(
+        grant_consent_accounts(authority, patient_id, provider_id),
         instruction::GrantConsent { terms },
     )
 }
 
-pub fn update_consent(owner: Pubkey, provider_signer: &Pubkey, terms: ConsentTerms) -> Instruction {
+pub fn update_consent_accounts(
+    authority: Pubkey,
+    patient_id: &Pubkey,
+    provider_id: &Pubkey,
+) -> accounts::UpdateConsent {
+    accounts::UpdateConsent {
+        authority,
+        patient: pda::patient(patient_id).0,
+        consent: pda::consent(patient_id, provider_id).0,
+    }
+}
+
+pub fn update_consent(
+    authority: Pubkey,
+    patient_id: &Pubkey,
+    provider_id: &Pubkey,
+    terms: ConsentTerms,
+) -> Instruction {
     build(
-        accounts::UpdateConsent {
-            owner,
-            consent: pda::consent(&owner, provider_signer).0,
-        },
+        update_consent_accounts(authority, patient_id, provider_id),
         instruction::UpdateConsent { terms },
     )
 }
 
-pub fn revoke_consent(owner: Pubkey, provider_signer: &Pubkey) -> Instruction {
+pub fn revoke_consent_accounts(
+    authority: Pubkey,
+    patient_id: &Pubkey,
+    provider_id: &Pubkey,
+) -> accounts::RevokeConsent {
+    accounts::RevokeConsent {
+        authority,
+        patient: pda::patient(patient_id).0,
+        consent: pda::consent(patient_id, provider_id).0,
+    }
+}
+
+pub fn revoke_consent(authority: Pubkey, patient_id: &Pubkey, provider_id: &Pubkey) -> Instruction {
     build(
-        accounts::RevokeConsent {
-            owner,
-            consent: pda::consent(&owner, provider_signer).0,
-        },
+        revoke_consent_accounts(authority, patient_id, provider_id),
         instruction::RevokeConsent {},
     )
 }
 
+pub fn renew_consent_accounts(patient_id: &Pubkey, provider_id: &Pubkey) -> accounts::RenewConsent {
+    accounts::RenewConsent {
+        patient: pda::patient(patient_id).0,
+        provider: pda::provider(provider_id).0,
+        consent: pda::consent(patient_id, provider_id).0,
+    }
+}
+
+/// Permissionless: no signer but the fee payer.
+pub fn renew_consent(patient_id: &Pubkey, provider_id: &Pubkey) -> Instruction {
+    build(
+        renew_consent_accounts(patient_id, provider_id),
+        instruction::RenewConsent {},
+    )
+}
+
 /// `log_page` is the patient's current page index (`Patient::current_log_page`).
-pub fn access_record(
-    provider_signer: Pubkey,
-    patient: &Pubkey,
+pub fn access_record_accounts(
+    signer: Pubkey,
+    provider_id: &Pubkey,
+    patient_id: &Pubkey,
     record_index: u32,
     log_page: u32,
-    purpose: u8,
+) -> accounts::AccessRecord {
+    accounts::AccessRecord {
+        signer,
+        provider: pda::provider(provider_id).0,
+        registry: pda::registry().0,
+        record: pda::record(patient_id, record_index).0,
+        consent: pda::consent(patient_id, provider_id).0,
+        log_page: pda::log_page(patient_id, log_page).0,
+    }
+}
+
+pub fn access_record(
+    signer: Pubkey,
+    provider_id: &Pubkey,
+    patient_id: &Pubkey,
+    record_index: u32,
+    log_page: u32,
+    purpose: Purpose,
 ) -> Instruction {
     build(
-        accounts::AccessRecord {
-            provider_signer,
-            provider: pda::provider(&provider_signer).0,
-            registry: pda::registry().0,
-            record: pda::record(patient, record_index).0,
-            consent: pda::consent(patient, &provider_signer).0,
-            log_page: pda::log_page(patient, log_page).0,
+        access_record_accounts(signer, provider_id, patient_id, record_index, log_page),
+        instruction::AccessRecord {
+            args: AccessArgs { purpose },
         },
-        instruction::AccessRecord { purpose },
     )
 }
 
 /// `next_index` is the patient's `record_count`; `log_page` its current page.
+pub fn write_record_accounts(
+    signer: Pubkey,
+    provider_id: &Pubkey,
+    patient_id: &Pubkey,
+    next_index: u32,
+    log_page: u32,
+) -> accounts::WriteRecord {
+    accounts::WriteRecord {
+        signer,
+        provider: pda::provider(provider_id).0,
+        registry: pda::registry().0,
+        patient: pda::patient(patient_id).0,
+        consent: pda::consent(patient_id, provider_id).0,
+        record: pda::record(patient_id, next_index).0,
+        log_page: pda::log_page(patient_id, log_page).0,
+        system_program: system_program::ID,
+    }
+}
+
 pub fn write_record(
-    provider_signer: Pubkey,
-    patient: &Pubkey,
+    signer: Pubkey,
+    provider_id: &Pubkey,
+    patient_id: &Pubkey,
     next_index: u32,
     log_page: u32,
     args: WriteRecordArgs,
 ) -> Instruction {
     build(
-        accounts::WriteRecord {
-            provider_signer,
-            provider: pda::provider(&provider_signer).0,
-            registry: pda::registry().0,
-            patient: pda::patient(patient).0,
-            consent: pda::consent(patient, &provider_signer).0,
-            record: pda::record(patient, next_index).0,
-            log_page: pda::log_page(patient, log_page).0,
-            system_program: system_program::ID,
-        },
+        write_record_accounts(signer, provider_id, patient_id, next_index, log_page),
         instruction::WriteRecord { args },
     )
 }
 
 /// `current_page` is the patient's current (full) page index.
-pub fn open_log_page(payer: Pubkey, patient: &Pubkey, current_page: u32) -> Instruction {
+pub fn open_log_page_accounts(
+    payer: Pubkey,
+    patient_id: &Pubkey,
+    current_page: u32,
+) -> accounts::OpenLogPage {
+    accounts::OpenLogPage {
+        payer,
+        patient: pda::patient(patient_id).0,
+        current_page: pda::log_page(patient_id, current_page).0,
+        next_page: pda::log_page(patient_id, current_page + 1).0,
+        system_program: system_program::ID,
+    }
+}
+
+pub fn open_log_page(payer: Pubkey, patient_id: &Pubkey, current_page: u32) -> Instruction {
     build(
-        accounts::OpenLogPage {
-            payer,
-            patient: pda::patient(patient).0,
-            current_page: pda::log_page(patient, current_page).0,
-            next_page: pda::log_page(patient, current_page + 1).0,
-            system_program: system_program::ID,
-        },
+        open_log_page_accounts(payer, patient_id, current_page),
         instruction::OpenLogPage {},
     )
 }

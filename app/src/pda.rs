@@ -1,4 +1,6 @@
 //! Program-derived addresses, from the program's own seed constants.
+//! Patients and providers are named by their stable id (the key that
+//! registered them), never by the key that currently signs for them.
 
 use anchor_lang::prelude::Pubkey;
 use anchor_lang::solana_program::bpf_loader_upgradeable;
@@ -9,28 +11,31 @@ pub fn registry() -> (Pubkey, u8) {
     Pubkey::find_program_address(&[seeds::REGISTRY], &ID)
 }
 
-pub fn provider(signer: &Pubkey) -> (Pubkey, u8) {
-    Pubkey::find_program_address(&[seeds::PROVIDER, signer.as_ref()], &ID)
+pub fn provider(provider_id: &Pubkey) -> (Pubkey, u8) {
+    Pubkey::find_program_address(&[seeds::PROVIDER, provider_id.as_ref()], &ID)
 }
 
-pub fn patient(owner: &Pubkey) -> (Pubkey, u8) {
-    Pubkey::find_program_address(&[seeds::PATIENT, owner.as_ref()], &ID)
+pub fn patient(patient_id: &Pubkey) -> (Pubkey, u8) {
+    Pubkey::find_program_address(&[seeds::PATIENT, patient_id.as_ref()], &ID)
 }
 
-pub fn record(patient: &Pubkey, index: u32) -> (Pubkey, u8) {
+pub fn record(patient_id: &Pubkey, index: u32) -> (Pubkey, u8) {
     Pubkey::find_program_address(
-        &[seeds::RECORD, patient.as_ref(), &index.to_le_bytes()],
+        &[seeds::RECORD, patient_id.as_ref(), &index.to_le_bytes()],
         &ID,
     )
 }
 
-pub fn consent(patient: &Pubkey, provider: &Pubkey) -> (Pubkey, u8) {
-    Pubkey::find_program_address(&[seeds::CONSENT, patient.as_ref(), provider.as_ref()], &ID)
+pub fn consent(patient_id: &Pubkey, provider_id: &Pubkey) -> (Pubkey, u8) {
+    Pubkey::find_program_address(
+        &[seeds::CONSENT, patient_id.as_ref(), provider_id.as_ref()],
+        &ID,
+    )
 }
 
-pub fn log_page(patient: &Pubkey, page_index: u32) -> (Pubkey, u8) {
+pub fn log_page(patient_id: &Pubkey, page_index: u32) -> (Pubkey, u8) {
     Pubkey::find_program_address(
-        &[seeds::LOG, patient.as_ref(), &page_index.to_le_bytes()],
+        &[seeds::LOG, patient_id.as_ref(), &page_index.to_le_bytes()],
         &ID,
     )
 }

@@ -351,7 +351,7 @@ fn patient_provider_auditor_story_runs_through_the_binary() {
             .stdout;
     assert_eq!(
         csv.lines().next().unwrap(),
-        "sequence,time,unix_time,provider,action,record_index,category,purpose,outcome"
+        "sequence,time,unix_time,provider_number,provider,provider_kind,action,record_index,category,purpose,outcome,reason,consent_revision"
     );
     assert_eq!(csv.lines().count(), 5);
 
@@ -738,7 +738,7 @@ fn audit_verify_catches_a_tampered_exported_copy() {
     assert_eq!(r.code, 4, "{}", r.stderr);
     assert_eq!(
         r.stderr.trim_end(),
-        "error: entry 1 differs from the on-chain entry"
+        "error: entry 1 differs from the on-chain entry: outcome is \"Granted\" in the copy, \"CategoryNotPermitted\" on the chain"
     );
 
     // Someone drops the last entry.
@@ -771,6 +771,37 @@ fn audit_verify_catches_a_tampered_exported_copy() {
     ]);
     assert_eq!(r.code, 4);
     assert!(r.stderr.contains("entry 2 differs"), "{}", r.stderr);
+
+    // Every field of an entry is checked: an edit of any one fails at that entry, naming it.
+    let original: Value = serde_json::from_str(&export).unwrap();
+    let fields: Vec<String> = original[2].as_object().unwrap().keys().cloned().collect();
+    assert!(fields.len() >= 13, "{fields:?}");
+    for field in fields {
+        let mut rows = original.clone();
+        let edited = match &rows[2][&field] {
+            Value::String(v) => Value::String(format!("{v}x")),
+            Value::Number(n) => (n.as_i64().unwrap() + 1).into(),
+            Value::Null => 7.into(),
+            other => panic!("{field}: {other}"),
+        };
+        rows[2][&field] = edited;
+        std::fs::write(&copy, rows.to_string()).unwrap();
+        let r = s.m.run(&[
+            "audit",
+            "verify",
+            &s.patient.pubkey,
+            "--copy",
+            copy.to_str().unwrap(),
+        ]);
+        assert_eq!(r.code, 4, "{field}: {}", r.stderr);
+        assert!(
+            r.stderr.starts_with(&format!(
+                "error: entry 2 differs from the on-chain entry: {field} is "
+            )),
+            "{field}: {}",
+            r.stderr
+        );
+    }
 }
 
 /// The Python interpreter with `fhir.resources` installed: `HDX_FHIR_PYTHON`,
@@ -1020,9 +1051,9 @@ fn the_embedded_ledger_keeps_state_between_commands_and_names_its_upgrade_author
     assert_eq!(shown["records"], 0);
     assert_eq!(shown["log_pages"], 1);
     let r = m.run(&["patient", "register", "-k", &a.path]);
-    assert!(
-        r.stderr.starts_with("error: AlreadyRegistered"),
-        "{}",
-        r.stderr
+    assert_eq!(r.code, 1);
+    assert_eq!(
+        r.stderr.trim_end(),
+        format!("error: {} is already registered as a patient", a.pubkey)
     );
 }

@@ -19,7 +19,6 @@ use anyhow::Context;
 use clap::Parser;
 use hdx::client::HdxClient;
 use hdx::cluster::{ClusterArgs, Settings, Target};
-use hdx::program::instructions::InitializeRegistryArgs;
 use hdx::program::state::Registry;
 use hdx::transport::Transport;
 use hdx::{ix, pda, PROGRAM_ID};
@@ -43,12 +42,6 @@ struct Args {
     /// mainnet, or localnet for localhost and the embedded ledger]
     #[arg(long, value_name = "NAME")]
     anchor_cluster: Option<String>,
-    /// Emergency-access policy: longest break-glass window, seconds
-    #[arg(long, default_value_t = 3_600)]
-    emergency_max_duration_secs: u32,
-    /// Emergency-access policy: cooldown, seconds
-    #[arg(long, default_value_t = 86_400)]
-    emergency_cooldown_secs: u32,
 }
 
 fn anchor_cluster(settings: &Settings, given: Option<String>) -> anyhow::Result<String> {
@@ -167,11 +160,7 @@ fn run(args: Args) -> anyhow::Result<String> {
         &[ix::initialize_registry(
             signer.pubkey(),
             signer.pubkey(),
-            InitializeRegistryArgs {
-                authority: args.authority,
-                emergency_max_duration_secs: args.emergency_max_duration_secs,
-                emergency_cooldown_secs: args.emergency_cooldown_secs,
-            },
+            args.authority,
         )],
         signer.as_ref(),
         &[],

@@ -12,8 +12,7 @@ use hdx::transport::{Receipt, SendError, Transport};
 use hdx::{ix, pda};
 use health_data_exchange::codes::{ProviderKind, ALL_PURPOSES, MODE_READ};
 use health_data_exchange::error::HdxError;
-use health_data_exchange::instructions::InitializeRegistryArgs;
-use health_data_exchange::ConsentTerms;
+use health_data_exchange::{AddRecordArgs, ConsentTerms, WriteRecordArgs};
 use solana_sdk::account::Account;
 use solana_sdk::instruction::{Instruction, InstructionError};
 
@@ -68,11 +67,7 @@ impl Fixture {
             &[ix::initialize_registry(
                 f.upgrade_authority.pubkey(),
                 f.upgrade_authority.pubkey(),
-                InitializeRegistryArgs {
-                    authority: f.authority.pubkey(),
-                    emergency_max_duration_secs: 3_600,
-                    emergency_cooldown_secs: DAY as u32,
-                },
+                f.authority.pubkey(),
             )],
             &f.upgrade_authority,
             &[],
@@ -167,7 +162,7 @@ impl Fixture {
         T::try_deserialize(&mut &acc.data[..]).expect("decodes")
     }
 
-    /// A registered provider (pending unless `verified`).
+    /// A registered provider (pending unless `verified`); its key is its id.
     pub fn provider(&self, kind: ProviderKind, verified: bool) -> Keypair {
         let p = self.funded();
         self.ok(&[ix::register_provider(p.pubkey(), kind, [7; 32])], &p, &[]);
@@ -185,23 +180,33 @@ impl Fixture {
         self.provider(ProviderKind::Hospital, true)
     }
 
+    /// A registered patient; its key is its id and authority.
     pub fn patient(&self) -> Keypair {
         let p = self.funded();
         self.ok(&[ix::register_patient(p.pubkey())], &p, &[]);
         p
     }
 
-    /// Adds a record in `category`; returns its index.
+    /// Adds a record in `category` (clinical day unknown); returns its index.
     pub fn record(&self, patient: &Keypair, category: Category) -> u32 {
-        let index = self.client.patient(&patient.pubkey()).unwrap().record_count;
-        let locator = format!("vault://{index}").into_bytes();
+        self.record_on(patient, category, 0)
+    }
+
+    /// Adds a record in `category` with a clinical day; returns its index.
+    pub fn record_on(&self, patient: &Keypair, category: Category, clinical_day: u32) -> u32 {
+        let id = patient.pubkey();
+        let index = self.client.patient(&id).unwrap().record_count;
         self.ok(
             &[ix::add_record(
-                patient.pubkey(),
+                id,
+                &id,
                 index,
-                category.code(),
-                locator,
-                [index as u8 + 1; 32],
+                AddRecordArgs {
+                    category,
+                    clinical_day,
+                    locator: format!("vault://{index}").into_bytes(),
+                    content_hash: [index as u8 + 1; 32],
+                },
             )],
             patient,
             &[],
@@ -209,7 +214,7 @@ impl Fixture {
         index
     }
 
-    /// Terms live from now for `days`.
+    /// Terms live from now for `days` (no cap, range or renewal).
     pub fn terms(&self, categories: u16, modes: u8, purposes: u8, days: i64) -> ConsentTerms {
         ConsentTerms {
             categories,
@@ -217,7 +222,18 @@ impl Fixture {
             purposes,
             not_before: self.now(),
             expires_at: self.now() + days * DAY,
+            ..ConsentTerms::default()
         }
+    }
+
+    /// The patient (key = id = authority) grants `terms` to `provider` (key = id).
+    pub fn grant(&self, patient: &Keypair, provider: &Keypair, terms: ConsentTerms) {
+        let id = patient.pubkey();
+        self.ok(
+            &[ix::grant_consent(id, &id, &provider.pubkey(), terms)],
+            patient,
+            &[],
+        );
     }
 
     /// Read access to `category` for `purpose`, 30 days.
@@ -229,15 +245,7 @@ impl Fixture {
         purpose: Purpose,
     ) {
         let terms = self.terms(category.bit(), MODE_READ, purpose.bit(), 30);
-        self.ok(
-            &[ix::grant_consent(
-                patient.pubkey(),
-                &provider.pubkey(),
-                terms,
-            )],
-            patient,
-            &[],
-        );
+        self.grant(patient, provider, terms);
     }
 
     /// The common scene: a verified provider with a 30-day read consent for
@@ -263,18 +271,10 @@ impl Fixture {
             ALL_PURPOSES,
             30,
         );
-        self.ok(
-            &[ix::grant_consent(
-                patient.pubkey(),
-                &provider.pubkey(),
-                terms,
-            )],
-            patient,
-            &[],
-        );
+        self.grant(patient, provider, terms);
     }
 
-    /// Access through the SDK; Ok(locator) or the client error.
+    /// Access through the SDK (the provider's key is its id); Ok(locator) or the client error.
     pub fn access(
         &self,
         provider: &Keypair,
@@ -282,8 +282,13 @@ impl Fixture {
         record: u32,
         purpose: Purpose,
     ) -> Result<hdx::client::Granted, ClientError> {
-        self.client
-            .access_record(provider, &patient.pubkey(), record, purpose.code())
+        self.client.access_record(
+            provider,
+            &provider.pubkey(),
+            &patient.pubkey(),
+            record,
+            purpose,
+        )
     }
 
     /// Expects a logged denial with `reason`.
@@ -304,6 +309,122 @@ impl Fixture {
     pub fn registry_address(&self) -> Pubkey {
         pda::registry().0
     }
+
+    /// `access_record`'s accounts for `provider` (key = id) reading `patient`'s
+    /// record at the patient's current page: the base an attack test
+    /// substitutes into by name (`AccessRecord { consent: x, ..base }`).
+    pub fn access_accounts(
+        &self,
+        provider: &Keypair,
+        patient: &Keypair,
+        record: u32,
+    ) -> health_data_exchange::accounts::AccessRecord {
+        let (p, t) = (provider.pubkey(), patient.pubkey());
+        ix::access_record_accounts(p, &p, &t, record, self.current_page(&t))
+    }
+
+    /// The access instruction from (possibly substituted) accounts.
+    pub fn access_ix(
+        &self,
+        accounts: health_data_exchange::accounts::AccessRecord,
+        purpose: Purpose,
+    ) -> Instruction {
+        ix::build(
+            accounts,
+            health_data_exchange::instruction::AccessRecord {
+                args: health_data_exchange::AccessArgs { purpose },
+            },
+        )
+    }
+
+    /// A write's arguments: a lab result, for treatment, clinical day unknown.
+    pub fn write_args(&self) -> WriteRecordArgs {
+        WriteRecordArgs {
+            category: Category::LabResults,
+            clinical_day: 0,
+            locator: b"lab://result/1".to_vec(),
+            content_hash: [3; 32],
+            purpose: Purpose::Treatment,
+        }
+    }
+
+    /// `write_record`'s accounts for `provider` (key = id) writing `patient`'s next record.
+    pub fn write_accounts(
+        &self,
+        provider: &Keypair,
+        patient: &Keypair,
+    ) -> health_data_exchange::accounts::WriteRecord {
+        let (p, t) = (provider.pubkey(), patient.pubkey());
+        let next = self.client.patient(&t).unwrap().record_count;
+        ix::write_record_accounts(p, &p, &t, next, self.current_page(&t))
+    }
+
+    pub fn write_ix(
+        &self,
+        accounts: health_data_exchange::accounts::WriteRecord,
+        args: WriteRecordArgs,
+    ) -> Instruction {
+        ix::build(
+            accounts,
+            health_data_exchange::instruction::WriteRecord { args },
+        )
+    }
+
+    /// Revokes (patient key = id = authority).
+    pub fn revoke(&self, patient: &Keypair, provider: &Keypair) {
+        let id = patient.pubkey();
+        self.ok(
+            &[ix::revoke_consent(id, &id, &provider.pubkey())],
+            patient,
+            &[],
+        );
+    }
+
+    /// Updates (patient key = id = authority).
+    pub fn update(&self, patient: &Keypair, provider: &Keypair, terms: ConsentTerms) {
+        let id = patient.pubkey();
+        self.ok(
+            &[ix::update_consent(id, &id, &provider.pubkey(), terms)],
+            patient,
+            &[],
+        );
+    }
+
+    /// Rotates the provider whose id is `id` from `current` to a new funded key.
+    pub fn rotate_provider(&self, id: &Pubkey, current: &Keypair) -> Keypair {
+        let new = self.funded();
+        self.ok(
+            &[ix::rotate_provider_key(current.pubkey(), new.pubkey(), id)],
+            current,
+            &[&new],
+        );
+        new
+    }
+
+    /// Rotates the patient whose id is `id` from `current` to a new funded key.
+    pub fn rotate_patient(&self, id: &Pubkey, current: &Keypair) -> Keypair {
+        let new = self.funded();
+        self.ok(
+            &[ix::rotate_patient_authority(
+                current.pubkey(),
+                new.pubkey(),
+                id,
+            )],
+            current,
+            &[&new],
+        );
+        new
+    }
+}
+
+/// Sets the signer and writable flags of the account `key` in `ix` (an
+/// attack that drops a signature or a write lock names the account, not a position).
+pub fn set_flags(mut ix: Instruction, key: &Pubkey, signer: bool, writable: bool) -> Instruction {
+    for m in ix.accounts.iter_mut().filter(|m| m.pubkey == *key) {
+        m.is_signer = signer;
+        m.is_writable = writable;
+    }
+    ix
 }
 
 impl Default for Fixture {
@@ -322,7 +443,7 @@ impl Fixture {
         self.log(patient).entries().len()
     }
 
-    pub fn last_entry(&self, patient: &Pubkey) -> health_data_exchange::state::LogEntry {
+    pub fn last_entry(&self, patient: &Pubkey) -> hdx::audit::Entry {
         *self
             .log(patient)
             .entries()
@@ -330,13 +451,12 @@ impl Fixture {
             .expect("log has an entry")
     }
 
+    /// A provider's registry number.
+    pub fn number(&self, provider: &Keypair) -> u32 {
+        self.client.provider(&provider.pubkey()).unwrap().number
+    }
+
     pub fn current_page(&self, patient: &Pubkey) -> u32 {
         self.client.patient(patient).unwrap().current_log_page()
     }
-}
-
-/// Replaces the account at `position` of an instruction (substitution attacks).
-pub fn with_account(mut ix: Instruction, position: usize, key: Pubkey) -> Instruction {
-    ix.accounts[position].pubkey = key;
-    ix
 }

@@ -1,7 +1,13 @@
-//! A reference model of the whole state machine, written from DESIGN.md and
-//! the README's code tables: small, obvious code that shares no logic with
-//! the program (its own constants, its own gate). The model-based test runs
-//! the same operations against both and compares after every step.
+//! A reference model of the whole state machine, written from docs/DESIGN.md
+//! and the README's code tables: small, obvious code that shares no logic
+//! with the program (its own constants, its own gate, its own error order).
+//! The model-based test runs the same operations against both and compares
+//! every account after every step.
+//!
+//! Keys: each patient and provider has a chain of keys; index 0 is the key
+//! that registered it (its id), index k the key after k rotations. An
+//! operation says whether it is signed by the current key or by a key that
+//! is not (a rotated-out key, or a stranger's when there was no rotation).
 
 use std::collections::BTreeMap;
 
@@ -13,26 +19,50 @@ pub const EXPIRED: u8 = 3;
 pub const CATEGORY: u8 = 4;
 pub const MODE: u8 = 5;
 pub const PURPOSE: u8 = 6;
+pub const DATE_RANGE: u8 = 7;
+pub const CAP: u8 = 8;
+/// Every outcome code, in code order, with its README name.
+pub const OUTCOMES: [(u8, &str); 9] = [
+    (GRANTED, "Granted"),
+    (NO_CONSENT, "NoConsent"),
+    (NOT_YET_VALID, "NotYetValid"),
+    (EXPIRED, "Expired"),
+    (CATEGORY, "CategoryNotPermitted"),
+    (MODE, "ModeNotPermitted"),
+    (PURPOSE, "PurposeNotPermitted"),
+    (DATE_RANGE, "OutsideDateRange"),
+    (CAP, "AccessCapReached"),
+];
 
 pub const CATEGORY_COUNT: u8 = 14;
 pub const PURPOSE_COUNT: u8 = 6;
 pub const READ: u8 = 1;
 pub const WRITE: u8 = 2;
+pub const DAY: i64 = 86_400;
+/// The longest a consent may run (README): 10 years of 365 days.
+pub const MAX_RUN: i64 = 3_650 * DAY;
+pub const NO_RECORD: u32 = u32::MAX;
 
 pub const PENDING: u8 = 0;
 pub const VERIFIED: u8 = 1;
 pub const SUSPENDED: u8 = 2;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Terms {
     pub categories: u16,
     pub modes: u8,
     pub purposes: u8,
     pub not_before: i64,
     pub expires_at: i64,
+    pub access_limit: u32,
+    pub from_day: u32,
+    pub to_day: u32,
+    pub renewal_period: u32,
+    pub renewals_allowed: u16,
 }
 
-/// Terms as generated: masks as given, the window relative to the clock.
+/// Terms as generated: masks as given; the window, and the date range
+/// (days back from today), relative to the clock.
 #[derive(Debug, Clone, Copy)]
 pub struct TermsSpec {
     pub categories: u16,
@@ -40,18 +70,39 @@ pub struct TermsSpec {
     pub purposes: u8,
     pub start: i64,
     pub length: i64,
+    pub access_limit: u32,
+    /// (from, to) as days before today; `None` = no range.
+    pub range: Option<(i64, i64)>,
+    /// (period seconds, renewals allowed).
+    pub renewal: (u32, u16),
 }
 
 impl TermsSpec {
     pub fn at(&self, now: i64) -> Terms {
+        let today = now.div_euclid(DAY);
+        let day = |back: i64| (today - back).clamp(0, i64::from(u32::MAX)) as u32;
+        let (from_day, to_day) = self.range.map_or((0, 0), |(f, t)| (day(f), day(t)));
         Terms {
             categories: self.categories,
             modes: self.modes,
             purposes: self.purposes,
             not_before: now + self.start,
             expires_at: now + self.start + self.length,
+            access_limit: self.access_limit,
+            from_day,
+            to_day,
+            renewal_period: self.renewal.0,
+            renewals_allowed: self.renewal.1,
         }
     }
+}
+
+/// Which key signs: the current one, or one that is not (an old one after a
+/// rotation, else a stranger's).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Key {
+    Current,
+    Stale,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -62,23 +113,41 @@ pub enum Op {
     Reinstate(usize),
     /// A non-authority tries to verify.
     VerifyByStranger(usize),
+    RotateProviderKey {
+        provider: usize,
+        key: Key,
+    },
     RegisterPatient(usize),
+    RotatePatientAuthority {
+        patient: usize,
+        key: Key,
+    },
     AddRecord {
         patient: usize,
         category: u8,
         locator_len: usize,
+        /// Days back from today; negative = in the future; `None` = unknown (0).
+        day: Option<i64>,
+        key: Key,
     },
     Grant {
         patient: usize,
         provider: usize,
         terms: TermsSpec,
+        key: Key,
     },
     Update {
         patient: usize,
         provider: usize,
         terms: TermsSpec,
+        key: Key,
     },
     Revoke {
+        patient: usize,
+        provider: usize,
+        key: Key,
+    },
+    Renew {
         patient: usize,
         provider: usize,
     },
@@ -87,15 +156,36 @@ pub enum Op {
         patient: usize,
         record: u32,
         purpose: u8,
+        key: Key,
     },
     Write {
         provider: usize,
         patient: usize,
         category: u8,
         purpose: u8,
+        /// Days back from today; `None` = unknown.
+        day: Option<i64>,
+        key: Key,
     },
     SetPaused(bool),
     Advance(i64),
+    /// Moves the clock to an edge of a consent's window, give or take a
+    /// second (no move if there is no consent or the instant has passed):
+    /// boundaries are where off-by-one gates differ.
+    AdvanceTo {
+        patient: usize,
+        provider: usize,
+        edge: Edge,
+        delta: i64,
+    },
+}
+
+/// An instant of a consent's window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Edge {
+    NotBefore,
+    Expiry,
+    RenewalOpens,
 }
 
 /// What an operation should do: succeed (with an outcome for access/write) or fail with a named error.
@@ -108,41 +198,97 @@ pub enum Expect {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Entry {
-    pub sequence: u64,
-    pub provider: usize,
+    /// The provider's registry number.
+    pub provider: u32,
     pub time: i64,
     pub record: u32,
+    pub consent_revision: u32,
     pub category: u8,
     pub action: u8,
     pub purpose: u8,
     pub outcome: u8,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RecordState {
+    pub category: u8,
+    pub day: u32,
+    /// None = the patient, Some(provider index).
+    pub author: Option<usize>,
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct PatientState {
-    /// (category, author: None = the patient, Some(provider))
-    pub records: Vec<(u8, Option<usize>)>,
+    pub records: Vec<RecordState>,
     pub log: Vec<Entry>,
+    /// Index in the patient's key chain of its current authority.
+    pub authority: usize,
+    pub consent_revisions: u32,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct ProviderState {
+    pub status: u8,
+    pub number: u32,
+    /// Index in the provider's key chain of its current key.
+    pub key: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConsentState {
+    pub terms: Terms,
+    pub revision: u32,
+    pub accesses_used: u32,
+    pub renewals_used: u16,
 }
 
 #[derive(Debug, Clone)]
 pub struct Model {
     pub now: i64,
     pub paused: bool,
-    pub providers: BTreeMap<usize, u8>,
+    pub provider_count: u32,
+    pub providers: BTreeMap<usize, ProviderState>,
     pub patients: BTreeMap<usize, PatientState>,
-    pub consents: BTreeMap<(usize, usize), Terms>,
+    pub consents: BTreeMap<(usize, usize), ConsentState>,
 }
+
+const MISSING: Expect = Expect::Error("AccountNotInitialized");
 
 impl Model {
     pub fn new(now: i64) -> Self {
         Self {
             now,
             paused: false,
+            provider_count: 0,
             providers: BTreeMap::new(),
             patients: BTreeMap::new(),
             consents: BTreeMap::new(),
         }
+    }
+
+    fn today(&self) -> i64 {
+        self.now.div_euclid(DAY)
+    }
+
+    /// How far `AdvanceTo` moves the clock (0 when it does not).
+    pub fn advance_to(&self, patient: usize, provider: usize, edge: Edge, delta: i64) -> i64 {
+        let Some(c) = self.consents.get(&(patient, provider)) else {
+            return 0;
+        };
+        let t = &c.terms;
+        let at = match edge {
+            Edge::NotBefore => t.not_before,
+            Edge::Expiry => t.expires_at,
+            Edge::RenewalOpens => t.expires_at - (t.expires_at - t.not_before) / 10,
+        } + delta;
+        (at - self.now).max(0)
+    }
+
+    /// A day as the chain stores it: `None` = 0 (unknown); days back from today.
+    pub fn day(&self, back: Option<i64>) -> u32 {
+        back.map_or(0, |b| {
+            (self.today() - b).clamp(0, i64::from(u32::MAX)) as u32
+        })
     }
 
     fn terms_error(&self, t: &Terms) -> Option<&'static str> {
@@ -164,71 +310,158 @@ impl Model {
             Some("InvalidValidityWindow")
         } else if t.expires_at <= self.now {
             Some("ExpiryInPast")
+        } else if t.expires_at - self.now > MAX_RUN {
+            Some("ExpiryTooFar")
+        } else if (t.from_day != 0 || t.to_day != 0)
+            && (t.from_day == 0 || t.to_day == 0 || t.from_day > t.to_day)
+        {
+            Some("InvalidDateRange")
+        } else if (t.renewal_period == 0) != (t.renewals_allowed == 0)
+            || i64::from(t.renewal_period) > MAX_RUN
+        {
+            Some("InvalidRenewalPolicy")
         } else {
             None
         }
     }
 
-    /// The consent part of the gate, from DESIGN.md.
-    fn decide(&self, patient: usize, provider: usize, category: u8, mode: u8, purpose: u8) -> u8 {
-        let Some(c) = self.consents.get(&(patient, provider)) else {
+    /// The consent part of the gate, from docs/DESIGN.md, in its stated order.
+    fn decide(
+        &self,
+        c: Option<&ConsentState>,
+        category: u8,
+        mode: u8,
+        purpose: u8,
+        day: u32,
+    ) -> u8 {
+        let Some(c) = c else {
             return NO_CONSENT;
         };
-        if self.now < c.not_before {
+        let t = &c.terms;
+        if self.now < t.not_before {
             NOT_YET_VALID
-        } else if self.now >= c.expires_at {
+        } else if self.now >= t.expires_at {
             EXPIRED
-        } else if c.categories & (1 << category) == 0 {
+        } else if t.categories & (1 << category) == 0 {
             CATEGORY
-        } else if c.modes & mode == 0 {
+        } else if t.modes & mode == 0 {
             MODE
-        } else if c.purposes & (1 << purpose) == 0 {
+        } else if t.purposes & (1 << purpose) == 0 {
             PURPOSE
+        } else if (t.from_day != 0 || t.to_day != 0)
+            && (day == 0 || day < t.from_day || day > t.to_day)
+        {
+            DATE_RANGE
+        } else if t.access_limit != 0 && c.accesses_used >= t.access_limit {
+            CAP
         } else {
             GRANTED
         }
     }
 
-    fn caller_error(&self, provider: usize) -> Option<&'static str> {
+    /// The caller checks, in the program's order: key, pause, status.
+    fn caller_error(&self, provider: usize, key: Key) -> Option<&'static str> {
+        if key == Key::Stale {
+            return Some("NotProviderKey");
+        }
         if self.paused {
             return Some("ProgramPaused");
         }
-        match self.providers[&provider] {
+        match self.providers[&provider].status {
             VERIFIED => None,
             SUSPENDED => Some("ProviderSuspended"),
             _ => Some("ProviderNotVerified"),
         }
     }
 
-    fn log(&mut self, patient: usize, mut e: Entry) {
-        let log = &mut self.patients.get_mut(&patient).unwrap().log;
-        e.sequence = log.len() as u64;
-        log.push(e);
+    fn patient_key_error(key: Key) -> Option<&'static str> {
+        (key == Key::Stale).then_some("NotPatientAuthority")
+    }
+
+    fn next_revision(&mut self, patient: usize) -> u32 {
+        let p = self.patients.get_mut(&patient).unwrap();
+        p.consent_revisions += 1;
+        p.consent_revisions
+    }
+
+    /// Decides, counts a capped grant, and logs one entry.
+    #[allow(clippy::too_many_arguments)]
+    fn gate(
+        &mut self,
+        provider: usize,
+        patient: usize,
+        category: u8,
+        action: u8,
+        purpose: u8,
+        day: u32,
+        record: Option<u32>,
+    ) -> u8 {
+        let consent = self.consents.get(&(patient, provider)).copied();
+        let mode = if action == 0 { READ } else { WRITE };
+        let outcome = self.decide(consent.as_ref(), category, mode, purpose, day);
+        if outcome == GRANTED {
+            if let Some(c) = self.consents.get_mut(&(patient, provider)) {
+                if c.terms.access_limit != 0 {
+                    c.accesses_used += 1;
+                }
+            }
+        }
+        let state = self.patients.get_mut(&patient).unwrap();
+        let record = match (action, outcome) {
+            (1, GRANTED) => {
+                state.records.push(RecordState {
+                    category,
+                    day,
+                    author: Some(provider),
+                });
+                (state.records.len() - 1) as u32
+            }
+            (1, _) => NO_RECORD,
+            _ => record.unwrap_or(NO_RECORD),
+        };
+        let entry = Entry {
+            provider: self.providers[&provider].number,
+            time: self.now,
+            record,
+            consent_revision: consent.map_or(0, |c| c.revision),
+            category,
+            action,
+            purpose,
+            outcome,
+        };
+        self.patients.get_mut(&patient).unwrap().log.push(entry);
+        outcome
     }
 
     /// Applies `op`, returning what the program must answer.
     pub fn apply(&mut self, op: Op) -> Expect {
         use Expect::*;
-        const MISSING: Expect = Error("AccountNotInitialized");
         match op {
             Op::RegisterProvider(p) => {
                 if self.providers.contains_key(&p) {
                     return Error("AlreadyRegistered");
                 }
-                self.providers.insert(p, PENDING);
+                self.providers.insert(
+                    p,
+                    ProviderState {
+                        status: PENDING,
+                        number: self.provider_count,
+                        key: 0,
+                    },
+                );
+                self.provider_count += 1;
                 Ok
             }
             Op::Verify(p) | Op::Suspend(p) | Op::Reinstate(p) => {
-                let Some(status) = self.providers.get(&p).copied() else {
+                let Some(state) = self.providers.get_mut(&p) else {
                     return MISSING;
                 };
-                let next = match (op, status) {
+                state.status = match (op, state.status) {
                     (Op::Verify(_), PENDING) => VERIFIED,
                     (Op::Suspend(_), PENDING | VERIFIED) => SUSPENDED,
                     (Op::Reinstate(_), SUSPENDED) => VERIFIED,
                     _ => return Error("InvalidStatusTransition"),
                 };
-                self.providers.insert(p, next);
                 Ok
             }
             Op::VerifyByStranger(p) => {
@@ -237,6 +470,16 @@ impl Model {
                 }
                 Error("NotRegistryAuthority")
             }
+            Op::RotateProviderKey { provider, key } => {
+                let Some(state) = self.providers.get_mut(&provider) else {
+                    return MISSING;
+                };
+                if key == Key::Stale {
+                    return Error("NotProviderKey");
+                }
+                state.key += 1;
+                Ok
+            }
             Op::RegisterPatient(pt) => {
                 if self.patients.contains_key(&pt) {
                     return Error("AlreadyRegistered");
@@ -244,16 +487,32 @@ impl Model {
                 self.patients.insert(pt, PatientState::default());
                 Ok
             }
+            Op::RotatePatientAuthority { patient, key } => {
+                let Some(state) = self.patients.get_mut(&patient) else {
+                    return MISSING;
+                };
+                if let Some(e) = Self::patient_key_error(key) {
+                    return Error(e);
+                }
+                state.authority += 1;
+                Ok
+            }
             Op::AddRecord {
                 patient,
                 category,
                 locator_len,
+                day,
+                key,
             } => {
-                let Some(state) = self.patients.get_mut(&patient) else {
+                if !self.patients.contains_key(&patient) {
                     return MISSING;
-                };
-                if category >= CATEGORY_COUNT {
-                    return Error("UnknownCategory");
+                }
+                if let Some(e) = Self::patient_key_error(key) {
+                    return Error(e);
+                }
+                let day = self.day(day);
+                if i64::from(day) > self.today() + 1 {
+                    return Error("ClinicalDayInFuture");
                 }
                 if locator_len == 0 {
                     return Error("EmptyLocator");
@@ -261,17 +520,29 @@ impl Model {
                 if locator_len > 128 {
                     return Error("LocatorTooLong");
                 }
-                state.records.push((category, None));
+                self.patients
+                    .get_mut(&patient)
+                    .unwrap()
+                    .records
+                    .push(RecordState {
+                        category,
+                        day,
+                        author: None,
+                    });
                 Ok
             }
             Op::Grant {
                 patient,
                 provider,
                 terms,
+                key,
             } => {
                 if !self.patients.contains_key(&patient) || !self.providers.contains_key(&provider)
                 {
                     return MISSING;
+                }
+                if let Some(e) = Self::patient_key_error(key) {
+                    return Error(e);
                 }
                 let t = terms.at(self.now);
                 if let Some(e) = self.terms_error(&t) {
@@ -280,28 +551,95 @@ impl Model {
                 if self.consents.contains_key(&(patient, provider)) {
                     return Error("ConsentAlreadyExists");
                 }
-                self.consents.insert((patient, provider), t);
+                let revision = self.next_revision(patient);
+                self.consents.insert(
+                    (patient, provider),
+                    ConsentState {
+                        terms: t,
+                        revision,
+                        accesses_used: 0,
+                        renewals_used: 0,
+                    },
+                );
                 Ok
             }
             Op::Update {
                 patient,
                 provider,
                 terms,
+                key,
             } => {
-                if !self.consents.contains_key(&(patient, provider)) {
+                if !self.patients.contains_key(&patient)
+                    || !self.consents.contains_key(&(patient, provider))
+                {
                     return MISSING;
+                }
+                if let Some(e) = Self::patient_key_error(key) {
+                    return Error(e);
                 }
                 let t = terms.at(self.now);
                 if let Some(e) = self.terms_error(&t) {
                     return Error(e);
                 }
-                self.consents.insert((patient, provider), t);
+                let revision = self.next_revision(patient);
+                let c = self.consents.get_mut(&(patient, provider)).unwrap();
+                c.terms = t;
+                c.revision = revision;
+                c.renewals_used = 0;
                 Ok
             }
-            Op::Revoke { patient, provider } => {
-                if self.consents.remove(&(patient, provider)).is_none() {
+            Op::Revoke {
+                patient,
+                provider,
+                key,
+            } => {
+                if !self.patients.contains_key(&patient)
+                    || !self.consents.contains_key(&(patient, provider))
+                {
                     return MISSING;
                 }
+                if let Some(e) = Self::patient_key_error(key) {
+                    return Error(e);
+                }
+                self.consents.remove(&(patient, provider));
+                Ok
+            }
+            Op::Renew { patient, provider } => {
+                if !self.patients.contains_key(&patient) || !self.providers.contains_key(&provider)
+                {
+                    return MISSING;
+                }
+                let Some(c) = self.consents.get(&(patient, provider)).copied() else {
+                    return MISSING;
+                };
+                let t = c.terms;
+                if t.renewal_period == 0 {
+                    return Error("NoRenewalPolicy");
+                }
+                if c.renewals_used >= t.renewals_allowed {
+                    return Error("NoRenewalsLeft");
+                }
+                if self.now >= t.expires_at {
+                    return Error("ConsentExpired");
+                }
+                // The last tenth of the window (integer division, as written in the README).
+                if self.now < t.expires_at - (t.expires_at - t.not_before) / 10 {
+                    return Error("RenewalNotDue");
+                }
+                match self.providers[&provider].status {
+                    VERIFIED => {}
+                    SUSPENDED => return Error("ProviderSuspended"),
+                    _ => return Error("ProviderNotVerified"),
+                }
+                let expires_at = t.expires_at + i64::from(t.renewal_period);
+                if expires_at - self.now > MAX_RUN {
+                    return Error("ExpiryTooFar");
+                }
+                let revision = self.next_revision(patient);
+                let c = self.consents.get_mut(&(patient, provider)).unwrap();
+                c.terms.expires_at = expires_at;
+                c.renewals_used += 1;
+                c.revision = revision;
                 Ok
             }
             Op::Access {
@@ -309,74 +647,50 @@ impl Model {
                 patient,
                 record,
                 purpose,
+                key,
             } => {
                 let Some(state) = self.patients.get(&patient) else {
                     return MISSING;
                 };
-                if !self.providers.contains_key(&provider) || record as usize >= state.records.len()
-                {
+                let Some(rec) = state.records.get(record as usize).copied() else {
+                    return MISSING;
+                };
+                if !self.providers.contains_key(&provider) {
                     return MISSING;
                 }
-                if let Some(e) = self.caller_error(provider) {
+                if let Some(e) = self.caller_error(provider, key) {
                     return Error(e);
                 }
-                if purpose >= PURPOSE_COUNT {
-                    return Error("UnknownPurpose");
-                }
-                let category = state.records[record as usize].0;
-                let outcome = self.decide(patient, provider, category, READ, purpose);
-                let e = Entry {
-                    sequence: 0,
+                Outcome(self.gate(
                     provider,
-                    time: self.now,
-                    record,
-                    category,
-                    action: 0,
+                    patient,
+                    rec.category,
+                    0,
                     purpose,
-                    outcome,
-                };
-                self.log(patient, e);
-                Outcome(outcome)
+                    rec.day,
+                    Some(record),
+                ))
             }
             Op::Write {
                 provider,
                 patient,
                 category,
                 purpose,
+                day,
+                key,
             } => {
                 if !self.providers.contains_key(&provider) || !self.patients.contains_key(&patient)
                 {
                     return MISSING;
                 }
-                if let Some(e) = self.caller_error(provider) {
+                if let Some(e) = self.caller_error(provider, key) {
                     return Error(e);
                 }
-                if category >= CATEGORY_COUNT {
-                    return Error("UnknownCategory");
+                let day = self.day(day);
+                if i64::from(day) > self.today() + 1 {
+                    return Error("ClinicalDayInFuture");
                 }
-                if purpose >= PURPOSE_COUNT {
-                    return Error("UnknownPurpose");
-                }
-                let outcome = self.decide(patient, provider, category, WRITE, purpose);
-                let state = self.patients.get_mut(&patient).unwrap();
-                let record = if outcome == GRANTED {
-                    state.records.push((category, Some(provider)));
-                    (state.records.len() - 1) as u32
-                } else {
-                    u32::MAX
-                };
-                let e = Entry {
-                    sequence: 0,
-                    provider,
-                    time: self.now,
-                    record,
-                    category,
-                    action: 1,
-                    purpose,
-                    outcome,
-                };
-                self.log(patient, e);
-                Outcome(outcome)
+                Outcome(self.gate(provider, patient, category, 1, purpose, day, None))
             }
             Op::SetPaused(b) => {
                 self.paused = b;
@@ -384,6 +698,15 @@ impl Model {
             }
             Op::Advance(secs) => {
                 self.now += secs;
+                Ok
+            }
+            Op::AdvanceTo {
+                patient,
+                provider,
+                edge,
+                delta,
+            } => {
+                self.now += self.advance_to(patient, provider, edge, delta);
                 Ok
             }
         }

@@ -4,12 +4,13 @@
 use super::{hex, parse_pubkey, parse_purpose, Ctx, Output, PointerArgs};
 use anchor_lang::prelude::Pubkey;
 use hdx::codes::Purpose;
-use hdx::program::instructions::WriteRecordArgs;
+use hdx::program::WriteRecordArgs;
+use hdx::transport::Transport;
 use serde_json::json;
 
 #[derive(clap::Args, Debug)]
 pub struct AccessArgs {
-    /// The patient (wallet address)
+    /// The patient's id
     #[arg(value_parser = parse_pubkey)]
     patient: Pubkey,
     /// The record's index
@@ -21,11 +22,12 @@ pub struct AccessArgs {
 
 #[derive(clap::Args, Debug)]
 pub struct WriteArgs {
-    /// The patient (wallet address)
+    /// The patient's id
     #[arg(value_parser = parse_pubkey)]
     patient: Pubkey,
     #[command(flatten)]
     pointer: PointerArgs,
+    /// Purpose of use, by name or HL7 code
     #[arg(long, value_parser = parse_purpose)]
     purpose: Purpose,
 }
@@ -33,6 +35,7 @@ pub struct WriteArgs {
 pub fn access(ctx: &Ctx, a: AccessArgs) -> anyhow::Result<Output> {
     let client = ctx.client()?;
     // Refuse what cannot be a real attempt before paying for a transaction.
+    let provider = ctx.my_provider(&client)?;
     let count = client.patient(&a.patient)?.record_count;
     anyhow::ensure!(
         a.record < count,
@@ -41,7 +44,7 @@ pub fn access(ctx: &Ctx, a: AccessArgs) -> anyhow::Result<Output> {
         a.record
     );
     let signer = ctx.payer(&client)?;
-    let g = client.access_record(signer, &a.patient, a.record, a.purpose.code())?;
+    let g = client.access_record(signer, &provider.id, &a.patient, a.record, a.purpose)?;
     let locator = String::from_utf8_lossy(&g.locator).to_string();
     Ok(Output::new(
         json!({
@@ -60,26 +63,28 @@ pub fn access(ctx: &Ctx, a: AccessArgs) -> anyhow::Result<Output> {
 }
 
 pub fn write(ctx: &Ctx, a: WriteArgs) -> anyhow::Result<Output> {
-    let (locator, hash) = a.pointer.resolve()?;
-    let category = a.pointer.category;
     let client = ctx.client()?;
+    let pointer = a.pointer.resolve(client.transport.unix_time()?)?;
+    let provider = ctx.my_provider(&client)?;
     client.patient(&a.patient)?;
     let signer = ctx.payer(&client)?;
     let index = client.write_record(
         signer,
+        &provider.id,
         &a.patient,
         WriteRecordArgs {
-            category: category.code(),
-            locator,
-            content_hash: hash,
-            purpose: a.purpose.code(),
+            category: pointer.category,
+            clinical_day: pointer.clinical_day,
+            locator: pointer.locator,
+            content_hash: pointer.content_hash,
+            purpose: a.purpose,
         },
     )?;
     Ok(Output::new(
-        json!({ "outcome": "Granted", "record": index, "category": category.name() }),
+        json!({ "outcome": "Granted", "record": index, "category": pointer.category.name() }),
         format!(
             "Wrote record {index} ({}) for patient {}",
-            category.name(),
+            pointer.category.name(),
             a.patient
         ),
     ))

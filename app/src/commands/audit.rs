@@ -9,7 +9,7 @@ use hdx::export::{self, EntryRow};
 use hdx::transport::Transport;
 use serde_json::json;
 
-use super::{hex, parse_pubkey, parse_when, progress, table, Ctx, Output};
+use super::{hex, parse_pubkey, parse_when, progress, provider_named, table, Ctx, Output};
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
@@ -35,7 +35,7 @@ pub enum AuditCmd {
         /// Only entries before: a duration ago, RFC 3339, YYYY-MM-DD or unix seconds
         #[arg(long, value_name = "WHEN")]
         until: Option<String>,
-        /// Only this provider's entries
+        /// Only this provider's entries (its id or current key)
         #[arg(long, value_parser = parse_pubkey)]
         provider: Option<Pubkey>,
     },
@@ -62,6 +62,19 @@ fn fetch_log(
     Ok(log)
 }
 
+/// The log's rows, each provider number resolved.
+fn rows(
+    client: &hdx::client::HdxClient<hdx::cluster::Cluster>,
+    log: &hdx::audit::Log,
+) -> anyhow::Result<Vec<EntryRow>> {
+    let directory = client.directory()?;
+    Ok(log
+        .entries()
+        .iter()
+        .map(|e| export::row(e, &directory))
+        .collect::<Result<Vec<_>, _>>()?)
+}
+
 pub fn run(ctx: &Ctx, cmd: AuditCmd, json_output: bool) -> anyhow::Result<Output> {
     let client = ctx.client()?;
     match cmd {
@@ -75,13 +88,16 @@ pub fn run(ctx: &Ctx, cmd: AuditCmd, json_output: bool) -> anyhow::Result<Output
             let now = client.transport.unix_time()?;
             let since = since.map(|s| parse_when(&s, now, false)).transpose()?;
             let until = until.map(|s| parse_when(&s, now, false)).transpose()?;
+            let provider = match provider {
+                Some(k) => Some(provider_named(&client, &k)?.id.to_string()),
+                None => None,
+            };
             let log = fetch_log(&client, &patient)?;
-            let entries: Vec<_> = log
-                .entries()
+            let rows: Vec<EntryRow> = rows(&client, &log)?
                 .into_iter()
-                .filter(|e| since.is_none_or(|t| e.time >= t))
-                .filter(|e| until.is_none_or(|t| e.time < t))
-                .filter(|e| provider.is_none_or(|p| e.provider == p))
+                .filter(|r| since.is_none_or(|t| r.unix_time >= t))
+                .filter(|r| until.is_none_or(|t| r.unix_time < t))
+                .filter(|r| provider.as_ref().is_none_or(|p| &r.provider == p))
                 .collect();
             let format = format.unwrap_or(if json_output {
                 Format::Json
@@ -90,35 +106,34 @@ pub fn run(ctx: &Ctx, cmd: AuditCmd, json_output: bool) -> anyhow::Result<Output
             });
             Ok(match format {
                 Format::Json => {
-                    let j = export::to_json(&entries);
+                    let j = export::to_json(&rows);
                     Output::new(j.clone(), serde_json::to_string_pretty(&j)?)
                 }
-                Format::Csv => Output::raw(export::to_csv(&entries)?),
+                Format::Csv => Output::raw(export::to_csv(&rows)?),
                 Format::Fhir => {
                     let consents = client.consents(Some(&patient), None)?;
-                    let bundle = export::fhir_bundle(&patient, &entries, &consents, now);
+                    let bundle = export::fhir_bundle(&patient, &rows, &consents, now);
                     Output::raw(serde_json::to_string_pretty(&bundle)?)
                 }
                 Format::Table => {
-                    let rows: Vec<Vec<String>> = entries
+                    let table_rows: Vec<Vec<String>> = rows
                         .iter()
-                        .map(|e| {
-                            let r = export::row(e);
+                        .map(|r| {
                             vec![
                                 r.sequence.to_string(),
-                                r.time,
-                                r.provider,
-                                r.action,
+                                r.time.clone(),
+                                format!("#{} {}", r.provider_number, r.provider),
+                                r.action.clone(),
                                 r.record_index.map_or("-".into(), |i| format!("#{i}")),
-                                r.category,
-                                r.purpose,
-                                r.outcome,
+                                r.category.clone(),
+                                r.purpose.clone(),
+                                r.outcome.clone(),
                             ]
                         })
                         .collect();
                     Output::new(
-                        export::to_json(&entries),
-                        if rows.is_empty() {
+                        export::to_json(&rows),
+                        if table_rows.is_empty() {
                             "no entries".to_string()
                         } else {
                             table(
@@ -126,7 +141,7 @@ pub fn run(ctx: &Ctx, cmd: AuditCmd, json_output: bool) -> anyhow::Result<Output
                                     "seq", "when", "who", "what", "record", "category", "why",
                                     "outcome",
                                 ],
-                                &rows,
+                                &table_rows,
                             )
                         },
                     )
@@ -142,19 +157,15 @@ pub fn run(ctx: &Ctx, cmd: AuditCmd, json_output: bool) -> anyhow::Result<Output
                 Some(path) => {
                     let text = std::fs::read_to_string(&path)
                         .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
-                    let rows: Vec<EntryRow> = serde_json::from_str(&text).map_err(|e| {
+                    let copy: Vec<EntryRow> = serde_json::from_str(&text).map_err(|e| {
                         anyhow::anyhow!(
                             "{} is not an `hdx audit log --format json` export: {e}",
                             path.display()
                         )
                     })?;
-                    let entries = rows
-                        .iter()
-                        .map(export::entry_from_row)
-                        .collect::<anyhow::Result<Vec<_>>>()?;
-                    log.verify_copy(&entries)?;
+                    export::verify_copy(&copy, &rows(&client, &log)?)?;
                     format!(
-                        "The copy in {} matches all {n} on-chain entries and folds to the on-chain head",
+                        "The copy in {} matches all {n} on-chain entries, field by field, and the chain folds to the on-chain head",
                         path.display()
                     )
                 }

@@ -1,17 +1,19 @@
-//! `hdx consent`: the patient grants, updates and revokes; anyone lists.
+//! `hdx consent`: the patient grants, updates and revokes; anyone renews
+//! (within the patient's policy) and lists.
 
 use anchor_lang::prelude::Pubkey;
 use clap::{Args, Subcommand};
 use hdx::codes::{Category, Purpose, MODE_READ, MODE_WRITE};
-use hdx::export::rfc3339;
+use hdx::export::{day_date, rfc3339};
 use hdx::ix;
-use hdx::program::state::Consent;
+use hdx::program::state::{Consent, MAX_CONSENT_DURATION_SECS};
 use hdx::program::ConsentTerms;
 use hdx::transport::Transport;
 use serde_json::{json, Value};
 
 use super::{
-    parse_category, parse_mode, parse_pubkey, parse_purpose, parse_when, table, Ctx, Output,
+    parse_category, parse_day, parse_mode, parse_pubkey, parse_purpose, parse_when, provider_named,
+    table, Ctx, Output,
 };
 
 #[derive(Args, Debug)]
@@ -28,36 +30,77 @@ pub struct TermsArgs {
     /// When it starts: a duration from now (2h), RFC 3339, YYYY-MM-DD or unix seconds [grant default: now]
     #[arg(long, value_name = "WHEN")]
     not_before: Option<String>,
-    /// When it ends: a duration from now (30d), RFC 3339, YYYY-MM-DD or unix seconds
+    /// When it ends (at most 10 years ahead): a duration from now (30d), RFC 3339, YYYY-MM-DD or unix seconds
     #[arg(long, value_name = "WHEN")]
     expires: Option<String>,
+    /// At most this many granted accesses (reads and writes); 0 = no cap
+    #[arg(long, value_name = "N")]
+    max_accesses: Option<u32>,
+    /// Only records whose clinical date is on or after this day (YYYY-MM-DD); with --data-to
+    #[arg(long, value_name = "DATE", value_parser = parse_day, requires = "data_to")]
+    data_from: Option<u32>,
+    /// Only records whose clinical date is on or before this day (YYYY-MM-DD); with --data-from
+    #[arg(long, value_name = "DATE", value_parser = parse_day, requires = "data_from")]
+    data_to: Option<u32>,
+    /// Update: drop the date range
+    #[arg(long, conflicts_with_all = ["data_from", "data_to"])]
+    no_data_range: bool,
+    /// Renewal policy: each renewal extends the expiry by this duration (30d); with --renewals
+    #[arg(long, value_name = "DURATION", requires = "renewals")]
+    renew_every: Option<String>,
+    /// Renewal policy: how many renewals are allowed; 0 drops the policy
+    #[arg(long, value_name = "N")]
+    renewals: Option<u16>,
 }
 
 #[derive(Subcommand, Debug)]
 pub enum ConsentCmd {
-    /// Grant a provider access (you are the patient)
+    /// Grant a provider access (you are the patient's authority)
     Grant {
+        /// The provider: its id or current key
         #[arg(value_parser = parse_pubkey)]
         provider: Pubkey,
         #[command(flatten)]
         terms: TermsArgs,
+        /// The patient's id [default: the one the keypair controls]
+        #[arg(long, value_parser = parse_pubkey)]
+        patient: Option<Pubkey>,
     },
-    /// Change a live consent's scope or window; flags not given keep their current value
+    /// Change a live consent's terms; flags not given keep their current value
     Update {
+        /// The provider: its id or current key
         #[arg(value_parser = parse_pubkey)]
         provider: Pubkey,
         #[command(flatten)]
         terms: TermsArgs,
+        /// The patient's id [default: the one the keypair controls]
+        #[arg(long, value_parser = parse_pubkey)]
+        patient: Option<Pubkey>,
     },
     /// Revoke a consent (takes effect in the next transaction; rent comes back to you)
     Revoke {
+        /// The provider: its id or current key
+        #[arg(value_parser = parse_pubkey)]
+        provider: Pubkey,
+        /// The patient's id [default: the one the keypair controls]
+        #[arg(long, value_parser = parse_pubkey)]
+        patient: Option<Pubkey>,
+    },
+    /// Renew a consent by one period of its renewal policy (anyone may; due in
+    /// the last tenth of its window)
+    Renew {
+        /// The patient's id
+        #[arg(value_parser = parse_pubkey)]
+        patient: Pubkey,
+        /// The provider: its id or current key
         #[arg(value_parser = parse_pubkey)]
         provider: Pubkey,
     },
-    /// List live consents [default: the keypair's, as patient]
+    /// List live consents [default: the keypair's patient's]
     List {
         #[arg(long, value_parser = parse_pubkey)]
         patient: Option<Pubkey>,
+        /// The provider: its id or current key
         #[arg(long, value_parser = parse_pubkey)]
         provider: Option<Pubkey>,
     },
@@ -88,6 +131,8 @@ fn state(c: &Consent, now: i64) -> &'static str {
         "not yet valid"
     } else if now >= c.expires_at {
         "expired"
+    } else if c.cap_reached() {
+        "cap reached"
     } else {
         "live"
     }
@@ -97,12 +142,20 @@ pub fn consent_json(c: &Consent, now: i64) -> Value {
     json!({
         "patient": c.patient.to_string(),
         "provider": c.provider.to_string(),
-        "categories": bits(&Category::ALL, c.categories, Category::bit, Category::name),
+        "revision": c.revision,
+        "categories": bits(Category::ALL, c.categories, Category::bit, Category::name),
         "modes": modes(c.modes),
-        "purposes": bits(&Purpose::ALL, u16::from(c.purposes), |p| u16::from(p.bit()), Purpose::name),
+        "purposes": bits(Purpose::ALL, u16::from(c.purposes), |p| u16::from(p.bit()), Purpose::name),
         "not_before": rfc3339(c.not_before),
         "expires_at": rfc3339(c.expires_at),
         "state": state(c, now),
+        "max_accesses": (c.access_limit != 0).then_some(c.access_limit),
+        "accesses_used": c.accesses_used,
+        "data_from": (c.from_day != 0).then(|| day_date(c.from_day)),
+        "data_to": (c.to_day != 0).then(|| day_date(c.to_day)),
+        "renew_every_secs": (c.renewal_period_secs != 0).then_some(c.renewal_period_secs),
+        "renewals_left": c.renewals_allowed.saturating_sub(c.renewals_used),
+        "renewals_used": c.renewals_used,
         "granted_at": rfc3339(c.granted_at),
         "updated_at": rfc3339(c.updated_at),
     })
@@ -111,27 +164,28 @@ pub fn consent_json(c: &Consent, now: i64) -> Value {
 impl TermsArgs {
     /// The terms to send: given flags over `current` (update) or required (grant).
     fn resolve(&self, current: Option<&Consent>, now: i64) -> anyhow::Result<ConsentTerms> {
-        let categories = match (self.categories.is_empty(), current) {
+        let base = current.map(Consent::terms);
+        let categories = match (self.categories.is_empty(), &base) {
             (false, _) => self.categories.iter().fold(0, |m, c| m | c.bit()),
             (true, Some(c)) => c.categories,
             (true, None) => anyhow::bail!("--categories is required"),
         };
-        let modes = match (self.modes.is_empty(), current) {
+        let modes = match (self.modes.is_empty(), &base) {
             (false, _) => self.modes.iter().fold(0, |m, b| m | b),
             (true, Some(c)) => c.modes,
             (true, None) => anyhow::bail!("--modes is required"),
         };
-        let purposes = match (self.purposes.is_empty(), current) {
+        let purposes = match (self.purposes.is_empty(), &base) {
             (false, _) => self.purposes.iter().fold(0, |m, p| m | p.bit()),
             (true, Some(c)) => c.purposes,
             (true, None) => anyhow::bail!("--purposes is required"),
         };
-        let not_before = match (&self.not_before, current) {
+        let not_before = match (&self.not_before, &base) {
             (Some(s), _) => parse_when(s, now, true)?,
             (None, Some(c)) => c.not_before,
             (None, None) => now,
         };
-        let expires_at = match (&self.expires, current) {
+        let expires_at = match (&self.expires, &base) {
             (Some(s), _) => parse_when(s, now, true)?,
             (None, Some(c)) => c.expires_at,
             (None, None) => anyhow::bail!("--expires is required"),
@@ -148,12 +202,55 @@ impl TermsArgs {
             rfc3339(expires_at),
             rfc3339(not_before)
         );
+        anyhow::ensure!(
+            expires_at - now <= MAX_CONSENT_DURATION_SECS,
+            "the expiry {} is more than 10 years ahead (the longest a consent may run)",
+            rfc3339(expires_at)
+        );
+        let access_limit = self
+            .max_accesses
+            .or(base.map(|c| c.access_limit))
+            .unwrap_or(0);
+        let (from_day, to_day) = match (self.data_from, self.data_to, self.no_data_range) {
+            (Some(from), Some(to), _) => {
+                anyhow::ensure!(
+                    from <= to,
+                    "--data-from {} is after --data-to {}",
+                    day_date(from),
+                    day_date(to)
+                );
+                (from, to)
+            }
+            (_, _, true) => (0, 0),
+            _ => base.map_or((0, 0), |c| (c.from_day, c.to_day)),
+        };
+        let (renewal_period_secs, renewals_allowed) = match (&self.renew_every, self.renewals) {
+            (_, Some(0)) => (0, 0),
+            (Some(every), Some(n)) => {
+                let secs = hdx::cluster::parse_duration(every)?;
+                anyhow::ensure!(
+                    secs > 0 && secs <= MAX_CONSENT_DURATION_SECS,
+                    "--renew-every must be positive and at most 10 years"
+                );
+                (secs as u32, n)
+            }
+            (None, Some(n)) => match base {
+                Some(c) if c.renewal_period_secs != 0 => (c.renewal_period_secs, n),
+                _ => anyhow::bail!("--renewals needs --renew-every (the renewal period)"),
+            },
+            (_, None) => base.map_or((0, 0), |c| (c.renewal_period_secs, c.renewals_allowed)),
+        };
         Ok(ConsentTerms {
             categories,
             modes,
             purposes,
             not_before,
             expires_at,
+            access_limit,
+            from_day,
+            to_day,
+            renewal_period_secs,
+            renewals_allowed,
         })
     }
 }
@@ -162,63 +259,125 @@ pub fn run(ctx: &Ctx, cmd: ConsentCmd) -> anyhow::Result<Output> {
     let client = ctx.client()?;
     let now = client.transport.unix_time()?;
     match cmd {
-        ConsentCmd::Grant { provider, terms } => {
-            let me = ctx.pubkey()?;
+        ConsentCmd::Grant {
+            provider,
+            terms,
+            patient,
+        } => {
             let terms = terms.resolve(None, now)?;
-            client.provider(&provider)?;
+            let p = ctx.my_patient(&client, patient)?;
+            let provider = provider_named(&client, &provider)?;
             anyhow::ensure!(
-                client.consent(&me, &provider)?.is_none(),
-                "you already have a live consent for {provider}: use `hdx consent update`"
+                client.consent(&p.id, &provider.id)?.is_none(),
+                "you already have a live consent for {}: use `hdx consent update`",
+                provider.id
             );
-            let sig = ctx.send(&client, &[ix::grant_consent(me, &provider, terms)])?;
+            let sig = ctx.send(
+                &client,
+                &[ix::grant_consent(p.authority, &p.id, &provider.id, terms)],
+            )?;
             let c = client
-                .consent(&me, &provider)?
+                .consent(&p.id, &provider.id)?
                 .ok_or_else(|| anyhow::anyhow!("the consent did not land"))?;
             let mut j = consent_json(&c, now);
             j["signature"] = json!(sig.to_string());
             Ok(Output::new(
                 j,
                 format!(
-                    "Granted {provider} until {}\nsignature: {sig}",
+                    "Granted {} until {}\nsignature: {sig}",
+                    provider.id,
                     rfc3339(c.expires_at)
                 ),
             ))
         }
-        ConsentCmd::Update { provider, terms } => {
-            let me = ctx.pubkey()?;
+        ConsentCmd::Update {
+            provider,
+            terms,
+            patient,
+        } => {
+            let p = ctx.my_patient(&client, patient)?;
+            let provider = provider_named(&client, &provider)?;
             let current = client
-                .consent(&me, &provider)?
-                .ok_or_else(|| anyhow::anyhow!("you have no live consent for {provider}"))?;
+                .consent(&p.id, &provider.id)?
+                .ok_or_else(|| anyhow::anyhow!("you have no live consent for {}", provider.id))?;
             let terms = terms.resolve(Some(&current), now)?;
-            let sig = ctx.send(&client, &[ix::update_consent(me, &provider, terms)])?;
+            let sig = ctx.send(
+                &client,
+                &[ix::update_consent(p.authority, &p.id, &provider.id, terms)],
+            )?;
             let c = client
-                .consent(&me, &provider)?
+                .consent(&p.id, &provider.id)?
                 .ok_or_else(|| anyhow::anyhow!("the consent disappeared"))?;
             let mut j = consent_json(&c, now);
             j["signature"] = json!(sig.to_string());
             Ok(Output::new(
                 j,
                 format!(
-                    "Updated consent for {provider}: until {}\nsignature: {sig}",
+                    "Updated consent for {}: until {}\nsignature: {sig}",
+                    provider.id,
                     rfc3339(c.expires_at)
                 ),
             ))
         }
-        ConsentCmd::Revoke { provider } => {
-            let me = ctx.pubkey()?;
+        ConsentCmd::Revoke { provider, patient } => {
+            let p = ctx.my_patient(&client, patient)?;
+            let provider = provider_named(&client, &provider)?;
             anyhow::ensure!(
-                client.consent(&me, &provider)?.is_some(),
-                "you have no live consent for {provider}"
+                client.consent(&p.id, &provider.id)?.is_some(),
+                "you have no live consent for {}",
+                provider.id
             );
-            let sig = ctx.send(&client, &[ix::revoke_consent(me, &provider)])?;
+            let sig = ctx.send(
+                &client,
+                &[ix::revoke_consent(p.authority, &p.id, &provider.id)],
+            )?;
             Ok(Output::new(
-                json!({ "revoked": provider.to_string(), "signature": sig.to_string() }),
-                format!("Revoked consent for {provider}\nsignature: {sig}"),
+                json!({ "revoked": provider.id.to_string(), "signature": sig.to_string() }),
+                format!("Revoked consent for {}\nsignature: {sig}", provider.id),
+            ))
+        }
+        ConsentCmd::Renew { patient, provider } => {
+            let provider = provider_named(&client, &provider)?;
+            let c = client.consent(&patient, &provider.id)?.ok_or_else(|| {
+                anyhow::anyhow!("patient {patient} has no live consent for {}", provider.id)
+            })?;
+            anyhow::ensure!(
+                c.renewal_period_secs != 0,
+                "the consent has no renewal policy"
+            );
+            anyhow::ensure!(
+                c.renewals_used < c.renewals_allowed,
+                "the consent has used all {} renewals its policy allows",
+                c.renewals_allowed
+            );
+            anyhow::ensure!(
+                now >= c.renewal_opens_at(),
+                "renewal is not due until {} (the last tenth of the window)",
+                rfc3339(c.renewal_opens_at())
+            );
+            let sig = ctx.send(&client, &[ix::renew_consent(&patient, &provider.id)])?;
+            let c = client
+                .consent(&patient, &provider.id)?
+                .ok_or_else(|| anyhow::anyhow!("the consent disappeared"))?;
+            let mut j = consent_json(&c, now);
+            j["signature"] = json!(sig.to_string());
+            Ok(Output::new(
+                j,
+                format!(
+                    "Renewed until {} ({} of {} renewals used)\nsignature: {sig}",
+                    rfc3339(c.expires_at),
+                    c.renewals_used,
+                    c.renewals_allowed
+                ),
             ))
         }
         ConsentCmd::List { patient, provider } => {
+            let provider = match provider {
+                Some(k) => Some(provider_named(&client, &k)?.id),
+                None => None,
+            };
             let patient = match (patient, provider) {
-                (None, None) => Some(ctx.pubkey()?),
+                (None, None) => Some(ctx.my_patient(&client, None)?.id),
                 (p, _) => p,
             };
             let all = client.consents(patient.as_ref(), provider.as_ref())?;
@@ -244,6 +403,7 @@ pub fn run(ctx: &Ctx, cmd: ConsentCmd) -> anyhow::Result<Output> {
                         list("purposes"),
                         rfc3339(c.expires_at),
                         state(c, now).to_string(),
+                        limits(c),
                     ]
                 })
                 .collect();
@@ -261,11 +421,38 @@ pub fn run(ctx: &Ctx, cmd: ConsentCmd) -> anyhow::Result<Output> {
                             "purposes",
                             "expires",
                             "state",
+                            "limits",
                         ],
                         &rows,
                     )
                 },
             ))
         }
+    }
+}
+
+/// The cap, date range and renewals of a consent, in a few words.
+fn limits(c: &Consent) -> String {
+    let mut parts = Vec::new();
+    if c.access_limit != 0 {
+        parts.push(format!("{}/{} accesses", c.accesses_used, c.access_limit));
+    }
+    if c.from_day != 0 {
+        parts.push(format!(
+            "data {}..{}",
+            day_date(c.from_day),
+            day_date(c.to_day)
+        ));
+    }
+    if c.renewal_period_secs != 0 {
+        parts.push(format!(
+            "{} renewals left",
+            c.renewals_allowed.saturating_sub(c.renewals_used)
+        ));
+    }
+    if parts.is_empty() {
+        "-".into()
+    } else {
+        parts.join("; ")
     }
 }

@@ -19,6 +19,7 @@ use hdx::client::HdxClient;
 use hdx::cluster::{Cluster, Settings, Target};
 use hdx::codes::{Category, ProviderKind, ProviderStatus, Purpose, MODE_READ, MODE_WRITE};
 use hdx::ledger::FileLedger;
+use hdx::program::state::{Patient, Provider};
 use hdx::transport::Transport;
 use serde_json::{json, Value};
 use solana_sdk::instruction::Instruction;
@@ -105,10 +106,93 @@ impl Ctx {
         client: &HdxClient<Cluster>,
         instructions: &[Instruction],
     ) -> anyhow::Result<solana_sdk::signature::Signature> {
+        self.send_with(client, instructions, &[])
+    }
+
+    /// Signs with the signer (fee payer) and `others`, and sends.
+    pub fn send_with(
+        &self,
+        client: &HdxClient<Cluster>,
+        instructions: &[Instruction],
+        others: &[&dyn Signer],
+    ) -> anyhow::Result<solana_sdk::signature::Signature> {
         Ok(client
-            .send(instructions, self.payer(client)?, &[])?
+            .send(instructions, self.payer(client)?, others)?
             .signature)
     }
+
+    /// The patient the signer acts for: `explicit`, checked to be controlled
+    /// by the signer, or the one patient the signer controls.
+    pub fn my_patient(
+        &self,
+        client: &HdxClient<Cluster>,
+        explicit: Option<Pubkey>,
+    ) -> anyhow::Result<Patient> {
+        let me = self.pubkey()?;
+        if let Some(id) = explicit {
+            let p = client.patient(&id)?;
+            anyhow::ensure!(
+                p.authority == me,
+                "{me} is not the authority of patient {id} (its authority is {})",
+                p.authority
+            );
+            return Ok(p);
+        }
+        let mut mine = client.patients_by_authority(&me)?;
+        match mine.len() {
+            1 => Ok(mine.remove(0)),
+            0 => anyhow::bail!(
+                "{me} controls no patient: register with `hdx patient register`, or pass --patient ID"
+            ),
+            n => anyhow::bail!(
+                "{me} controls {n} patients ({}): pass --patient ID",
+                mine.iter()
+                    .map(|p| p.id.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        }
+    }
+
+    /// The provider the signer signs for (its current key).
+    pub fn my_provider(&self, client: &HdxClient<Cluster>) -> anyhow::Result<Provider> {
+        let me = self.pubkey()?;
+        client.provider_by_key(&me).map_err(|e| match e {
+            hdx::client::ClientError::NotFound(_) => anyhow::anyhow!(
+                "{me} is not a registered provider's current key (register with `hdx provider register`)"
+            ),
+            e => e.into(),
+        })
+    }
+}
+
+/// A provider named by its id or by its current signing key.
+pub fn provider_named(client: &HdxClient<Cluster>, key: &Pubkey) -> anyhow::Result<Provider> {
+    if let Some(p) = client.fetch::<Provider>(&hdx::pda::provider(key).0)? {
+        return Ok(p);
+    }
+    client.provider_by_key(key).map_err(|e| match e {
+        hdx::client::ClientError::NotFound(_) => {
+            anyhow::anyhow!("{key} is not a registered provider (neither an id nor a current key)")
+        }
+        e => e.into(),
+    })
+}
+
+/// A signer named on the command line (a keypair file, prompt://, usb://...).
+pub fn signer_arg(source: &str, what: &str) -> anyhow::Result<Box<dyn Signer>> {
+    let is_file = !source.contains("://") && source != "stdin" && source != "ASK";
+    anyhow::ensure!(
+        !is_file || std::path::Path::new(source).exists(),
+        "could not read the {what} keypair file \"{source}\": no such file"
+    );
+    solana_clap_utils::keypair::signer_from_path(
+        &clap2::ArgMatches::default(),
+        source,
+        what,
+        &mut None,
+    )
+    .map_err(|e| anyhow::anyhow!("the {what} signer {source:?}: {e}"))
 }
 
 /// How an authority command prints its unsigned transaction instead of sending it.
@@ -202,15 +286,15 @@ fn parse_named<T: Copy>(
 }
 
 pub fn parse_category(s: &str) -> Result<Category, String> {
-    parse_named("category", s, &Category::ALL, Category::name)
+    parse_named("category", s, Category::ALL, Category::name)
 }
 
 pub fn parse_kind(s: &str) -> Result<ProviderKind, String> {
-    parse_named("provider kind", s, &ProviderKind::ALL, ProviderKind::name)
+    parse_named("provider kind", s, ProviderKind::ALL, ProviderKind::name)
 }
 
 pub fn parse_status(s: &str) -> Result<ProviderStatus, String> {
-    parse_named("status", s, &ProviderStatus::ALL, ProviderStatus::name)
+    parse_named("status", s, ProviderStatus::ALL, ProviderStatus::name)
 }
 
 /// A purpose by name (`treatment`) or HL7 v3 ActReason code (`TREAT`).
@@ -222,7 +306,7 @@ pub fn parse_purpose(s: &str) -> Result<Purpose, String> {
         .ok_or_else(|| {
             format!(
                 "unknown purpose {s:?} (known: {})",
-                names(&Purpose::ALL, Purpose::name)
+                names(Purpose::ALL, Purpose::name)
             )
         })
 }
@@ -303,16 +387,49 @@ pub struct PointerArgs {
     /// Or: a local file whose SHA-256 is the content hash (the file is not uploaded)
     #[arg(long, value_name = "PATH", conflicts_with = "content_hash")]
     pub content_file: Option<std::path::PathBuf>,
+    /// The record's clinical date, YYYY-MM-DD (public metadata; omit when unknown)
+    #[arg(long, value_name = "DATE", value_parser = parse_day)]
+    pub clinical_date: Option<u32>,
+}
+
+/// What `record add` and `write` send, checked before anything is sent.
+pub struct Pointer {
+    pub category: Category,
+    pub clinical_day: u32,
+    pub locator: Vec<u8>,
+    pub content_hash: [u8; 32],
 }
 
 impl PointerArgs {
-    /// The locator bytes and content hash, checked before anything is sent.
-    pub fn resolve(&self) -> anyhow::Result<(Vec<u8>, [u8; 32])> {
-        Ok((
-            locator_bytes(&self.locator)?,
-            content_hash(self.content_hash, self.content_file.as_deref())?,
-        ))
+    /// The locator bytes, content hash and clinical day, checked before anything is sent.
+    pub fn resolve(&self, now: i64) -> anyhow::Result<Pointer> {
+        let clinical_day = self.clinical_date.unwrap_or(0);
+        anyhow::ensure!(
+            i64::from(clinical_day) <= hdx::codes::day_of(now) + 1,
+            "the clinical date {} is in the future",
+            hdx::export::day_date(clinical_day)
+        );
+        Ok(Pointer {
+            category: self.category,
+            clinical_day,
+            locator: locator_bytes(&self.locator)?,
+            content_hash: content_hash(self.content_hash, self.content_file.as_deref())?,
+        })
     }
+}
+
+/// A calendar date (`YYYY-MM-DD`, UTC) as a day number (days since 1970-01-01).
+pub fn parse_day(s: &str) -> Result<u32, String> {
+    let date = chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .map_err(|_| format!("{s:?} is not a date (YYYY-MM-DD)"))?;
+    let days = date
+        .signed_duration_since(chrono::NaiveDate::default())
+        .num_days();
+    // Day 0 means "unknown" on-chain, so the first day that can be named is 1970-01-02.
+    u32::try_from(days)
+        .ok()
+        .filter(|d| *d > 0)
+        .ok_or_else(|| format!("{s:?} is before 1970-01-02"))
 }
 
 /// The content hash from `--content-hash HEX` or the SHA-256 of `--content-file PATH`.

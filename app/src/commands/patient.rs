@@ -1,35 +1,54 @@
-//! `hdx patient` and `hdx record`: the patient's account and record pointers.
+//! `hdx patient` and `hdx record`: the patient's account, its authority, and
+//! its record pointers.
 
-use super::{hex, parse_pubkey, table, Ctx, Output, PointerArgs};
+use super::{hex, parse_pubkey, signer_arg, table, Ctx, Output, PointerArgs};
 use anchor_lang::prelude::Pubkey;
 use clap::Subcommand;
-use hdx::codes::Category;
-use hdx::export::rfc3339;
+use hdx::export::{day_date, rfc3339};
 use hdx::ix;
 use hdx::pda;
 use hdx::program::state::Record;
+use hdx::program::AddRecordArgs;
+use hdx::transport::Transport;
 use serde_json::{json, Value};
 
 #[derive(Subcommand, Debug)]
 pub enum PatientCmd {
-    /// Register the keypair as a patient (opens the first audit-log page)
+    /// Register the keypair as a patient: its key becomes the patient's id
+    /// and first authority (opens the first audit-log page)
     Register,
-    /// Show a patient [default: the keypair's]
+    /// Show a patient [default: the one the keypair controls]
     Show {
+        /// The patient's id
         #[arg(value_parser = parse_pubkey)]
+        patient: Option<Pubkey>,
+    },
+    /// Hand control of the patient to a new key (the new key co-signs; the
+    /// current one is powerless from the next transaction on)
+    RotateAuthority {
+        /// The new authority's signer: a keypair file (or prompt://, usb://...)
+        #[arg(long, value_name = "KEYPAIR")]
+        new_authority: String,
+        /// The patient's id [default: the one the keypair controls]
+        #[arg(long, value_parser = parse_pubkey)]
         patient: Option<Pubkey>,
     },
 }
 
 #[derive(Subcommand, Debug)]
 pub enum RecordCmd {
-    /// Add a pointer to one of your records (nothing but the locator and hash goes on-chain)
+    /// Add a pointer to one of your records (nothing but the locator, hash,
+    /// category and clinical date goes on-chain)
     Add {
         #[command(flatten)]
         pointer: PointerArgs,
+        /// The patient's id [default: the one the keypair controls]
+        #[arg(long, value_parser = parse_pubkey)]
+        patient: Option<Pubkey>,
     },
-    /// List a patient's record pointers [default: the keypair's]
+    /// List a patient's record pointers [default: the keypair's patient]
     List {
+        /// The patient's id
         #[arg(value_parser = parse_pubkey)]
         patient: Option<Pubkey>,
     },
@@ -38,7 +57,8 @@ pub enum RecordCmd {
 pub fn record_json(r: &Record) -> Value {
     json!({
         "index": r.index,
-        "category": Category::from_code(r.category).map_or_else(|| format!("unknown({})", r.category), |c| c.name().to_string()),
+        "category": r.category.name(),
+        "clinical_date": (r.clinical_day != 0).then(|| day_date(r.clinical_day)),
         "author": r.author.to_string(),
         "locator": String::from_utf8_lossy(&r.locator),
         "content_hash": hex(&r.content_hash),
@@ -46,18 +66,17 @@ pub fn record_json(r: &Record) -> Value {
     })
 }
 
-fn target(ctx: &Ctx, key: Option<Pubkey>) -> anyhow::Result<Pubkey> {
-    match key {
-        Some(k) => Ok(k),
-        None => ctx.pubkey(),
-    }
-}
-
 pub fn patient(ctx: &Ctx, cmd: PatientCmd) -> anyhow::Result<Output> {
     let client = ctx.client()?;
     match cmd {
         PatientCmd::Register => {
             let me = ctx.pubkey()?;
+            anyhow::ensure!(
+                client
+                    .fetch::<hdx::program::state::Patient>(&pda::patient(&me).0)?
+                    .is_none(),
+                "{me} is already registered as a patient"
+            );
             let sig = ctx.send(&client, &[ix::register_patient(me)])?;
             Ok(Output::new(
                 json!({ "patient": me.to_string(), "account": pda::patient(&me).0.to_string(), "signature": sig.to_string() }),
@@ -65,21 +84,51 @@ pub fn patient(ctx: &Ctx, cmd: PatientCmd) -> anyhow::Result<Output> {
             ))
         }
         PatientCmd::Show { patient } => {
-            let key = target(ctx, patient)?;
-            let p = client.patient(&key)?;
+            let p = match patient {
+                Some(id) => client.patient(&id)?,
+                None => ctx.my_patient(&client, None)?,
+            };
             Ok(Output::new(
                 json!({
-                    "patient": key.to_string(),
-                    "account": pda::patient(&key).0.to_string(),
+                    "patient": p.id.to_string(),
+                    "authority": p.authority.to_string(),
+                    "account": pda::patient(&p.id).0.to_string(),
                     "records": p.record_count,
                     "log_pages": p.log_pages,
+                    "consent_revisions": p.consent_revisions,
                     "registered_at": rfc3339(p.registered_at),
                 }),
                 format!(
-                    "Patient {key}\nrecords:    {}\nlog pages:  {}\nregistered: {}",
+                    "Patient {}\nauthority:  {}\nrecords:    {}\nlog pages:  {}\nregistered: {}",
+                    p.id,
+                    p.authority,
                     p.record_count,
                     p.log_pages,
                     rfc3339(p.registered_at)
+                ),
+            ))
+        }
+        PatientCmd::RotateAuthority {
+            new_authority,
+            patient,
+        } => {
+            let p = ctx.my_patient(&client, patient)?;
+            let new = signer_arg(&new_authority, "new authority")?;
+            let new_key = new.pubkey();
+            anyhow::ensure!(
+                new_key != p.authority,
+                "{new_key} is already the patient's authority"
+            );
+            let sig = ctx.send_with(
+                &client,
+                &[ix::rotate_patient_authority(p.authority, new_key, &p.id)],
+                &[new.as_ref()],
+            )?;
+            Ok(Output::new(
+                json!({ "patient": p.id.to_string(), "previous": p.authority.to_string(), "authority": new_key.to_string(), "signature": sig.to_string() }),
+                format!(
+                    "Patient {} is now controlled by {new_key} ({} no longer can)\nsignature: {sig}",
+                    p.id, p.authority
                 ),
             ))
         }
@@ -88,32 +137,48 @@ pub fn patient(ctx: &Ctx, cmd: PatientCmd) -> anyhow::Result<Output> {
 
 pub fn record(ctx: &Ctx, cmd: RecordCmd) -> anyhow::Result<Output> {
     match cmd {
-        RecordCmd::Add { pointer } => {
-            let (locator, hash) = pointer.resolve()?;
-            let category = pointer.category;
+        RecordCmd::Add { pointer, patient } => {
             let client = ctx.client()?;
+            let pointer = pointer.resolve(client.transport.unix_time()?)?;
+            let p = ctx.my_patient(&client, patient)?;
             let signer = ctx.payer(&client)?;
-            let index = client.add_record(signer, category.code(), locator, hash)?;
+            let index = client.add_record(
+                signer,
+                &p.id,
+                AddRecordArgs {
+                    category: pointer.category,
+                    clinical_day: pointer.clinical_day,
+                    locator: pointer.locator,
+                    content_hash: pointer.content_hash,
+                },
+            )?;
             Ok(Output::new(
-                json!({ "index": index, "category": category.name(), "content_hash": hex(&hash) }),
-                format!("Added record {index} ({})", category.name()),
+                json!({ "patient": p.id.to_string(), "index": index, "category": pointer.category.name(), "content_hash": hex(&pointer.content_hash) }),
+                format!("Added record {index} ({})", pointer.category.name()),
             ))
         }
         RecordCmd::List { patient } => {
             let client = ctx.client()?;
-            let key = target(ctx, patient)?;
-            let records = client.records(&key)?;
+            let id = match patient {
+                Some(id) => id,
+                None => ctx.my_patient(&client, None)?.id,
+            };
+            let records = client.records(&id)?;
             let rows: Vec<Vec<String>> = records
                 .iter()
                 .map(|r| {
-                    let j = record_json(r);
-                    ["index", "category", "author", "locator", "content_hash"]
-                        .iter()
-                        .map(|k| match &j[*k] {
-                            Value::String(s) => s.clone(),
-                            v => v.to_string(),
-                        })
-                        .collect()
+                    vec![
+                        r.index.to_string(),
+                        r.category.name().to_string(),
+                        if r.clinical_day == 0 {
+                            "-".into()
+                        } else {
+                            day_date(r.clinical_day)
+                        },
+                        r.author.to_string(),
+                        String::from_utf8_lossy(&r.locator).to_string(),
+                        hex(&r.content_hash),
+                    ]
                 })
                 .collect();
             Ok(Output::new(
@@ -122,7 +187,14 @@ pub fn record(ctx: &Ctx, cmd: RecordCmd) -> anyhow::Result<Output> {
                     "no records".into()
                 } else {
                     table(
-                        &["index", "category", "author", "locator", "content hash"],
+                        &[
+                            "index",
+                            "category",
+                            "clinical date",
+                            "author",
+                            "locator",
+                            "content hash",
+                        ],
                         &rows,
                     )
                 },

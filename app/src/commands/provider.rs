@@ -9,11 +9,15 @@ use hdx::ix;
 use hdx::program::state::Provider;
 use serde_json::{json, Value};
 
-use super::{hex, parse_hash, parse_kind, parse_pubkey, parse_status, table, Ctx, Output, TxOpts};
+use super::{
+    hex, parse_hash, parse_kind, parse_pubkey, parse_status, provider_named, signer_arg, table,
+    Ctx, Output, TxOpts,
+};
 
 #[derive(Subcommand, Debug)]
 pub enum ProviderCmd {
-    /// Register the keypair as a provider (pending until the registry authority verifies it)
+    /// Register the keypair as a provider: its key becomes the provider's id
+    /// and first signing key (pending until the registry authority verifies it)
     Register {
         /// hospital, clinic, laboratory, pharmacy, imaging, insurer, researcher or other
         #[arg(long, value_parser = parse_kind)]
@@ -22,7 +26,14 @@ pub enum ProviderCmd {
         #[arg(long, value_name = "HEX", value_parser = parse_hash)]
         credential_commitment: [u8; 32],
     },
-    /// Verify a provider (registry authority)
+    /// Hand the provider's signing to a new key (the new key co-signs; the
+    /// current one is powerless from the next transaction on; consents stay)
+    RotateKey {
+        /// The new key's signer: a keypair file (or prompt://, usb://...)
+        #[arg(long, value_name = "KEYPAIR")]
+        new_key: String,
+    },
+    /// Verify a provider (registry authority); PROVIDER is its id or current key
     Verify {
         #[arg(value_parser = parse_pubkey)]
         provider: Pubkey,
@@ -43,7 +54,7 @@ pub enum ProviderCmd {
         #[command(flatten)]
         tx: TxOpts,
     },
-    /// Show one provider [default: the keypair's]
+    /// Show one provider, by id or current key [default: the keypair's]
     Show {
         #[arg(value_parser = parse_pubkey)]
         provider: Option<Pubkey>,
@@ -58,7 +69,9 @@ pub enum ProviderCmd {
 
 fn provider_json(p: &Provider) -> Value {
     json!({
-        "provider": p.signer.to_string(),
+        "provider": p.id.to_string(),
+        "number": p.number,
+        "signer": p.signer.to_string(),
         "status": p.status.name(),
         "kind": p.kind.name(),
         "credential_commitment": hex(&p.credential_commitment),
@@ -69,14 +82,27 @@ fn provider_json(p: &Provider) -> Value {
 
 fn row(p: &Provider) -> Vec<String> {
     vec![
-        p.signer.to_string(),
+        p.number.to_string(),
+        p.id.to_string(),
         p.status.name().into(),
         p.kind.name().into(),
         rfc3339(p.registered_at),
+        if p.signer == p.id {
+            "-".into()
+        } else {
+            p.signer.to_string()
+        },
     ]
 }
 
-const HEADERS: [&str; 4] = ["provider", "status", "kind", "registered"];
+const HEADERS: [&str; 6] = [
+    "number",
+    "provider",
+    "status",
+    "kind",
+    "registered",
+    "rotated key",
+];
 
 pub fn run(ctx: &Ctx, cmd: ProviderCmd) -> anyhow::Result<Output> {
     let client = ctx.client()?;
@@ -86,39 +112,74 @@ pub fn run(ctx: &Ctx, cmd: ProviderCmd) -> anyhow::Result<Output> {
             credential_commitment,
         } => {
             let me = ctx.pubkey()?;
+            anyhow::ensure!(
+                client
+                    .fetch::<Provider>(&hdx::pda::provider(&me).0)?
+                    .is_none(),
+                "{me} is already registered as a provider"
+            );
             let sig = ctx.send(
                 &client,
                 &[ix::register_provider(me, kind, credential_commitment)],
             )?;
+            let number = client.provider(&me)?.number;
             Ok(Output::new(
-                json!({ "provider": me.to_string(), "status": "pending", "signature": sig.to_string() }),
-                format!("Registered provider {me} (pending verification)\nsignature: {sig}"),
+                json!({ "provider": me.to_string(), "number": number, "status": "pending", "signature": sig.to_string() }),
+                format!(
+                    "Registered provider {me}, number {number} (pending verification)\nsignature: {sig}"
+                ),
             ))
         }
-        ProviderCmd::Verify { provider, tx } => tx.submit(
-            ctx,
-            &client,
-            ix::verify_provider(tx.authority(ctx)?, &provider),
-            &format!("Verified provider {provider}"),
-        ),
-        ProviderCmd::Suspend { provider, tx } => tx.submit(
-            ctx,
-            &client,
-            ix::suspend_provider(tx.authority(ctx)?, &provider),
-            &format!("Suspended provider {provider}"),
-        ),
-        ProviderCmd::Reinstate { provider, tx } => tx.submit(
-            ctx,
-            &client,
-            ix::reinstate_provider(tx.authority(ctx)?, &provider),
-            &format!("Reinstated provider {provider}"),
-        ),
+        ProviderCmd::RotateKey { new_key } => {
+            let p = ctx.my_provider(&client)?;
+            let new = signer_arg(&new_key, "new key")?;
+            let key = new.pubkey();
+            anyhow::ensure!(key != p.signer, "{key} is already the provider's key");
+            let sig = ctx.send_with(
+                &client,
+                &[ix::rotate_provider_key(p.signer, key, &p.id)],
+                &[new.as_ref()],
+            )?;
+            Ok(Output::new(
+                json!({ "provider": p.id.to_string(), "previous": p.signer.to_string(), "signer": key.to_string(), "signature": sig.to_string() }),
+                format!(
+                    "Provider {} now signs with {key} ({} no longer can)\nsignature: {sig}",
+                    p.id, p.signer
+                ),
+            ))
+        }
+        ProviderCmd::Verify { provider, tx } => {
+            let id = provider_named(&client, &provider)?.id;
+            tx.submit(
+                ctx,
+                &client,
+                ix::verify_provider(tx.authority(ctx)?, &id),
+                &format!("Verified provider {id}"),
+            )
+        }
+        ProviderCmd::Suspend { provider, tx } => {
+            let id = provider_named(&client, &provider)?.id;
+            tx.submit(
+                ctx,
+                &client,
+                ix::suspend_provider(tx.authority(ctx)?, &id),
+                &format!("Suspended provider {id}"),
+            )
+        }
+        ProviderCmd::Reinstate { provider, tx } => {
+            let id = provider_named(&client, &provider)?.id;
+            tx.submit(
+                ctx,
+                &client,
+                ix::reinstate_provider(tx.authority(ctx)?, &id),
+                &format!("Reinstated provider {id}"),
+            )
+        }
         ProviderCmd::Show { provider } => {
-            let key = match provider {
-                Some(k) => k,
-                None => ctx.pubkey()?,
+            let p = match provider {
+                Some(k) => provider_named(&client, &k)?,
+                None => ctx.my_provider(&client)?,
             };
-            let p = client.provider(&key)?;
             Ok(Output::new(provider_json(&p), table(&HEADERS, &[row(&p)])))
         }
         ProviderCmd::List { status } => {

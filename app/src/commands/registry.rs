@@ -2,7 +2,6 @@
 
 use anchor_lang::prelude::Pubkey;
 use clap::Subcommand;
-use hdx::program::instructions::InitializeRegistryArgs;
 use hdx::{ix, pda};
 use serde_json::json;
 
@@ -16,12 +15,6 @@ pub enum RegistryCmd {
         /// The registry authority (in production a multisig address) [default: the keypair]
         #[arg(long = "registry-authority", value_name = "PUBKEY", value_parser = parse_pubkey)]
         registry_authority: Option<Pubkey>,
-        /// Emergency-access policy: longest break-glass window, seconds
-        #[arg(long, default_value_t = 3_600)]
-        emergency_max_duration_secs: u32,
-        /// Emergency-access policy: cooldown, seconds
-        #[arg(long, default_value_t = 86_400)]
-        emergency_cooldown_secs: u32,
         #[command(flatten)]
         tx: TxOpts,
     },
@@ -56,21 +49,11 @@ pub fn run(ctx: &Ctx, cmd: RegistryCmd) -> anyhow::Result<Output> {
     match cmd {
         RegistryCmd::Init {
             registry_authority,
-            emergency_max_duration_secs,
-            emergency_cooldown_secs,
             tx,
         } => {
             let upgrade_authority = tx.authority(ctx)?;
             let authority = registry_authority.unwrap_or(upgrade_authority);
-            let ix = ix::initialize_registry(
-                upgrade_authority,
-                upgrade_authority,
-                InitializeRegistryArgs {
-                    authority,
-                    emergency_max_duration_secs,
-                    emergency_cooldown_secs,
-                },
-            );
+            let ix = ix::initialize_registry(upgrade_authority, upgrade_authority, authority);
             tx.submit(
                 ctx,
                 &client,
@@ -87,16 +70,16 @@ pub fn run(ctx: &Ctx, cmd: RegistryCmd) -> anyhow::Result<Output> {
                     "authority": r.authority.to_string(),
                     "pending_authority": pending.map(|k| k.to_string()),
                     "paused": r.paused,
-                    "emergency_max_duration_secs": r.emergency_max_duration_secs,
-                    "emergency_cooldown_secs": r.emergency_cooldown_secs,
+                    "providers": r.provider_count,
                     "created_at": rfc3339(r.created_at),
                 }),
                 format!(
-                    "Registry {}\nauthority:         {}\npending authority: {}\npaused:            {}\ncreated:           {}",
+                    "Registry {}\nauthority:         {}\npending authority: {}\npaused:            {}\nproviders:         {}\ncreated:           {}",
                     pda::registry().0,
                     r.authority,
                     pending.map_or("none".to_string(), |k| k.to_string()),
                     if r.paused { "yes" } else { "no" },
+                    r.provider_count,
                     rfc3339(r.created_at)
                 ),
             ))

@@ -1,243 +1,328 @@
 //! Codes and bitmasks: record categories, access modes, purposes of use,
-//! logged actions and outcomes. Accounts and instruction arguments carry the
-//! raw `u8`/`u16` values; these types give them names and validate them.
+//! logged actions and outcomes, provider kinds and statuses.
 //!
-//! Nothing here is free text: every value is a small code (DESIGN.md, invariant 6).
+//! Every table is written once, with [`code_table!`]: the enum, its permanent
+//! codes, its stable names, and one IDL constant per code (so a client in any
+//! language can name codes from the IDL without copying this file). Codes are
+//! permanent once logged or stored: a new code is appended, nothing is
+//! renumbered (a compile-time check ties each variant to its code).
+//!
+//! Nothing here is free text: every value is a small code (docs/DESIGN.md, invariant 6).
 
 use anchor_lang::prelude::*;
 
-/// Categories of health data a record belongs to. The code is the bit index in
-/// a consent's category mask (`1 << code`). FHIR mapping is documented in the README.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[repr(u8)]
+/// The rest of one code table, for an enum declared in plain source (the
+/// IDL builder reads enum declarations from the source, not from macro
+/// expansions): `ALL`, `code`, `from_code`, `name`, an IDL constant per
+/// code, and a compile-time check that each variant has its listed code.
+macro_rules! code_table {
+    (
+        $name:ident {
+            $( $variant:ident = $code:literal, $label:literal, $konst:ident; )+
+        }
+    ) => {
+        $(
+            #[doc = $label]
+            #[constant]
+            pub const $konst: u8 = $code;
+        )+
+
+        impl $name {
+            /// Every value, in code order.
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            /// The permanent code (what accounts, logs and instruction data carry).
+            pub const fn code(self) -> u8 {
+                self as u8
+            }
+
+            pub const fn from_code(code: u8) -> Option<Self> {
+                match code {
+                    $( $code => Some($name::$variant), )+
+                    _ => None,
+                }
+            }
+
+            /// Stable name used by the SDK, CLI and exports.
+            pub const fn name(self) -> &'static str {
+                match self {
+                    $( $name::$variant => $label, )+
+                }
+            }
+        }
+
+        // Codes are permanent: a variant inserted out of place fails here,
+        // and so does a table that misses a variant (`from_code` of ALL.len()).
+        const _: () = {
+            $( assert!($name::$variant as u8 == $code, "a code changed: append, never renumber"); )+
+            assert!($name::from_code($name::ALL.len() as u8).is_none());
+        };
+    };
+}
+
+/// Categories of health data a record belongs to. The code is the bit
+/// index in a consent's category mask (`1 << code`).
+#[derive(
+    AnchorSerialize,
+    AnchorDeserialize,
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    InitSpace,
+)]
 pub enum Category {
-    LabResults = 0,
-    Imaging = 1,
-    Medications = 2,
-    Allergies = 3,
-    Immunizations = 4,
-    Conditions = 5,
-    Procedures = 6,
-    ClinicalNotes = 7,
-    VitalSigns = 8,
-    MentalHealth = 9,
-    SubstanceUse = 10,
-    Genomics = 11,
-    Reproductive = 12,
-    Claims = 13,
+    LabResults,
+    Imaging,
+    Medications,
+    Allergies,
+    Immunizations,
+    Conditions,
+    Procedures,
+    ClinicalNotes,
+    VitalSigns,
+    MentalHealth,
+    SubstanceUse,
+    Genomics,
+    Reproductive,
+    Claims,
+}
+
+code_table! {
+    Category {
+        LabResults = 0, "lab-results", CATEGORY_LAB_RESULTS;
+        Imaging = 1, "imaging", CATEGORY_IMAGING;
+        Medications = 2, "medications", CATEGORY_MEDICATIONS;
+        Allergies = 3, "allergies", CATEGORY_ALLERGIES;
+        Immunizations = 4, "immunizations", CATEGORY_IMMUNIZATIONS;
+        Conditions = 5, "conditions", CATEGORY_CONDITIONS;
+        Procedures = 6, "procedures", CATEGORY_PROCEDURES;
+        ClinicalNotes = 7, "clinical-notes", CATEGORY_CLINICAL_NOTES;
+        VitalSigns = 8, "vital-signs", CATEGORY_VITAL_SIGNS;
+        MentalHealth = 9, "mental-health", CATEGORY_MENTAL_HEALTH;
+        SubstanceUse = 10, "substance-use", CATEGORY_SUBSTANCE_USE;
+        Genomics = 11, "genomics", CATEGORY_GENOMICS;
+        Reproductive = 12, "reproductive", CATEGORY_REPRODUCTIVE;
+        Claims = 13, "claims", CATEGORY_CLAIMS;
+    }
 }
 
 impl Category {
-    pub const ALL: [Category; 14] = [
-        Category::LabResults,
-        Category::Imaging,
-        Category::Medications,
-        Category::Allergies,
-        Category::Immunizations,
-        Category::Conditions,
-        Category::Procedures,
-        Category::ClinicalNotes,
-        Category::VitalSigns,
-        Category::MentalHealth,
-        Category::SubstanceUse,
-        Category::Genomics,
-        Category::Reproductive,
-        Category::Claims,
-    ];
-
-    pub fn from_code(code: u8) -> Option<Self> {
-        Self::ALL.get(code as usize).copied()
-    }
-
-    pub const fn code(self) -> u8 {
-        self as u8
-    }
-
+    /// This category's bit in a consent's category mask.
     pub const fn bit(self) -> u16 {
         1 << (self as u8)
-    }
-
-    /// Stable lower-case name used by the SDK, CLI and exports.
-    pub const fn name(self) -> &'static str {
-        match self {
-            Category::LabResults => "lab-results",
-            Category::Imaging => "imaging",
-            Category::Medications => "medications",
-            Category::Allergies => "allergies",
-            Category::Immunizations => "immunizations",
-            Category::Conditions => "conditions",
-            Category::Procedures => "procedures",
-            Category::ClinicalNotes => "clinical-notes",
-            Category::VitalSigns => "vital-signs",
-            Category::MentalHealth => "mental-health",
-            Category::SubstanceUse => "substance-use",
-            Category::Genomics => "genomics",
-            Category::Reproductive => "reproductive",
-            Category::Claims => "claims",
-        }
     }
 }
 
 /// Every defined category bit.
+#[constant]
 pub const ALL_CATEGORIES: u16 = (1 << Category::ALL.len()) - 1;
 
-/// Access modes (bitmask).
+/// Access mode bit: read a record's pointer.
+#[constant]
 pub const MODE_READ: u8 = 1;
+/// Access mode bit: add a record pointer (a provider's write).
+#[constant]
 pub const MODE_WRITE: u8 = 2;
+/// Every defined mode bit.
+#[constant]
 pub const ALL_MODES: u8 = MODE_READ | MODE_WRITE;
 
-/// Purposes of use, after the HL7 v3 PurposeOfUse / ActReason codes. The code is
-/// the bit index in a consent's purpose mask.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[repr(u8)]
+/// Purposes of use, after the HL7 v3 PurposeOfUse / ActReason codes
+/// ([`Purpose::hl7_code`]). The code is the bit index in a consent's purpose mask.
+#[derive(
+    AnchorSerialize,
+    AnchorDeserialize,
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    InitSpace,
+)]
 pub enum Purpose {
     /// HL7 `TREAT`
-    Treatment = 0,
+    Treatment,
     /// HL7 `HPAYMT`
-    Payment = 1,
+    Payment,
     /// HL7 `HOPERAT`
-    Operations = 2,
+    Operations,
     /// HL7 `HRESCH`
-    Research = 3,
+    Research,
     /// HL7 `PUBHLTH`
-    PublicHealth = 4,
+    PublicHealth,
     /// HL7 `PATRQT`
-    PatientRequest = 5,
+    PatientRequest,
+}
+
+code_table! {
+    Purpose {
+        Treatment = 0, "treatment", PURPOSE_TREATMENT;
+        Payment = 1, "payment", PURPOSE_PAYMENT;
+        Operations = 2, "operations", PURPOSE_OPERATIONS;
+        Research = 3, "research", PURPOSE_RESEARCH;
+        PublicHealth = 4, "public-health", PURPOSE_PUBLIC_HEALTH;
+        PatientRequest = 5, "patient-request", PURPOSE_PATIENT_REQUEST;
+    }
 }
 
 impl Purpose {
-    pub const ALL: [Purpose; 6] = [
-        Purpose::Treatment,
-        Purpose::Payment,
-        Purpose::Operations,
-        Purpose::Research,
-        Purpose::PublicHealth,
-        Purpose::PatientRequest,
-    ];
-
-    pub fn from_code(code: u8) -> Option<Self> {
-        Self::ALL.get(code as usize).copied()
-    }
-
-    pub const fn code(self) -> u8 {
-        self as u8
-    }
-
+    /// This purpose's bit in a consent's purpose mask.
     pub const fn bit(self) -> u8 {
         1 << (self as u8)
     }
 
-    /// The HL7 v3 ActReason code.
+    /// The HL7 v3 ActReason code (also published in the IDL as `PURPOSE_*_HL7`).
     pub const fn hl7_code(self) -> &'static str {
         match self {
-            Purpose::Treatment => "TREAT",
-            Purpose::Payment => "HPAYMT",
-            Purpose::Operations => "HOPERAT",
-            Purpose::Research => "HRESCH",
-            Purpose::PublicHealth => "PUBHLTH",
-            Purpose::PatientRequest => "PATRQT",
-        }
-    }
-
-    pub const fn name(self) -> &'static str {
-        match self {
-            Purpose::Treatment => "treatment",
-            Purpose::Payment => "payment",
-            Purpose::Operations => "operations",
-            Purpose::Research => "research",
-            Purpose::PublicHealth => "public-health",
-            Purpose::PatientRequest => "patient-request",
+            Purpose::Treatment => PURPOSE_TREATMENT_HL7,
+            Purpose::Payment => PURPOSE_PAYMENT_HL7,
+            Purpose::Operations => PURPOSE_OPERATIONS_HL7,
+            Purpose::Research => PURPOSE_RESEARCH_HL7,
+            Purpose::PublicHealth => PURPOSE_PUBLIC_HEALTH_HL7,
+            Purpose::PatientRequest => PURPOSE_PATIENT_REQUEST_HL7,
         }
     }
 }
 
+/// HL7 v3 ActReason of `Purpose::Treatment`.
+#[constant]
+pub const PURPOSE_TREATMENT_HL7: &str = "TREAT";
+/// HL7 v3 ActReason of `Purpose::Payment`.
+#[constant]
+pub const PURPOSE_PAYMENT_HL7: &str = "HPAYMT";
+/// HL7 v3 ActReason of `Purpose::Operations`.
+#[constant]
+pub const PURPOSE_OPERATIONS_HL7: &str = "HOPERAT";
+/// HL7 v3 ActReason of `Purpose::Research`.
+#[constant]
+pub const PURPOSE_RESEARCH_HL7: &str = "HRESCH";
+/// HL7 v3 ActReason of `Purpose::PublicHealth`.
+#[constant]
+pub const PURPOSE_PUBLIC_HEALTH_HL7: &str = "PUBHLTH";
+/// HL7 v3 ActReason of `Purpose::PatientRequest`.
+#[constant]
+pub const PURPOSE_PATIENT_REQUEST_HL7: &str = "PATRQT";
+
 /// Every defined purpose bit.
+#[constant]
 pub const ALL_PURPOSES: u8 = (1 << Purpose::ALL.len()) - 1;
 
 /// What a log entry records a provider attempting.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[repr(u8)]
+#[derive(
+    AnchorSerialize,
+    AnchorDeserialize,
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    InitSpace,
+)]
 pub enum Action {
-    Read = 0,
-    Write = 1,
+    /// Read a record's pointer (`access_record`).
+    Read,
+    /// Add a record pointer (`write_record`).
+    Write,
+}
+
+code_table! {
+    Action {
+        Read = 0, "read", ACTION_READ;
+        Write = 1, "write", ACTION_WRITE;
+    }
 }
 
 impl Action {
-    pub fn from_code(code: u8) -> Option<Self> {
-        match code {
-            0 => Some(Action::Read),
-            1 => Some(Action::Write),
-            _ => None,
-        }
-    }
-
+    /// The consent mode this action needs.
     pub const fn mode_bit(self) -> u8 {
         match self {
             Action::Read => MODE_READ,
             Action::Write => MODE_WRITE,
         }
     }
-
-    pub const fn name(self) -> &'static str {
-        match self {
-            Action::Read => "read",
-            Action::Write => "write",
-        }
-    }
 }
 
 /// The outcome stored in a log entry: granted, or the denial reason. The
-/// order of the variants is the order in which the gate checks them.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[repr(u8)]
+/// order in which the gate checks them is stated once, in `gate::decide`.
+#[derive(
+    AnchorSerialize,
+    AnchorDeserialize,
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    InitSpace,
+)]
 pub enum Outcome {
-    Granted = 0,
-    NoConsent = 1,
-    NotYetValid = 2,
-    Expired = 3,
-    CategoryNotPermitted = 4,
-    ModeNotPermitted = 5,
-    PurposeNotPermitted = 6,
+    /// The pointer was released (read) or the record created (write).
+    Granted,
+    /// No consent exists for this patient and provider.
+    NoConsent,
+    /// `now < not_before`.
+    NotYetValid,
+    /// `now >= expires_at`.
+    Expired,
+    /// The record's category is not in the consent.
+    CategoryNotPermitted,
+    /// The action's mode (read or write) is not in the consent.
+    ModeNotPermitted,
+    /// The stated purpose of use is not in the consent.
+    PurposeNotPermitted,
+    /// The record's clinical day is outside the consent's date range (or unknown).
+    OutsideDateRange,
+    /// The consent's cap on granted accesses is used up.
+    AccessCapReached,
+}
+
+code_table! {
+    Outcome {
+        Granted = 0, "Granted", OUTCOME_GRANTED;
+        NoConsent = 1, "NoConsent", OUTCOME_NO_CONSENT;
+        NotYetValid = 2, "NotYetValid", OUTCOME_NOT_YET_VALID;
+        Expired = 3, "Expired", OUTCOME_EXPIRED;
+        CategoryNotPermitted = 4, "CategoryNotPermitted", OUTCOME_CATEGORY_NOT_PERMITTED;
+        ModeNotPermitted = 5, "ModeNotPermitted", OUTCOME_MODE_NOT_PERMITTED;
+        PurposeNotPermitted = 6, "PurposeNotPermitted", OUTCOME_PURPOSE_NOT_PERMITTED;
+        OutsideDateRange = 7, "OutsideDateRange", OUTCOME_OUTSIDE_DATE_RANGE;
+        AccessCapReached = 8, "AccessCapReached", OUTCOME_ACCESS_CAP_REACHED;
+    }
 }
 
 impl Outcome {
-    pub const ALL: [Outcome; 7] = [
-        Outcome::Granted,
-        Outcome::NoConsent,
-        Outcome::NotYetValid,
-        Outcome::Expired,
-        Outcome::CategoryNotPermitted,
-        Outcome::ModeNotPermitted,
-        Outcome::PurposeNotPermitted,
-    ];
-
-    pub fn from_code(code: u8) -> Option<Self> {
-        Self::ALL.get(code as usize).copied()
-    }
-
-    pub const fn code(self) -> u8 {
-        self as u8
-    }
-
     pub const fn is_granted(self) -> bool {
         matches!(self, Outcome::Granted)
-    }
-
-    pub const fn name(self) -> &'static str {
-        match self {
-            Outcome::Granted => "Granted",
-            Outcome::NoConsent => "NoConsent",
-            Outcome::NotYetValid => "NotYetValid",
-            Outcome::Expired => "Expired",
-            Outcome::CategoryNotPermitted => "CategoryNotPermitted",
-            Outcome::ModeNotPermitted => "ModeNotPermitted",
-            Outcome::PurposeNotPermitted => "PurposeNotPermitted",
-        }
     }
 }
 
 /// The kind of a provider organisation.
-#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq, InitSpace)]
+#[derive(
+    AnchorSerialize,
+    AnchorDeserialize,
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    InitSpace,
+)]
 pub enum ProviderKind {
     Hospital,
     Clinic,
@@ -249,8 +334,33 @@ pub enum ProviderKind {
     Other,
 }
 
+code_table! {
+    ProviderKind {
+        Hospital = 0, "hospital", PROVIDER_KIND_HOSPITAL;
+        Clinic = 1, "clinic", PROVIDER_KIND_CLINIC;
+        Laboratory = 2, "laboratory", PROVIDER_KIND_LABORATORY;
+        Pharmacy = 3, "pharmacy", PROVIDER_KIND_PHARMACY;
+        Imaging = 4, "imaging", PROVIDER_KIND_IMAGING;
+        Insurer = 5, "insurer", PROVIDER_KIND_INSURER;
+        Researcher = 6, "researcher", PROVIDER_KIND_RESEARCHER;
+        Other = 7, "other", PROVIDER_KIND_OTHER;
+    }
+}
+
 /// Where a provider stands with the registry authority.
-#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq, InitSpace)]
+#[derive(
+    AnchorSerialize,
+    AnchorDeserialize,
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    InitSpace,
+)]
 pub enum ProviderStatus {
     /// Registered, awaiting verification: may not access.
     Pending,
@@ -260,46 +370,20 @@ pub enum ProviderStatus {
     Suspended,
 }
 
-impl ProviderKind {
-    pub const ALL: [ProviderKind; 8] = [
-        ProviderKind::Hospital,
-        ProviderKind::Clinic,
-        ProviderKind::Laboratory,
-        ProviderKind::Pharmacy,
-        ProviderKind::Imaging,
-        ProviderKind::Insurer,
-        ProviderKind::Researcher,
-        ProviderKind::Other,
-    ];
-
-    /// Stable lower-case name used by the SDK, CLI and exports.
-    pub const fn name(self) -> &'static str {
-        match self {
-            ProviderKind::Hospital => "hospital",
-            ProviderKind::Clinic => "clinic",
-            ProviderKind::Laboratory => "laboratory",
-            ProviderKind::Pharmacy => "pharmacy",
-            ProviderKind::Imaging => "imaging",
-            ProviderKind::Insurer => "insurer",
-            ProviderKind::Researcher => "researcher",
-            ProviderKind::Other => "other",
-        }
+code_table! {
+    ProviderStatus {
+        Pending = 0, "pending", PROVIDER_STATUS_PENDING;
+        Verified = 1, "verified", PROVIDER_STATUS_VERIFIED;
+        Suspended = 2, "suspended", PROVIDER_STATUS_SUSPENDED;
     }
 }
 
-impl ProviderStatus {
-    pub const ALL: [ProviderStatus; 3] = [
-        ProviderStatus::Pending,
-        ProviderStatus::Verified,
-        ProviderStatus::Suspended,
-    ];
+/// Seconds in a day: clinical dates and consent date ranges are day numbers
+/// (days since 1970-01-01, UTC), `unix_time / SECONDS_PER_DAY`.
+#[constant]
+pub const SECONDS_PER_DAY: i64 = 86_400;
 
-    /// Stable lower-case name used by the SDK, CLI and exports.
-    pub const fn name(self) -> &'static str {
-        match self {
-            ProviderStatus::Pending => "pending",
-            ProviderStatus::Verified => "verified",
-            ProviderStatus::Suspended => "suspended",
-        }
-    }
+/// The day number of a unix time.
+pub const fn day_of(unix_time: i64) -> i64 {
+    unix_time.div_euclid(SECONDS_PER_DAY)
 }

@@ -2,6 +2,7 @@ use anchor_lang::prelude::*;
 
 /// Every hard error the program returns. Denials of a verified provider's
 /// attempt are not errors: they are logged outcomes (see `codes::Outcome`).
+/// Codes are permanent once published: append new variants at the end.
 #[error_code]
 pub enum HdxError {
     #[msg("The signer is not the program's upgrade authority")]
@@ -16,8 +17,8 @@ pub enum HdxError {
     NotPendingAuthority,
     #[msg("The program is paused by the registry authority")]
     ProgramPaused,
-    #[msg("The provider account does not belong to the signer")]
-    ProviderMismatch,
+    #[msg("The signer is not the provider's current key")]
+    NotProviderKey,
     #[msg("The provider is not verified by the registry authority")]
     ProviderNotVerified,
     #[msg("The provider is suspended")]
@@ -26,12 +27,12 @@ pub enum HdxError {
     InvalidStatusTransition,
     #[msg("The credential commitment must not be all zeros")]
     EmptyCredentialCommitment,
-    #[msg("This key is already registered (or the registry already exists)")]
+    #[msg("This id is already registered (or the registry already exists)")]
     AlreadyRegistered,
-    #[msg("The patient account does not belong to the signer")]
-    PatientMismatch,
-    #[msg("Unknown record category code")]
-    UnknownCategory,
+    #[msg("The signer is not the patient's current authority")]
+    NotPatientAuthority,
+    #[msg("The new key is the current key")]
+    KeyUnchanged,
     #[msg("The category mask is empty")]
     EmptyCategories,
     #[msg("The category mask has bits that name no category")]
@@ -44,12 +45,18 @@ pub enum HdxError {
     EmptyPurposes,
     #[msg("The purpose mask has bits that name no purpose of use")]
     UnknownPurposeBits,
-    #[msg("Unknown purpose-of-use code")]
-    UnknownPurpose,
     #[msg("The consent's expiry must be after its not-before time")]
     InvalidValidityWindow,
     #[msg("The consent's expiry is not in the future")]
     ExpiryInPast,
+    #[msg("The consent's expiry is further ahead than the longest consent allowed (10 years)")]
+    ExpiryTooFar,
+    #[msg("The date range must name both days (or neither), the first not after the last")]
+    InvalidDateRange,
+    #[msg("A renewal policy needs both a period (at most 10 years) and a number of renewals, or neither")]
+    InvalidRenewalPolicy,
+    #[msg("The record's clinical day is in the future")]
+    ClinicalDayInFuture,
     #[msg("The locator is empty")]
     EmptyLocator,
     #[msg("The locator is longer than the maximum of 128 bytes")]
@@ -76,4 +83,14 @@ pub enum HdxError {
     CounterOverflow,
     #[msg("An account that pays for or receives a new account must be writable")]
     AccountNotWritable,
+    #[msg("The cluster's clock is outside the range a log entry can record (1970..2106)")]
+    ClockOutOfRange,
+    #[msg("The consent has no renewal policy")]
+    NoRenewalPolicy,
+    #[msg("The consent has used all the renewals its policy allows")]
+    NoRenewalsLeft,
+    #[msg("The consent is not in the last tenth of its window yet: renewal is not due")]
+    RenewalNotDue,
+    #[msg("The consent has expired: only the patient can grant it again")]
+    ConsentExpired,
 }

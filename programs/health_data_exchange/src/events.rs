@@ -1,10 +1,12 @@
-//! Events for indexers: who, what, outcome. Small and free of PHI. Emit them
-//! with [`emit_event!`](crate::emit_event), which also makes them visible in
-//! native runs (see `native`).
+//! Events for indexers and the audit export: who, what, outcome. Small and
+//! free of PHI; patients and providers are named by their stable ids. Emit
+//! them with [`emit_event!`](crate::emit_event), which also makes them
+//! visible in native runs (see `native`).
 
 use anchor_lang::prelude::*;
 
 use crate::codes::{ProviderKind, ProviderStatus};
+use crate::state::ConsentTerms;
 
 #[event]
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,7 +37,10 @@ pub struct PausedSet {
 #[event]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProviderRegistered {
+    /// The provider's id (also its first signing key).
     pub provider: Pubkey,
+    /// Its registry number.
+    pub number: u32,
     pub kind: ProviderKind,
 }
 
@@ -44,14 +49,37 @@ pub struct ProviderRegistered {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProviderStatusChanged {
     pub provider: Pubkey,
+    pub number: u32,
     pub previous: ProviderStatus,
     pub status: ProviderStatus,
+}
+
+/// The provider's signing key changed; the old key is powerless from the next transaction.
+#[event]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProviderKeyRotated {
+    pub provider: Pubkey,
+    pub number: u32,
+    pub previous: Pubkey,
+    pub key: Pubkey,
+    pub at: i64,
 }
 
 #[event]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PatientRegistered {
+    /// The patient's id (also its first authority).
     pub patient: Pubkey,
+}
+
+/// The patient's authority changed; the old key is powerless from the next transaction.
+#[event]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PatientAuthorityRotated {
+    pub patient: Pubkey,
+    pub previous: Pubkey,
+    pub authority: Pubkey,
+    pub at: i64,
 }
 
 #[event]
@@ -60,19 +88,19 @@ pub struct RecordAdded {
     pub patient: Pubkey,
     pub index: u32,
     pub category: u8,
+    /// The patient's id or the writing provider's id.
     pub author: Pubkey,
 }
 
+/// A grant or an update by the patient: the full terms of the new version.
 #[event]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConsentGranted {
     pub patient: Pubkey,
     pub provider: Pubkey,
-    pub categories: u16,
-    pub modes: u8,
-    pub purposes: u8,
-    pub not_before: i64,
-    pub expires_at: i64,
+    pub revision: u32,
+    pub terms: ConsentTerms,
+    pub at: i64,
 }
 
 #[event]
@@ -80,11 +108,21 @@ pub struct ConsentGranted {
 pub struct ConsentUpdated {
     pub patient: Pubkey,
     pub provider: Pubkey,
-    pub categories: u16,
-    pub modes: u8,
-    pub purposes: u8,
-    pub not_before: i64,
+    pub revision: u32,
+    pub terms: ConsentTerms,
+    pub at: i64,
+}
+
+/// A renewal under the patient's policy: the new version's expiry and count.
+#[event]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConsentRenewed {
+    pub patient: Pubkey,
+    pub provider: Pubkey,
+    pub revision: u32,
     pub expires_at: i64,
+    pub renewals_used: u16,
+    pub at: i64,
 }
 
 #[event]
@@ -92,6 +130,9 @@ pub struct ConsentUpdated {
 pub struct ConsentRevoked {
     pub patient: Pubkey,
     pub provider: Pubkey,
+    /// The revision that was in force until now.
+    pub revision: u32,
+    pub at: i64,
 }
 
 #[event]
@@ -101,16 +142,18 @@ pub struct LogPageOpened {
     pub page_index: u32,
 }
 
-/// One logged attempt: the log entry's content plus the patient.
+/// One logged attempt: the log entry's content, its sequence and the patient.
 #[event]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AccessRecorded {
     pub patient: Pubkey,
-    pub provider: Pubkey,
     pub sequence: u64,
+    pub provider: u32,
     pub record_index: u32,
+    pub consent_revision: u32,
     pub category: u8,
     pub action: u8,
     pub purpose: u8,
     pub outcome: u8,
+    pub reason: u8,
 }

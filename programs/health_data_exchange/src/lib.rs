@@ -7,8 +7,10 @@
 //! on-chain: locators are opaque or encrypted, credentials are salted
 //! commitments, purposes and reasons are codes.
 //!
-//! The gate and the invariants are in `DESIGN.md`; the table below is the
-//! whole instruction set.
+//! Patients and providers have stable ids (the key that registered them)
+//! used in every seed, and a current key that signs for them and can be
+//! rotated. The gate, the invariants and the cost budgets are in
+//! `docs/DESIGN.md`; the table below is the whole instruction set.
 
 use anchor_lang::prelude::*;
 
@@ -23,6 +25,9 @@ pub mod utils;
 
 pub use gate::AccessResult;
 use instructions::*;
+pub use instructions::{
+    AccessArgs, AddRecordArgs, InitializeRegistryArgs, RegisterProviderArgs, WriteRecordArgs,
+};
 pub use state::ConsentTerms;
 
 declare_id!("6Jco8RURhC98vmrQk818uFzSyozdBsKhsWk217imGFTN");
@@ -93,11 +98,21 @@ pub mod health_data_exchange {
         handle_reinstate_provider(ctx)
     }
 
+    /// The provider's current key hands signing to a new key (both sign).
+    pub fn rotate_provider_key(ctx: Context<RotateProviderKey>) -> Result<()> {
+        handle_rotate_provider_key(ctx)
+    }
+
     // ---- patients, records, consent ---------------------------------------
 
     /// A patient registers (and opens log page 0).
     pub fn register_patient(ctx: Context<RegisterPatient>) -> Result<()> {
         handle_register_patient(ctx)
+    }
+
+    /// The patient's authority hands control to a new key (both sign).
+    pub fn rotate_patient_authority(ctx: Context<RotatePatientAuthority>) -> Result<()> {
+        handle_rotate_patient_authority(ctx)
     }
 
     /// The patient adds a record pointer.
@@ -120,11 +135,16 @@ pub mod health_data_exchange {
         handle_revoke_consent(ctx)
     }
 
+    /// Anyone extends a consent by one period, within the patient's renewal policy.
+    pub fn renew_consent(ctx: Context<RenewConsent>) -> Result<()> {
+        handle_renew_consent(ctx)
+    }
+
     // ---- access and the log -----------------------------------------------
 
     /// A verified provider reads one record's pointer for a purpose; the gate decides; always logged.
-    pub fn access_record(ctx: Context<AccessRecord>, purpose: u8) -> Result<AccessResult> {
-        handle_access_record(ctx, purpose)
+    pub fn access_record(ctx: Context<AccessRecord>, args: AccessArgs) -> Result<AccessResult> {
+        handle_access_record(ctx, args)
     }
 
     /// A verified provider adds a record pointer under a write consent; always logged.

@@ -1,4 +1,17 @@
-//! Small helpers shared by handlers.
+//! Small helpers shared by handlers: account creation and writing.
+//!
+//! Why not Anchor's `init`: every account here is a PDA whose address
+//! anyone can compute, and anyone can send lamports to it first. Anchor
+//! 1.2.2's `init` funds such a pre-funded address with the system
+//! program's `CreateAccountAllowPrefund`, which the system program of this
+//! runtime (agave 3.1.12, and the clusters of today) does not know: the
+//! instruction fails, so one lamport sent ahead would block a patient's
+//! registration, a grant or a record for good. The test
+//! `attacks::prefunding::pre_funded_addresses_do_not_block_creation`
+//! pre-funds every address an instruction creates; it fails with `init`
+//! (checked: `InstructionError::InvalidInstructionData` from the system
+//! program) and passes with [`create_pda_account`], which tops up,
+//! allocates and assigns instead.
 
 use anchor_lang::prelude::*;
 use anchor_lang::system_program::{self, Allocate, Assign, CreateAccount, Transfer};
@@ -123,8 +136,8 @@ pub fn create_log_page<'info>(
     let header: &mut LogPage =
         bytemuck::from_bytes_mut(&mut data[8..8 + core::mem::size_of::<LogPage>()]);
     header.patient = *patient;
-    header.first_sequence = first_sequence;
     header.head = head;
+    header.first_sequence = first_sequence;
     header.page_index = page_index;
     header.count = 0;
     header.bump = bump;

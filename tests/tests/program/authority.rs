@@ -8,16 +8,7 @@ use hdx::{ix, pda};
 use hdx_tests::*;
 use health_data_exchange::codes::ProviderKind;
 use health_data_exchange::error::HdxError;
-use health_data_exchange::instructions::InitializeRegistryArgs;
 use health_data_exchange::state::{Provider, Registry};
-
-fn init_args(authority: Pubkey) -> InitializeRegistryArgs {
-    InitializeRegistryArgs {
-        authority,
-        emergency_max_duration_secs: 3_600,
-        emergency_cooldown_secs: 86_400,
-    }
-}
 
 #[test]
 fn invariant_4_only_the_upgrade_authority_initialises_the_registry() {
@@ -27,7 +18,7 @@ fn invariant_4_only_the_upgrade_authority_initialises_the_registry() {
         &[ix::initialize_registry(
             squatter.pubkey(),
             squatter.pubkey(),
-            init_args(squatter.pubkey()),
+            squatter.pubkey(),
         )],
         &squatter,
         &[],
@@ -42,7 +33,7 @@ fn invariant_4_only_the_upgrade_authority_initialises_the_registry() {
         &[ix::initialize_registry(
             payer.pubkey(),
             f.upgrade_authority.pubkey(),
-            init_args(multisig),
+            multisig,
         )],
         &payer,
         &[&f.upgrade_authority],
@@ -55,10 +46,8 @@ fn invariant_4_only_the_upgrade_authority_initialises_the_registry() {
             pending_authority: Pubkey::default(),
             paused: false,
             bump: pda::registry().1,
-            emergency_max_duration_secs: 3_600,
-            emergency_cooldown_secs: 86_400,
+            provider_count: 0,
             created_at: f.now(),
-            reserved: [0; 64],
         }
     );
 }
@@ -71,7 +60,7 @@ fn invariant_4_registry_cannot_be_initialised_twice() {
         &[ix::initialize_registry(
             f.upgrade_authority.pubkey(),
             f.upgrade_authority.pubkey(),
-            init_args(f.upgrade_authority.pubkey()),
+            f.upgrade_authority.pubkey(),
         )],
         &f.upgrade_authority,
         &[],
@@ -87,7 +76,7 @@ fn invariant_4_initialise_refuses_a_zero_authority() {
         &[ix::initialize_registry(
             f.upgrade_authority.pubkey(),
             f.upgrade_authority.pubkey(),
-            init_args(Pubkey::default()),
+            Pubkey::default(),
         )],
         &f.upgrade_authority,
         &[],
@@ -253,15 +242,15 @@ fn provider_registration_stores_exact_fields_and_refuses_empty_commitment_and_re
     );
     let (addr, bump) = pda::provider(&p.pubkey());
     let expected = Provider {
+        id: p.pubkey(),
         signer: p.pubkey(),
         status: ProviderStatus::Pending,
         kind: ProviderKind::Researcher,
-        roles: 0,
+        number: 0,
         bump,
         credential_commitment: [9; 32],
         registered_at: f.now(),
         status_changed_at: f.now(),
-        reserved: [0; 32],
     };
     assert_eq!(f.decode::<Provider>(&addr), expected);
     f.fails_with(
@@ -275,4 +264,41 @@ fn provider_registration_stores_exact_fields_and_refuses_empty_commitment_and_re
         hdx(HdxError::AlreadyRegistered),
     );
     assert_eq!(f.decode::<Provider>(&addr), expected);
+}
+
+#[test]
+fn provider_numbers_are_contiguous_from_zero_and_never_reused() {
+    let f = Fixture::new();
+    let first = f.provider(ProviderKind::Hospital, true);
+    let second = f.provider(ProviderKind::Clinic, false);
+    // A failed registration (already registered) takes no number.
+    f.fails_with(
+        &[ix::register_provider(
+            first.pubkey(),
+            ProviderKind::Other,
+            [1; 32],
+        )],
+        &first,
+        &[],
+        hdx(HdxError::AlreadyRegistered),
+    );
+    // Suspension and rotation keep the number; the next registration gets the next one.
+    f.ok(
+        &[ix::suspend_provider(f.authority.pubkey(), &second.pubkey())],
+        &f.authority,
+        &[],
+    );
+    f.rotate_provider(&first.pubkey(), &first);
+    let third = f.provider(ProviderKind::Pharmacy, false);
+    assert_eq!(
+        [f.number(&first), f.number(&second), f.number(&third)],
+        [0, 1, 2]
+    );
+    assert_eq!(f.decode::<Registry>(&pda::registry().0).provider_count, 3);
+    let directory = f.client.directory().unwrap();
+    assert_eq!(directory.resolve(1).unwrap().id, second.pubkey());
+    assert!(
+        directory.resolve(3).is_err(),
+        "a number no provider has is an error"
+    );
 }

@@ -1,10 +1,11 @@
 //! Events are visible in native runs and carry who, what and the outcome.
 
-use hdx::codes::MODE_READ;
+use hdx::codes::{ProviderStatus, MODE_READ};
 use hdx::events::{parse_logs, HdxEvent};
 use hdx::ix;
 use hdx_tests::*;
 use health_data_exchange::events::*;
+use health_data_exchange::{AddRecordArgs, ConsentTerms};
 
 #[test]
 fn every_state_change_emits_its_event() {
@@ -19,94 +20,151 @@ fn every_state_change_emits_its_event() {
         &p,
         &[],
     );
-    assert!(
-        matches!(&parse_logs(&r.logs)[..], [HdxEvent::ProviderRegistered(e)] if e.provider == p.pubkey())
+    assert_eq!(
+        only(&r),
+        HdxEvent::ProviderRegistered(ProviderRegistered {
+            provider: p.pubkey(),
+            number: 0,
+            kind: health_data_exchange::codes::ProviderKind::Laboratory,
+        })
     );
     let r = f.ok(
         &[ix::verify_provider(f.authority.pubkey(), &p.pubkey())],
         &f.authority,
         &[],
     );
-    assert!(
-        matches!(&parse_logs(&r.logs)[..], [HdxEvent::ProviderStatusChanged(e)] if e.status == hdx::codes::ProviderStatus::Verified)
+    assert_eq!(
+        only(&r),
+        HdxEvent::ProviderStatusChanged(ProviderStatusChanged {
+            provider: p.pubkey(),
+            number: 0,
+            previous: ProviderStatus::Pending,
+            status: ProviderStatus::Verified,
+        })
     );
     let patient = f.funded();
-    let r = f.ok(&[ix::register_patient(patient.pubkey())], &patient, &[]);
-    assert!(matches!(
-        &parse_logs(&r.logs)[..],
-        [HdxEvent::PatientRegistered(_)]
-    ));
+    let id = patient.pubkey();
+    let r = f.ok(&[ix::register_patient(id)], &patient, &[]);
+    assert_eq!(
+        only(&r),
+        HdxEvent::PatientRegistered(PatientRegistered { patient: id })
+    );
     let r = f.ok(
         &[ix::add_record(
-            patient.pubkey(),
+            id,
+            &id,
             0,
-            0,
-            b"v://1".to_vec(),
-            [1; 32],
+            AddRecordArgs {
+                category: Category::LabResults,
+                clinical_day: 0,
+                locator: b"v://1".to_vec(),
+                content_hash: [1; 32],
+            },
         )],
         &patient,
         &[],
     );
-    assert!(
-        matches!(&parse_logs(&r.logs)[..], [HdxEvent::RecordAdded(e)] if e.index == 0 && e.author == patient.pubkey())
+    assert_eq!(
+        only(&r),
+        HdxEvent::RecordAdded(RecordAdded {
+            patient: id,
+            index: 0,
+            category: 0,
+            author: id,
+        })
     );
-    let terms = f.terms(1, MODE_READ, 1, 30);
+    let terms = ConsentTerms {
+        renewal_period_secs: 10 * DAY as u32,
+        renewals_allowed: 1,
+        ..f.terms(1, MODE_READ, 1, 10)
+    };
     let r = f.ok(
-        &[ix::grant_consent(patient.pubkey(), &p.pubkey(), terms)],
+        &[ix::grant_consent(id, &id, &p.pubkey(), terms)],
         &patient,
         &[],
     );
-    assert!(
-        matches!(&parse_logs(&r.logs)[..], [HdxEvent::ConsentGranted(e)] if e.expires_at == terms.expires_at)
+    assert_eq!(
+        only(&r),
+        HdxEvent::ConsentGranted(ConsentGranted {
+            patient: id,
+            provider: p.pubkey(),
+            revision: 1,
+            terms,
+            at: f.now(),
+        })
     );
     let r = f.ok(
-        &[ix::update_consent(patient.pubkey(), &p.pubkey(), terms)],
+        &[ix::update_consent(id, &id, &p.pubkey(), terms)],
         &patient,
         &[],
     );
-    assert!(matches!(
-        &parse_logs(&r.logs)[..],
-        [HdxEvent::ConsentUpdated(_)]
-    ));
+    assert_eq!(
+        only(&r),
+        HdxEvent::ConsentUpdated(ConsentUpdated {
+            patient: id,
+            provider: p.pubkey(),
+            revision: 2,
+            terms,
+            at: f.now(),
+        })
+    );
     let r = f.ok(
-        &[ix::access_record(p.pubkey(), &patient.pubkey(), 0, 0, 0)],
+        &[f.access_ix(f.access_accounts(&p, &patient, 0), Purpose::Treatment)],
         &p,
         &[],
     );
-    match &parse_logs(&r.logs)[..] {
-        [HdxEvent::AccessRecorded(e)] => assert_eq!(
-            e,
-            &AccessRecorded {
-                patient: patient.pubkey(),
-                provider: p.pubkey(),
-                sequence: 0,
-                record_index: 0,
-                category: 0,
-                action: 0,
-                purpose: 0,
-                outcome: Outcome::Granted.code(),
-            }
-        ),
-        other => panic!("{other:?}"),
-    }
-    let r = f.ok(
-        &[ix::revoke_consent(patient.pubkey(), &p.pubkey())],
-        &patient,
-        &[],
+    assert_eq!(
+        only(&r),
+        HdxEvent::AccessRecorded(AccessRecorded {
+            patient: id,
+            sequence: 0,
+            provider: 0,
+            record_index: 0,
+            consent_revision: 2,
+            category: 0,
+            action: 0,
+            purpose: 0,
+            outcome: Outcome::Granted.code(),
+            reason: 0,
+        })
     );
-    assert!(matches!(
-        &parse_logs(&r.logs)[..],
-        [HdxEvent::ConsentRevoked(_)]
-    ));
+    f.advance(9 * DAY);
+    let r = f.ok(&[ix::renew_consent(&id, &p.pubkey())], &p, &[]);
+    assert_eq!(
+        only(&r),
+        HdxEvent::ConsentRenewed(ConsentRenewed {
+            patient: id,
+            provider: p.pubkey(),
+            revision: 3,
+            expires_at: terms.expires_at + 10 * DAY,
+            renewals_used: 1,
+            at: f.now(),
+        })
+    );
+    let r = f.ok(&[ix::revoke_consent(id, &id, &p.pubkey())], &patient, &[]);
+    assert_eq!(
+        only(&r),
+        HdxEvent::ConsentRevoked(ConsentRevoked {
+            patient: id,
+            provider: p.pubkey(),
+            revision: 3,
+            at: f.now(),
+        })
+    );
     let r = f.ok(
         &[ix::set_paused(f.authority.pubkey(), true)],
         &f.authority,
         &[],
     );
-    assert!(matches!(
-        &parse_logs(&r.logs)[..],
-        [HdxEvent::PausedSet(PausedSet { paused: true })]
-    ));
+    assert_eq!(only(&r), HdxEvent::PausedSet(PausedSet { paused: true }));
+}
+
+/// The one event a transaction emitted.
+fn only(r: &hdx::transport::Receipt) -> HdxEvent {
+    match &parse_logs(&r.logs)[..] {
+        [e] => e.clone(),
+        other => panic!("expected one event, got {other:?}"),
+    }
 }
 
 #[test]
@@ -119,17 +177,28 @@ fn published_memcmp_offsets_match_real_account_bytes() {
     let bytes = |addr: Pubkey| f.account(&addr).unwrap().data;
     let at = |data: &[u8], off: usize| Pubkey::try_from(&data[off..off + 32]).unwrap();
 
+    // Rotate both, so ids and current keys differ and each offset is told apart.
+    let new_key = f.rotate_provider(&p, &provider);
+    let new_authority = f.rotate_patient(&pt, &patient);
     let prov = bytes(pda::provider(&p).0);
-    assert_eq!(at(&prov, offsets::PROVIDER_SIGNER), p);
+    assert_eq!(at(&prov, offsets::PROVIDER_ID), p);
+    assert_eq!(at(&prov, offsets::PROVIDER_SIGNER), new_key.pubkey());
     assert_eq!(
         prov[offsets::PROVIDER_STATUS],
-        hdx::codes::ProviderStatus::Verified as u8
+        hdx::codes::ProviderStatus::Verified.code()
     );
     assert_eq!(
         prov[offsets::PROVIDER_KIND],
-        health_data_exchange::codes::ProviderKind::Hospital as u8
+        health_data_exchange::codes::ProviderKind::Hospital.code()
     );
-    assert_eq!(at(&bytes(pda::patient(&pt).0), offsets::PATIENT_OWNER), pt);
+    let number = f.client.provider(&p).unwrap().number;
+    assert_eq!(
+        prov[offsets::PROVIDER_NUMBER..offsets::PROVIDER_NUMBER + 4],
+        number.to_le_bytes()
+    );
+    let pat = bytes(pda::patient(&pt).0);
+    assert_eq!(at(&pat, offsets::PATIENT_ID), pt);
+    assert_eq!(at(&pat, offsets::PATIENT_AUTHORITY), new_authority.pubkey());
     let rec = bytes(pda::record(&pt, 0).0);
     assert_eq!(
         (

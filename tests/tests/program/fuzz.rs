@@ -10,12 +10,12 @@
 
 use std::collections::BTreeMap;
 
-use hdx::codes::{MODE_READ, MODE_WRITE};
+use hdx::codes::{ALL_CATEGORIES, ALL_PURPOSES, MODE_READ, MODE_WRITE};
 use hdx::transport::{SendError, Transport};
 use hdx::{ix, pda};
 use hdx_tests::*;
 use health_data_exchange::codes::ProviderKind;
-use health_data_exchange::instructions::{InitializeRegistryArgs, WriteRecordArgs};
+use health_data_exchange::{AddRecordArgs, ConsentTerms};
 use solana_sdk::account::Account;
 use solana_sdk::instruction::{Instruction, InstructionError};
 use solana_sdk::transaction::{Transaction, TransactionError};
@@ -58,44 +58,49 @@ fn world() -> World {
     let alice = f.patient();
     let bob = f.patient();
     f.record(&alice, Category::LabResults);
-    f.grant_all(&alice, &p, MODE_READ | MODE_WRITE);
+    let renewable = ConsentTerms {
+        renewal_period_secs: 86_400,
+        renewals_allowed: 2,
+        access_limit: 50,
+        ..f.terms(ALL_CATEGORIES, MODE_READ | MODE_WRITE, ALL_PURPOSES, 1)
+    };
+    f.grant(&alice, &p, renewable);
     let newcomer = f.funded();
-    let (a, pk) = (alice.pubkey(), p.pubkey());
+    let next_key = f.funded();
+    let (a, pk, b, n) = (alice.pubkey(), p.pubkey(), bob.pubkey(), newcomer.pubkey());
     let terms = f.terms(3, MODE_READ, 1, 30);
     let corpus = vec![
-        ix::access_record(pk, &a, 0, 0, 0),
-        ix::write_record(
-            pk,
+        f.access_ix(f.access_accounts(&p, &alice, 0), Purpose::Treatment),
+        f.write_ix(f.write_accounts(&p, &alice), f.write_args()),
+        ix::grant_consent(b, &b, &pk, terms),
+        ix::update_consent(a, &a, &pk, terms),
+        ix::revoke_consent(a, &a, &pk),
+        ix::renew_consent(&a, &pk),
+        ix::add_record(
+            a,
             &a,
             1,
-            0,
-            WriteRecordArgs {
-                category: 0,
-                locator: b"fuzz".to_vec(),
-                content_hash: [4; 32],
-                purpose: 0,
+            AddRecordArgs {
+                category: Category::Medications,
+                clinical_day: 20_000,
+                locator: b"loc".to_vec(),
+                content_hash: [6; 32],
             },
         ),
-        ix::grant_consent(bob.pubkey(), &pk, terms),
-        ix::update_consent(a, &pk, terms),
-        ix::revoke_consent(a, &pk),
-        ix::add_record(a, 1, 2, b"loc".to_vec(), [6; 32]),
-        ix::register_patient(newcomer.pubkey()),
-        ix::register_provider(newcomer.pubkey(), ProviderKind::Hospital, [8; 32]),
+        ix::register_patient(n),
+        ix::register_provider(n, ProviderKind::Hospital, [8; 32]),
+        ix::rotate_provider_key(pk, next_key.pubkey(), &pk),
+        ix::rotate_patient_authority(a, next_key.pubkey(), &a),
         ix::verify_provider(f.authority.pubkey(), &pending.pubkey()),
         ix::suspend_provider(f.authority.pubkey(), &pk),
         ix::set_paused(f.authority.pubkey(), true),
-        ix::propose_registry_authority(f.authority.pubkey(), newcomer.pubkey()),
-        ix::accept_registry_authority(newcomer.pubkey()),
+        ix::propose_registry_authority(f.authority.pubkey(), n),
+        ix::accept_registry_authority(n),
         ix::open_log_page(pk, &a, 0),
         ix::initialize_registry(
             f.upgrade_authority.pubkey(),
             f.upgrade_authority.pubkey(),
-            InitializeRegistryArgs {
-                authority: pk,
-                emergency_max_duration_secs: 1,
-                emergency_cooldown_secs: 1,
-            },
+            pk,
         ),
     ];
     let mut keys: Vec<Pubkey> = corpus
@@ -105,7 +110,7 @@ fn world() -> World {
     keys.extend([
         pda::consent(&a, &pk).0,
         pda::record(&a, 0).0,
-        pda::log_page(&bob.pubkey(), 0).0,
+        pda::log_page(&b, 0).0,
         Pubkey::new_unique(),
     ]);
     keys.sort();
@@ -116,6 +121,7 @@ fn world() -> World {
         alice,
         bob,
         newcomer,
+        next_key,
         f.authority.insecure_clone(),
         f.upgrade_authority.insecure_clone(),
     ];

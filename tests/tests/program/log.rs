@@ -6,8 +6,7 @@ use hdx::codes::{MODE_READ, MODE_WRITE};
 use hdx::{audit, ix};
 use hdx_tests::*;
 use health_data_exchange::error::HdxError;
-use health_data_exchange::instructions::WriteRecordArgs;
-use health_data_exchange::state::{LogPage, LOG_PAGE_CAPACITY};
+use health_data_exchange::state::{LogPage, LOG_PAGE_CAPACITY, NO_RECORD};
 
 #[test]
 fn invariant_2_long_mixed_run_is_contiguous_and_folds_to_the_head() {
@@ -24,11 +23,7 @@ fn invariant_2_long_mixed_run_is_contiguous_and_folds_to_the_head() {
         Purpose::Payment.bit(),
         30,
     );
-    f.ok(
-        &[ix::grant_consent(patient.pubkey(), &b.pubkey(), terms)],
-        &patient,
-        &[],
-    );
+    f.grant(&patient, &b, terms);
 
     let total = 3 * LOG_PAGE_CAPACITY + 17; // 209 entries over 4 pages
     let mut expected_outcomes = Vec::new();
@@ -66,7 +61,7 @@ fn invariant_2_long_mixed_run_is_contiguous_and_folds_to_the_head() {
     assert_eq!(entries.len(), total);
     for (i, e) in entries.iter().enumerate() {
         assert_eq!(e.sequence, i as u64, "contiguous");
-        assert_eq!(e.outcome, expected_outcomes[i]);
+        assert_eq!(e.entry.outcome, expected_outcomes[i]);
     }
     let head = log.verify().expect("chain verifies");
     assert_eq!(head, audit::fold(&patient.pubkey(), &entries));
@@ -84,55 +79,45 @@ fn invariant_2_denied_write_is_logged_and_creates_nothing() {
     let f = Fixture::new();
     let patient = f.patient();
     let lab = f.verified_provider();
+    let id = patient.pubkey();
     f.grant_read(&patient, &lab, Category::LabResults, Purpose::Treatment);
-    let args = WriteRecordArgs {
-        category: Category::LabResults.code(),
-        locator: b"lab://result/1".to_vec(),
-        content_hash: [3; 32],
-        purpose: Purpose::Treatment.code(),
-    };
-    match f.client.write_record(&lab, &patient.pubkey(), args.clone()) {
+    let args = f.write_args();
+    match f
+        .client
+        .write_record(&lab, &lab.pubkey(), &id, args.clone())
+    {
         Err(hdx::client::ClientError::Denied(d)) => assert_eq!(d.reason, Outcome::ModeNotPermitted),
         other => panic!("expected ModeNotPermitted, got {other:?}"),
     }
-    assert!(f
-        .account(&hdx::pda::record(&patient.pubkey(), 0).0)
-        .is_none());
-    assert_eq!(f.client.patient(&patient.pubkey()).unwrap().record_count, 0);
-    let e = f.last_entry(&patient.pubkey());
+    assert!(f.account(&hdx::pda::record(&id, 0).0).is_none());
+    assert_eq!(f.client.patient(&id).unwrap().record_count, 0);
+    let e = f.last_entry(&id).entry;
     assert_eq!(
-        (e.record_index, e.action, e.outcome),
-        (
-            health_data_exchange::state::NO_RECORD,
-            1,
-            Outcome::ModeNotPermitted.code()
-        )
+        (e.record_index, e.action, e.outcome, e.consent_revision),
+        (NO_RECORD, 1, Outcome::ModeNotPermitted.code(), 1)
     );
 
-    // With write mode the record is created, authored by the provider.
+    // With write mode the record is created, authored by the provider's id.
     let terms = f.terms(
         Category::LabResults.bit(),
         MODE_WRITE,
         Purpose::Treatment.bit(),
         30,
     );
-    f.ok(
-        &[ix::update_consent(patient.pubkey(), &lab.pubkey(), terms)],
-        &patient,
-        &[],
-    );
+    f.update(&patient, &lab, terms);
     let index = f
         .client
-        .write_record(&lab, &patient.pubkey(), args)
+        .write_record(&lab, &lab.pubkey(), &id, args)
         .unwrap();
     assert_eq!(index, 0);
-    let rec = f.client.record(&patient.pubkey(), 0).unwrap();
+    let rec = f.client.record(&id, 0).unwrap();
     assert_eq!(
         (rec.author, rec.patient, rec.locator.as_slice()),
-        (lab.pubkey(), patient.pubkey(), &b"lab://result/1"[..])
+        (lab.pubkey(), id, &b"lab://result/1"[..])
     );
-    assert_eq!(f.log_len(&patient.pubkey()), 2);
-    f.log(&patient.pubkey()).verify().unwrap();
+    assert_eq!(f.log_len(&id), 2);
+    assert_eq!(f.last_entry(&id).entry.consent_revision, 2);
+    f.log(&id).verify().unwrap();
 }
 
 #[test]
@@ -140,11 +125,12 @@ fn invariant_2_a_full_page_is_refused_and_the_next_opens_only_when_full() {
     let f = Fixture::new();
     let patient = f.patient();
     let p = f.verified_provider();
+    let id = patient.pubkey();
     let rec = f.record(&patient, Category::LabResults);
     f.grant_read(&patient, &p, Category::LabResults, Purpose::Treatment);
     // Opening page 1 before page 0 is full is refused.
     f.fails_with(
-        &[ix::open_log_page(p.pubkey(), &patient.pubkey(), 0)],
+        &[ix::open_log_page(p.pubkey(), &id, 0)],
         &p,
         &[],
         hdx(HdxError::LogPageNotFull),
@@ -154,7 +140,7 @@ fn invariant_2_a_full_page_is_refused_and_the_next_opens_only_when_full() {
     }
     // Writing into the full page directly (not through the SDK) is refused.
     f.fails_with(
-        &[ix::access_record(p.pubkey(), &patient.pubkey(), rec, 0, 0)],
+        &[f.access_ix(f.access_accounts(&p, &patient, rec), Purpose::Treatment)],
         &p,
         &[],
         hdx(HdxError::LogPageFull),
@@ -162,49 +148,95 @@ fn invariant_2_a_full_page_is_refused_and_the_next_opens_only_when_full() {
     // The SDK opens page 1 (carrying head and sequence on) and appends there.
     let g = f.access(&p, &patient, rec, Purpose::Treatment).unwrap();
     assert_eq!(g.sequence, LOG_PAGE_CAPACITY as u64);
-    let page0: LogPage = f.client.log_page(&patient.pubkey(), 0).unwrap();
-    let page1: LogPage = f.client.log_page(&patient.pubkey(), 1).unwrap();
+    let page0: LogPage = f.client.log_page(&id, 0).unwrap();
+    let page1: LogPage = f.client.log_page(&id, 1).unwrap();
     assert_eq!(page1.first_sequence, LOG_PAGE_CAPACITY as u64);
-    assert_eq!(page1.head, audit::next_head(&page0.head, &page1.entries[0]));
-    assert_eq!(f.client.patient(&patient.pubkey()).unwrap().log_pages, 2);
+    assert_eq!(
+        page1.head,
+        audit::next_head(
+            &page0.head,
+            &audit::Entry {
+                sequence: LOG_PAGE_CAPACITY as u64,
+                entry: page1.entries[0]
+            }
+        )
+    );
+    assert_eq!(f.client.patient(&id).unwrap().log_pages, 2);
     // Page 0 is no longer current: opening page 2 from it is refused.
-    let from_old = with_account(
-        ix::open_log_page(p.pubkey(), &patient.pubkey(), 0),
-        3,
-        hdx::pda::log_page(&patient.pubkey(), 2).0,
+    let from_old = ix::build(
+        health_data_exchange::accounts::OpenLogPage {
+            next_page: hdx::pda::log_page(&id, 2).0,
+            ..ix::open_log_page_accounts(p.pubkey(), &id, 0)
+        },
+        health_data_exchange::instruction::OpenLogPage {},
     );
     f.fails_with(&[from_old], &p, &[], hdx(HdxError::NotCurrentLogPage));
 }
 
 #[test]
-fn invariant_2_verifier_names_the_entry_where_a_copy_departs() {
+fn invariant_2_the_chain_commits_to_every_byte_and_the_implicit_sequence() {
     let f = Fixture::new();
     let patient = f.patient();
     let p = f.verified_provider();
+    let id = patient.pubkey();
     let rec = f.record(&patient, Category::LabResults);
     f.grant_read(&patient, &p, Category::LabResults, Purpose::Treatment);
     for _ in 0..5 {
         f.access(&p, &patient, rec, Purpose::Treatment).unwrap();
     }
-    let log = f.log(&patient.pubkey());
-    let mut copy = log.entries();
-    log.verify_copy(&copy).unwrap();
-    copy[3].outcome = Outcome::NoConsent.code();
+    let log = f.log(&id);
+    let head = log.verify().unwrap();
+    assert_eq!(head, audit::fold(&id, &log.entries()));
+    // The chain's genesis is the v2 domain tag.
+    let mut tag = b"hdx-log-v2".to_vec();
+    tag.extend_from_slice(id.as_ref());
     assert_eq!(
-        log.verify_copy(&copy),
-        Err(audit::ChainError::EntryDiffers { sequence: 3 })
+        audit::genesis_head(&id),
+        <[u8; 32]>::from(<sha2::Sha256 as sha2::Digest>::digest(&tag))
     );
-    let mut short = log.entries();
-    short.pop();
+    // Any changed byte of any entry, or a shifted sequence, breaks it at that page.
+    for tamper in [
+        |p: &mut LogPage| p.entries[2].time += 1,
+        |p: &mut LogPage| p.entries[2].provider ^= 1,
+        |p: &mut LogPage| p.entries[2].consent_revision += 1,
+        |p: &mut LogPage| p.entries[2].reason = 1,
+        |p: &mut LogPage| p.entries[4].outcome = Outcome::NoConsent.code(),
+    ] {
+        let mut forged = log.clone();
+        tamper(&mut forged.pages[0]);
+        assert!(
+            matches!(
+                forged.verify(),
+                Err(audit::ChainError::HeadMismatch { page: 0, .. })
+            ),
+            "{:?}",
+            forged.verify()
+        );
+    }
+    let mut padded = log.clone();
+    padded.pages[0].entries[1].padding = [1, 0, 0];
     assert_eq!(
-        log.verify_copy(&short),
-        Err(audit::ChainError::LengthDiffers { copy: 4, chain: 5 })
+        padded.verify(),
+        Err(audit::ChainError::MalformedEntry { sequence: 1 })
     );
-    // A tampered page (as a forged RPC answer would show) breaks the chain at that page.
-    let mut forged = log.clone();
-    forged.pages[0].entries[2].time += 1;
+    let mut shifted = log.clone();
+    shifted.pages[0].first_sequence = 1;
     assert!(matches!(
-        forged.verify(),
-        Err(audit::ChainError::HeadMismatch { page: 0, .. })
+        shifted.verify(),
+        Err(audit::ChainError::PageDiscontinuity {
+            page: 0,
+            found: 1,
+            expected: 0
+        })
     ));
+    // Entries folded at other sequence numbers give another head.
+    let moved: Vec<audit::Entry> = log
+        .entries()
+        .into_iter()
+        .map(|e| audit::Entry {
+            sequence: e.sequence + 1,
+            ..e
+        })
+        .collect();
+    assert_ne!(audit::fold(&id, &moved), head);
 }

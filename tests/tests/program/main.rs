@@ -14,4 +14,5 @@ mod model;
 mod pause;
 mod privacy;
 mod report;
+mod rotation;
 mod substitution;

@@ -1,7 +1,15 @@
-//! Model-based random testing: random operation sequences (valid and invalid,
-//! with clock moves) by several patients, providers and the authority, run
-//! against the program and against `hdx_tests::model`; after every step the
-//! result, every account's decoded state, the log and its hash head must agree.
+//! Model-based random testing: random operation sequences (valid and
+//! invalid, with key rotations, stale keys and clock moves) by several
+//! patients, providers and the authority, run against the program and
+//! against `hdx_tests::model`; after every step the result, every account's
+//! decoded state, the log and its hash head must agree.
+//!
+//! Each sequence first sets a scene (providers registered and mostly
+//! verified, patients with records, consents of varied terms), then runs a
+//! body weighted towards accesses, so most sequences reach the consent
+//! decision. The run counts each access outcome and fails unless every
+//! outcome is at least 1% of access attempts (a generator that never reaches
+//! the gate could not catch a wrong gate).
 //!
 //! `cargo test -p hdx-tests --test program model` runs 200 sequences;
 //! `HDX_MODEL_CASES=10000 cargo test -p hdx-tests --test program model -- --nocapture`
@@ -10,73 +18,196 @@
 //! keys are fresh state) and starts unpaused.
 
 use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, OnceLock};
 
 use hdx::client::ClientError;
 use hdx::transport::Transport;
 use hdx::{audit, ix, pda};
-use hdx_tests::model::{Expect, Model, Op, TermsSpec};
+use hdx_tests::model::{Edge, Expect, Key, Model, Op, TermsSpec, OUTCOMES};
 use hdx_tests::*;
 use health_data_exchange::codes::ProviderKind;
-use health_data_exchange::instructions::WriteRecordArgs;
-use health_data_exchange::state::{Consent, Patient, Provider, Record, Registry};
-use health_data_exchange::ConsentTerms;
+use health_data_exchange::state::{Consent, LogEntry, Patient, Provider, Record, Registry};
+use health_data_exchange::{AddRecordArgs, ConsentTerms, WriteRecordArgs};
 use proptest::prelude::*;
-use proptest::test_runner::{Config, FileFailurePersistence};
+use proptest::test_runner::{Config, FileFailurePersistence, TestRunner};
 
 const PROVIDERS: usize = 3;
 const PATIENTS: usize = 2;
 
+fn key() -> impl Strategy<Value = Key> {
+    prop_oneof![12 => Just(Key::Current), 1 => Just(Key::Stale)]
+}
+
+fn terms() -> impl Strategy<Value = TermsSpec> {
+    let categories = prop_oneof![
+        3 => Just(0x3fffu16),
+        3 => 1u16..0x4000,
+        1 => Just(1u16),
+        1 => Just(0u16),
+        1 => Just(1u16 << 14),
+    ];
+    let modes =
+        prop_oneof![4 => Just(1u8), 2 => Just(3u8), 2 => Just(2u8), 1 => Just(0u8), 1 => Just(4u8)];
+    let purposes = prop_oneof![
+        3 => Just(0x3fu8),
+        3 => 1u8..0x40,
+        1 => Just(0u8),
+        1 => Just(0x40u8),
+    ];
+    let start = prop_oneof![6 => Just(0i64), 2 => 1i64..3 * 86_400, 1 => -86_400i64..0];
+    let length = prop_oneof![
+        5 => Just(30 * 86_400i64),
+        3 => 3_600i64..5 * 86_400,
+        1 => -86_400i64..1,
+        1 => Just(4_000 * 86_400i64),
+    ];
+    let cap = prop_oneof![6 => Just(0u32), 3 => 1u32..4];
+    let range = prop_oneof![
+        6 => Just(None),
+        2 => (0i64..60, 0i64..400).prop_map(|(a, b)| Some((a.max(b), a.min(b)))),
+        1 => (0i64..400, 0i64..400).prop_map(Some),
+    ];
+    let renewal = prop_oneof![
+        6 => Just((0u32, 0u16)),
+        3 => (3_600u32..20 * 86_400, 1u16..3),
+        1 => (0u32..2, 0u16..2),
+    ];
+    (
+        categories, modes, purposes, start, length, cap, range, renewal,
+    )
+        .prop_map(
+            |(categories, modes, purposes, start, length, access_limit, range, renewal)| {
+                TermsSpec {
+                    categories,
+                    modes,
+                    purposes,
+                    start,
+                    length,
+                    access_limit,
+                    range,
+                    renewal,
+                }
+            },
+        )
+}
+
+/// Valid terms shaped to reach every part of the decision: mostly full
+/// scope, sometimes a narrow one, a future start, a short window, a date
+/// range or a small cap.
+fn scene_terms() -> impl Strategy<Value = TermsSpec> {
+    let categories = prop_oneof![3 => Just(0x3fffu16), 1 => 1u16..0x4000];
+    let modes = prop_oneof![3 => Just(3u8), 1 => Just(1u8), 1 => Just(2u8)];
+    let purposes = prop_oneof![3 => Just(0x3fu8), 1 => 1u8..0x40];
+    let start = prop_oneof![5 => Just(0i64), 1 => 3_600i64..2 * 86_400];
+    let length = prop_oneof![3 => Just(30 * 86_400i64), 1 => 600i64..3 * 86_400];
+    let cap = prop_oneof![1 => Just(0u32), 1 => Just(1u32), 1 => Just(2u32)];
+    let range = prop_oneof![
+        3 => Just(None),
+        1 => (0i64..12, 0i64..12).prop_map(|(a, b)| Some((a.max(b), a.min(b)))),
+    ];
+    let renewal = prop_oneof![3 => Just((0u32, 0u16)), 1 => (3_600u32..5 * 86_400, 1u16..3)];
+    (
+        categories, modes, purposes, start, length, cap, range, renewal,
+    )
+        .prop_map(
+            |(categories, modes, purposes, start, length, access_limit, range, renewal)| {
+                TermsSpec {
+                    categories,
+                    modes,
+                    purposes,
+                    start,
+                    length,
+                    access_limit,
+                    range,
+                    renewal,
+                }
+            },
+        )
+}
+
+/// A clinical day: unknown, within the last 12 days (so records meet the
+/// edges of date ranges often), or (rarely) in the future.
+fn day() -> impl Strategy<Value = Option<i64>> {
+    prop_oneof![3 => Just(None), 6 => (0i64..12).prop_map(Some), 1 => Just(Some(-3))]
+}
+
+/// Any operation, weighted towards accesses.
 fn op() -> impl Strategy<Value = Op> {
     let p = 0..PROVIDERS;
     let pt = 0..PATIENTS;
-    let mask16 = prop_oneof![
-        Just(0u16),
-        Just(1u16),
-        Just(3u16),
-        Just(0x3fffu16),
-        Just(1u16 << 14),
-        0u16..0x4000
-    ];
-    let mask8 = prop_oneof![
-        Just(0u8),
-        Just(1u8),
-        Just(3u8),
-        Just(0x3fu8),
-        Just(0x40u8),
-        0u8..0x40
-    ];
-    let modes = prop_oneof![Just(1u8), Just(2u8), Just(3u8), Just(0u8), Just(4u8)];
-    let start = prop_oneof![Just(0i64), -86_400i64..0, 1i64..5 * 86_400];
-    let length = prop_oneof![Just(30 * 86_400i64), 1i64..10 * 86_400, -86_400i64..1];
-    let spec = (mask16, modes, mask8, start, length).prop_map(
-        |(categories, modes, purposes, start, length)| TermsSpec {
-            categories,
-            modes,
-            purposes,
-            start,
-            length,
-        },
-    );
-    let terms = (pt.clone(), p.clone(), spec);
     prop_oneof![
-        3 => p.clone().prop_map(Op::RegisterProvider),
-        3 => p.clone().prop_map(Op::Verify),
+        1 => p.clone().prop_map(Op::RegisterProvider),
+        1 => p.clone().prop_map(Op::Verify),
         1 => p.clone().prop_map(Op::Suspend),
         1 => p.clone().prop_map(Op::Reinstate),
         1 => p.clone().prop_map(Op::VerifyByStranger),
-        3 => pt.clone().prop_map(Op::RegisterPatient),
-        3 => (pt.clone(), prop_oneof![0u8..14, Just(14u8), Just(200u8)], prop_oneof![Just(16usize), Just(0usize), Just(129usize), 1usize..=128])
-            .prop_map(|(patient, category, locator_len)| Op::AddRecord { patient, category, locator_len }),
-        4 => terms.clone().prop_map(|(patient, provider, terms)| Op::Grant { patient, provider, terms }),
-        2 => terms.prop_map(|(patient, provider, terms)| Op::Update { patient, provider, terms }),
-        1 => (pt.clone(), p.clone()).prop_map(|(patient, provider)| Op::Revoke { patient, provider }),
-        8 => (p.clone(), pt.clone(), 0u32..4, prop_oneof![0u8..6, Just(6u8)])
-            .prop_map(|(provider, patient, record, purpose)| Op::Access { provider, patient, record, purpose }),
-        2 => (p, pt, prop_oneof![0u8..14, Just(14u8)], prop_oneof![0u8..6, Just(7u8)])
-            .prop_map(|(provider, patient, category, purpose)| Op::Write { provider, patient, category, purpose }),
-        1 => any::<bool>().prop_map(Op::SetPaused),
-        2 => prop_oneof![1i64..3_600, 86_400i64..20 * 86_400].prop_map(Op::Advance),
+        1 => (p.clone(), key()).prop_map(|(provider, key)| Op::RotateProviderKey { provider, key }),
+        1 => pt.clone().prop_map(Op::RegisterPatient),
+        1 => (pt.clone(), key()).prop_map(|(patient, key)| Op::RotatePatientAuthority { patient, key }),
+        2 => (pt.clone(), 0u8..14, prop_oneof![Just(16usize), Just(0usize), Just(129usize), 1usize..=128], day(), key())
+            .prop_map(|(patient, category, locator_len, day, key)| Op::AddRecord { patient, category, locator_len, day, key }),
+        3 => (pt.clone(), p.clone(), terms(), key()).prop_map(|(patient, provider, terms, key)| Op::Grant { patient, provider, terms, key }),
+        2 => (pt.clone(), p.clone(), terms(), key()).prop_map(|(patient, provider, terms, key)| Op::Update { patient, provider, terms, key }),
+        1 => (pt.clone(), p.clone(), key()).prop_map(|(patient, provider, key)| Op::Revoke { patient, provider, key }),
+        2 => (pt.clone(), p.clone()).prop_map(|(patient, provider)| Op::Renew { patient, provider }),
+        16 => (p.clone(), pt.clone(), prop_oneof![6 => 0u32..2, 1 => 0u32..5], 0u8..6, key())
+            .prop_map(|(provider, patient, record, purpose, key)| Op::Access { provider, patient, record, purpose, key }),
+        3 => (p.clone(), pt.clone(), 0u8..14, 0u8..6, day(), key())
+            .prop_map(|(provider, patient, category, purpose, day, key)| Op::Write { provider, patient, category, purpose, day, key }),
+        1 => prop_oneof![3 => Just(false), 1 => Just(true)].prop_map(Op::SetPaused),
+        3 => prop_oneof![1i64..3_600, 86_400i64..20 * 86_400].prop_map(Op::Advance),
+        3 => (pt, p, prop_oneof![Just(Edge::NotBefore), Just(Edge::Expiry), Just(Edge::RenewalOpens)], -1i64..=1)
+            .prop_map(|(patient, provider, edge, delta)| Op::AdvanceTo { patient, provider, edge, delta }),
     ]
+}
+
+/// The scene: every provider registered (most verified), every patient
+/// registered with records, and consents; then the body.
+fn sequence() -> impl Strategy<Value = Vec<Op>> {
+    let verify =
+        proptest::collection::vec(prop_oneof![5 => Just(true), 1 => Just(false)], PROVIDERS);
+    let records =
+        proptest::collection::vec(proptest::collection::vec((0u8..14, day()), 2..4), PATIENTS);
+    let grants = proptest::collection::vec(
+        prop_oneof![1 => Just(None), 5 => scene_terms().prop_map(Some)],
+        PATIENTS * PROVIDERS,
+    );
+    let body = proptest::collection::vec(op(), 1..40);
+    (verify, records, grants, body).prop_map(|(verify, records, grants, body)| {
+        let mut ops = Vec::new();
+        for (p, v) in verify.into_iter().enumerate() {
+            ops.push(Op::RegisterProvider(p));
+            if v {
+                ops.push(Op::Verify(p));
+            }
+        }
+        for (patient, recs) in records.into_iter().enumerate() {
+            ops.push(Op::RegisterPatient(patient));
+            for (category, day) in recs {
+                ops.push(Op::AddRecord {
+                    patient,
+                    category,
+                    locator_len: 16,
+                    day: day.filter(|d| *d >= 0),
+                    key: Key::Current,
+                });
+            }
+        }
+        for (pair, terms) in grants.into_iter().enumerate() {
+            if let Some(terms) = terms {
+                ops.push(Op::Grant {
+                    patient: pair / PROVIDERS,
+                    provider: pair % PROVIDERS,
+                    terms,
+                    key: Key::Current,
+                });
+            }
+        }
+        ops.extend(body);
+        ops
+    })
 }
 
 /// Sequences run on one ledger before it is replaced: the harness keeps every
@@ -88,21 +219,76 @@ thread_local! {
     static FIXTURE: RefCell<Option<(Fixture, u32)>> = const { RefCell::new(None) };
 }
 
+/// Access outcomes (and hard errors) seen, across the run.
+static CENSUS: Mutex<BTreeMap<String, u64>> = Mutex::new(BTreeMap::new());
+/// Sequences run, and the number of the first that diverged (before shrinking).
+static SEQUENCES: AtomicU64 = AtomicU64::new(0);
+static FIRST_DIVERGENCE: OnceLock<u64> = OnceLock::new();
+
+fn count(what: String) {
+    *CENSUS.lock().unwrap().entry(what).or_default() += 1;
+}
+
 struct Run<'a> {
     f: &'a Fixture,
-    providers: Vec<Keypair>,
-    patients: Vec<Keypair>,
+    /// Each provider's key chain: `[0]` is its id.
+    providers: RefCell<Vec<Vec<Keypair>>>,
+    /// Each patient's key chain: `[0]` is its id.
+    patients: RefCell<Vec<Vec<Keypair>>>,
     stranger: Keypair,
 }
 
+/// A key chain's signer for `key`: the current key (model's index), or a
+/// stale one (the previous key, else the stranger).
+fn pick<'k>(chain: &'k [Keypair], current: usize, key: Key, stranger: &'k Keypair) -> &'k Keypair {
+    match key {
+        Key::Current => &chain[current.min(chain.len() - 1)],
+        Key::Stale if current > 0 => &chain[current - 1],
+        Key::Stale => stranger,
+    }
+}
+
 impl Run<'_> {
+    fn fund(&self, k: &Keypair) {
+        let faucet = self.f.ledger().faucet();
+        self.f
+            .client
+            .send(
+                &[anchor_lang::solana_program::system_instruction::transfer(
+                    &faucet.pubkey(),
+                    &k.pubkey(),
+                    10_000_000_000,
+                )],
+                &faucet,
+                &[],
+            )
+            .expect("funding");
+    }
+
     /// Sends through the SDK; maps the answer to the model's vocabulary.
-    fn exec(&self, op: Op) -> Expect {
+    /// `m` is the model *before* the operation (for key indices).
+    fn exec(&self, op: Op, m: &Model) -> Expect {
         let f = self.f;
         let a = &f.authority;
         let c = &f.client;
+        let providers = self.providers.borrow();
+        let patients = self.patients.borrow();
+        let pid = |p: usize| providers[p][0].pubkey();
+        let tid = |t: usize| patients[t][0].pubkey();
+        let pkey = |p: usize, key: Key| {
+            let current = m.providers.get(&p).map_or(0, |s| s.key);
+            pick(&providers[p], current, key, &self.stranger)
+        };
+        let tkey = |t: usize, key: Key| {
+            let current = m.patients.get(&t).map_or(0, |s| s.authority);
+            pick(&patients[t], current, key, &self.stranger)
+        };
         let send = |ixs: &[anchor_lang::solana_program::instruction::Instruction],
-                    payer: &Keypair| { c.send(ixs, payer, &[]).map(|_| ()) };
+                    payer: &Keypair,
+                    others: &[&Keypair]| {
+            let others: Vec<&dyn Signer> = others.iter().map(|k| *k as &dyn Signer).collect();
+            c.send(ixs, payer, &others).map(|_| None)
+        };
         // The chain's terms from the same spec the model uses, at the ledger's clock.
         let terms = |spec: TermsSpec| {
             let t = spec.at(f.now());
@@ -112,127 +298,173 @@ impl Run<'_> {
                 purposes: t.purposes,
                 not_before: t.not_before,
                 expires_at: t.expires_at,
+                access_limit: t.access_limit,
+                from_day: t.from_day,
+                to_day: t.to_day,
+                renewal_period_secs: t.renewal_period,
+                renewals_allowed: t.renewals_allowed,
             }
         };
+        let page = |t: usize, payer: &Keypair| c.writable_log_page(payer, &tid(t)).unwrap_or(0);
         let result: Result<Option<u8>, ClientError> = match op {
             Op::RegisterProvider(p) => send(
                 &[ix::register_provider(
-                    self.providers[p].pubkey(),
+                    pid(p),
                     ProviderKind::Clinic,
                     [p as u8 + 1; 32],
                 )],
-                &self.providers[p],
-            )
-            .map(|_| None),
-            Op::Verify(p) => send(
-                &[ix::verify_provider(a.pubkey(), &self.providers[p].pubkey())],
-                a,
-            )
-            .map(|_| None),
-            Op::Suspend(p) => send(
-                &[ix::suspend_provider(
-                    a.pubkey(),
-                    &self.providers[p].pubkey(),
-                )],
-                a,
-            )
-            .map(|_| None),
-            Op::Reinstate(p) => send(
-                &[ix::reinstate_provider(
-                    a.pubkey(),
-                    &self.providers[p].pubkey(),
-                )],
-                a,
-            )
-            .map(|_| None),
+                &providers[p][0],
+                &[],
+            ),
+            Op::Verify(p) => send(&[ix::verify_provider(a.pubkey(), &pid(p))], a, &[]),
+            Op::Suspend(p) => send(&[ix::suspend_provider(a.pubkey(), &pid(p))], a, &[]),
+            Op::Reinstate(p) => send(&[ix::reinstate_provider(a.pubkey(), &pid(p))], a, &[]),
             Op::VerifyByStranger(p) => send(
-                &[ix::verify_provider(
-                    self.stranger.pubkey(),
-                    &self.providers[p].pubkey(),
-                )],
+                &[ix::verify_provider(self.stranger.pubkey(), &pid(p))],
                 &self.stranger,
-            )
-            .map(|_| None),
-            Op::RegisterPatient(pt) => send(
-                &[ix::register_patient(self.patients[pt].pubkey())],
-                &self.patients[pt],
-            )
-            .map(|_| None),
+                &[],
+            ),
+            Op::RotateProviderKey { provider, key } => {
+                let new = Keypair::new();
+                self.fund(&new);
+                let signer = pkey(provider, key);
+                let r = send(
+                    &[ix::rotate_provider_key(
+                        signer.pubkey(),
+                        new.pubkey(),
+                        &pid(provider),
+                    )],
+                    signer,
+                    &[&new],
+                );
+                if r.is_ok() {
+                    drop(providers);
+                    self.providers.borrow_mut()[provider].push(new);
+                    return Expect::Ok;
+                }
+                r
+            }
+            Op::RegisterPatient(t) => send(&[ix::register_patient(tid(t))], &patients[t][0], &[]),
+            Op::RotatePatientAuthority { patient, key } => {
+                let new = Keypair::new();
+                self.fund(&new);
+                let signer = tkey(patient, key);
+                let r = send(
+                    &[ix::rotate_patient_authority(
+                        signer.pubkey(),
+                        new.pubkey(),
+                        &tid(patient),
+                    )],
+                    signer,
+                    &[&new],
+                );
+                if r.is_ok() {
+                    drop(patients);
+                    self.patients.borrow_mut()[patient].push(new);
+                    return Expect::Ok;
+                }
+                r
+            }
             Op::AddRecord {
                 patient,
                 category,
                 locator_len,
+                day,
+                key,
             } => {
-                let owner = &self.patients[patient];
                 let index = c
-                    .patient(&owner.pubkey())
+                    .patient(&tid(patient))
                     .map(|p| p.record_count)
                     .unwrap_or(0);
+                let signer = tkey(patient, key);
+                let args = AddRecordArgs {
+                    category: Category::from_code(category).unwrap(),
+                    clinical_day: m.day(day),
+                    locator: vec![0x61; locator_len],
+                    content_hash: [9; 32],
+                };
                 send(
-                    &[ix::add_record(
-                        owner.pubkey(),
-                        index,
-                        category,
-                        vec![0x61; locator_len],
-                        [9; 32],
-                    )],
-                    owner,
+                    &[ix::add_record(signer.pubkey(), &tid(patient), index, args)],
+                    signer,
+                    &[],
                 )
-                .map(|_| None)
             }
             Op::Grant {
                 patient,
                 provider,
                 terms: spec,
-            } => send(
-                &[ix::grant_consent(
-                    self.patients[patient].pubkey(),
-                    &self.providers[provider].pubkey(),
-                    terms(spec),
-                )],
-                &self.patients[patient],
-            )
-            .map(|_| None),
+                key,
+            } => {
+                let signer = tkey(patient, key);
+                send(
+                    &[ix::grant_consent(
+                        signer.pubkey(),
+                        &tid(patient),
+                        &pid(provider),
+                        terms(spec),
+                    )],
+                    signer,
+                    &[],
+                )
+            }
             Op::Update {
                 patient,
                 provider,
                 terms: spec,
-            } => send(
-                &[ix::update_consent(
-                    self.patients[patient].pubkey(),
-                    &self.providers[provider].pubkey(),
-                    terms(spec),
-                )],
-                &self.patients[patient],
-            )
-            .map(|_| None),
-            Op::Revoke { patient, provider } => send(
-                &[ix::revoke_consent(
-                    self.patients[patient].pubkey(),
-                    &self.providers[provider].pubkey(),
-                )],
-                &self.patients[patient],
-            )
-            .map(|_| None),
+                key,
+            } => {
+                let signer = tkey(patient, key);
+                send(
+                    &[ix::update_consent(
+                        signer.pubkey(),
+                        &tid(patient),
+                        &pid(provider),
+                        terms(spec),
+                    )],
+                    signer,
+                    &[],
+                )
+            }
+            Op::Revoke {
+                patient,
+                provider,
+                key,
+            } => {
+                let signer = tkey(patient, key);
+                send(
+                    &[ix::revoke_consent(
+                        signer.pubkey(),
+                        &tid(patient),
+                        &pid(provider),
+                    )],
+                    signer,
+                    &[],
+                )
+            }
+            Op::Renew { patient, provider } => send(
+                &[ix::renew_consent(&tid(patient), &pid(provider))],
+                &self.stranger,
+                &[],
+            ),
             Op::Access {
                 provider,
                 patient,
                 record,
                 purpose,
+                key,
             } => {
-                // Built directly (the page is current or absent for these short runs).
-                let owner = self.patients[patient].pubkey();
-                let page = c.patient(&owner).map(|p| p.current_log_page()).unwrap_or(0);
-                let prov = &self.providers[provider];
+                let signer = pkey(provider, key);
+                let page = page(patient, signer);
                 c.send(
                     &[ix::access_record(
-                        prov.pubkey(),
-                        &owner,
+                        signer.pubkey(),
+                        &pid(provider),
+                        &tid(patient),
                         record,
                         page,
-                        purpose,
+                        Purpose::from_code(purpose).unwrap(),
                     )],
-                    prov,
+                    signer,
                     &[],
                 )
                 .map(|r| Some(outcome_of(&r)))
@@ -242,29 +474,48 @@ impl Run<'_> {
                 patient,
                 category,
                 purpose,
+                day,
+                key,
             } => {
-                let owner = self.patients[patient].pubkey();
-                let (next, page) = c
-                    .patient(&owner)
-                    .map(|p| (p.record_count, p.current_log_page()))
-                    .unwrap_or((0, 0));
-                let prov = &self.providers[provider];
+                let signer = pkey(provider, key);
+                let next = c
+                    .patient(&tid(patient))
+                    .map(|p| p.record_count)
+                    .unwrap_or(0);
+                let page = page(patient, signer);
                 let args = WriteRecordArgs {
-                    category,
+                    category: Category::from_code(category).unwrap(),
+                    clinical_day: m.day(day),
                     locator: b"w".to_vec(),
                     content_hash: [5; 32],
-                    purpose,
+                    purpose: Purpose::from_code(purpose).unwrap(),
                 };
                 c.send(
-                    &[ix::write_record(prov.pubkey(), &owner, next, page, args)],
-                    prov,
+                    &[ix::write_record(
+                        signer.pubkey(),
+                        &pid(provider),
+                        &tid(patient),
+                        next,
+                        page,
+                        args,
+                    )],
+                    signer,
                     &[],
                 )
                 .map(|r| Some(outcome_of(&r)))
             }
-            Op::SetPaused(b) => send(&[ix::set_paused(a.pubkey(), b)], a).map(|_| None),
+            Op::SetPaused(b) => send(&[ix::set_paused(a.pubkey(), b)], a, &[]),
             Op::Advance(secs) => {
                 f.advance(secs);
+                Ok(None)
+            }
+            Op::AdvanceTo {
+                patient,
+                provider,
+                edge,
+                delta,
+            } => {
+                f.advance(m.advance_to(patient, provider, edge, delta));
                 Ok(None)
             }
         };
@@ -285,61 +536,78 @@ impl Run<'_> {
 
     /// Every account's decoded state against the model.
     fn compare(&self, m: &Model) -> Result<(), String> {
-        let f = self.f;
-        let c = &f.client;
+        let c = &self.f.client;
+        let providers = self.providers.borrow();
+        let patients = self.patients.borrow();
         let reg: Registry = c.registry().map_err(|e| e.to_string())?;
         check(reg.paused == m.paused, "paused flag")?;
-        for (i, p) in self.providers.iter().enumerate() {
-            let acc: Option<Provider> = c.fetch(&pda::provider(&p.pubkey()).0).unwrap();
+        for (i, chain) in providers.iter().enumerate() {
+            let id = chain[0].pubkey();
+            let acc: Option<Provider> = c.fetch(&pda::provider(&id).0).unwrap();
             match (acc, m.providers.get(&i)) {
                 (None, None) => {}
                 (Some(a), Some(s)) => check(
-                    a.status as u8 == *s && a.signer == p.pubkey(),
-                    &format!("provider {i} status"),
+                    a.status.code() == s.status
+                        && a.id == id
+                        && a.signer == chain[s.key].pubkey()
+                        && a.number == s.number,
+                    &format!("provider {i}: chain {a:?}, model {s:?}"),
                 )?,
                 (a, s) => return Err(format!("provider {i}: chain {a:?}, model {s:?}")),
             }
         }
-        for (i, pt) in self.patients.iter().enumerate() {
-            let owner = pt.pubkey();
-            let acc: Option<Patient> = c.fetch(&pda::patient(&owner).0).unwrap();
+        for (i, chain) in patients.iter().enumerate() {
+            let id = chain[0].pubkey();
+            let acc: Option<Patient> = c.fetch(&pda::patient(&id).0).unwrap();
             let Some(state) = m.patients.get(&i) else {
                 check(acc.is_none(), &format!("patient {i} should not exist"))?;
                 continue;
             };
             let acc = acc.ok_or(format!("patient {i} missing"))?;
             check(
-                acc.record_count as usize == state.records.len(),
-                &format!("patient {i} record count"),
+                acc.record_count as usize == state.records.len()
+                    && acc.id == id
+                    && acc.authority == chain[state.authority].pubkey()
+                    && acc.consent_revisions == state.consent_revisions,
+                &format!("patient {i}: chain {acc:?}, model {state:?}"),
             )?;
-            for (k, (category, author)) in state.records.iter().enumerate() {
-                let r: Record = c.record(&owner, k as u32).map_err(|e| e.to_string())?;
-                let author = author.map(|p| self.providers[p].pubkey()).unwrap_or(owner);
+            for (k, r) in state.records.iter().enumerate() {
+                let rec: Record = c.record(&id, k as u32).map_err(|e| e.to_string())?;
+                let author = r.author.map(|p| providers[p][0].pubkey()).unwrap_or(id);
                 check(
-                    r.category == *category && r.author == author && r.index == k as u32,
-                    &format!("patient {i} record {k}"),
+                    rec.category.code() == r.category
+                        && rec.clinical_day == r.day
+                        && rec.author == author
+                        && rec.index == k as u32,
+                    &format!("patient {i} record {k}: chain {rec:?}, model {r:?}"),
                 )?;
             }
             check(
-                c.fetch::<Record>(&pda::record(&owner, state.records.len() as u32).0)
+                c.fetch::<Record>(&pda::record(&id, state.records.len() as u32).0)
                     .unwrap()
                     .is_none(),
                 "no extra record",
             )?;
-            let log = c.log(&owner).map_err(|e| e.to_string())?;
-            let entries = log.entries();
-            let expected: Vec<_> = state
+            let log = c.log(&id).map_err(|e| e.to_string())?;
+            let entries: Vec<audit::Entry> = log.entries();
+            let expected: Vec<audit::Entry> = state
                 .log
                 .iter()
-                .map(|e| health_data_exchange::state::LogEntry {
-                    sequence: e.sequence,
-                    provider: self.providers[e.provider].pubkey(),
-                    time: e.time,
-                    record_index: e.record,
-                    category: e.category,
-                    action: e.action,
-                    purpose: e.purpose,
-                    outcome: e.outcome,
+                .enumerate()
+                .map(|(n, e)| audit::Entry {
+                    sequence: n as u64,
+                    entry: LogEntry {
+                        provider: e.provider,
+                        time: e.time as u32,
+                        record_index: e.record,
+                        consent_revision: e.consent_revision,
+                        category: e.category,
+                        action: e.action,
+                        purpose: e.purpose,
+                        outcome: e.outcome,
+                        reason: 0,
+                        padding: [0; 3],
+                    },
                 })
                 .collect();
             check(
@@ -347,35 +615,46 @@ impl Run<'_> {
                 &format!("patient {i} log: chain {entries:?}\nmodel {expected:?}"),
             )?;
             check(
-                log.head() == audit::fold(&owner, &expected),
+                log.head() == audit::fold(&id, &expected),
                 &format!("patient {i} hash head"),
             )?;
             log.verify().map_err(|e| e.to_string())?;
-            for (j, p) in self.providers.iter().enumerate() {
-                let consent: Option<Consent> = c.consent(&owner, &p.pubkey()).unwrap();
+            for (j, pchain) in providers.iter().enumerate() {
+                let consent: Option<Consent> = c.consent(&id, &pchain[0].pubkey()).unwrap();
                 match (consent, m.consents.get(&(i, j))) {
                     (None, None) => {}
-                    (Some(a), Some(t)) => check(
-                        (
-                            a.categories,
-                            a.modes,
-                            a.purposes,
-                            a.not_before,
-                            a.expires_at,
-                            a.patient,
-                            a.provider,
-                        ) == (
-                            t.categories,
-                            t.modes,
-                            t.purposes,
-                            t.not_before,
-                            t.expires_at,
-                            owner,
-                            p.pubkey(),
-                        ),
-                        &format!("consent ({i},{j})"),
-                    )?,
-                    (a, t) => return Err(format!("consent ({i},{j}): chain {a:?}, model {t:?}")),
+                    (Some(a), Some(s)) => {
+                        let t = &s.terms;
+                        check(
+                            (
+                                a.categories,
+                                a.modes,
+                                a.purposes,
+                                a.not_before,
+                                a.expires_at,
+                                a.access_limit,
+                                a.from_day,
+                                a.to_day,
+                                a.renewal_period_secs,
+                                a.renewals_allowed,
+                            ) == (
+                                t.categories,
+                                t.modes,
+                                t.purposes,
+                                t.not_before,
+                                t.expires_at,
+                                t.access_limit,
+                                t.from_day,
+                                t.to_day,
+                                t.renewal_period,
+                                t.renewals_allowed,
+                            ) && (a.revision, a.accesses_used, a.renewals_used)
+                                == (s.revision, s.accesses_used, s.renewals_used)
+                                && (a.patient, a.provider) == (id, pchain[0].pubkey()),
+                            &format!("consent ({i},{j}): chain {a:?}, model {s:?}"),
+                        )?
+                    }
+                    (a, s) => return Err(format!("consent ({i},{j}): chain {a:?}, model {s:?}")),
                 }
             }
         }
@@ -411,19 +690,21 @@ fn run_sequence(ops: &[Op]) -> Result<(), String> {
         let faucet = f.ledger().faucet();
         let run = Run {
             f,
-            providers: (0..PROVIDERS).map(|_| Keypair::new()).collect(),
-            patients: (0..PATIENTS).map(|_| Keypair::new()).collect(),
+            providers: RefCell::new((0..PROVIDERS).map(|_| vec![Keypair::new()]).collect()),
+            patients: RefCell::new((0..PATIENTS).map(|_| vec![Keypair::new()]).collect()),
             stranger: Keypair::new(),
         };
         let transfers: Vec<_> = run
             .providers
+            .borrow()
             .iter()
-            .chain(&run.patients)
-            .chain([&run.stranger])
+            .chain(run.patients.borrow().iter())
+            .map(|chain| chain[0].pubkey())
+            .chain([run.stranger.pubkey()])
             .map(|k| {
                 anchor_lang::solana_program::system_instruction::transfer(
                     &faucet.pubkey(),
-                    &k.pubkey(),
+                    &k,
                     10_000_000_000,
                 )
             })
@@ -438,10 +719,24 @@ fn run_sequence(ops: &[Op]) -> Result<(), String> {
                 &[],
             )
             .map_err(|e| e.to_string())?;
+        // Provider numbers continue from earlier sequences on this ledger.
         let mut model = Model::new(f.ledger().unix_time().unwrap());
+        model.provider_count = f
+            .client
+            .registry()
+            .map_err(|e| e.to_string())?
+            .provider_count;
         for (step, op) in ops.iter().enumerate() {
+            let before = model.clone();
             let want = model.apply(*op);
-            let got = run.exec(*op);
+            let got = run.exec(*op, &before);
+            if let Op::Access { .. } = op {
+                count(match &got {
+                    Expect::Outcome(o) => OUTCOMES[*o as usize].1.to_string(),
+                    Expect::Error(e) => format!("error: {e}"),
+                    Expect::Ok => "ok?".into(),
+                });
+            }
             if want != got {
                 return Err(format!(
                     "step {step} {op:?}: program answered {got:?}, model expects {want:?}"
@@ -461,26 +756,41 @@ fn cases() -> u32 {
         .unwrap_or(200)
 }
 
-proptest! {
-    #![proptest_config(Config {
-        cases: cases(),
+#[test]
+fn model_program_and_reference_model_agree_and_every_outcome_is_reached() {
+    let cases = cases();
+    let mut runner = TestRunner::new(Config {
+        cases,
         failure_persistence: Some(Box::new(FileFailurePersistence::Off)),
         ..Config::default()
-    })]
-
-    #[test]
-    fn model_program_and_reference_model_agree(ops in proptest::collection::vec(op(), 1..40)) {
-        if let Err(divergence) = run_sequence(&ops) {
-            prop_assert!(false, "{}", divergence);
-        }
+    });
+    let result = runner.run(&sequence(), |ops| {
+        let n = SEQUENCES.fetch_add(1, Ordering::Relaxed) + 1;
+        run_sequence(&ops).map_err(|e| {
+            FIRST_DIVERGENCE.get_or_init(|| n);
+            proptest::test_runner::TestCaseError::fail(e)
+        })
+    });
+    if let Err(e) = result {
+        panic!(
+            "the program and the model diverged, first at sequence {} (then shrunk): {e}",
+            FIRST_DIVERGENCE.get().copied().unwrap_or_default()
+        );
     }
-}
-
-#[test]
-fn model_reports_case_count() {
-    // Visible with --nocapture: what the property test above ran.
-    println!(
-        "model-based test: {} sequences of up to 39 operations",
-        cases()
-    );
+    let census = CENSUS.lock().unwrap().clone();
+    let attempts: u64 = census.values().sum();
+    println!("model-based test: {cases} sequences, {attempts} access attempts:");
+    for (what, n) in &census {
+        println!(
+            "  {what:<28} {n:>7}  {:>5.1}%",
+            100.0 * *n as f64 / attempts as f64
+        );
+    }
+    for (_, name) in OUTCOMES {
+        let n = census.get(name).copied().unwrap_or(0);
+        assert!(
+            n * 100 >= attempts,
+            "outcome {name} is {n} of {attempts} access attempts (< 1%): the generator does not reach it"
+        );
+    }
 }

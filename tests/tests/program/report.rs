@@ -1,6 +1,7 @@
-//! The cost budgets of DESIGN.md (through the shipped benchmark) and the demo story.
+//! The cost budgets of docs/DESIGN.md (through the shipped benchmark) and the demo story.
 
 use hdx::cost::budget;
+use hdx_tests::*;
 
 #[test]
 fn cost_budgets_are_met_by_the_shipped_benchmark() {
@@ -10,7 +11,13 @@ fn cost_budgets_are_met_by_the_shipped_benchmark() {
     assert!(r.log_rent_per_access <= budget::LOG_RENT_PER_ACCESS);
     assert!(r.consent_account_bytes <= budget::CONSENT_ACCOUNT_BYTES);
     assert!(r.access_tx_bytes <= budget::ACCESS_TX_BYTES);
-    assert_eq!(r.access_writable_accounts, 2, "fee payer + log page only");
+    assert_eq!(
+        r.access_writable_accounts, 3,
+        "fee payer, log page, consent; never a global account"
+    );
+    assert!(r.log_bytes_per_access <= 32.0);
+    assert!(r.log_rent_per_access <= 222_720);
+    assert!(r.consent_account_bytes <= 160);
     assert_eq!(
         r.access_loaded_bytes_first, r.access_loaded_bytes_after_1000,
         "access work independent of log length"
@@ -32,4 +39,24 @@ fn demo_story_runs_and_the_chain_verifies() {
     for outcome in ["Granted", "CategoryNotPermitted", "NoConsent", "Expired"] {
         assert!(text.contains(outcome), "{outcome} in the trail");
     }
+}
+
+#[test]
+fn an_access_writes_only_its_log_page_and_its_consent_never_a_global_account() {
+    let (p, t) = (Pubkey::new_unique(), Pubkey::new_unique());
+    let i = hdx::ix::access_record(p, &p, &t, 0, 7, Purpose::Treatment);
+    let writable: Vec<Pubkey> = i
+        .accounts
+        .iter()
+        .filter(|m| m.is_writable)
+        .map(|m| m.pubkey)
+        .collect();
+    assert_eq!(
+        writable,
+        [hdx::pda::consent(&t, &p).0, hdx::pda::log_page(&t, 7).0]
+    );
+    assert!(i
+        .accounts
+        .iter()
+        .any(|m| m.pubkey == hdx::pda::registry().0 && !m.is_writable));
 }

@@ -1,12 +1,13 @@
 //! Substitution attempts on `access_record`: another patient's consent or
 //! record, another provider's account, an account not owned by the program,
-//! an account of the wrong type, a fake "no consent" address.
-//! Account order: provider_signer, provider, registry, record, consent, log_page.
+//! an account of the wrong type, a fake "no consent" address. Every
+//! substitution names the account it replaces (`AccessRecord { x, ..base }`).
 
 use anchor_lang::error::ErrorCode as Anchor;
 use hdx::codes::MODE_READ;
-use hdx::{ix, pda};
+use hdx::pda;
 use hdx_tests::*;
+use health_data_exchange::accounts::AccessRecord;
 use health_data_exchange::error::HdxError;
 
 struct World {
@@ -37,20 +38,33 @@ fn world() -> World {
     }
 }
 
-fn access(w: &World, patient: &Keypair) -> anchor_lang::solana_program::instruction::Instruction {
-    ix::access_record(w.p.pubkey(), &patient.pubkey(), 0, 0, 0)
+impl World {
+    /// p reads `patient`'s record 0.
+    fn base(&self, patient: &Keypair) -> AccessRecord {
+        self.f.access_accounts(&self.p, patient, 0)
+    }
+
+    fn refused(&self, accounts: AccessRecord, code: u32) {
+        self.f.fails_with(
+            &[self.f.access_ix(accounts, Purpose::Treatment)],
+            &self.p,
+            &[],
+            code,
+        );
+    }
 }
 
 #[test]
 fn another_patients_consent_is_refused() {
     let w = world();
     // p reads Alice's record presenting Bob's consent (which names p).
-    let ix = with_account(
-        access(&w, &w.alice),
-        4,
-        pda::consent(&w.bob.pubkey(), &w.p.pubkey()).0,
+    w.refused(
+        AccessRecord {
+            consent: pda::consent(&w.bob.pubkey(), &w.p.pubkey()).0,
+            ..w.base(&w.alice)
+        },
+        hdx(HdxError::ConsentMismatch),
     );
-    w.f.fails_with(&[ix], &w.p, &[], hdx(HdxError::ConsentMismatch));
     assert_eq!(w.f.log_len(&w.alice.pubkey()), 0);
 }
 
@@ -58,28 +72,39 @@ fn another_patients_consent_is_refused() {
 fn another_providers_consent_is_refused() {
     let w = world();
     // p presents Alice's consent for q.
-    let ix = with_account(
-        access(&w, &w.alice),
-        4,
-        pda::consent(&w.alice.pubkey(), &w.q.pubkey()).0,
+    w.refused(
+        AccessRecord {
+            consent: pda::consent(&w.alice.pubkey(), &w.q.pubkey()).0,
+            ..w.base(&w.alice)
+        },
+        hdx(HdxError::ConsentMismatch),
     );
-    w.f.fails_with(&[ix], &w.p, &[], hdx(HdxError::ConsentMismatch));
 }
 
 #[test]
 fn another_patients_record_with_this_patients_log_is_refused() {
     let w = world();
     // Bob's log and consent, Alice's record.
-    let ix = with_account(access(&w, &w.bob), 3, pda::record(&w.alice.pubkey(), 0).0);
-    w.f.fails_with(&[ix], &w.p, &[], hdx(HdxError::LogPagePatientMismatch));
+    w.refused(
+        AccessRecord {
+            record: pda::record(&w.alice.pubkey(), 0).0,
+            ..w.base(&w.bob)
+        },
+        hdx(HdxError::LogPagePatientMismatch),
+    );
     assert_eq!(w.f.log_len(&w.bob.pubkey()), 0);
 }
 
 #[test]
 fn another_providers_account_is_refused() {
     let w = world();
-    let ix = with_account(access(&w, &w.bob), 1, pda::provider(&w.q.pubkey()).0);
-    w.f.fails_with(&[ix], &w.p, &[], hdx(HdxError::ProviderMismatch));
+    w.refused(
+        AccessRecord {
+            provider: pda::provider(&w.q.pubkey()).0,
+            ..w.base(&w.bob)
+        },
+        hdx(HdxError::NotProviderKey),
+    );
 }
 
 #[test]
@@ -95,25 +120,37 @@ fn an_account_not_owned_by_the_program_is_refused() {
             ..real
         },
     );
-    let ix = with_account(access(&w, &w.bob), 3, forged);
-    w.f.fails_with(&[ix], &w.p, &[], anchor(Anchor::AccountOwnedByWrongProgram));
+    w.refused(
+        AccessRecord {
+            record: forged,
+            ..w.base(&w.bob)
+        },
+        anchor(Anchor::AccountOwnedByWrongProgram),
+    );
 }
 
 #[test]
 fn an_account_of_the_wrong_type_is_refused() {
     let w = world();
-    // A consent where a record is expected, a record where the log page is expected,
-    // a record where the consent is expected.
+    // A consent where a record is expected, a record where the log page is
+    // expected, a record where the consent is expected.
     let consent = pda::consent(&w.bob.pubkey(), &w.p.pubkey()).0;
     let record = pda::record(&w.bob.pubkey(), 0).0;
-    for (pos, key) in [(3, consent), (5, record), (4, record)] {
-        let ix = with_account(access(&w, &w.bob), pos, key);
-        w.f.fails_with(
-            &[ix],
-            &w.p,
-            &[],
-            anchor(Anchor::AccountDiscriminatorMismatch),
-        );
+    for accounts in [
+        AccessRecord {
+            record: consent,
+            ..w.base(&w.bob)
+        },
+        AccessRecord {
+            log_page: record,
+            ..w.base(&w.bob)
+        },
+        AccessRecord {
+            consent: record,
+            ..w.base(&w.bob)
+        },
+    ] {
+        w.refused(accounts, anchor(Anchor::AccountDiscriminatorMismatch));
     }
     assert_eq!(w.f.log_len(&w.bob.pubkey()), 0);
 }
@@ -121,16 +158,30 @@ fn an_account_of_the_wrong_type_is_refused() {
 #[test]
 fn a_fake_empty_consent_address_cannot_claim_no_consent() {
     let w = world();
-    let ix = with_account(access(&w, &w.bob), 4, Pubkey::new_unique());
-    w.f.fails_with(&[ix], &w.p, &[], hdx(HdxError::ConsentAddressMismatch));
+    w.refused(
+        AccessRecord {
+            consent: Pubkey::new_unique(),
+            ..w.base(&w.bob)
+        },
+        hdx(HdxError::ConsentAddressMismatch),
+    );
     assert_eq!(w.f.log_len(&w.bob.pubkey()), 0);
 }
 
 #[test]
-fn a_signer_other_than_the_provider_cannot_use_its_account() {
+fn a_signer_other_than_the_providers_key_cannot_use_its_account() {
     let w = world();
     let mallory = w.f.funded();
-    let mut ix = access(&w, &w.bob);
-    ix.accounts[0].pubkey = mallory.pubkey();
-    w.f.fails_with(&[ix], &mallory, &[], hdx(HdxError::ProviderMismatch));
+    w.f.fails_with(
+        &[w.f.access_ix(
+            AccessRecord {
+                signer: mallory.pubkey(),
+                ..w.base(&w.bob)
+            },
+            Purpose::Treatment,
+        )],
+        &mallory,
+        &[],
+        hdx(HdxError::NotProviderKey),
+    );
 }

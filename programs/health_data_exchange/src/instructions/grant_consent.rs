@@ -6,21 +6,23 @@ use crate::events::ConsentGranted;
 use crate::state::{seeds, Consent, ConsentTerms, Patient, Provider};
 use crate::utils::{create_pda_account, write_account};
 
-/// The patient grants a registered provider a consent. A live consent for the
-/// same pair is refused with `ConsentAlreadyExists` (use `update_consent`).
+/// The patient's authority grants a registered provider a consent. A live
+/// consent for the same pair is refused with `ConsentAlreadyExists` (use
+/// `update_consent`).
 #[derive(Accounts)]
 pub struct GrantConsent<'info> {
     #[account(mut)]
-    pub owner: Signer<'info>,
-    #[account(has_one = owner @ HdxError::PatientMismatch)]
+    pub authority: Signer<'info>,
+    /// Counts the new consent version.
+    #[account(mut, has_one = authority @ HdxError::NotPatientAuthority)]
     pub patient: Account<'info, Patient>,
     /// Any registered provider, verified or not (verification gates access, not consent).
     pub provider: Account<'info, Provider>,
-    /// CHECK: the canonical consent PDA of (owner, provider.signer), checked by
-    /// `seeds`; created in the handler so an existing one gets a named error.
+    /// CHECK: the canonical consent PDA of (patient id, provider id), checked
+    /// by `seeds`; created in the handler so an existing one gets a named error.
     #[account(
         mut,
-        seeds = [seeds::CONSENT, owner.key().as_ref(), provider.signer.as_ref()],
+        seeds = [seeds::CONSENT, patient.id.as_ref(), provider.id.as_ref()],
         bump,
     )]
     pub consent: UncheckedAccount<'info>,
@@ -35,18 +37,24 @@ pub fn handle_grant_consent(ctx: Context<GrantConsent>, terms: ConsentTerms) -> 
         consent_info.owner != &crate::ID,
         HdxError::ConsentAlreadyExists
     );
-    let owner = ctx.accounts.owner.key();
-    let provider = ctx.accounts.provider.signer;
+    let patient = &mut ctx.accounts.patient;
+    let (patient_id, provider_id) = (patient.id, ctx.accounts.provider.id);
+    let revision = patient.next_consent_revision()?;
     let bump = ctx.bumps.consent;
     create_pda_account(
-        &ctx.accounts.owner.to_account_info(),
+        &ctx.accounts.authority.to_account_info(),
         &consent_info,
         Consent::SPACE,
-        &[seeds::CONSENT, owner.as_ref(), provider.as_ref(), &[bump]],
+        &[
+            seeds::CONSENT,
+            patient_id.as_ref(),
+            provider_id.as_ref(),
+            &[bump],
+        ],
     )?;
     let mut consent = Consent {
-        patient: owner,
-        provider,
+        patient: patient_id,
+        provider: provider_id,
         categories: 0,
         modes: 0,
         purposes: 0,
@@ -55,18 +63,23 @@ pub fn handle_grant_consent(ctx: Context<GrantConsent>, terms: ConsentTerms) -> 
         expires_at: 0,
         granted_at: now,
         updated_at: now,
-        reserved: [0; 16],
+        revision,
+        access_limit: 0,
+        accesses_used: 0,
+        from_day: 0,
+        to_day: 0,
+        renewal_period_secs: 0,
+        renewals_allowed: 0,
+        renewals_used: 0,
     };
     consent.set_terms(&terms);
     write_account(&consent_info, &consent)?;
     emit_event!(ConsentGranted {
-        patient: owner,
-        provider,
-        categories: terms.categories,
-        modes: terms.modes,
-        purposes: terms.purposes,
-        not_before: terms.not_before,
-        expires_at: terms.expires_at,
+        patient: patient_id,
+        provider: provider_id,
+        revision,
+        terms,
+        at: now,
     });
     Ok(())
 }

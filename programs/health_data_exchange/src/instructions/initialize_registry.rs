@@ -11,10 +11,6 @@ use crate::utils::{create_new_pda_account, write_account};
 pub struct InitializeRegistryArgs {
     /// The registry authority (a multisig address in production).
     pub authority: Pubkey,
-    /// Emergency-access policy: longest break-glass window, seconds.
-    pub emergency_max_duration_secs: u32,
-    /// Emergency-access policy: cooldown, seconds.
-    pub emergency_cooldown_secs: u32,
 }
 
 /// Only the program's upgrade authority can initialise the registry, so the
@@ -64,10 +60,8 @@ pub fn handle_initialize_registry(
             pending_authority: Pubkey::default(),
             paused: false,
             bump,
-            emergency_max_duration_secs: args.emergency_max_duration_secs,
-            emergency_cooldown_secs: args.emergency_cooldown_secs,
+            provider_count: 0,
             created_at: Clock::get()?.unix_timestamp,
-            reserved: [0; 64],
         },
     )?;
     emit_event!(RegistryInitialized {

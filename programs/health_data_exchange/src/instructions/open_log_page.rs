@@ -16,7 +16,7 @@ pub struct OpenLogPage<'info> {
     #[account(mut)]
     pub patient: Account<'info, Patient>,
     #[account(
-        constraint = current_page.load()?.patient == patient.owner @ HdxError::LogPagePatientMismatch,
+        constraint = current_page.load()?.patient == patient.id @ HdxError::LogPagePatientMismatch,
         constraint = current_page.load()?.page_index == patient.current_log_page() @ HdxError::NotCurrentLogPage,
         constraint = current_page.load()?.is_full() @ HdxError::LogPageNotFull,
     )]
@@ -25,7 +25,7 @@ pub struct OpenLogPage<'info> {
     /// created in the handler.
     #[account(
         mut,
-        seeds = [seeds::LOG, patient.owner.as_ref(), &patient.log_pages.to_le_bytes()],
+        seeds = [seeds::LOG, patient.id.as_ref(), &patient.log_pages.to_le_bytes()],
         bump,
     )]
     pub next_page: UncheckedAccount<'info>,
@@ -42,7 +42,7 @@ pub fn handle_open_log_page(ctx: Context<OpenLogPage>) -> Result<()> {
     create_log_page(
         &ctx.accounts.payer.to_account_info(),
         &ctx.accounts.next_page.to_account_info(),
-        &patient.owner,
+        &patient.id,
         page_index,
         first_sequence,
         head,
@@ -50,7 +50,7 @@ pub fn handle_open_log_page(ctx: Context<OpenLogPage>) -> Result<()> {
     )?;
     patient.log_pages = page_index.checked_add(1).ok_or(HdxError::CounterOverflow)?;
     emit_event!(LogPageOpened {
-        patient: patient.owner,
+        patient: patient.id,
         page_index,
     });
     Ok(())

@@ -1,7 +1,6 @@
 //! `verify_provider`, `suspend_provider` and `reinstate_provider` share one
 //! account list and one rule: only the registry authority moves a provider,
-//! and only along pending -> verified, pending|verified -> suspended,
-//! suspended -> verified (reinstate).
+//! and only along the transitions in [`TRANSITIONS`].
 
 use anchor_lang::prelude::*;
 
@@ -10,6 +9,15 @@ use crate::emit_event;
 use crate::error::HdxError;
 use crate::events::ProviderStatusChanged;
 use crate::state::{Provider, Registry};
+
+use ProviderStatus::{Pending, Suspended, Verified};
+
+/// Each status change: the statuses it starts from, and where it goes.
+pub const TRANSITIONS: [(&str, &[ProviderStatus], ProviderStatus); 3] = [
+    ("verify", &[Pending], Verified),
+    ("suspend", &[Pending, Verified], Suspended),
+    ("reinstate", &[Suspended], Verified),
+];
 
 #[derive(Accounts)]
 pub struct SetProviderStatus<'info> {
@@ -20,11 +28,8 @@ pub struct SetProviderStatus<'info> {
     pub provider: Account<'info, Provider>,
 }
 
-fn set_status(
-    ctx: Context<SetProviderStatus>,
-    allowed_from: &[ProviderStatus],
-    to: ProviderStatus,
-) -> Result<()> {
+fn set_status(ctx: Context<SetProviderStatus>, transition: usize) -> Result<()> {
+    let (_, allowed_from, to) = TRANSITIONS[transition];
     let provider = &mut ctx.accounts.provider;
     let from = provider.status;
     require!(
@@ -34,7 +39,8 @@ fn set_status(
     provider.status = to;
     provider.status_changed_at = Clock::get()?.unix_timestamp;
     emit_event!(ProviderStatusChanged {
-        provider: provider.signer,
+        provider: provider.id,
+        number: provider.number,
         previous: from,
         status: to,
     });
@@ -42,17 +48,13 @@ fn set_status(
 }
 
 pub fn handle_verify_provider(ctx: Context<SetProviderStatus>) -> Result<()> {
-    set_status(ctx, &[ProviderStatus::Pending], ProviderStatus::Verified)
+    set_status(ctx, 0)
 }
 
 pub fn handle_suspend_provider(ctx: Context<SetProviderStatus>) -> Result<()> {
-    set_status(
-        ctx,
-        &[ProviderStatus::Pending, ProviderStatus::Verified],
-        ProviderStatus::Suspended,
-    )
+    set_status(ctx, 1)
 }
 
 pub fn handle_reinstate_provider(ctx: Context<SetProviderStatus>) -> Result<()> {
-    set_status(ctx, &[ProviderStatus::Suspended], ProviderStatus::Verified)
+    set_status(ctx, 2)
 }

@@ -4,7 +4,7 @@ use crate::codes::{ProviderKind, ProviderStatus};
 use crate::emit_event;
 use crate::error::HdxError;
 use crate::events::ProviderRegistered;
-use crate::state::{seeds, Provider};
+use crate::state::{seeds, Provider, Registry};
 use crate::utils::{create_new_pda_account, write_account};
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug, PartialEq, Eq)]
@@ -14,15 +14,20 @@ pub struct RegisterProviderArgs {
     pub credential_commitment: [u8; 32],
 }
 
-/// A provider registers itself; it stays pending until the registry authority
-/// verifies it. Registering twice is refused with `AlreadyRegistered`.
+/// A provider registers itself: the signing key becomes its stable id (and
+/// its first signing key), the registry gives it the next number. It stays
+/// pending until the registry authority verifies it. Registering the same
+/// id twice is refused with `AlreadyRegistered`.
 #[derive(Accounts)]
 pub struct RegisterProvider<'info> {
     #[account(mut)]
-    pub signer: Signer<'info>,
-    /// CHECK: the canonical provider PDA of `signer` (checked by `seeds`);
+    pub id: Signer<'info>,
+    /// Hands out the provider's number (the one registry: type and owner checked).
+    #[account(mut)]
+    pub registry: Account<'info, Registry>,
+    /// CHECK: the canonical provider PDA of `id` (checked by `seeds`);
     /// created in the handler.
-    #[account(mut, seeds = [seeds::PROVIDER, signer.key().as_ref()], bump)]
+    #[account(mut, seeds = [seeds::PROVIDER, id.key().as_ref()], bump)]
     pub provider: UncheckedAccount<'info>,
     pub system_program: Program<'info, System>,
 }
@@ -36,31 +41,35 @@ pub fn handle_register_provider(
         HdxError::EmptyCredentialCommitment
     );
     let now = Clock::get()?.unix_timestamp;
-    let signer = ctx.accounts.signer.key();
+    let id = ctx.accounts.id.key();
     let bump = ctx.bumps.provider;
     let provider = ctx.accounts.provider.to_account_info();
+    let registry = &mut ctx.accounts.registry;
+    let number = registry.provider_count;
+    registry.provider_count = number.checked_add(1).ok_or(HdxError::CounterOverflow)?;
     create_new_pda_account(
-        &ctx.accounts.signer.to_account_info(),
+        &ctx.accounts.id.to_account_info(),
         &provider,
         Provider::SPACE,
-        &[seeds::PROVIDER, signer.as_ref(), &[bump]],
+        &[seeds::PROVIDER, id.as_ref(), &[bump]],
     )?;
     write_account(
         &provider,
         &Provider {
-            signer,
+            id,
+            signer: id,
             status: ProviderStatus::Pending,
             kind: args.kind,
-            roles: 0,
+            number,
             bump,
             credential_commitment: args.credential_commitment,
             registered_at: now,
             status_changed_at: now,
-            reserved: [0; 32],
         },
     )?;
     emit_event!(ProviderRegistered {
-        provider: signer,
+        provider: id,
+        number,
         kind: args.kind,
     });
     Ok(())

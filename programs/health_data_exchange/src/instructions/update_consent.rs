@@ -3,30 +3,38 @@ use anchor_lang::prelude::*;
 use crate::emit_event;
 use crate::error::HdxError;
 use crate::events::ConsentUpdated;
-use crate::state::{Consent, ConsentTerms};
+use crate::state::{Consent, ConsentTerms, Patient};
 
-/// The patient replaces a consent's scope and window (narrow, widen, renew, shorten).
+/// The patient's authority replaces a consent's terms (narrow, widen, renew,
+/// shorten; a new cap, range or renewal policy). The access count is kept
+/// (the cap counts real accesses); the renewal count starts again with the
+/// new policy.
 #[derive(Accounts)]
 pub struct UpdateConsent<'info> {
-    pub owner: Signer<'info>,
-    #[account(mut, constraint = consent.patient == owner.key() @ HdxError::ConsentMismatch)]
+    pub authority: Signer<'info>,
+    /// Counts the new consent version.
+    #[account(mut, has_one = authority @ HdxError::NotPatientAuthority)]
+    pub patient: Account<'info, Patient>,
+    /// Only `grant_consent` creates consents, at their canonical address:
+    /// type, owner and the patient match suffice.
+    #[account(mut, constraint = consent.patient == patient.id @ HdxError::ConsentMismatch)]
     pub consent: Account<'info, Consent>,
 }
 
 pub fn handle_update_consent(ctx: Context<UpdateConsent>, terms: ConsentTerms) -> Result<()> {
     let now = Clock::get()?.unix_timestamp;
     terms.validate(now)?;
+    let revision = ctx.accounts.patient.next_consent_revision()?;
     let consent = &mut ctx.accounts.consent;
     consent.set_terms(&terms);
     consent.updated_at = now;
+    consent.revision = revision;
     emit_event!(ConsentUpdated {
         patient: consent.patient,
         provider: consent.provider,
-        categories: terms.categories,
-        modes: terms.modes,
-        purposes: terms.purposes,
-        not_before: terms.not_before,
-        expires_at: terms.expires_at,
+        revision,
+        terms,
+        at: now,
     });
     Ok(())
 }

@@ -1,42 +1,49 @@
 use anchor_lang::prelude::*;
 
-use crate::codes::{Action, Category, Purpose, MODE_WRITE};
+use crate::codes::{Action, Category, Purpose};
 use crate::emit_event;
 use crate::error::HdxError;
 use crate::events::RecordAdded;
-use crate::gate::{self, AccessResult, Attempt};
+use crate::gate::{self, AccessResult, Attempt, Request};
 use crate::native;
-use crate::state::{seeds, LogPage, Patient, Provider, Record, Registry, NO_RECORD};
+use crate::state::{
+    seeds, LogPage, Patient, Provider, Record, Registry, NO_RECORD, RECORD_VERSION,
+};
 use crate::utils::create_record;
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug, PartialEq, Eq)]
 pub struct WriteRecordArgs {
-    /// Category code of the new record.
-    pub category: u8,
+    /// The new record's category.
+    pub category: Category,
+    /// Its clinical date as a day number; 0 = unknown.
+    pub clinical_day: u32,
     /// Opaque or encrypted locator, 1..=128 bytes.
     pub locator: Vec<u8>,
     /// SHA-256 of the record's content.
     pub content_hash: [u8; 32],
-    /// Purpose-of-use code.
-    pub purpose: u8,
+    /// The purpose of use the provider states.
+    pub purpose: Purpose,
 }
 
 /// A provider adds a record pointer to a patient, if a consent allows
 /// writing that category for that purpose. Logged like an access; the record
-/// is created only when granted (so a denial still commits its log entry).
+/// is created only when granted, so a denial still commits its log entry and
+/// creates nothing.
 #[derive(Accounts)]
 pub struct WriteRecord<'info> {
-    /// Pays the new record's rent.
+    /// The provider's current key; pays the new record's rent.
     #[account(mut)]
-    pub provider_signer: Signer<'info>,
-    #[account(constraint = provider.signer == provider_signer.key() @ HdxError::ProviderMismatch)]
+    pub signer: Signer<'info>,
     pub provider: Account<'info, Provider>,
     pub registry: Account<'info, Registry>,
     #[account(mut)]
     pub patient: Account<'info, Patient>,
-    /// CHECK: the (patient, provider) consent or its empty PDA; checked by `gate::consent_outcome`.
+    /// CHECK: the (patient, provider) consent or its empty canonical PDA;
+    /// checked by `gate::load_consent`.
+    #[account(mut)]
     pub consent: UncheckedAccount<'info>,
-    /// CHECK: must be the patient's next record PDA (checked in the handler); created only when granted.
+    /// CHECK: must be the patient's next record PDA (checked in the handler);
+    /// created only when granted.
     #[account(mut)]
     pub record: UncheckedAccount<'info>,
     #[account(mut)]
@@ -48,50 +55,47 @@ pub fn handle_write_record(
     ctx: Context<WriteRecord>,
     args: WriteRecordArgs,
 ) -> Result<AccessResult> {
-    require!(!ctx.accounts.registry.paused, HdxError::ProgramPaused);
-    ctx.accounts.provider.require_verified()?;
-    Record::validate_inputs(args.category, &args.locator, &args.content_hash)?;
-    let purpose_bit = Purpose::from_code(args.purpose)
-        .ok_or(HdxError::UnknownPurpose)?
-        .bit();
-    let category_bit = Category::from_code(args.category)
-        .ok_or(HdxError::UnknownCategory)?
-        .bit();
-    let owner = ctx.accounts.patient.owner;
+    let provider = &ctx.accounts.provider;
+    gate::require_caller(&ctx.accounts.registry, provider, ctx.accounts.signer.key)?;
+    let now = Clock::get()?.unix_timestamp;
+    Record::validate_inputs(args.clinical_day, &args.locator, &args.content_hash, now)?;
+    let patient_id = ctx.accounts.patient.id;
     let index = ctx.accounts.patient.record_count;
-    let index_bytes = index.to_le_bytes();
-    let (expected_record, record_bump) =
-        Pubkey::find_program_address(&[seeds::RECORD, owner.as_ref(), &index_bytes], &crate::ID);
+    let (expected_record, record_bump) = Pubkey::find_program_address(
+        &[seeds::RECORD, patient_id.as_ref(), &index.to_le_bytes()],
+        &crate::ID,
+    );
     require_keys_eq!(
         ctx.accounts.record.key(),
         expected_record,
         HdxError::RecordAddressMismatch
     );
-    let provider = ctx.accounts.provider.signer;
-    let now = Clock::get()?.unix_timestamp;
-
     let mut page = ctx.accounts.log_page.load_mut()?;
-    gate::check_page(&page, &owner)?;
-    let outcome = gate::consent_outcome(
-        &ctx.accounts.consent,
-        &owner,
-        &provider,
+    gate::check_page(&page, &patient_id)?;
+    let consent_info = ctx.accounts.consent.to_account_info();
+    let consent = gate::load_consent(&consent_info, &patient_id, &provider.id)?;
+    let request = Request {
+        category: args.category,
+        action: Action::Write,
+        purpose: args.purpose,
+        record_day: args.clinical_day,
         now,
-        category_bit,
-        MODE_WRITE,
-        purpose_bit,
-    )?;
+    };
+    let (outcome, consent_revision) = gate::decide_and_count(&consent_info, consent, &request)?;
     let granted = outcome.is_granted();
+    let (provider_id, provider_number) = (provider.id, provider.number);
     if granted {
         create_record(
-            &ctx.accounts.provider_signer.to_account_info(),
+            &ctx.accounts.signer.to_account_info(),
             &ctx.accounts.record.to_account_info(),
             &Record {
-                patient: owner,
-                author: provider,
+                patient: patient_id,
+                author: provider_id,
                 index,
                 category: args.category,
+                version: RECORD_VERSION,
                 bump: record_bump,
+                clinical_day: args.clinical_day,
                 created_at: now,
                 content_hash: args.content_hash,
                 locator: args.locator,
@@ -100,28 +104,27 @@ pub fn handle_write_record(
         ctx.accounts.patient.record_count =
             index.checked_add(1).ok_or(HdxError::CounterOverflow)?;
         emit_event!(RecordAdded {
-            patient: owner,
+            patient: patient_id,
             index,
-            category: args.category,
-            author: provider,
+            category: args.category.code(),
+            author: provider_id,
         });
     }
     let record_index = if granted { index } else { NO_RECORD };
-    let entry = gate::log_attempt(
+    let sequence = gate::log_attempt(
         &mut page,
         &Attempt {
-            provider,
-            time: now,
+            provider: provider_number,
+            request,
             record_index,
-            category: args.category,
-            action: Action::Write,
-            purpose: args.purpose,
+            consent_revision,
             outcome,
+            reason: 0,
         },
-    );
+    )?;
     let result = AccessResult {
-        outcome: outcome.code(),
-        sequence: entry.sequence,
+        outcome,
+        sequence,
         record_index,
         content_hash: if granted { args.content_hash } else { [0; 32] },
         locator: Vec::new(),

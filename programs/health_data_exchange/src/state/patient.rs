@@ -1,25 +1,26 @@
 use anchor_lang::prelude::*;
 
-/// A patient, at `["patient", owner]`. `owner` sits at offset 8.
+/// A patient, at `["patient", id]`. `id` sits at offset 8, `authority` at 40.
 #[account]
 #[derive(InitSpace, Debug, PartialEq, Eq)]
 pub struct Patient {
-    /// The patient's wallet: the only key that manages this patient's records and consents.
-    pub owner: Pubkey,
+    /// Stable id: the key that registered the patient. Every seed of the
+    /// patient's accounts (records, consents, log pages) uses it.
+    pub id: Pubkey,
+    /// The key that currently controls the patient (rotatable, see `rotate_patient_authority`).
+    pub authority: Pubkey,
     /// Stored canonical bump.
     pub bump: u8,
-    /// Emergency-access opt-in (used by a later release).
-    pub emergency_opt_in: bool,
-    /// Guardian threshold M of N (0: no guardians; later release).
-    pub guardian_threshold: u8,
     /// Number of records; the next record's index.
     pub record_count: u32,
     /// Number of log pages opened; the current page is `log_pages - 1`.
     pub log_pages: u32,
+    /// Consent versions written so far (grants, updates, renewals): each
+    /// version of any of this patient's consents gets the next number, so
+    /// (consent, revision) names one set of terms for good, across re-grants.
+    pub consent_revisions: u32,
     /// Unix time of registration.
     pub registered_at: i64,
-    /// Reserved for later fields (guardian set).
-    pub reserved: [u8; 64],
 }
 
 impl Patient {
@@ -27,5 +28,14 @@ impl Patient {
 
     pub fn current_log_page(&self) -> u32 {
         self.log_pages.saturating_sub(1)
+    }
+
+    /// The number of the next consent version (and counts it).
+    pub fn next_consent_revision(&mut self) -> Result<u32> {
+        self.consent_revisions = self
+            .consent_revisions
+            .checked_add(1)
+            .ok_or(crate::error::HdxError::CounterOverflow)?;
+        Ok(self.consent_revisions)
     }
 }

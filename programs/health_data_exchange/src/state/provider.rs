@@ -3,19 +3,23 @@ use anchor_lang::prelude::*;
 use crate::codes::{ProviderKind, ProviderStatus};
 use crate::error::HdxError;
 
-/// A provider organisation, at `["provider", signer]`.
-/// `signer` (offset 8) and `status` (offset 40) are at fixed offsets for `getProgramAccounts` filters.
+/// A provider organisation, at `["provider", id]`. The fields auditors filter
+/// on come first, at fixed offsets: `id` 8, `signer` 40, `status` 72,
+/// `kind` 73, `number` 74.
 #[account]
 #[derive(InitSpace, Debug, PartialEq, Eq)]
 pub struct Provider {
-    /// The key the provider signs with.
+    /// Stable id: the key that registered the provider. Seeds and consents use it.
+    pub id: Pubkey,
+    /// The key that currently signs for the provider (rotatable, see `rotate_provider_key`).
     pub signer: Pubkey,
     /// Pending, verified or suspended.
     pub status: ProviderStatus,
     /// Hospital, clinic, laboratory, ...
     pub kind: ProviderKind,
-    /// Role bits granted by the registry authority (bit 0: emergency access, later release).
-    pub roles: u8,
+    /// Registry number, assigned at registration (contiguous from 0, never
+    /// reused): how log entries name the provider.
+    pub number: u32,
     /// Stored canonical bump.
     pub bump: u8,
     /// Salted SHA-256 commitment to the provider's credential (licence, NPI); never the identifier itself.
@@ -24,14 +28,12 @@ pub struct Provider {
     pub registered_at: i64,
     /// Unix time of the last status change.
     pub status_changed_at: i64,
-    /// Reserved for later fields.
-    pub reserved: [u8; 32],
 }
 
 impl Provider {
     pub const SPACE: usize = 8 + Provider::INIT_SPACE;
 
-    /// The hard part of the gate that is about the caller: verified and not suspended.
+    /// Verified, not pending, not suspended: the status part of the gate's hard checks.
     pub fn require_verified(&self) -> Result<()> {
         match self.status {
             ProviderStatus::Verified => Ok(()),

@@ -1,27 +1,35 @@
 use anchor_lang::prelude::*;
 
-use crate::codes::Category;
+use crate::codes::{day_of, Category};
 use crate::error::HdxError;
 
 /// Longest locator, in bytes. A locator is an opaque handle at the data
 /// custodian or ciphertext: anyone can read it, so it must be useless alone.
 pub const MAX_LOCATOR_LEN: usize = 128;
 
-/// A pointer to one health record, at `["record", patient, index]`.
+/// The layout version of `Record` accounts written by this program.
+pub const RECORD_VERSION: u8 = 1;
+
+/// A pointer to one health record, at `["record", patient_id, index]`.
 /// `patient` sits at offset 8, `author` at 40.
 #[account]
 #[derive(InitSpace, Debug, PartialEq, Eq)]
 pub struct Record {
-    /// The patient's wallet key.
+    /// The patient's id.
     pub patient: Pubkey,
-    /// Who added it: the patient, or a provider through `write_record`.
+    /// Who added it: the patient's id, or a provider's id (`write_record`).
     pub author: Pubkey,
     /// Index among the patient's records.
     pub index: u32,
-    /// Category code (`codes::Category`).
-    pub category: u8,
+    /// The record's category.
+    pub category: Category,
+    /// Layout version of this account (`RECORD_VERSION`).
+    pub version: u8,
     /// Stored canonical bump.
     pub bump: u8,
+    /// Clinical date as a day number (days since 1970-01-01 UTC); 0 = unknown.
+    /// Public metadata: see the README's privacy section.
+    pub clinical_day: u32,
     /// Unix time of creation.
     pub created_at: i64,
     /// SHA-256 of the record's content, for the custodian and the reader to check.
@@ -34,12 +42,17 @@ pub struct Record {
 impl Record {
     pub const SPACE: usize = 8 + Record::INIT_SPACE;
 
-    /// Checks a new record's inputs: a known category, a non-empty bounded
-    /// locator, a non-zero content hash.
-    pub fn validate_inputs(category: u8, locator: &[u8], content_hash: &[u8; 32]) -> Result<()> {
+    /// Checks a new record's inputs: a clinical day not in the future (a day
+    /// of slack for time zones), a non-empty bounded locator, a non-zero hash.
+    pub fn validate_inputs(
+        clinical_day: u32,
+        locator: &[u8],
+        content_hash: &[u8; 32],
+        now: i64,
+    ) -> Result<()> {
         require!(
-            Category::from_code(category).is_some(),
-            HdxError::UnknownCategory
+            i64::from(clinical_day) <= day_of(now) + 1,
+            HdxError::ClinicalDayInFuture
         );
         require!(!locator.is_empty(), HdxError::EmptyLocator);
         require!(locator.len() <= MAX_LOCATOR_LEN, HdxError::LocatorTooLong);

@@ -1,11 +1,12 @@
 use anchor_lang::prelude::*;
 
-/// The single registry of the program, at `["registry"]`. Only one can exist,
-/// so handlers that only read it check its type and owner, not its address.
+/// The single registry of the program, at `["registry"]`. Only one can exist
+/// (only `initialize_registry` creates one, at that address, once), so
+/// handlers that only read it check its type and owner, not its address.
 #[account]
 #[derive(InitSpace, Debug, PartialEq, Eq)]
 pub struct Registry {
-    /// Verifies, suspends and reinstates providers, pauses the program.
+    /// Verifies, suspends and reinstates providers, pauses the program (offset 8).
     pub authority: Pubkey,
     /// Proposed next authority; the default (all-zero) address when none.
     pub pending_authority: Pubkey,
@@ -13,14 +14,10 @@ pub struct Registry {
     pub paused: bool,
     /// Stored canonical bump.
     pub bump: u8,
-    /// Emergency-access policy: longest break-glass window, seconds (used by a later release).
-    pub emergency_max_duration_secs: u32,
-    /// Emergency-access policy: cooldown between break-glass windows, seconds.
-    pub emergency_cooldown_secs: u32,
+    /// Providers registered so far: the next provider's number (contiguous from 0, never reused).
+    pub provider_count: u32,
     /// Unix time the registry was initialised.
     pub created_at: i64,
-    /// Reserved for later fields.
-    pub reserved: [u8; 64],
 }
 
 impl Registry {

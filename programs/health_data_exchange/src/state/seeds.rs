@@ -1,14 +1,16 @@
-//! Every PDA seed prefix, in one place.
+//! Every PDA seed prefix, in one place. Patients and providers are named by
+//! their stable id (the key that registered them), never by the key that
+//! currently signs for them, so every address survives a key rotation.
 
 /// `["registry"]`
 pub const REGISTRY: &[u8] = b"registry";
-/// `["provider", provider_signer]`
+/// `["provider", provider_id]`
 pub const PROVIDER: &[u8] = b"provider";
-/// `["patient", patient_signer]`
+/// `["patient", patient_id]`
 pub const PATIENT: &[u8] = b"patient";
-/// `["record", patient_signer, index as u32 LE]`
+/// `["record", patient_id, index as u32 LE]`
 pub const RECORD: &[u8] = b"record";
-/// `["consent", patient_signer, provider_signer]`
+/// `["consent", patient_id, provider_id]`
 pub const CONSENT: &[u8] = b"consent";
-/// `["log", patient_signer, page_index as u32 LE]`
+/// `["log", patient_id, page_index as u32 LE]`
 pub const LOG: &[u8] = b"log";

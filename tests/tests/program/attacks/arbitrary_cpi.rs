@@ -3,57 +3,92 @@
 use super::*;
 use anchor_lang::error::ErrorCode as Anchor;
 use hdx::{ix, pda};
-use health_data_exchange::instructions::WriteRecordArgs;
+use health_data_exchange::accounts as acc;
+use health_data_exchange::codes::ProviderKind;
+use health_data_exchange::instruction as data;
+use health_data_exchange::{AddRecordArgs, RegisterProviderArgs};
 
 #[test]
 fn a_fake_system_program_is_refused_everywhere_one_is_taken() {
     // arbitrary CPI: the system-program slot given another (executable) program id.
     let w = world();
     let impostor = health_data_exchange::ID; // an executable program that is not the system program
-    let patient = w.f.funded();
+    let newcomer = w.f.funded();
+    let (n, b, a, p) = (
+        newcomer.pubkey(),
+        w.bob.pubkey(),
+        w.alice.pubkey(),
+        w.p.pubkey(),
+    );
     let cases = vec![
-        (ix::register_patient(patient.pubkey()), 3usize, &patient),
         (
-            ix::register_provider(
-                patient.pubkey(),
-                health_data_exchange::codes::ProviderKind::Other,
-                [1; 32],
+            ix::build(
+                acc::RegisterPatient {
+                    system_program: impostor,
+                    ..ix::register_patient_accounts(n)
+                },
+                data::RegisterPatient {},
             ),
-            2,
-            &patient,
+            &newcomer,
         ),
         (
-            ix::grant_consent(w.bob.pubkey(), &w.p.pubkey(), w.f.terms(1, 1, 1, 3)),
-            4,
-            &w.bob,
-        ),
-        (
-            ix::add_record(w.bob.pubkey(), 1, 0, b"x".to_vec(), [1; 32]),
-            3,
-            &w.bob,
-        ),
-        (
-            ix::write_record(
-                w.p.pubkey(),
-                &w.alice.pubkey(),
-                1,
-                0,
-                WriteRecordArgs {
-                    category: 0,
-                    locator: b"x".to_vec(),
-                    content_hash: [1; 32],
-                    purpose: 0,
+            ix::build(
+                acc::RegisterProvider {
+                    system_program: impostor,
+                    ..ix::register_provider_accounts(n)
+                },
+                data::RegisterProvider {
+                    args: RegisterProviderArgs {
+                        kind: ProviderKind::Other,
+                        credential_commitment: [1; 32],
+                    },
                 },
             ),
-            7,
+            &newcomer,
+        ),
+        (
+            ix::build(
+                acc::GrantConsent {
+                    system_program: impostor,
+                    ..ix::grant_consent_accounts(b, &b, &p)
+                },
+                data::GrantConsent {
+                    terms: w.f.terms(1, 1, 1, 3),
+                },
+            ),
+            &w.bob,
+        ),
+        (
+            ix::build(
+                acc::AddRecord {
+                    system_program: impostor,
+                    ..ix::add_record_accounts(b, &b, 1)
+                },
+                data::AddRecord {
+                    args: AddRecordArgs {
+                        category: Category::LabResults,
+                        clinical_day: 0,
+                        locator: b"x".to_vec(),
+                        content_hash: [1; 32],
+                    },
+                },
+            ),
+            &w.bob,
+        ),
+        (
+            w.f.write_ix(
+                acc::WriteRecord {
+                    system_program: impostor,
+                    ..w.f.write_accounts(&w.p, &w.alice)
+                },
+                w.f.write_args(),
+            ),
             &w.p,
         ),
     ];
-    for (mut i, pos, signer) in cases {
-        assert_eq!(i.accounts[pos].pubkey, anchor_lang::system_program::ID);
-        i.accounts[pos].pubkey = impostor;
+    for (i, signer) in cases {
         w.f.fails_with(&[i], signer, &[], anchor(Anchor::InvalidProgramId));
     }
-    assert!(w.f.account(&pda::patient(&patient.pubkey()).0).is_none());
-    assert!(w.f.account(&pda::record(&w.alice.pubkey(), 1).0).is_none());
+    assert!(w.f.account(&pda::patient(&n).0).is_none());
+    assert!(w.f.account(&pda::record(&a, 1).0).is_none());
 }

@@ -2,8 +2,10 @@
 
 use super::*;
 use anchor_lang::error::ErrorCode as Anchor;
-use hdx::{ix, pda};
+use hdx::ix;
+use health_data_exchange::accounts as acc;
 use health_data_exchange::error::HdxError;
+use health_data_exchange::instruction as data;
 use health_data_exchange::state::seeds;
 
 /// A valid PDA of `seeds` with a bump below the canonical one.
@@ -22,81 +24,93 @@ fn non_canonical(seeds: &[&[u8]]) -> Pubkey {
 
 #[test]
 fn non_canonical_addresses_are_refused_at_creation() {
-    // bump canonicalisation: consent, provider, patient created at a non-canonical PDA.
+    // bump canonicalisation: consent, provider, patient, record created at a non-canonical PDA.
     let f = Fixture::new();
     let p = f.verified_provider();
     let patient = f.patient();
     let newcomer = f.funded();
+    let (t, n, pk) = (patient.pubkey(), newcomer.pubkey(), p.pubkey());
+    let seeds_mismatch = anchor(Anchor::ConstraintSeeds);
 
-    let mut grant = ix::grant_consent(patient.pubkey(), &p.pubkey(), f.terms(1, 1, 1, 3));
-    grant.accounts[3].pubkey = non_canonical(&[
-        seeds::CONSENT,
-        patient.pubkey().as_ref(),
-        p.pubkey().as_ref(),
-    ]);
-    f.fails_with(&[grant], &patient, &[], anchor(Anchor::ConstraintSeeds));
-
-    let mut reg = ix::register_patient(newcomer.pubkey());
-    reg.accounts[1].pubkey = non_canonical(&[seeds::PATIENT, newcomer.pubkey().as_ref()]);
-    f.fails_with(&[reg], &newcomer, &[], anchor(Anchor::ConstraintSeeds));
-
-    let mut regp = ix::register_provider(
-        newcomer.pubkey(),
-        health_data_exchange::codes::ProviderKind::Other,
-        [1; 32],
+    let grant = ix::build(
+        acc::GrantConsent {
+            consent: non_canonical(&[seeds::CONSENT, t.as_ref(), pk.as_ref()]),
+            ..ix::grant_consent_accounts(t, &t, &pk)
+        },
+        data::GrantConsent {
+            terms: f.terms(1, 1, 1, 3),
+        },
     );
-    regp.accounts[1].pubkey = non_canonical(&[seeds::PROVIDER, newcomer.pubkey().as_ref()]);
-    f.fails_with(&[regp], &newcomer, &[], anchor(Anchor::ConstraintSeeds));
+    f.fails_with(&[grant], &patient, &[], seeds_mismatch);
 
-    let mut add = ix::add_record(patient.pubkey(), 0, 0, b"x".to_vec(), [1; 32]);
-    add.accounts[2].pubkey = non_canonical(&[
-        seeds::RECORD,
-        patient.pubkey().as_ref(),
-        &0u32.to_le_bytes(),
-    ]);
-    f.fails_with(&[add], &patient, &[], anchor(Anchor::ConstraintSeeds));
+    let reg = ix::build(
+        acc::RegisterPatient {
+            patient: non_canonical(&[seeds::PATIENT, n.as_ref()]),
+            ..ix::register_patient_accounts(n)
+        },
+        data::RegisterPatient {},
+    );
+    f.fails_with(&[reg], &newcomer, &[], seeds_mismatch);
+
+    let regp = ix::build(
+        acc::RegisterProvider {
+            provider: non_canonical(&[seeds::PROVIDER, n.as_ref()]),
+            ..ix::register_provider_accounts(n)
+        },
+        data::RegisterProvider {
+            args: health_data_exchange::RegisterProviderArgs {
+                kind: health_data_exchange::codes::ProviderKind::Other,
+                credential_commitment: [1; 32],
+            },
+        },
+    );
+    f.fails_with(&[regp], &newcomer, &[], seeds_mismatch);
+
+    let add = ix::build(
+        acc::AddRecord {
+            record: non_canonical(&[seeds::RECORD, t.as_ref(), &0u32.to_le_bytes()]),
+            ..ix::add_record_accounts(t, &t, 0)
+        },
+        data::AddRecord {
+            args: health_data_exchange::AddRecordArgs {
+                category: Category::LabResults,
+                clinical_day: 0,
+                locator: b"x".to_vec(),
+                content_hash: [1; 32],
+            },
+        },
+    );
+    f.fails_with(&[add], &patient, &[], seeds_mismatch);
 }
 
 #[test]
 fn a_non_canonical_empty_consent_cannot_claim_no_consent() {
     // bump canonicalisation: the "no consent" path accepts only the canonical consent PDA.
     let w = world();
-    let mut metas = access_metas(&w.p.pubkey(), &w.alice.pubkey());
-    metas[4].pubkey = non_canonical(&[
-        seeds::CONSENT,
-        w.alice.pubkey().as_ref(),
-        w.p.pubkey().as_ref(),
-    ]);
+    let (a, p) = (w.alice.pubkey(), w.p.pubkey());
     w.f.fails_with(
-        &[raw(metas, access_data(0))],
+        &[w.ix(AccessRecord {
+            consent: non_canonical(&[seeds::CONSENT, a.as_ref(), p.as_ref()]),
+            ..w.access(&w.alice)
+        })],
         &w.p,
         &[],
         hdx(HdxError::ConsentAddressMismatch),
     );
-    assert_eq!(w.f.log_len(&w.alice.pubkey()), 0);
-    let _ = pda::registry;
+    assert_eq!(w.f.log_len(&a), 0);
 }
 
 #[test]
 fn a_non_canonical_record_address_is_refused_for_writes() {
     // bump canonicalisation: write_record only creates the canonical next-record PDA.
     let w = world();
-    let mut i = ix::write_record(
-        w.p.pubkey(),
-        &w.alice.pubkey(),
-        1,
-        0,
-        health_data_exchange::instructions::WriteRecordArgs {
-            category: 0,
-            locator: b"x".to_vec(),
-            content_hash: [1; 32],
-            purpose: 0,
+    let a = w.alice.pubkey();
+    let i = w.f.write_ix(
+        acc::WriteRecord {
+            record: non_canonical(&[seeds::RECORD, a.as_ref(), &1u32.to_le_bytes()]),
+            ..w.f.write_accounts(&w.p, &w.alice)
         },
+        w.f.write_args(),
     );
-    i.accounts[5].pubkey = non_canonical(&[
-        seeds::RECORD,
-        w.alice.pubkey().as_ref(),
-        &1u32.to_le_bytes(),
-    ]);
     w.f.fails_with(&[i], &w.p, &[], hdx(HdxError::RecordAddressMismatch));
 }

@@ -15,9 +15,9 @@ fn revoke_then_access_in_one_transaction_is_denied() {
     let refund = system_instruction::transfer(&p, &addr, 10_000_000);
     let tx = Transaction::new_signed_with_payer(
         &[
-            ix::revoke_consent(a, &p),
+            ix::revoke_consent(a, &a, &p),
             refund,
-            raw(access_metas(&p, &a), access_data(0)),
+            w.ix(w.access(&w.alice)),
         ],
         Some(&p),
         &[&w.p, &w.alice],
@@ -30,7 +30,7 @@ fn revoke_then_access_in_one_transaction_is_denied() {
     let result: health_data_exchange::AccessResult =
         anchor_lang::AnchorDeserialize::deserialize(&mut &receipt.return_data.unwrap()[..])
             .unwrap();
-    assert_eq!(result.outcome, Outcome::NoConsent.code());
+    assert_eq!(result.outcome, Outcome::NoConsent);
     assert!(result.locator.is_empty());
     let acc = w.f.account(&addr).unwrap();
     assert_eq!(
@@ -45,7 +45,7 @@ fn a_refunded_consent_address_stays_revoked_and_can_be_granted_afresh() {
     // closing accounts: lamports sent to a closed consent do not bring it back.
     let w = world();
     let (a, p) = (w.alice.pubkey(), w.p.pubkey());
-    w.f.ok(&[ix::revoke_consent(a, &p)], &w.alice, &[]);
+    w.f.ok(&[ix::revoke_consent(a, &a, &p)], &w.alice, &[]);
     w.f.fund(&pda::consent(&a, &p).0);
     w.f.expect_denied(&w.p, &w.alice, 0, Purpose::Treatment, Outcome::NoConsent);
     w.f.grant_read(&w.alice, &w.p, Category::LabResults, Purpose::Treatment);

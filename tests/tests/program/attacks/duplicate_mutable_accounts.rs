@@ -2,17 +2,8 @@
 
 use super::*;
 use hdx::{ix, pda};
+use health_data_exchange::accounts::{OpenLogPage, WriteRecord};
 use health_data_exchange::error::HdxError;
-use health_data_exchange::instructions::WriteRecordArgs;
-
-fn args() -> WriteRecordArgs {
-    WriteRecordArgs {
-        category: 0,
-        locator: b"x".to_vec(),
-        content_hash: [1; 32],
-        purpose: 0,
-    }
-}
 
 #[test]
 fn the_log_page_as_the_new_record_is_refused() {
@@ -20,8 +11,13 @@ fn the_log_page_as_the_new_record_is_refused() {
     let w = world();
     let page = pda::log_page(&w.alice.pubkey(), 0).0;
     let before = w.f.account(&page).unwrap();
-    let mut i = ix::write_record(w.p.pubkey(), &w.alice.pubkey(), 1, 0, args());
-    i.accounts[5].pubkey = page;
+    let i = w.f.write_ix(
+        WriteRecord {
+            record: page,
+            ..w.f.write_accounts(&w.p, &w.alice)
+        },
+        w.f.write_args(),
+    );
     w.f.fails_with(&[i], &w.p, &[], hdx(HdxError::RecordAddressMismatch));
     assert_eq!(w.f.account(&page).unwrap(), before);
 }
@@ -30,12 +26,33 @@ fn the_log_page_as_the_new_record_is_refused() {
 fn the_patient_as_the_new_record_is_refused() {
     // duplicate mutable accounts: write_record's `record` slot given the (mutable) patient account.
     let w = world();
-    let mut i = ix::write_record(w.p.pubkey(), &w.alice.pubkey(), 1, 0, args());
-    i.accounts[5].pubkey = pda::patient(&w.alice.pubkey()).0;
+    let i = w.f.write_ix(
+        WriteRecord {
+            record: pda::patient(&w.alice.pubkey()).0,
+            ..w.f.write_accounts(&w.p, &w.alice)
+        },
+        w.f.write_args(),
+    );
     w.f.fails_with(&[i], &w.p, &[], hdx(HdxError::RecordAddressMismatch));
     assert_eq!(
         w.f.client.patient(&w.alice.pubkey()).unwrap().record_count,
         1
+    );
+}
+
+#[test]
+fn the_consent_as_the_log_page_is_refused() {
+    // duplicate mutable accounts: access_record's two writable slots given the same consent.
+    let w = world();
+    let consent = pda::consent(&w.alice.pubkey(), &w.p.pubkey()).0;
+    w.f.fails_with(
+        &[w.ix(AccessRecord {
+            log_page: consent,
+            ..w.access(&w.alice)
+        })],
+        &w.p,
+        &[],
+        anchor(anchor_lang::error::ErrorCode::AccountDiscriminatorMismatch),
     );
 }
 
@@ -45,17 +62,16 @@ fn the_current_page_as_the_next_page_is_refused() {
     let w = world();
     // Fill page 0 so that only the duplicated slot is wrong.
     for _ in 0..health_data_exchange::state::LOG_PAGE_CAPACITY {
-        w.f.ok(
-            &[raw(
-                access_metas(&w.p.pubkey(), &w.alice.pubkey()),
-                access_data(0),
-            )],
-            &w.p,
-            &[],
-        );
+        w.f.ok(&[w.ix(w.access(&w.alice))], &w.p, &[]);
     }
-    let mut i = ix::open_log_page(w.p.pubkey(), &w.alice.pubkey(), 0);
-    i.accounts[3].pubkey = pda::log_page(&w.alice.pubkey(), 0).0;
+    let a = w.alice.pubkey();
+    let i = ix::build(
+        OpenLogPage {
+            next_page: pda::log_page(&a, 0).0,
+            ..ix::open_log_page_accounts(w.p.pubkey(), &a, 0)
+        },
+        health_data_exchange::instruction::OpenLogPage {},
+    );
     w.f.fails_with(
         &[i],
         &w.p,

@@ -17,24 +17,35 @@ fn plant_copy(w: &World, of: &Pubkey, owner: Pubkey) -> Pubkey {
 fn forged_provider_record_registry_and_log_are_refused() {
     // owner checks: byte-for-byte copies owned by another program.
     let w = world();
-    let other_program = Pubkey::new_unique();
-    for (pos, real) in [
-        (1, pda::provider(&w.p.pubkey()).0),
-        (2, pda::registry().0),
-        (3, pda::record(&w.alice.pubkey(), 0).0),
-        (5, pda::log_page(&w.alice.pubkey(), 0).0),
+    let other = Pubkey::new_unique();
+    let a = w.alice.pubkey();
+    let base = w.access(&w.alice);
+    for accounts in [
+        AccessRecord {
+            provider: plant_copy(&w, &base.provider, other),
+            ..base
+        },
+        AccessRecord {
+            registry: plant_copy(&w, &base.registry, other),
+            ..base
+        },
+        AccessRecord {
+            record: plant_copy(&w, &base.record, other),
+            ..base
+        },
+        AccessRecord {
+            log_page: plant_copy(&w, &base.log_page, other),
+            ..base
+        },
     ] {
-        let fake = plant_copy(&w, &real, other_program);
-        let mut metas = access_metas(&w.p.pubkey(), &w.alice.pubkey());
-        metas[pos].pubkey = fake;
         w.f.fails_with(
-            &[raw(metas, access_data(0))],
+            &[w.ix(accounts)],
             &w.p,
             &[],
             anchor(Anchor::AccountOwnedByWrongProgram),
         );
     }
-    assert_eq!(w.f.log_len(&w.alice.pubkey()), 0);
+    assert_eq!(w.f.log_len(&a), 0);
 }
 
 #[test]
@@ -46,10 +57,11 @@ fn forged_consent_owned_by_another_program_is_refused() {
         &pda::consent(&w.alice.pubkey(), &w.p.pubkey()).0,
         Pubkey::new_unique(),
     );
-    let mut metas = access_metas(&w.p.pubkey(), &w.bob.pubkey());
-    metas[4].pubkey = fake;
     w.f.fails_with(
-        &[raw(metas, access_data(0))],
+        &[w.ix(AccessRecord {
+            consent: fake,
+            ..w.access(&w.bob)
+        })],
         &w.p,
         &[],
         hdx(HdxError::ConsentAddressMismatch),

@@ -6,8 +6,8 @@ use health_data_exchange::error::HdxError;
 use health_data_exchange::state::Consent;
 
 #[test]
-fn every_pda_is_bound_to_its_own_keys() {
-    // PDA sharing: seeds include both parties, and the stored keys are checked.
+fn every_pda_is_bound_to_its_own_ids() {
+    // PDA sharing: seeds include both parties' ids, and the stored ids are checked.
     let w = world();
     let q = w.f.verified_provider();
     let (a, b, p) = (w.alice.pubkey(), w.bob.pubkey(), w.p.pubkey());
@@ -22,19 +22,21 @@ fn every_pda_is_bound_to_its_own_keys() {
     assert_eq!((c.patient, c.provider), (a, p));
 
     // q presents Alice's consent for p: shared for another provider -> refused.
-    let mut metas = access_metas(&q.pubkey(), &a);
-    metas[4].pubkey = pda::consent(&a, &p).0;
     w.f.fails_with(
-        &[raw(metas, access_data(0))],
+        &[w.ix(AccessRecord {
+            consent: pda::consent(&a, &p).0,
+            ..w.f.access_accounts(&q, &w.alice, 0)
+        })],
         &q,
         &[],
         hdx(HdxError::ConsentMismatch),
     );
     // p presents Alice's consent for Bob's record: shared for another patient -> refused.
-    let mut metas = access_metas(&p, &b);
-    metas[4].pubkey = pda::consent(&a, &p).0;
     w.f.fails_with(
-        &[raw(metas, access_data(0))],
+        &[w.ix(AccessRecord {
+            consent: pda::consent(&a, &p).0,
+            ..w.access(&w.bob)
+        })],
         &w.p,
         &[],
         hdx(HdxError::ConsentMismatch),

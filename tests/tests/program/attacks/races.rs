@@ -1,5 +1,6 @@
 //! Status changes between transactions: suspension mid-run, verification
-//! revoked between two transactions of the same slot.
+//! revoked between two transactions of the same slot, a key rotated between
+//! two accesses of the same slot.
 
 use super::*;
 use hdx::ix;
@@ -33,23 +34,21 @@ fn a_provider_suspended_mid_run_is_refused_from_the_next_transaction() {
     w.f.access(&w.p, &w.alice, 0, Purpose::Treatment).unwrap();
 }
 
+/// Two distinct access transactions (the purpose tells them apart) against one blockhash.
+fn access_tx(w: &World, purpose: Purpose, blockhash: solana_sdk::hash::Hash) -> Transaction {
+    Transaction::new_signed_with_payer(
+        &[w.f.access_ix(w.access(&w.alice), purpose)],
+        Some(&w.p.pubkey()),
+        &[&w.p],
+        blockhash,
+    )
+}
+
 #[test]
 fn suspension_between_two_transactions_of_the_same_slot_takes_effect() {
     // Three transactions signed against one blockhash, processed in one slot.
     let w = world();
     let blockhash = w.f.ledger().latest_blockhash_for_tests();
-    let access = |salt: u8| {
-        // A different (valid) purpose code keeps the two access transactions distinct.
-        Transaction::new_signed_with_payer(
-            &[raw(
-                access_metas(&w.p.pubkey(), &w.alice.pubkey()),
-                access_data(salt),
-            )],
-            Some(&w.p.pubkey()),
-            &[&w.p],
-            blockhash,
-        )
-    };
     let suspend = Transaction::new_signed_with_payer(
         &[ix::suspend_provider(w.f.authority.pubkey(), &w.p.pubkey())],
         Some(&w.f.authority.pubkey()),
@@ -57,9 +56,11 @@ fn suspension_between_two_transactions_of_the_same_slot_takes_effect() {
         blockhash,
     );
     let ledger = w.f.ledger();
-    ledger.send(&access(0)).expect("first access lands");
+    ledger
+        .send(&access_tx(&w, Purpose::Treatment, blockhash))
+        .expect("first access lands");
     ledger.send(&suspend).expect("suspension lands");
-    match ledger.send(&access(1)) {
+    match ledger.send(&access_tx(&w, Purpose::Payment, blockhash)) {
         Err(hdx::transport::SendError::Failed { error, .. }) => {
             assert_eq!(error, custom(0, hdx(HdxError::ProviderSuspended)))
         }
@@ -69,23 +70,44 @@ fn suspension_between_two_transactions_of_the_same_slot_takes_effect() {
 }
 
 #[test]
+fn a_key_rotated_between_two_transactions_of_the_same_slot_is_refused_at_once() {
+    let w = world();
+    let blockhash = w.f.ledger().latest_blockhash_for_tests();
+    let new = w.f.funded();
+    let p = w.p.pubkey();
+    let rotate = Transaction::new_signed_with_payer(
+        &[ix::rotate_provider_key(p, new.pubkey(), &p)],
+        Some(&p),
+        &[&w.p, &new],
+        blockhash,
+    );
+    let ledger = w.f.ledger();
+    ledger
+        .send(&access_tx(&w, Purpose::Treatment, blockhash))
+        .unwrap();
+    ledger.send(&rotate).unwrap();
+    match ledger.send(&access_tx(&w, Purpose::Payment, blockhash)) {
+        Err(hdx::transport::SendError::Failed { error, .. }) => {
+            assert_eq!(error, custom(0, hdx(HdxError::NotProviderKey)))
+        }
+        other => panic!("expected NotProviderKey, got {other:?}"),
+    }
+    assert_eq!(w.f.log_len(&w.alice.pubkey()), 1);
+}
+
+#[test]
 fn a_second_proposal_replaces_the_first_and_the_first_cannot_accept() {
     let f = Fixture::new();
     let first = f.funded();
     let second = f.funded();
+    let a = f.authority.pubkey();
     f.ok(
-        &[ix::propose_registry_authority(
-            f.authority.pubkey(),
-            first.pubkey(),
-        )],
+        &[ix::propose_registry_authority(a, first.pubkey())],
         &f.authority,
         &[],
     );
     f.ok(
-        &[ix::propose_registry_authority(
-            f.authority.pubkey(),
-            second.pubkey(),
-        )],
+        &[ix::propose_registry_authority(a, second.pubkey())],
         &f.authority,
         &[],
     );

@@ -4,57 +4,44 @@ use super::*;
 use hdx::{ix, pda};
 use health_data_exchange::codes::ProviderKind;
 use health_data_exchange::error::HdxError;
-use health_data_exchange::instructions::InitializeRegistryArgs;
 use health_data_exchange::state::{Consent, Patient, Provider, Registry};
 
 #[test]
 fn every_init_twice_is_refused_and_changes_nothing() {
-    // reinitialisation: registry, provider, patient, consent, record, log page.
+    // reinitialisation: registry, provider, patient, consent, record.
     let w = world();
     let f = &w.f;
+    let (a, p) = (w.alice.pubkey(), w.p.pubkey());
     let registry: Registry = f.decode(&pda::registry().0);
-    let provider: Provider = f.decode(&pda::provider(&w.p.pubkey()).0);
-    let patient: Patient = f.decode(&pda::patient(&w.alice.pubkey()).0);
-    let consent: Consent = f.decode(&pda::consent(&w.alice.pubkey(), &w.p.pubkey()).0);
+    let provider: Provider = f.decode(&pda::provider(&p).0);
+    let patient: Patient = f.decode(&pda::patient(&a).0);
+    let consent: Consent = f.decode(&pda::consent(&a, &p).0);
     f.advance(100);
 
-    let args = InitializeRegistryArgs {
-        authority: w.bob.pubkey(),
-        emergency_max_duration_secs: 1,
-        emergency_cooldown_secs: 1,
-    };
     f.fails_with(
         &[ix::initialize_registry(
             f.upgrade_authority.pubkey(),
             f.upgrade_authority.pubkey(),
-            args,
+            w.bob.pubkey(),
         )],
         &f.upgrade_authority,
         &[],
         hdx(HdxError::AlreadyRegistered),
     );
     f.fails_with(
-        &[ix::register_provider(
-            w.p.pubkey(),
-            ProviderKind::Other,
-            [2; 32],
-        )],
+        &[ix::register_provider(p, ProviderKind::Other, [2; 32])],
         &w.p,
         &[],
         hdx(HdxError::AlreadyRegistered),
     );
     f.fails_with(
-        &[ix::register_patient(w.alice.pubkey())],
+        &[ix::register_patient(a)],
         &w.alice,
         &[],
         hdx(HdxError::AlreadyRegistered),
     );
     f.fails_with(
-        &[ix::grant_consent(
-            w.alice.pubkey(),
-            &w.p.pubkey(),
-            f.terms(1, 1, 1, 1),
-        )],
+        &[ix::grant_consent(a, &a, &p, f.terms(1, 1, 1, 1))],
         &w.alice,
         &[],
         hdx(HdxError::ConsentAlreadyExists),
@@ -62,11 +49,15 @@ fn every_init_twice_is_refused_and_changes_nothing() {
     // Re-adding record 0 (the next index is 1): the record address no longer matches the seeds.
     f.fails_with(
         &[ix::add_record(
-            w.alice.pubkey(),
+            a,
+            &a,
             0,
-            0,
-            b"x".to_vec(),
-            [1; 32],
+            health_data_exchange::AddRecordArgs {
+                category: Category::LabResults,
+                clinical_day: 0,
+                locator: b"x".to_vec(),
+                content_hash: [1; 32],
+            },
         )],
         &w.alice,
         &[],
@@ -74,16 +65,7 @@ fn every_init_twice_is_refused_and_changes_nothing() {
     );
 
     assert_eq!(f.decode::<Registry>(&pda::registry().0), registry);
-    assert_eq!(
-        f.decode::<Provider>(&pda::provider(&w.p.pubkey()).0),
-        provider
-    );
-    assert_eq!(
-        f.decode::<Patient>(&pda::patient(&w.alice.pubkey()).0),
-        patient
-    );
-    assert_eq!(
-        f.decode::<Consent>(&pda::consent(&w.alice.pubkey(), &w.p.pubkey()).0),
-        consent
-    );
+    assert_eq!(f.decode::<Provider>(&pda::provider(&p).0), provider);
+    assert_eq!(f.decode::<Patient>(&pda::patient(&a).0), patient);
+    assert_eq!(f.decode::<Consent>(&pda::consent(&a, &p).0), consent);
 }

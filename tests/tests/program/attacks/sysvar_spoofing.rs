@@ -5,6 +5,7 @@
 use super::*;
 use solana_sdk::account::Account;
 use solana_sdk::clock::Clock;
+use solana_sdk::instruction::AccountMeta;
 
 #[test]
 fn a_forged_clock_account_does_not_move_the_gate() {
@@ -26,15 +27,15 @@ fn a_forged_clock_account_does_not_move_the_gate() {
             rent_epoch: 0,
         },
     );
-    let mut metas = access_metas(&w.p.pubkey(), &w.alice.pubkey());
-    metas.push(r(forged));
-    let receipt = w.f.ok(&[raw(metas, access_data(0))], &w.p, &[]);
+    let mut i = w.ix(w.access(&w.alice));
+    i.accounts.push(AccountMeta::new_readonly(forged, false));
+    let receipt = w.f.ok(&[i], &w.p, &[]);
     let result: health_data_exchange::AccessResult =
         anchor_lang::AnchorDeserialize::deserialize(&mut &receipt.return_data.unwrap()[..])
             .unwrap();
-    assert_eq!(result.outcome, Outcome::Expired.code());
+    assert_eq!(result.outcome, Outcome::Expired);
     assert_eq!(
-        w.f.last_entry(&w.alice.pubkey()).time,
+        i64::from(w.f.last_entry(&w.alice.pubkey()).entry.time),
         w.f.now(),
         "the log uses the real clock"
     );
@@ -61,16 +62,16 @@ fn a_forged_program_data_account_cannot_initialise_the_registry() {
             rent_epoch: 0,
         },
     );
-    let mut i = hdx::ix::initialize_registry(
-        mallory.pubkey(),
-        mallory.pubkey(),
-        health_data_exchange::instructions::InitializeRegistryArgs {
-            authority: mallory.pubkey(),
-            emergency_max_duration_secs: 0,
-            emergency_cooldown_secs: 0,
+    let m = mallory.pubkey();
+    let i = hdx::ix::build(
+        health_data_exchange::accounts::InitializeRegistry {
+            program_data: fake,
+            ..hdx::ix::initialize_registry_accounts(m, m)
+        },
+        health_data_exchange::instruction::InitializeRegistry {
+            args: health_data_exchange::InitializeRegistryArgs { authority: m },
         },
     );
-    i.accounts[2].pubkey = fake;
     f.fails_with(
         &[i],
         &mallory,

@@ -2,25 +2,38 @@
 
 use super::*;
 use anchor_lang::error::ErrorCode as Anchor;
-use hdx::pda;
-use health_data_exchange::error::HdxError;
+use hdx::{ix, pda};
 
 #[test]
 fn our_own_accounts_in_the_wrong_slot_are_refused() {
     // type cosplay: each slot of access_record given another of our account types.
     let w = world();
     let (a, p) = (w.alice.pubkey(), w.p.pubkey());
-    for (pos, key) in [
-        (1, pda::patient(&a).0),     // Patient as Provider
-        (2, pda::provider(&p).0),    // Provider as Registry
-        (3, pda::consent(&a, &p).0), // Consent as Record
-        (4, pda::record(&a, 0).0),   // Record as Consent
-        (5, pda::patient(&a).0),     // Patient as LogPage
+    let base = w.access(&w.alice);
+    for accounts in [
+        AccessRecord {
+            provider: pda::patient(&a).0, // Patient as Provider
+            ..base
+        },
+        AccessRecord {
+            registry: pda::provider(&p).0, // Provider as Registry
+            ..base
+        },
+        AccessRecord {
+            record: pda::consent(&a, &p).0, // Consent as Record
+            ..base
+        },
+        AccessRecord {
+            consent: pda::record(&a, 0).0, // Record as Consent
+            ..base
+        },
+        AccessRecord {
+            log_page: pda::patient(&a).0, // Patient as LogPage
+            ..base
+        },
     ] {
-        let mut metas = access_metas(&p, &a);
-        metas[pos].pubkey = key;
         w.f.fails_with(
-            &[raw(metas, access_data(0))],
+            &[w.ix(accounts)],
             &w.p,
             &[],
             anchor(Anchor::AccountDiscriminatorMismatch),
@@ -33,13 +46,20 @@ fn our_own_accounts_in_the_wrong_slot_are_refused() {
 fn a_patient_account_cannot_pose_as_a_provider_for_grants() {
     // type cosplay: grant_consent's provider slot given a Patient account.
     let w = world();
-    let mut i = hdx::ix::grant_consent(w.bob.pubkey(), &w.p.pubkey(), w.f.terms(1, 1, 1, 30));
-    i.accounts[2].pubkey = pda::patient(&w.alice.pubkey()).0;
+    let b = w.bob.pubkey();
+    let i = ix::build(
+        health_data_exchange::accounts::GrantConsent {
+            provider: pda::patient(&w.alice.pubkey()).0,
+            ..ix::grant_consent_accounts(b, &b, &w.p.pubkey())
+        },
+        health_data_exchange::instruction::GrantConsent {
+            terms: w.f.terms(1, 1, 1, 30),
+        },
+    );
     w.f.fails_with(
         &[i],
         &w.bob,
         &[],
         anchor(Anchor::AccountDiscriminatorMismatch),
     );
-    let _ = HdxError::ConsentMismatch;
 }
