@@ -449,7 +449,7 @@ impl CostReport {
             );
         }
         let _ = writeln!(s);
-        let _ = writeln!(s, "Budgets (DESIGN.md):");
+        let _ = writeln!(s, "Budgets (docs/DESIGN.md):");
         let row = |s: &mut String, name: &str, value: String, budget: String| {
             let _ = writeln!(s, "  {name:<44} {value:>12}   budget {budget}");
         };

@@ -1057,3 +1057,235 @@ fn the_embedded_ledger_keeps_state_between_commands_and_names_its_upgrade_author
         format!("error: {} is already registered as a patient", a.pubkey)
     );
 }
+
+#[test]
+fn keys_rotate_through_the_binary_and_the_old_key_is_refused_by_name() {
+    let s = Scene::new();
+    s.grant_lab(&[]);
+    s.lab_granted("0", "treatment");
+    // The lab rotates; the consent names the lab's id and stays.
+    let lab2 = s.m.keygen("lab-2");
+    let j = s.m.json(&[
+        "provider",
+        "rotate-key",
+        "--new-key",
+        &lab2.path,
+        "-k",
+        &s.lab.path,
+    ]);
+    assert_eq!(j["provider"], s.lab.pubkey.as_str());
+    assert_eq!(j["signer"], lab2.pubkey.as_str());
+    let r = s.lab_access("0", "treatment", &[]);
+    assert_eq!(r.code, 1);
+    assert_eq!(
+        r.stderr.trim_end(),
+        format!(
+            "error: {0} no longer signs for provider {0}: its key was rotated to {1}",
+            s.lab.pubkey, lab2.pubkey
+        )
+    );
+    let r = s.m.run(&[
+        "access",
+        &s.patient.pubkey,
+        "0",
+        "--purpose",
+        "treatment",
+        "-k",
+        &lab2.path,
+        "--output",
+        "json",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.json()["sequence"], 1);
+    // The provider is found by either its id or its current key.
+    for name in [&s.lab.pubkey, &lab2.pubkey] {
+        let p = s.m.json(&["provider", "show", name]);
+        assert_eq!(
+            (
+                p["provider"].as_str(),
+                p["signer"].as_str(),
+                p["number"].as_u64()
+            ),
+            (
+                Some(s.lab.pubkey.as_str()),
+                Some(lab2.pubkey.as_str()),
+                Some(0)
+            )
+        );
+    }
+
+    // The patient rotates; the old key can no longer grant, revoke or add.
+    let phone = s.m.keygen("phone");
+    s.m.ok(&[
+        "patient",
+        "rotate-authority",
+        "--new-authority",
+        &phone.path,
+        "-k",
+        &s.patient.path,
+    ]);
+    let expect = format!(
+        "error: {0} no longer controls patient {0}: its authority was rotated to {1}",
+        s.patient.pubkey, phone.pubkey
+    );
+    for args in [
+        vec!["consent", "revoke", s.lab.pubkey.as_str()],
+        vec!["consent", "list"],
+        vec![
+            "record",
+            "add",
+            "--category",
+            "allergies",
+            "--locator",
+            "x",
+            "--content-hash",
+            H1,
+        ],
+    ] {
+        let r = s.as_patient(&args);
+        assert_eq!(
+            (r.code, r.stderr.trim_end()),
+            (1, expect.as_str()),
+            "{args:?}"
+        );
+    }
+    // Signed by the old key directly (an explicit --patient), the program refuses it by name.
+    let r = s.as_patient(&[
+        "consent",
+        "revoke",
+        &s.lab.pubkey,
+        "--patient",
+        &s.patient.pubkey,
+    ]);
+    assert_eq!(r.code, 1);
+    assert_eq!(
+        r.stderr.trim_end(),
+        format!(
+            "error: {} is not the authority of patient {} (its authority is {})",
+            s.patient.pubkey, s.patient.pubkey, phone.pubkey
+        )
+    );
+    s.m.ok(&["consent", "revoke", &s.lab.pubkey, "-k", &phone.path]);
+    let shown = s.m.json(&["patient", "show", &s.patient.pubkey]);
+    assert_eq!(shown["authority"], phone.pubkey.as_str());
+}
+
+#[test]
+fn caps_date_ranges_and_renewal_through_the_binary() {
+    let s = Scene::new();
+    // A record dated 2026-03-01 (the embedded clock is wall time, later than that).
+    s.m.ok(&[
+        "record",
+        "add",
+        "--category",
+        "lab-results",
+        "--clinical-date",
+        "2026-03-01",
+        "--locator",
+        "ipfs://lab-2",
+        "--content-hash",
+        H2,
+        "-k",
+        &s.patient.path,
+    ]);
+    let r = s.as_patient(&[
+        "consent",
+        "grant",
+        &s.lab.pubkey,
+        "--categories",
+        "lab-results",
+        "--modes",
+        "read",
+        "--purposes",
+        "treatment",
+        "--expires",
+        "10d",
+        "--max-accesses",
+        "2",
+        "--data-from",
+        "2026-01-01",
+        "--data-to",
+        "2026-06-30",
+        "--renew-every",
+        "10d",
+        "--renewals",
+        "1",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let list = s
+        .as_patient(&["consent", "list", "--output", "json"])
+        .json();
+    let c = &list[0];
+    assert_eq!(
+        (
+            c["max_accesses"].as_u64(),
+            c["data_from"].as_str(),
+            c["data_to"].as_str(),
+            c["renew_every_secs"].as_u64(),
+            c["renewals_left"].as_u64(),
+        ),
+        (
+            Some(2),
+            Some("2026-01-01"),
+            Some("2026-06-30"),
+            Some(864_000),
+            Some(1)
+        )
+    );
+    // Record 0 has no clinical date: outside the range. Record 2 is inside.
+    assert_denied(&s.lab_access("0", "treatment", &[]), "OutsideDateRange", 0);
+    s.lab_granted("2", "treatment");
+    s.lab_granted("2", "treatment");
+    assert_denied(&s.lab_access("2", "treatment", &[]), "AccessCapReached", 3);
+
+    // Renewal: refused before the last tenth of the window, by name, before sending.
+    let r = s.m.run(&[
+        "consent",
+        "renew",
+        &s.patient.pubkey,
+        &s.lab.pubkey,
+        "-k",
+        &s.lab.path,
+    ]);
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr.starts_with("error: renewal is not due until "),
+        "{}",
+        r.stderr
+    );
+    let renewed = s.m.json(&[
+        "consent",
+        "renew",
+        &s.patient.pubkey,
+        &s.lab.pubkey,
+        "-k",
+        &s.lab.path,
+        "--clock-offset",
+        "9d12h",
+    ]);
+    assert_eq!(renewed["renewals_left"], 0);
+    assert_eq!(renewed["renewals_used"], 1);
+    let r = s.m.run(&[
+        "consent",
+        "renew",
+        &s.patient.pubkey,
+        &s.lab.pubkey,
+        "-k",
+        &s.lab.path,
+        "--clock-offset",
+        "19d12h",
+    ]);
+    assert_eq!(r.code, 1);
+    assert_eq!(
+        r.stderr.trim_end(),
+        "error: the consent has used all 1 renewals its policy allows"
+    );
+    // An expiry past the 10-year bound is refused before anything is sent.
+    let r = s.as_patient(&["consent", "update", &s.lab.pubkey, "--expires", "3651d"]);
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr.contains("more than 10 years ahead"),
+        "{}",
+        r.stderr
+    );
+}

@@ -141,9 +141,16 @@ impl Ctx {
         let mut mine = client.patients_by_authority(&me)?;
         match mine.len() {
             1 => Ok(mine.remove(0)),
-            0 => anyhow::bail!(
-                "{me} controls no patient: register with `hdx patient register`, or pass --patient ID"
-            ),
+            0 => match client.fetch::<Patient>(&hdx::pda::patient(&me).0)? {
+                Some(p) => anyhow::bail!(
+                    "{me} no longer controls patient {}: its authority was rotated to {}",
+                    p.id,
+                    p.authority
+                ),
+                None => anyhow::bail!(
+                    "{me} controls no patient: register with `hdx patient register`, or pass --patient ID"
+                ),
+            },
             n => anyhow::bail!(
                 "{me} controls {n} patients ({}): pass --patient ID",
                 mine.iter()
@@ -157,12 +164,22 @@ impl Ctx {
     /// The provider the signer signs for (its current key).
     pub fn my_provider(&self, client: &HdxClient<Cluster>) -> anyhow::Result<Provider> {
         let me = self.pubkey()?;
-        client.provider_by_key(&me).map_err(|e| match e {
-            hdx::client::ClientError::NotFound(_) => anyhow::anyhow!(
-                "{me} is not a registered provider's current key (register with `hdx provider register`)"
-            ),
-            e => e.into(),
-        })
+        match client.provider_by_key(&me) {
+            Ok(p) => Ok(p),
+            Err(hdx::client::ClientError::NotFound(_)) => {
+                match client.fetch::<Provider>(&hdx::pda::provider(&me).0)? {
+                    Some(p) => anyhow::bail!(
+                        "{me} no longer signs for provider {}: its key was rotated to {}",
+                        p.id,
+                        p.signer
+                    ),
+                    None => anyhow::bail!(
+                        "{me} is not a registered provider's current key (register with `hdx provider register`)"
+                    ),
+                }
+            }
+            Err(e) => Err(e.into()),
+        }
     }
 }
 

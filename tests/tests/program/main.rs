@@ -1,6 +1,6 @@
 //! Integration tests: the program runs natively in solana-program-test.
 //! One binary, one module per feature (a binary per file would link the
-//! Solana runtime a dozen times). Test names say which DESIGN.md invariant
+//! Solana runtime a dozen times). Test names say which docs/DESIGN.md invariant
 //! they pin.
 
 mod attacks;
