@@ -17,11 +17,11 @@ use anchor_lang::prelude::Pubkey;
 use anchor_lang::solana_program::bpf_loader_upgradeable::UpgradeableLoaderState;
 use anyhow::Context;
 use clap::Parser;
-use hdx::client::HdxClient;
 use hdx::cluster::{ClusterArgs, Settings, Target};
-use hdx::program::state::Registry;
-use hdx::transport::Transport;
-use hdx::{ix, pda, PROGRAM_ID};
+use hdx_sdk::client::HdxClient;
+use hdx_sdk::program::state::Registry;
+use hdx_sdk::transport::Transport;
+use hdx_sdk::{ix, pda, PROGRAM_ID};
 
 #[derive(Parser)]
 #[command(

@@ -5,8 +5,8 @@
 use std::path::Path;
 use std::process::Command;
 
-use hdx::client::HdxClient;
-use hdx::ledger::FileLedger;
+use hdx_node::ledger::FileLedger;
+use hdx_sdk::client::HdxClient;
 use solana_sdk::signature::{write_keypair_file, Keypair, Signer};
 
 const MIGRATE: &str = env!("CARGO_BIN_EXE_hdx-migrate");
@@ -76,8 +76,7 @@ fn migrate_initialises_once_then_reports_and_changes_nothing() {
         first.stdout
     );
     {
-        let now = chrono::Utc::now().timestamp();
-        let ledger = FileLedger::open(&dir.join("ledger"), None, now).unwrap();
+        let ledger = FileLedger::open(&dir.join("ledger"), None, 0).unwrap();
         assert_eq!(ledger.upgrade_authority(), deployer.pubkey());
         let registry = HdxClient::new(ledger).registry().unwrap();
         assert_eq!(registry.authority.to_string(), multisig);
@@ -143,8 +142,7 @@ fn migrate_refuses_a_mismatched_program_id_and_a_non_upgrade_authority() {
     assert!(ledger_bytes(dir).is_empty(), "nothing was created");
 
     // A ledger "deployed" by `deployer`: a stranger cannot initialise it.
-    let now = chrono::Utc::now().timestamp();
-    drop(FileLedger::open(&dir.join("ledger"), Some(&deployer.pubkey()), now).unwrap());
+    drop(FileLedger::open(&dir.join("ledger"), Some(&deployer.pubkey()), 0).unwrap());
     let before = ledger_bytes(dir);
     let r = migrate(
         dir,

@@ -1,15 +1,15 @@
 //! Fixture for the integration tests: boots the program natively (through
-//! `hdx::embedded`, the same runtime the demo and CLI use), offers
+//! `hdx_node::embedded`, the same runtime the demo and CLI use), offers
 //! send-and-expect-success, send-and-expect-this-exact-error, read-and-decode
 //! and clock control. Case files live in `tests/program/`.
 
 pub mod model;
 
 use anchor_lang::AccountDeserialize;
-use hdx::client::{ClientError, HdxClient};
-use hdx::embedded::EmbeddedLedger;
-use hdx::transport::{Receipt, SendError, Transport};
-use hdx::{ix, pda};
+use hdx_node::embedded::EmbeddedLedger;
+use hdx_sdk::client::{ClientError, HdxClient};
+use hdx_sdk::transport::{Receipt, SendError, Transport};
+use hdx_sdk::{ix, pda};
 use health_data_exchange::codes::{ProviderKind, ALL_PURPOSES, MODE_READ};
 use health_data_exchange::error::HdxError;
 use health_data_exchange::{AddRecordArgs, ConsentTerms, WriteRecordArgs};
@@ -18,7 +18,7 @@ use solana_sdk::instruction::{Instruction, InstructionError};
 
 use solana_sdk::transaction::TransactionError;
 
-pub use hdx::codes::{Category, Outcome, Purpose};
+pub use hdx_sdk::codes::{Category, Outcome, Purpose};
 pub use solana_sdk::pubkey::Pubkey;
 pub use solana_sdk::signature::{Keypair, Signer};
 
@@ -281,7 +281,7 @@ impl Fixture {
         patient: &Keypair,
         record: u32,
         purpose: Purpose,
-    ) -> Result<hdx::client::Granted, ClientError> {
+    ) -> Result<hdx_sdk::client::Granted, ClientError> {
         self.client.access_record(
             provider,
             &provider.pubkey(),
@@ -435,7 +435,7 @@ impl Default for Fixture {
 
 /// Log helpers.
 impl Fixture {
-    pub fn log(&self, patient: &Pubkey) -> hdx::audit::Log {
+    pub fn log(&self, patient: &Pubkey) -> hdx_sdk::audit::Log {
         self.client.log(patient).expect("log reads")
     }
 
@@ -443,7 +443,7 @@ impl Fixture {
         self.log(patient).entries().len()
     }
 
-    pub fn last_entry(&self, patient: &Pubkey) -> hdx::audit::Entry {
+    pub fn last_entry(&self, patient: &Pubkey) -> hdx_sdk::audit::Entry {
         *self
             .log(patient)
             .entries()

@@ -3,8 +3,8 @@
 //! initialised by whoever calls first.
 
 use anchor_lang::prelude::Pubkey;
-use hdx::codes::ProviderStatus;
-use hdx::{ix, pda};
+use hdx_sdk::codes::ProviderStatus;
+use hdx_sdk::{ix, pda};
 use hdx_tests::*;
 use health_data_exchange::codes::ProviderKind;
 use health_data_exchange::error::HdxError;

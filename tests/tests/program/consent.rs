@@ -2,8 +2,8 @@
 //! revokes the patient's consents and records; a renewal happens only within
 //! the renewal policy that authority set. Consent lifecycle and input validation.
 
-use hdx::codes::{ALL_CATEGORIES, ALL_PURPOSES, MODE_READ, MODE_WRITE};
-use hdx::{ix, pda};
+use hdx_sdk::codes::{ALL_CATEGORIES, ALL_PURPOSES, MODE_READ, MODE_WRITE};
+use hdx_sdk::{ix, pda};
 use hdx_tests::*;
 use health_data_exchange::codes::{day_of, ProviderKind};
 use health_data_exchange::error::HdxError;
@@ -539,7 +539,7 @@ fn patient_registration_stores_exact_fields_and_opens_page_zero() {
     );
     let page = f.client.log_page(&id, 0).unwrap();
     assert_eq!(page.patient, id);
-    assert_eq!(page.head, hdx::audit::genesis_head(&id));
+    assert_eq!(page.head, hdx_sdk::audit::genesis_head(&id));
     assert_eq!(
         (page.count, page.first_sequence, page.page_index),
         (0, 0, 0)

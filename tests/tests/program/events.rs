@@ -1,8 +1,8 @@
 //! Events are visible in native runs and carry who, what and the outcome.
 
-use hdx::codes::{ProviderStatus, MODE_READ};
-use hdx::events::{parse_logs, HdxEvent};
-use hdx::ix;
+use hdx_sdk::codes::{ProviderStatus, MODE_READ};
+use hdx_sdk::events::{parse_logs, HdxEvent};
+use hdx_sdk::ix;
 use hdx_tests::*;
 use health_data_exchange::events::*;
 use health_data_exchange::{AddRecordArgs, ConsentTerms};
@@ -160,7 +160,7 @@ fn every_state_change_emits_its_event() {
 }
 
 /// The one event a transaction emitted.
-fn only(r: &hdx::transport::Receipt) -> HdxEvent {
+fn only(r: &hdx_sdk::transport::Receipt) -> HdxEvent {
     match &parse_logs(&r.logs)[..] {
         [e] => e.clone(),
         other => panic!("expected one event, got {other:?}"),
@@ -169,8 +169,8 @@ fn only(r: &hdx::transport::Receipt) -> HdxEvent {
 
 #[test]
 fn published_memcmp_offsets_match_real_account_bytes() {
-    use hdx::accounts::offsets;
-    use hdx::pda;
+    use hdx_sdk::accounts::offsets;
+    use hdx_sdk::pda;
     let f = Fixture::new();
     let (provider, patient, _) = f.lab_consent();
     let (p, pt) = (provider.pubkey(), patient.pubkey());
@@ -185,7 +185,7 @@ fn published_memcmp_offsets_match_real_account_bytes() {
     assert_eq!(at(&prov, offsets::PROVIDER_SIGNER), new_key.pubkey());
     assert_eq!(
         prov[offsets::PROVIDER_STATUS],
-        hdx::codes::ProviderStatus::Verified.code()
+        hdx_sdk::codes::ProviderStatus::Verified.code()
     );
     assert_eq!(
         prov[offsets::PROVIDER_KIND],

@@ -10,9 +10,9 @@
 
 use std::collections::BTreeMap;
 
-use hdx::codes::{ALL_CATEGORIES, ALL_PURPOSES, MODE_READ, MODE_WRITE};
-use hdx::transport::{SendError, Transport};
-use hdx::{ix, pda};
+use hdx_sdk::codes::{ALL_CATEGORIES, ALL_PURPOSES, MODE_READ, MODE_WRITE};
+use hdx_sdk::transport::{SendError, Transport};
+use hdx_sdk::{ix, pda};
 use hdx_tests::*;
 use health_data_exchange::codes::ProviderKind;
 use health_data_exchange::{AddRecordArgs, ConsentTerms};

@@ -1,8 +1,8 @@
 //! Invariant 1 (granted <=> the gate held) and invariant 5 (revocation takes
 //! effect in the next transaction; expiry needs no transaction).
 
-use hdx::codes::{ALL_CATEGORIES, ALL_PURPOSES, MODE_READ, MODE_WRITE};
-use hdx::ix;
+use hdx_sdk::codes::{ALL_CATEGORIES, ALL_PURPOSES, MODE_READ, MODE_WRITE};
+use hdx_sdk::ix;
 use hdx_tests::*;
 use health_data_exchange::codes::{day_of, Action, ProviderKind};
 use health_data_exchange::error::HdxError;
@@ -196,7 +196,7 @@ fn invariant_1_each_gate_condition_alone_flips_granted_to_its_denial() {
                 assert_eq!(g.content_hash, record.content_hash, "{}", case.name);
                 assert_eq!(g.sequence, case.before as u64);
             }
-            (expected, Err(hdx::client::ClientError::Denied(d))) => {
+            (expected, Err(hdx_sdk::client::ClientError::Denied(d))) => {
                 assert_eq!(d.reason, expected, "{}", case.name)
             }
             (expected, other) => panic!("{}: expected {expected:?}, got {other:?}", case.name),
@@ -206,7 +206,7 @@ fn invariant_1_each_gate_condition_alone_flips_granted_to_its_denial() {
         assert_eq!(log.entries().len(), case.before + 1, "{}", case.name);
         assert_eq!(
             f.last_entry(&patient.pubkey()),
-            hdx::audit::Entry {
+            hdx_sdk::audit::Entry {
                 sequence: case.before as u64,
                 entry: LogEntry {
                     provider: f.number(&provider),
@@ -303,7 +303,7 @@ fn invariant_1_date_range_is_inclusive_at_both_ends() {
         .map(
             |r| match f.access(&provider, &patient, *r, Purpose::Treatment) {
                 Ok(_) => Outcome::Granted,
-                Err(hdx::client::ClientError::Denied(d)) => d.reason,
+                Err(hdx_sdk::client::ClientError::Denied(d)) => d.reason,
                 Err(e) => panic!("{e}"),
             },
         )
@@ -426,7 +426,7 @@ fn invariant_1_gate_checks_denials_in_its_stated_order() {
         f.update(&patient, &provider, terms);
         match f.access(&provider, &patient, rec, Purpose::Research) {
             Ok(_) => assert_eq!(expected, Outcome::Granted),
-            Err(hdx::client::ClientError::Denied(d)) => assert_eq!(d.reason, expected),
+            Err(hdx_sdk::client::ClientError::Denied(d)) => assert_eq!(d.reason, expected),
             Err(e) => panic!("{e}"),
         }
     }
@@ -664,7 +664,9 @@ fn invariant_1_cap_counts_granted_reads_and_writes_only() {
         &patient.pubkey(),
         f.write_args(),
     ) {
-        Err(hdx::client::ClientError::Denied(d)) => assert_eq!(d.reason, Outcome::AccessCapReached),
+        Err(hdx_sdk::client::ClientError::Denied(d)) => {
+            assert_eq!(d.reason, Outcome::AccessCapReached)
+        }
         other => panic!("{other:?}"),
     }
     // The patient raises the cap: the count of real accesses is kept.

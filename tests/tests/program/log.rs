@@ -2,8 +2,8 @@
 //! entry; sequences are contiguous; entries never change; the hash head
 //! equals the fold of all entries. And the page mechanics behind it.
 
-use hdx::codes::{MODE_READ, MODE_WRITE};
-use hdx::{audit, ix};
+use hdx_sdk::codes::{MODE_READ, MODE_WRITE};
+use hdx_sdk::{audit, ix};
 use hdx_tests::*;
 use health_data_exchange::error::HdxError;
 use health_data_exchange::state::{LogPage, LOG_PAGE_CAPACITY, NO_RECORD};
@@ -38,7 +38,7 @@ fn invariant_2_long_mixed_run_is_contiguous_and_folds_to_the_head() {
         };
         match f.access(provider, &patient, rec, purpose) {
             Ok(g) => assert_eq!(g.sequence, i as u64),
-            Err(hdx::client::ClientError::Denied(d)) => {
+            Err(hdx_sdk::client::ClientError::Denied(d)) => {
                 assert_eq!((d.reason, d.sequence), (want, i as u64))
             }
             Err(e) => panic!("step {i}: {e}"),
@@ -49,7 +49,7 @@ fn invariant_2_long_mixed_run_is_contiguous_and_folds_to_the_head() {
         }
         if i == LOG_PAGE_CAPACITY + 3 {
             snapshot_of_page_0 = Some(
-                f.account(&hdx::pda::log_page(&patient.pubkey(), 0).0)
+                f.account(&hdx_sdk::pda::log_page(&patient.pubkey(), 0).0)
                     .unwrap()
                     .data,
             );
@@ -68,7 +68,7 @@ fn invariant_2_long_mixed_run_is_contiguous_and_folds_to_the_head() {
     assert_eq!(head, log.pages[3].head);
     // Full pages never change once full.
     let page_0_now = f
-        .account(&hdx::pda::log_page(&patient.pubkey(), 0).0)
+        .account(&hdx_sdk::pda::log_page(&patient.pubkey(), 0).0)
         .unwrap()
         .data;
     assert_eq!(Some(page_0_now), snapshot_of_page_0, "entries never change");
@@ -86,10 +86,12 @@ fn invariant_2_denied_write_is_logged_and_creates_nothing() {
         .client
         .write_record(&lab, &lab.pubkey(), &id, args.clone())
     {
-        Err(hdx::client::ClientError::Denied(d)) => assert_eq!(d.reason, Outcome::ModeNotPermitted),
+        Err(hdx_sdk::client::ClientError::Denied(d)) => {
+            assert_eq!(d.reason, Outcome::ModeNotPermitted)
+        }
         other => panic!("expected ModeNotPermitted, got {other:?}"),
     }
-    assert!(f.account(&hdx::pda::record(&id, 0).0).is_none());
+    assert!(f.account(&hdx_sdk::pda::record(&id, 0).0).is_none());
     assert_eq!(f.client.patient(&id).unwrap().record_count, 0);
     let e = f.last_entry(&id).entry;
     assert_eq!(
@@ -165,7 +167,7 @@ fn invariant_2_a_full_page_is_refused_and_the_next_opens_only_when_full() {
     // Page 0 is no longer current: opening page 2 from it is refused.
     let from_old = ix::build(
         health_data_exchange::accounts::OpenLogPage {
-            next_page: hdx::pda::log_page(&id, 2).0,
+            next_page: hdx_sdk::pda::log_page(&id, 2).0,
             ..ix::open_log_page_accounts(p.pubkey(), &id, 0)
         },
         health_data_exchange::instruction::OpenLogPage {},

@@ -22,9 +22,9 @@ use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, OnceLock};
 
-use hdx::client::ClientError;
-use hdx::transport::Transport;
-use hdx::{audit, ix, pda};
+use hdx_sdk::client::ClientError;
+use hdx_sdk::transport::Transport;
+use hdx_sdk::{audit, ix, pda};
 use hdx_tests::model::{Edge, Expect, Key, Model, Op, TermsSpec, OUTCOMES};
 use hdx_tests::*;
 use health_data_exchange::codes::ProviderKind;
@@ -526,7 +526,7 @@ impl Run<'_> {
                 let code = e
                     .program_code()
                     .unwrap_or_else(|| panic!("unexpected failure {e}"));
-                let name = hdx::errors::lookup(code)
+                let name = hdx_sdk::errors::lookup(code)
                     .map(|n| n.name.clone())
                     .unwrap_or_else(|| code.to_string());
                 Expect::Error(Box::leak(name.into_boxed_str()))
@@ -662,7 +662,7 @@ impl Run<'_> {
     }
 }
 
-fn outcome_of(r: &hdx::transport::Receipt) -> u8 {
+fn outcome_of(r: &hdx_sdk::transport::Receipt) -> u8 {
     let data = r.return_data.as_ref().expect("access returns data");
     data[0]
 }

@@ -1,8 +1,8 @@
 //! Pausing: access and write are refused (no entry); revocation, key
 //! rotation and renewal still work.
 
-use hdx::codes::{MODE_READ, MODE_WRITE};
-use hdx::ix;
+use hdx_sdk::codes::{MODE_READ, MODE_WRITE};
+use hdx_sdk::ix;
 use hdx_tests::*;
 use health_data_exchange::error::HdxError;
 use health_data_exchange::state::Registry;

@@ -44,7 +44,7 @@ fn demo_story_runs_and_the_chain_verifies() {
 #[test]
 fn an_access_writes_only_its_log_page_and_its_consent_never_a_global_account() {
     let (p, t) = (Pubkey::new_unique(), Pubkey::new_unique());
-    let i = hdx::ix::access_record(p, &p, &t, 0, 7, Purpose::Treatment);
+    let i = hdx_sdk::ix::access_record(p, &p, &t, 0, 7, Purpose::Treatment);
     let writable: Vec<Pubkey> = i
         .accounts
         .iter()
@@ -53,10 +53,13 @@ fn an_access_writes_only_its_log_page_and_its_consent_never_a_global_account() {
         .collect();
     assert_eq!(
         writable,
-        [hdx::pda::consent(&t, &p).0, hdx::pda::log_page(&t, 7).0]
+        [
+            hdx_sdk::pda::consent(&t, &p).0,
+            hdx_sdk::pda::log_page(&t, 7).0
+        ]
     );
     assert!(i
         .accounts
         .iter()
-        .any(|m| m.pubkey == hdx::pda::registry().0 && !m.is_writable));
+        .any(|m| m.pubkey == hdx_sdk::pda::registry().0 && !m.is_writable));
 }

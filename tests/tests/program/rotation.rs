@@ -4,9 +4,9 @@
 //! used to sign, from the very next transaction.
 
 use anchor_lang::error::ErrorCode as Anchor;
-use hdx::codes::{MODE_READ, MODE_WRITE};
-use hdx::events::{parse_logs, HdxEvent};
-use hdx::{ix, pda};
+use hdx_sdk::codes::{MODE_READ, MODE_WRITE};
+use hdx_sdk::events::{parse_logs, HdxEvent};
+use hdx_sdk::{ix, pda};
 use hdx_tests::*;
 use health_data_exchange::error::HdxError;
 use health_data_exchange::events::{PatientAuthorityRotated, ProviderKeyRotated};
@@ -255,7 +255,7 @@ fn a_suspended_provider_can_still_replace_a_leaked_key_and_stays_suspended() {
     let p = f.decode::<Provider>(&pda::provider(&id).0);
     assert_eq!(
         (p.signer, p.status),
-        (new.pubkey(), hdx::codes::ProviderStatus::Suspended)
+        (new.pubkey(), hdx_sdk::codes::ProviderStatus::Suspended)
     );
 }
 

@@ -4,8 +4,8 @@
 //! substitution names the account it replaces (`AccessRecord { x, ..base }`).
 
 use anchor_lang::error::ErrorCode as Anchor;
-use hdx::codes::MODE_READ;
-use hdx::pda;
+use hdx_sdk::codes::MODE_READ;
+use hdx_sdk::pda;
 use hdx_tests::*;
 use health_data_exchange::accounts::AccessRecord;
 use health_data_exchange::error::HdxError;

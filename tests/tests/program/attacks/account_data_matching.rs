@@ -2,7 +2,7 @@
 //! belongs to another patient or provider.
 
 use super::*;
-use hdx::{ix, pda};
+use hdx_sdk::{ix, pda};
 use health_data_exchange::accounts::{UpdateConsent, WriteRecord};
 use health_data_exchange::error::HdxError;
 

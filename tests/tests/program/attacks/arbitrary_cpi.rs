@@ -2,7 +2,7 @@
 
 use super::*;
 use anchor_lang::error::ErrorCode as Anchor;
-use hdx::{ix, pda};
+use hdx_sdk::{ix, pda};
 use health_data_exchange::accounts as acc;
 use health_data_exchange::codes::ProviderKind;
 use health_data_exchange::instruction as data;

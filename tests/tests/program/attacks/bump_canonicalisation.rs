@@ -2,7 +2,7 @@
 
 use super::*;
 use anchor_lang::error::ErrorCode as Anchor;
-use hdx::ix;
+use hdx_sdk::ix;
 use health_data_exchange::accounts as acc;
 use health_data_exchange::error::HdxError;
 use health_data_exchange::instruction as data;

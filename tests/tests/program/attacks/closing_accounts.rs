@@ -3,7 +3,7 @@
 
 use super::*;
 use anchor_lang::solana_program::system_instruction;
-use hdx::{ix, pda};
+use hdx_sdk::{ix, pda};
 use solana_sdk::transaction::Transaction;
 
 #[test]

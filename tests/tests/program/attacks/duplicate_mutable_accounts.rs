@@ -1,7 +1,7 @@
 //! Class: duplicate mutable accounts — one account passed in two writable slots.
 
 use super::*;
-use hdx::{ix, pda};
+use hdx_sdk::{ix, pda};
 use health_data_exchange::accounts::{OpenLogPage, WriteRecord};
 use health_data_exchange::error::HdxError;
 

@@ -2,7 +2,7 @@
 
 use super::*;
 use anchor_lang::error::ErrorCode as Anchor;
-use hdx::{ix, pda};
+use hdx_sdk::{ix, pda};
 
 #[test]
 fn revoke_without_the_patients_signature_is_refused() {

@@ -7,7 +7,7 @@
 
 use solana_sdk::instruction::Instruction;
 
-pub use hdx::transport::Transport;
+pub use hdx_sdk::transport::Transport;
 pub use hdx_tests::*;
 pub use health_data_exchange::accounts::AccessRecord;
 
@@ -41,7 +41,11 @@ pub fn world() -> World {
     let bob = f.patient();
     f.record(&alice, Category::LabResults);
     f.record(&bob, Category::LabResults);
-    f.grant_all(&alice, &p, hdx::codes::MODE_READ | hdx::codes::MODE_WRITE);
+    f.grant_all(
+        &alice,
+        &p,
+        hdx_sdk::codes::MODE_READ | hdx_sdk::codes::MODE_WRITE,
+    );
     World { f, p, alice, bob }
 }
 

@@ -2,7 +2,7 @@
 
 use super::*;
 use anchor_lang::error::ErrorCode as Anchor;
-use hdx::pda;
+use hdx_sdk::pda;
 use health_data_exchange::error::HdxError;
 use solana_sdk::account::Account;
 

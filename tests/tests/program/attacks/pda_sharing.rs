@@ -1,7 +1,7 @@
 //! Class: PDA sharing — one PDA usable for two patients or providers.
 
 use super::*;
-use hdx::pda;
+use hdx_sdk::pda;
 use health_data_exchange::error::HdxError;
 use health_data_exchange::state::Consent;
 

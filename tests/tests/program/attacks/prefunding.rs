@@ -5,7 +5,7 @@
 //! `InvalidInstructionData` from the system program.
 
 use super::*;
-use hdx::{ix, pda};
+use hdx_sdk::{ix, pda};
 use health_data_exchange::codes::ProviderKind;
 use health_data_exchange::state::{Consent, LogPage, Patient, Provider, Record};
 
@@ -55,7 +55,7 @@ fn pre_funded_addresses_do_not_block_creation() {
     f.grant_all(
         &patient,
         &provider,
-        hdx::codes::MODE_READ | hdx::codes::MODE_WRITE,
+        hdx_sdk::codes::MODE_READ | hdx_sdk::codes::MODE_WRITE,
     );
     f.client
         .write_record(&provider, &p, &t, f.write_args())

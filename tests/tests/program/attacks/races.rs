@@ -3,7 +3,7 @@
 //! two accesses of the same slot.
 
 use super::*;
-use hdx::ix;
+use hdx_sdk::ix;
 use health_data_exchange::error::HdxError;
 use solana_sdk::transaction::Transaction;
 
@@ -61,7 +61,7 @@ fn suspension_between_two_transactions_of_the_same_slot_takes_effect() {
         .expect("first access lands");
     ledger.send(&suspend).expect("suspension lands");
     match ledger.send(&access_tx(&w, Purpose::Payment, blockhash)) {
-        Err(hdx::transport::SendError::Failed { error, .. }) => {
+        Err(hdx_sdk::transport::SendError::Failed { error, .. }) => {
             assert_eq!(error, custom(0, hdx(HdxError::ProviderSuspended)))
         }
         other => panic!("expected ProviderSuspended, got {other:?}"),
@@ -87,7 +87,7 @@ fn a_key_rotated_between_two_transactions_of_the_same_slot_is_refused_at_once() 
         .unwrap();
     ledger.send(&rotate).unwrap();
     match ledger.send(&access_tx(&w, Purpose::Payment, blockhash)) {
-        Err(hdx::transport::SendError::Failed { error, .. }) => {
+        Err(hdx_sdk::transport::SendError::Failed { error, .. }) => {
             assert_eq!(error, custom(0, hdx(HdxError::NotProviderKey)))
         }
         other => panic!("expected NotProviderKey, got {other:?}"),

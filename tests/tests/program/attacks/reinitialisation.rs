@@ -1,7 +1,7 @@
 //! Class: reinitialisation — calling any init twice.
 
 use super::*;
-use hdx::{ix, pda};
+use hdx_sdk::{ix, pda};
 use health_data_exchange::codes::ProviderKind;
 use health_data_exchange::error::HdxError;
 use health_data_exchange::state::{Consent, Patient, Provider, Registry};

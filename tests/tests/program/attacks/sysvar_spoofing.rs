@@ -63,10 +63,10 @@ fn a_forged_program_data_account_cannot_initialise_the_registry() {
         },
     );
     let m = mallory.pubkey();
-    let i = hdx::ix::build(
+    let i = hdx_sdk::ix::build(
         health_data_exchange::accounts::InitializeRegistry {
             program_data: fake,
-            ..hdx::ix::initialize_registry_accounts(m, m)
+            ..hdx_sdk::ix::initialize_registry_accounts(m, m)
         },
         health_data_exchange::instruction::InitializeRegistry {
             args: health_data_exchange::InitializeRegistryArgs { authority: m },
@@ -78,5 +78,5 @@ fn a_forged_program_data_account_cannot_initialise_the_registry() {
         &[],
         anchor(anchor_lang::error::ErrorCode::ConstraintSeeds),
     );
-    assert!(f.account(&hdx::pda::registry().0).is_none());
+    assert!(f.account(&hdx_sdk::pda::registry().0).is_none());
 }

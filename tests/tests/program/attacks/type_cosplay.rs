@@ -2,7 +2,7 @@
 
 use super::*;
 use anchor_lang::error::ErrorCode as Anchor;
-use hdx::{ix, pda};
+use hdx_sdk::{ix, pda};
 
 #[test]
 fn our_own_accounts_in_the_wrong_slot_are_refused() {

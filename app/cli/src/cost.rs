@@ -16,10 +16,10 @@ use solana_sdk::instruction::Instruction;
 use solana_sdk::signature::{Keypair, Signer};
 use solana_sdk::transaction::Transaction;
 
-use crate::client::HdxClient;
-use crate::embedded::EmbeddedLedger;
-use crate::ix;
-use crate::transport::Transport;
+use hdx_node::embedded::EmbeddedLedger;
+use hdx_sdk::client::HdxClient;
+use hdx_sdk::ix;
+use hdx_sdk::transport::Transport;
 
 /// Budgets from docs/DESIGN.md.
 pub mod budget {
@@ -92,7 +92,7 @@ impl Bench {
         let mut created = Vec::new();
         for k in absent {
             if let Some(acc) = self.client.transport.account(&k)? {
-                if acc.owner == crate::PROGRAM_ID {
+                if acc.owner == hdx_sdk::PROGRAM_ID {
                     created.push(CreatedAccount {
                         address: k.to_string(),
                         bytes: acc.data.len(),
@@ -115,7 +115,7 @@ impl Bench {
         let mut total = 0;
         for k in &tx.message.account_keys {
             if let Some(acc) = self.client.transport.account(k)? {
-                if acc.owner == crate::PROGRAM_ID {
+                if acc.owner == hdx_sdk::PROGRAM_ID {
                     total += acc.data.len();
                 }
             }
@@ -137,7 +137,7 @@ pub fn writable_accounts(tx: &Transaction) -> usize {
 /// Runs the benchmark on a fresh embedded ledger.
 pub fn run() -> anyhow::Result<CostReport> {
     let upgrade = Keypair::new();
-    let ledger = EmbeddedLedger::new(&upgrade.pubkey())?.quiet();
+    let ledger = EmbeddedLedger::quiet(&upgrade.pubkey())?;
     let authority = Keypair::new();
     let hospital = Keypair::new();
     let lab = Keypair::new();

@@ -10,7 +10,7 @@ use anchor_lang::error::ErrorCode as AnchorCode;
 use health_data_exchange::codes::Outcome;
 
 /// The committed IDL.
-pub const IDL_JSON: &str = include_str!("../../idl/health_data_exchange.json");
+pub const IDL_JSON: &str = include_str!("../../../idl/health_data_exchange.json");
 
 /// A program or framework error, by code.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,7 +1,6 @@
-//! The one interface every cluster implements: the embedded native ledger
-//! ([`crate::embedded::EmbeddedLedger`], [`crate::ledger::FileLedger`]) and an
-//! RPC cluster ([`crate::rpc::RpcTransport`]). Commands and the client are
-//! written once against it.
+//! The one interface every cluster implements: an RPC cluster
+//! ([`crate::rpc::RpcTransport`]) and the embedded node (crate `hdx-node`).
+//! Commands and the client are written once against it.
 
 use solana_sdk::account::Account;
 use solana_sdk::hash::Hash;

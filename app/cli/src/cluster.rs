@@ -15,9 +15,9 @@ use solana_sdk::pubkey::Pubkey;
 use solana_sdk::signature::Signer;
 use solana_sdk::transaction::Transaction;
 
-use crate::ledger::FileLedger;
-use crate::rpc::RpcTransport;
-use crate::transport::{Memcmp, Receipt, SendError, Transport};
+use hdx_node::ledger::FileLedger;
+use hdx_sdk::rpc::RpcTransport;
+use hdx_sdk::transport::{Memcmp, Receipt, SendError, Transport};
 
 /// The cluster flags every command takes.
 #[derive(clap::Args, Debug, Clone, Default)]
@@ -177,8 +177,7 @@ impl Settings {
     pub fn connect(&self, creator: Option<&Pubkey>) -> anyhow::Result<Cluster> {
         Ok(match &self.target {
             Target::Embedded { dir, clock_offset } => {
-                let now = chrono::Utc::now().timestamp() + clock_offset;
-                Cluster::Embedded(Box::new(FileLedger::open(dir, creator, now)?))
+                Cluster::Embedded(Box::new(FileLedger::open(dir, creator, *clock_offset)?))
             }
             Target::Rpc { url, commitment } => {
                 Cluster::Rpc(Box::new(RpcTransport::new(url, *commitment)))

@@ -11,9 +11,9 @@ use health_data_exchange::error::HdxError;
 use health_data_exchange::{AddRecordArgs, ConsentTerms};
 use solana_sdk::signature::{Keypair, Signer};
 
-use crate::client::{ClientError, HdxClient};
-use crate::embedded::EmbeddedLedger;
-use crate::ix;
+use hdx_node::embedded::EmbeddedLedger;
+use hdx_sdk::client::{ClientError, HdxClient};
+use hdx_sdk::ix;
 
 const DAY: i64 = 86_400;
 
@@ -27,7 +27,7 @@ pub fn format_time(unix: i64) -> String {
 }
 
 fn expect_denied(
-    result: Result<crate::client::Granted, ClientError>,
+    result: Result<hdx_sdk::client::Granted, ClientError>,
     reason: Outcome,
 ) -> anyhow::Result<u64> {
     match result {
@@ -38,7 +38,7 @@ fn expect_denied(
 
 pub fn run(out: &mut dyn Write) -> anyhow::Result<()> {
     let authority = Keypair::new();
-    let ledger = EmbeddedLedger::new(&authority.pubkey())?.quiet();
+    let ledger = EmbeddedLedger::quiet(&authority.pubkey())?;
     let hospital = Keypair::new();
     let clinic = Keypair::new();
     let unverified = Keypair::new();
@@ -185,7 +185,7 @@ pub fn run(out: &mut dyn Write) -> anyhow::Result<()> {
         "{:>4}  {:<18} {:<6} {:<14} {:<10} {:<22} when",
         "seq", "who", "what", "record", "why", "outcome"
     )?;
-    for crate::audit::Entry { sequence, entry: e } in log.entries() {
+    for hdx_sdk::audit::Entry { sequence, entry: e } in log.entries() {
         let who = directory.resolve(e.provider)?.id;
         let category = Category::from_code(e.category)
             .map(|c| c.name())

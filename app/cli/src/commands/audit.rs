@@ -4,9 +4,9 @@ use std::path::PathBuf;
 
 use anchor_lang::prelude::Pubkey;
 use clap::Subcommand;
-use hdx::audit::ChainError;
-use hdx::export::{self, EntryRow};
-use hdx::transport::Transport;
+use hdx_sdk::audit::ChainError;
+use hdx_sdk::export::{self, EntryRow};
+use hdx_sdk::transport::Transport;
 use serde_json::json;
 
 use super::{hex, parse_pubkey, parse_when, progress, provider_named, table, Ctx, Output};
@@ -50,9 +50,9 @@ pub enum AuditCmd {
 }
 
 fn fetch_log(
-    client: &hdx::client::HdxClient<hdx::cluster::Cluster>,
+    client: &hdx_sdk::client::HdxClient<hdx::cluster::Cluster>,
     patient: &Pubkey,
-) -> anyhow::Result<hdx::audit::Log> {
+) -> anyhow::Result<hdx_sdk::audit::Log> {
     let bar = progress(0, "reading log pages");
     let log = client.log_with_progress(patient, &mut |done, total| {
         bar.set_length(total);
@@ -64,8 +64,8 @@ fn fetch_log(
 
 /// The log's rows, each provider number resolved.
 fn rows(
-    client: &hdx::client::HdxClient<hdx::cluster::Cluster>,
-    log: &hdx::audit::Log,
+    client: &hdx_sdk::client::HdxClient<hdx::cluster::Cluster>,
+    log: &hdx_sdk::audit::Log,
 ) -> anyhow::Result<Vec<EntryRow>> {
     let directory = client.directory()?;
     Ok(log

@@ -15,12 +15,12 @@ use std::str::FromStr;
 
 use anchor_lang::prelude::Pubkey;
 use base64::Engine;
-use hdx::client::HdxClient;
 use hdx::cluster::{Cluster, Settings, Target};
-use hdx::codes::{Category, ProviderKind, ProviderStatus, Purpose, MODE_READ, MODE_WRITE};
-use hdx::ledger::FileLedger;
-use hdx::program::state::{Patient, Provider};
-use hdx::transport::Transport;
+use hdx_node::ledger::FileLedger;
+use hdx_sdk::client::HdxClient;
+use hdx_sdk::codes::{Category, ProviderKind, ProviderStatus, Purpose, MODE_READ, MODE_WRITE};
+use hdx_sdk::program::state::{Patient, Provider};
+use hdx_sdk::transport::Transport;
 use serde_json::{json, Value};
 use solana_sdk::instruction::Instruction;
 use solana_sdk::message::Message;
@@ -141,7 +141,7 @@ impl Ctx {
         let mut mine = client.patients_by_authority(&me)?;
         match mine.len() {
             1 => Ok(mine.remove(0)),
-            0 => match client.fetch::<Patient>(&hdx::pda::patient(&me).0)? {
+            0 => match client.fetch::<Patient>(&hdx_sdk::pda::patient(&me).0)? {
                 Some(p) => anyhow::bail!(
                     "{me} no longer controls patient {}: its authority was rotated to {}",
                     p.id,
@@ -166,8 +166,8 @@ impl Ctx {
         let me = self.pubkey()?;
         match client.provider_by_key(&me) {
             Ok(p) => Ok(p),
-            Err(hdx::client::ClientError::NotFound(_)) => {
-                match client.fetch::<Provider>(&hdx::pda::provider(&me).0)? {
+            Err(hdx_sdk::client::ClientError::NotFound(_)) => {
+                match client.fetch::<Provider>(&hdx_sdk::pda::provider(&me).0)? {
                     Some(p) => anyhow::bail!(
                         "{me} no longer signs for provider {}: its key was rotated to {}",
                         p.id,
@@ -185,11 +185,11 @@ impl Ctx {
 
 /// A provider named by its id or by its current signing key.
 pub fn provider_named(client: &HdxClient<Cluster>, key: &Pubkey) -> anyhow::Result<Provider> {
-    if let Some(p) = client.fetch::<Provider>(&hdx::pda::provider(key).0)? {
+    if let Some(p) = client.fetch::<Provider>(&hdx_sdk::pda::provider(key).0)? {
         return Ok(p);
     }
     client.provider_by_key(key).map_err(|e| match e {
-        hdx::client::ClientError::NotFound(_) => {
+        hdx_sdk::client::ClientError::NotFound(_) => {
             anyhow::anyhow!("{key} is not a registered provider (neither an id nor a current key)")
         }
         e => e.into(),
@@ -377,7 +377,7 @@ pub fn parse_when(s: &str, now: i64, future: bool) -> anyhow::Result<i64> {
 
 /// The locator a user typed, checked against the program's bound before anything is sent.
 pub fn locator_bytes(s: &str) -> anyhow::Result<Vec<u8>> {
-    let max = hdx::program::state::MAX_LOCATOR_LEN;
+    let max = hdx_sdk::program::state::MAX_LOCATOR_LEN;
     anyhow::ensure!(!s.is_empty(), "the locator is empty");
     anyhow::ensure!(
         s.len() <= max,
@@ -422,9 +422,9 @@ impl PointerArgs {
     pub fn resolve(&self, now: i64) -> anyhow::Result<Pointer> {
         let clinical_day = self.clinical_date.unwrap_or(0);
         anyhow::ensure!(
-            i64::from(clinical_day) <= hdx::codes::day_of(now) + 1,
+            i64::from(clinical_day) <= hdx_sdk::codes::day_of(now) + 1,
             "the clinical date {} is in the future",
-            hdx::export::day_date(clinical_day)
+            hdx_sdk::export::day_date(clinical_day)
         );
         Ok(Pointer {
             category: self.category,
@@ -513,25 +513,25 @@ pub fn cluster(ctx: &Ctx) -> anyhow::Result<Output> {
         "cluster": ctx.settings.describe(),
         "keypair": ctx.settings.keypair,
         "config_file": ctx.settings.config_file,
-        "program_id": hdx::PROGRAM_ID.to_string(),
+        "program_id": hdx_sdk::PROGRAM_ID.to_string(),
     });
     let mut text = format!(
         "cluster:    {}\nkeypair:    {}\nconfig:     {}\nprogram id: {}",
         ctx.settings.describe(),
         ctx.settings.keypair,
         ctx.settings.config_file.as_deref().unwrap_or("none"),
-        hdx::PROGRAM_ID
+        hdx_sdk::PROGRAM_ID
     );
     if let Target::Embedded { dir, .. } = &ctx.settings.target {
         if FileLedger::exists(dir) {
             if let Cluster::Embedded(ledger) = ctx.client()?.transport {
                 let now = ledger.unix_time()?;
                 j["upgrade_authority"] = json!(ledger.upgrade_authority().to_string());
-                j["clock"] = json!(hdx::export::rfc3339(now));
+                j["clock"] = json!(hdx_sdk::export::rfc3339(now));
                 text.push_str(&format!(
                     "\nupgrade authority: {}\nclock:      {}",
                     ledger.upgrade_authority(),
-                    hdx::export::rfc3339(now)
+                    hdx_sdk::export::rfc3339(now)
                 ));
             }
         } else {

@@ -2,11 +2,11 @@
 
 use anchor_lang::prelude::Pubkey;
 use clap::Subcommand;
-use hdx::{ix, pda};
+use hdx_sdk::{ix, pda};
 use serde_json::json;
 
 use super::{parse_pubkey, Ctx, Output, TxOpts};
-use hdx::export::rfc3339;
+use hdx_sdk::export::rfc3339;
 
 #[derive(Subcommand, Debug)]
 pub enum RegistryCmd {

@@ -3,12 +3,12 @@
 
 use anchor_lang::prelude::Pubkey;
 use clap::{Args, Subcommand};
-use hdx::codes::{Category, Purpose, MODE_READ, MODE_WRITE};
-use hdx::export::{day_date, rfc3339};
-use hdx::ix;
-use hdx::program::state::{Consent, MAX_CONSENT_DURATION_SECS};
-use hdx::program::ConsentTerms;
-use hdx::transport::Transport;
+use hdx_sdk::codes::{Category, Purpose, MODE_READ, MODE_WRITE};
+use hdx_sdk::export::{day_date, rfc3339};
+use hdx_sdk::ix;
+use hdx_sdk::program::state::{Consent, MAX_CONSENT_DURATION_SECS};
+use hdx_sdk::program::ConsentTerms;
+use hdx_sdk::transport::Transport;
 use serde_json::{json, Value};
 
 use super::{

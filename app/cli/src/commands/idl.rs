@@ -7,9 +7,11 @@ use std::path::PathBuf;
 use anyhow::{bail, Context};
 
 fn repo_root() -> PathBuf {
+    // app/cli -> the repository root.
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("app/ has a parent")
+        .ancestors()
+        .nth(2)
+        .expect("app/cli sits two levels below the root")
         .to_path_buf()
 }
 

@@ -4,12 +4,12 @@
 use super::{hex, parse_pubkey, signer_arg, table, Ctx, Output, PointerArgs};
 use anchor_lang::prelude::Pubkey;
 use clap::Subcommand;
-use hdx::export::{day_date, rfc3339};
-use hdx::ix;
-use hdx::pda;
-use hdx::program::state::Record;
-use hdx::program::AddRecordArgs;
-use hdx::transport::Transport;
+use hdx_sdk::export::{day_date, rfc3339};
+use hdx_sdk::ix;
+use hdx_sdk::pda;
+use hdx_sdk::program::state::Record;
+use hdx_sdk::program::AddRecordArgs;
+use hdx_sdk::transport::Transport;
 use serde_json::{json, Value};
 
 #[derive(Subcommand, Debug)]
@@ -73,7 +73,7 @@ pub fn patient(ctx: &Ctx, cmd: PatientCmd) -> anyhow::Result<Output> {
             let me = ctx.pubkey()?;
             anyhow::ensure!(
                 client
-                    .fetch::<hdx::program::state::Patient>(&pda::patient(&me).0)?
+                    .fetch::<hdx_sdk::program::state::Patient>(&pda::patient(&me).0)?
                     .is_none(),
                 "{me} is already registered as a patient"
             );

@@ -596,7 +596,7 @@ fn authority_commands_print_the_unsigned_transaction_and_send_nothing() {
             assert_eq!(tx.message.instructions.len(), 1);
             let program =
                 tx.message.account_keys[tx.message.instructions[0].program_id_index as usize];
-            assert_eq!(program, hdx::PROGRAM_ID);
+            assert_eq!(program, hdx_sdk::PROGRAM_ID);
         }
     }
     assert_eq!(
@@ -622,7 +622,7 @@ fn authority_commands_print_the_unsigned_transaction_and_send_nothing() {
             .unwrap(),
     )
     .unwrap();
-    let expected = hdx::ix::verify_provider(
+    let expected = hdx_sdk::ix::verify_provider(
         s.auth.pubkey.parse().unwrap(),
         &s.researcher.pubkey.parse().unwrap(),
     );

@@ -3,10 +3,10 @@
 
 use anchor_lang::prelude::Pubkey;
 use clap::Subcommand;
-use hdx::codes::{ProviderKind, ProviderStatus};
-use hdx::export::rfc3339;
-use hdx::ix;
-use hdx::program::state::Provider;
+use hdx_sdk::codes::{ProviderKind, ProviderStatus};
+use hdx_sdk::export::rfc3339;
+use hdx_sdk::ix;
+use hdx_sdk::program::state::Provider;
 use serde_json::{json, Value};
 
 use super::{
@@ -114,7 +114,7 @@ pub fn run(ctx: &Ctx, cmd: ProviderCmd) -> anyhow::Result<Output> {
             let me = ctx.pubkey()?;
             anyhow::ensure!(
                 client
-                    .fetch::<Provider>(&hdx::pda::provider(&me).0)?
+                    .fetch::<Provider>(&hdx_sdk::pda::provider(&me).0)?
                     .is_none(),
                 "{me} is already registered as a provider"
             );

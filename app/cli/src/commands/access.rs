@@ -3,9 +3,9 @@
 
 use super::{hex, parse_pubkey, parse_purpose, Ctx, Output, PointerArgs};
 use anchor_lang::prelude::Pubkey;
-use hdx::codes::Purpose;
-use hdx::program::WriteRecordArgs;
-use hdx::transport::Transport;
+use hdx_sdk::codes::Purpose;
+use hdx_sdk::program::WriteRecordArgs;
+use hdx_sdk::transport::Transport;
 use serde_json::json;
 
 #[derive(clap::Args, Debug)]

@@ -7,8 +7,8 @@
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use hdx::client::ClientError;
 use hdx::cluster::{ClusterArgs, Settings};
+use hdx_sdk::client::ClientError;
 use serde_json::json;
 
 mod commands;

@@ -1,0 +1,17 @@
+//! # hdx-node — the program running natively on an embedded node
+//!
+//! A local Solana node for a program that cannot be built for SBF here: the
+//! program runs natively in an agave bank ([`runtime`]), one thread owns the
+//! bank and the on-disk store ([`node`], [`store`]), and [`rpc`] serves it as
+//! a Solana JSON-RPC node (`hdx serve`).
+//!
+//! - [`embedded`]: an in-memory node (tests, the demo, the cost report).
+//! - [`ledger`]: a node kept in a directory (the CLI's default cluster).
+
+pub mod embedded;
+pub mod ledger;
+pub mod node;
+pub mod runtime;
+pub mod store;
+
+pub use hdx_sdk::PROGRAM_ID;

@@ -1,0 +1,645 @@
+//! The node: the runtime ([`NativeBank`]) and the store on their own thread,
+//! behind a channel. Callers never block an async runtime on it: async code
+//! awaits the reply (`*_async`), blocking code waits for it. Account reads
+//! need no round trip: they read the last frozen bank, which the node thread
+//! publishes after every slot.
+//!
+//! Every processed transaction is committed to the store before its sender
+//! hears back, and is then announced to subscribers ([`Notification`]).
+
+use std::path::PathBuf;
+use std::sync::{mpsc, Arc, Mutex, RwLock};
+use std::thread::JoinHandle;
+
+use anchor_lang::solana_program::system_instruction;
+use anyhow::Context;
+use solana_runtime::bank::Bank;
+use solana_sdk::account::{Account, ReadableAccount};
+use solana_sdk::hash::Hash;
+use solana_sdk::pubkey::Pubkey;
+use solana_sdk::signature::{Keypair, Signature, Signer};
+use solana_sdk::transaction::{Transaction, TransactionError, VersionedTransaction};
+use tokio::sync::{broadcast, oneshot};
+
+use hdx_sdk::transport::{Memcmp, Receipt, SendError, Transport};
+
+use crate::runtime::{
+    BlockhashPolicy, Executed, Genesis, NativeBank, Rejected, Simulated, TimeSource,
+};
+use crate::store::{DirLock, Meta, SignatureInfo, Store, TxRecord};
+
+/// Where a node keeps its state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Location {
+    /// In memory, gone with the process (tests, the demo, the cost report).
+    Memory,
+    /// A ledger directory (the CLI's embedded cluster, `hdx serve`).
+    Dir(PathBuf),
+}
+
+#[derive(Debug, Clone)]
+pub struct NodeConfig {
+    pub location: Location,
+    /// For a new ledger: the program's upgrade authority. Without it, a
+    /// directory must already hold a ledger.
+    pub create: Option<Pubkey>,
+    /// Open without write access: reads only (no lock, no commits).
+    pub read_only: bool,
+    pub time: TimeSource,
+    pub blockhashes: BlockhashPolicy,
+    /// Capture the program's stdout into transaction logs (a node that owns its process).
+    pub capture_stdout: bool,
+}
+
+impl NodeConfig {
+    /// An in-memory node for tests: manual clock, a new blockhash per request.
+    pub fn memory(upgrade_authority: Pubkey, start_time: i64) -> Self {
+        Self {
+            location: Location::Memory,
+            create: Some(upgrade_authority),
+            read_only: false,
+            time: TimeSource::Manual(start_time),
+            blockhashes: BlockhashPolicy::EveryRequest,
+            capture_stdout: false,
+        }
+    }
+}
+
+/// Why a request did not go through.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NodeError {
+    /// The transaction was not processed (nothing changed, no fee).
+    #[error("transaction rejected: {0:?}")]
+    Rejected(Rejected),
+    /// The node stopped (its store failed, or it was shut down).
+    #[error("the node stopped: {0}")]
+    Stopped(String),
+}
+
+/// What subscribers hear.
+#[derive(Debug, Clone)]
+pub enum Notification {
+    /// A transaction was processed and committed.
+    Processed(Arc<Executed>),
+    /// The node moved to a new slot.
+    Slot { slot: u64, parent: u64 },
+}
+
+type Reply<T> = oneshot::Sender<T>;
+
+/// A processed transaction's slot and error, as history keeps them.
+pub type Status = (u64, Option<TransactionError>);
+
+enum Request {
+    Send(
+        VersionedTransaction,
+        bool,
+        Reply<Result<Executed, NodeError>>,
+    ),
+    Simulate(
+        VersionedTransaction,
+        bool,
+        Vec<Pubkey>,
+        Reply<Result<Simulated, TransactionError>>,
+    ),
+    LatestBlockhash(Reply<(Hash, u64)>),
+    IsBlockhashValid(Hash, Reply<bool>),
+    Airdrop(Pubkey, u64, Reply<Result<Executed, NodeError>>),
+    SetAccount(Pubkey, Account, Reply<()>),
+    SetTime(TimeSource, Reply<()>),
+    Time(Reply<TimeSource>),
+    AdvanceSlot(Reply<()>),
+    Heights(Reply<(u64, u64)>),
+    Transaction(Signature, Reply<anyhow::Result<Option<TxRecord>>>),
+    Statuses(Vec<Signature>, Reply<anyhow::Result<Vec<Option<Status>>>>),
+    SignaturesFor {
+        address: Pubkey,
+        before: Option<Signature>,
+        until: Option<Signature>,
+        limit: usize,
+        reply: Reply<anyhow::Result<Vec<SignatureInfo>>>,
+    },
+    Faucet(Reply<Keypair>),
+}
+
+pub struct Node {
+    requests: Mutex<mpsc::Sender<Request>>,
+    published: Arc<RwLock<Arc<Bank>>>,
+    meta: Meta,
+    location: Location,
+    read_only: bool,
+    events: broadcast::Sender<Notification>,
+    thread: Mutex<Option<JoinHandle<()>>>,
+    lock: Mutex<Option<DirLock>>,
+}
+
+struct Worker {
+    bank: NativeBank,
+    store: Store,
+    read_only: bool,
+    events: broadcast::Sender<Notification>,
+    stopped: Option<String>,
+}
+
+impl Worker {
+    fn process(
+        &mut self,
+        tx: VersionedTransaction,
+        preflight: bool,
+    ) -> Result<Executed, NodeError> {
+        if let Some(why) = &self.stopped {
+            return Err(NodeError::Stopped(why.clone()));
+        }
+        if self.read_only {
+            return Err(NodeError::Stopped(
+                "the ledger is open read-only: nothing can be sent".into(),
+            ));
+        }
+        // After a restart the bank's status cache is new: history remembers.
+        if let Some(signature) = tx.signatures.first() {
+            if matches!(self.store.status(signature), Ok(Some(_))) {
+                return Err(NodeError::Rejected(Rejected::Invalid(
+                    TransactionError::AlreadyProcessed,
+                )));
+            }
+        }
+        let parent = self.bank.slot();
+        let executed = self
+            .bank
+            .process(&tx, preflight)
+            .map_err(NodeError::Rejected)?;
+        let faucet = self.bank.faucet().pubkey();
+        if let Err(e) = self.store.commit(&executed, &tx, &faucet) {
+            // The bank moved on but the store did not: stop rather than
+            // serve state that a restart would not have.
+            let why = format!("the store could not record a transaction: {e:#}");
+            self.stopped = Some(why.clone());
+            return Err(NodeError::Stopped(why));
+        }
+        let _ = self
+            .events
+            .send(Notification::Processed(Arc::new(executed.clone())));
+        let _ = self.events.send(Notification::Slot {
+            slot: self.bank.slot(),
+            parent,
+        });
+        Ok(executed)
+    }
+
+    fn handle(&mut self, request: Request) {
+        match request {
+            Request::Send(tx, preflight, reply) => {
+                let _ = reply.send(self.process(tx, preflight));
+            }
+            Request::Simulate(tx, verify, accounts, reply) => {
+                let _ = reply.send(self.bank.simulate(&tx, verify, &accounts));
+            }
+            Request::LatestBlockhash(reply) => {
+                let _ = reply.send(self.bank.latest_blockhash());
+            }
+            Request::IsBlockhashValid(hash, reply) => {
+                let _ = reply.send(self.bank.is_blockhash_valid(&hash));
+            }
+            Request::Airdrop(to, lamports, reply) => {
+                let (hash, _) = self.bank.latest_blockhash();
+                let faucet = self.bank.faucet().insecure_clone();
+                let tx = Transaction::new_signed_with_payer(
+                    &[system_instruction::transfer(
+                        &faucet.pubkey(),
+                        &to,
+                        lamports,
+                    )],
+                    Some(&faucet.pubkey()),
+                    &[&faucet],
+                    hash,
+                );
+                let _ = reply.send(self.process(tx.into(), true));
+            }
+            Request::SetAccount(address, account, reply) => {
+                self.bank.set_account(&address, &account);
+                self.bank.advance_slot();
+                let _ = reply.send(());
+            }
+            Request::SetTime(time, reply) => {
+                self.bank.set_time(time);
+                let _ = reply.send(());
+            }
+            Request::Time(reply) => {
+                let _ = reply.send(self.bank.time());
+            }
+            Request::AdvanceSlot(reply) => {
+                self.bank.advance_slot();
+                let _ = reply.send(());
+            }
+            Request::Heights(reply) => {
+                let _ = reply.send((self.bank.slot(), self.bank.block_height()));
+            }
+            Request::Transaction(signature, reply) => {
+                let _ = reply.send(self.store.transaction(&signature));
+            }
+            Request::Statuses(signatures, reply) => {
+                let _ = reply.send(
+                    signatures
+                        .iter()
+                        .map(|s| self.store.status(s))
+                        .collect::<anyhow::Result<Vec<_>>>(),
+                );
+            }
+            Request::SignaturesFor {
+                address,
+                before,
+                until,
+                limit,
+                reply,
+            } => {
+                let _ = reply.send(self.store.signatures_for_address(
+                    &address,
+                    before.as_ref(),
+                    until.as_ref(),
+                    limit,
+                ));
+            }
+            Request::Faucet(reply) => {
+                let _ = reply.send(self.bank.faucet().insecure_clone());
+            }
+        }
+    }
+}
+
+impl Node {
+    /// Opens (or creates) a node and starts its thread.
+    pub fn open(config: NodeConfig) -> anyhow::Result<Self> {
+        let lock = match (&config.location, config.read_only) {
+            (Location::Dir(dir), false) => {
+                crate::store::refuse_old_format(dir)?;
+                if config.create.is_some() {
+                    std::fs::create_dir_all(dir).with_context(|| {
+                        format!("cannot create the ledger directory {}", dir.display())
+                    })?;
+                } else {
+                    anyhow::ensure!(
+                        dir.join(crate::store::DB_FILE).exists(),
+                        "there is no ledger in {}",
+                        dir.display()
+                    );
+                }
+                Some(DirLock::acquire(dir)?)
+            }
+            _ => None,
+        };
+        let (store, meta) = match &config.location {
+            Location::Memory => Store::memory(
+                config
+                    .create
+                    .as_ref()
+                    .context("an in-memory node needs an upgrade authority")?,
+            )?,
+            Location::Dir(dir) => Store::open(dir, config.create.as_ref(), config.read_only)?,
+        };
+        let accounts = store.accounts()?;
+        let (events, _) = broadcast::channel(4096);
+        let (requests, inbox) = mpsc::channel::<Request>();
+        let (started, ready) = mpsc::sync_channel(1);
+        let genesis = Genesis {
+            upgrade_authority: meta.upgrade_authority,
+            accounts,
+            slot: meta.slot + 1,
+            time: config.time,
+            blockhashes: config.blockhashes,
+            capture_stdout: config.capture_stdout,
+        };
+        let worker_events = events.clone();
+        let read_only = config.read_only;
+        let thread = std::thread::Builder::new()
+            .name("hdx-node".into())
+            .spawn(move || {
+                let bank = NativeBank::new(genesis);
+                let _ = started.send(bank.published());
+                let mut worker = Worker {
+                    bank,
+                    store,
+                    read_only,
+                    events: worker_events,
+                    stopped: None,
+                };
+                for request in inbox {
+                    worker.handle(request);
+                }
+            })?;
+        let published = ready
+            .recv()
+            .context("the node thread failed to start its bank")?;
+        Ok(Self {
+            requests: Mutex::new(requests),
+            published,
+            meta,
+            location: config.location,
+            read_only,
+            events,
+            thread: Mutex::new(Some(thread)),
+            lock: Mutex::new(lock),
+        })
+    }
+
+    pub fn meta(&self) -> &Meta {
+        &self.meta
+    }
+
+    pub fn location(&self) -> &Location {
+        &self.location
+    }
+
+    pub fn is_read_only(&self) -> bool {
+        self.read_only
+    }
+
+    pub fn upgrade_authority(&self) -> Pubkey {
+        self.meta.upgrade_authority
+    }
+
+    /// Says in the ledger directory that `hdx serve` serves it at `url`.
+    pub fn announce(&self, url: &str) -> anyhow::Result<()> {
+        match self.lock.lock().unwrap().as_mut() {
+            Some(lock) => lock.announce(url),
+            None => Ok(()),
+        }
+    }
+
+    /// Subscribes to processed transactions and slots.
+    pub fn subscribe(&self) -> broadcast::Receiver<Notification> {
+        self.events.subscribe()
+    }
+
+    fn ask<T>(&self, make: impl FnOnce(Reply<T>) -> Request) -> oneshot::Receiver<T> {
+        let (reply, answer) = oneshot::channel();
+        // A send error drops the request and the reply with it: the receiver then reports "stopped".
+        let _ = self.requests.lock().unwrap().send(make(reply));
+        answer
+    }
+
+    fn call<T>(&self, make: impl FnOnce(Reply<T>) -> Request) -> Result<T, NodeError> {
+        self.ask(make)
+            .blocking_recv()
+            .map_err(|_| NodeError::Stopped("the node thread is gone".into()))
+    }
+
+    async fn call_async<T>(&self, make: impl FnOnce(Reply<T>) -> Request) -> Result<T, NodeError> {
+        self.ask(make)
+            .await
+            .map_err(|_| NodeError::Stopped("the node thread is gone".into()))
+    }
+
+    /// Processes a transaction (with a preflight simulation unless skipped).
+    pub fn process(
+        &self,
+        tx: VersionedTransaction,
+        preflight: bool,
+    ) -> Result<Executed, NodeError> {
+        self.call(|r| Request::Send(tx, preflight, r))?
+    }
+
+    pub async fn process_async(
+        &self,
+        tx: VersionedTransaction,
+        preflight: bool,
+    ) -> Result<Executed, NodeError> {
+        self.call_async(|r| Request::Send(tx, preflight, r)).await?
+    }
+
+    pub async fn simulate_async(
+        &self,
+        tx: VersionedTransaction,
+        verify_signatures: bool,
+        accounts: Vec<Pubkey>,
+    ) -> Result<Result<Simulated, TransactionError>, NodeError> {
+        self.call_async(|r| Request::Simulate(tx, verify_signatures, accounts, r))
+            .await
+    }
+
+    pub fn latest_blockhash_and_height(&self) -> Result<(Hash, u64), NodeError> {
+        self.call(Request::LatestBlockhash)
+    }
+
+    pub async fn latest_blockhash_async(&self) -> Result<(Hash, u64), NodeError> {
+        self.call_async(Request::LatestBlockhash).await
+    }
+
+    pub async fn is_blockhash_valid_async(&self, hash: Hash) -> Result<bool, NodeError> {
+        self.call_async(|r| Request::IsBlockhashValid(hash, r))
+            .await
+    }
+
+    /// Sends lamports from the node's faucet.
+    pub fn airdrop(&self, to: &Pubkey, lamports: u64) -> Result<Executed, NodeError> {
+        self.call(|r| Request::Airdrop(*to, lamports, r))?
+    }
+
+    pub async fn airdrop_async(&self, to: Pubkey, lamports: u64) -> Result<Executed, NodeError> {
+        self.call_async(|r| Request::Airdrop(to, lamports, r))
+            .await?
+    }
+
+    /// Overwrites an account (tests plant forged accounts). Not saved.
+    pub fn set_account(&self, address: &Pubkey, account: Account) {
+        let _ = self.call(|r| Request::SetAccount(*address, account, r));
+    }
+
+    pub fn set_time(&self, time: TimeSource) {
+        let _ = self.call(|r| Request::SetTime(time, r));
+    }
+
+    pub fn time(&self) -> Result<TimeSource, NodeError> {
+        self.call(Request::Time)
+    }
+
+    pub async fn time_async(&self) -> Result<TimeSource, NodeError> {
+        self.call_async(Request::Time).await
+    }
+
+    /// Moves to a new slot without a transaction.
+    pub fn advance_slot(&self) {
+        let _ = self.call(Request::AdvanceSlot);
+    }
+
+    /// The current slot and block height.
+    pub async fn heights_async(&self) -> Result<(u64, u64), NodeError> {
+        self.call_async(Request::Heights).await
+    }
+
+    pub fn faucet(&self) -> Result<Keypair, NodeError> {
+        self.call(Request::Faucet)
+    }
+
+    pub fn transaction(&self, signature: &Signature) -> anyhow::Result<Option<TxRecord>> {
+        self.call(|r| Request::Transaction(*signature, r))?
+    }
+
+    pub async fn transaction_async(
+        &self,
+        signature: Signature,
+    ) -> anyhow::Result<Option<TxRecord>> {
+        self.call_async(|r| Request::Transaction(signature, r))
+            .await?
+    }
+
+    pub async fn statuses_async(
+        &self,
+        signatures: Vec<Signature>,
+    ) -> anyhow::Result<Vec<Option<Status>>> {
+        self.call_async(|r| Request::Statuses(signatures, r))
+            .await?
+    }
+
+    pub fn signatures_for_address(
+        &self,
+        address: &Pubkey,
+        before: Option<Signature>,
+        until: Option<Signature>,
+        limit: usize,
+    ) -> anyhow::Result<Vec<SignatureInfo>> {
+        self.call(|reply| Request::SignaturesFor {
+            address: *address,
+            before,
+            until,
+            limit,
+            reply,
+        })?
+    }
+
+    pub async fn signatures_for_address_async(
+        &self,
+        address: Pubkey,
+        before: Option<Signature>,
+        until: Option<Signature>,
+        limit: usize,
+    ) -> anyhow::Result<Vec<SignatureInfo>> {
+        self.call_async(|reply| Request::SignaturesFor {
+            address,
+            before,
+            until,
+            limit,
+            reply,
+        })
+        .await?
+    }
+
+    /// The last frozen bank (committed state), for reads on any thread.
+    pub fn bank(&self) -> Arc<Bank> {
+        self.published.read().unwrap().clone()
+    }
+
+    pub fn get_account(&self, address: &Pubkey) -> Option<Account> {
+        self.bank()
+            .get_account(address)
+            .filter(|a| a.lamports() > 0)
+            .map(|a| Account {
+                lamports: a.lamports(),
+                data: a.data().to_vec(),
+                owner: *a.owner(),
+                executable: a.executable(),
+                rent_epoch: a.rent_epoch(),
+            })
+    }
+
+    /// Accounts owned by `owner` whose data `keep` accepts.
+    pub fn get_program_accounts(
+        &self,
+        owner: &Pubkey,
+        keep: impl Fn(&[u8]) -> bool,
+    ) -> Vec<(Pubkey, Account)> {
+        use solana_accounts_db::accounts_index::ScanConfig;
+        let mut out: Vec<(Pubkey, Account)> = self
+            .bank()
+            .get_filtered_program_accounts(owner, |a| keep(a.data()), &ScanConfig::default())
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(k, a)| {
+                (
+                    k,
+                    Account {
+                        lamports: a.lamports(),
+                        data: a.data().to_vec(),
+                        owner: *a.owner(),
+                        executable: a.executable(),
+                        rent_epoch: a.rent_epoch(),
+                    },
+                )
+            })
+            .collect();
+        out.sort_by_key(|(k, _)| *k);
+        out
+    }
+
+    pub fn minimum_balance(&self, data_len: usize) -> u64 {
+        self.bank().get_minimum_balance_for_rent_exemption(data_len)
+    }
+
+    /// Stops the node thread (pending requests are answered first).
+    pub fn shutdown(&self) {
+        let (dead, _) = mpsc::channel();
+        *self.requests.lock().unwrap() = dead;
+        if let Some(thread) = self.thread.lock().unwrap().take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
+
+/// The receipt, or the failure, of a transaction as the SDK's transports report it.
+pub fn to_receipt(result: Result<Executed, NodeError>) -> Result<Receipt, SendError> {
+    match result {
+        Ok(e) => match e.result {
+            Ok(()) => Ok(Receipt {
+                signature: e.signature,
+                logs: e.logs,
+                return_data: e.return_data.map(|(_, d)| d),
+            }),
+            Err(error) => Err(SendError::Failed {
+                error,
+                logs: e.logs,
+            }),
+        },
+        Err(NodeError::Rejected(Rejected::Preflight(sim))) => Err(SendError::Failed {
+            error: sim.result.err().unwrap_or(TransactionError::AccountInUse),
+            logs: sim.logs,
+        }),
+        Err(NodeError::Rejected(Rejected::Invalid(error))) => Err(SendError::Failed {
+            error,
+            logs: Vec::new(),
+        }),
+        Err(e @ NodeError::Stopped(_)) => Err(SendError::Transport(e.to_string())),
+    }
+}
+
+impl Transport for Node {
+    fn latest_blockhash(&self) -> anyhow::Result<Hash> {
+        Ok(self.latest_blockhash_and_height()?.0)
+    }
+
+    fn send(&self, tx: &Transaction) -> Result<Receipt, SendError> {
+        to_receipt(self.process(tx.clone().into(), true))
+    }
+
+    fn account(&self, address: &Pubkey) -> anyhow::Result<Option<Account>> {
+        Ok(self.get_account(address))
+    }
+
+    fn program_accounts(&self, filters: &[Memcmp]) -> anyhow::Result<Vec<(Pubkey, Account)>> {
+        Ok(self.get_program_accounts(&hdx_sdk::PROGRAM_ID, |data| {
+            filters.iter().all(|f| f.matches(data))
+        }))
+    }
+
+    fn unix_time(&self) -> anyhow::Result<i64> {
+        Ok(self.time()?.now())
+    }
+
+    fn minimum_balance(&self, data_len: usize) -> anyhow::Result<u64> {
+        Ok(Node::minimum_balance(self, data_len))
+    }
+}

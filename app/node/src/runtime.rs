@@ -1,0 +1,627 @@
+//! The program's runtime: an agave `Bank` with the program as a native
+//! builtin, run the way a validator runs it, on one thread.
+//!
+//! - Each processed transaction gets its own slot: the bank is frozen, a
+//!   child bank takes the next slot, and the parent becomes the root (so
+//!   `BankForks` keeps one bank). Every [`CLEAN_EVERY_SLOTS`] slots the
+//!   accounts cache is flushed and old slots' storage is cleaned and shrunk,
+//!   so memory stays bounded however many transactions run (the test harness
+//!   solana-program-test keeps every slot's bank and grows without bound).
+//! - Blockhashes: a new one is registered when a client asks for one and the
+//!   last is older than [`BLOCK_INTERVAL`] (or on every request, for tests
+//!   that resend identical transactions). A blockhash stays valid for 150
+//!   registrations, as on a cluster; the "block height" clients see counts
+//!   registrations, so `lastValidBlockHeight` means what it says.
+//! - The Clock sysvar's `unix_timestamp` is set before every transaction from
+//!   the node's clock (wall time plus a shift, or a test's manual time).
+//!
+//! Three native-run differences are smoothed here, once: the program's
+//! `msg!` output (stdout natively) is captured into the transaction's logs as
+//! `Program log:` lines; events the program logs natively as `hdx-event:`
+//! lines become `Program data: <base64>` lines, as `emit!` writes them on a
+//! cluster; and the builtin's doubled invoke/success lines are made single.
+//!
+//! solana-program-test is used for two public pieces only: its `processor!`
+//! adapter (a native function as a builtin) and its syscall stubs (CPI, logs,
+//! sysvars, return data for native code), which it installs process-wide the
+//! first time one of its test banks starts.
+
+// solana-program-test and the agave runtime crates mark their API as
+// unstable Agave API (a deprecation warning on every use): opted in here, once.
+#![allow(deprecated)]
+
+use std::sync::{Arc, Once, RwLock};
+use std::time::{Duration, Instant};
+
+use agave_feature_set::FeatureSet;
+use anchor_lang::prelude::AccountInfo;
+use anchor_lang::solana_program::bpf_loader_upgradeable::{self, UpgradeableLoaderState};
+use base64::Engine;
+use solana_accounts_db::accounts_db::ACCOUNTS_DB_CONFIG_FOR_TESTING;
+use solana_accounts_db::accounts_index::ScanConfig;
+use solana_program_runtime::invoke_context::BuiltinFunctionWithContext;
+use solana_program_runtime::loaded_programs::ProgramCacheEntry;
+use solana_program_test::processor;
+use solana_runtime::bank::Bank;
+use solana_runtime::bank_forks::BankForks;
+use solana_runtime::genesis_utils::create_genesis_config_with_leader_ex;
+use solana_runtime::runtime_config::RuntimeConfig;
+use solana_sdk::account::{Account, AccountSharedData, ReadableAccount};
+use solana_sdk::clock::Clock;
+use solana_sdk::hash::Hash;
+use solana_sdk::pubkey::Pubkey;
+use solana_sdk::signature::{Keypair, Signature, Signer};
+use solana_sdk::transaction::{TransactionError, VersionedTransaction};
+
+use hdx_sdk::PROGRAM_ID;
+
+/// How often old slots are cleaned from the accounts database.
+pub const CLEAN_EVERY_SLOTS: u64 = 512;
+/// A node registers at most one new blockhash per this interval (a slot's time on a cluster).
+pub const BLOCK_INTERVAL: Duration = Duration::from_millis(400);
+/// Blockhashes stay valid for this many newer ones (the runtime's `MAX_PROCESSING_AGE`).
+pub const BLOCKHASH_VALIDITY: u64 = 150;
+/// Lamports per signature, as on a cluster.
+pub const LAMPORTS_PER_SIGNATURE: u64 = 5_000;
+/// Where a node's transaction log lines for events start, natively.
+const NATIVE_EVENT: &str = "Program log: hdx-event:";
+
+/// Adapts Anchor's `entry` to the signature `processor!` expects.
+pub fn process_instruction(
+    program_id: &Pubkey,
+    accounts: &[AccountInfo],
+    data: &[u8],
+) -> anchor_lang::solana_program::entrypoint::ProgramResult {
+    // SAFETY: only the lifetimes differ. The runtime keeps every AccountInfo
+    // alive for the whole instruction, which is what `entry` requires
+    // (Anchor's generated `entry` ties its three arguments to one lifetime,
+    // which `processor!` does not accept).
+    let accounts: &[AccountInfo] = unsafe { std::mem::transmute(accounts) };
+    health_data_exchange::entry(program_id, accounts, data)
+}
+
+/// Installs solana-program-test's syscall stubs (once per process): starting
+/// one of its test banks is the only public way to do it.
+fn install_syscall_stubs() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        if std::env::var_os("RUST_LOG").is_none() {
+            std::env::set_var("RUST_LOG", "error");
+        }
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a runtime to start the stub-installing bank");
+        runtime.block_on(async {
+            drop(solana_program_test::ProgramTest::default().start().await);
+        });
+    });
+}
+
+/// Where a node's time comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimeSource {
+    /// Wall time plus a shift in seconds.
+    Wall { offset: i64 },
+    /// A fixed time that tests move.
+    Manual(i64),
+}
+
+impl TimeSource {
+    pub fn now(&self) -> i64 {
+        match self {
+            TimeSource::Wall { offset } => chrono::Utc::now().timestamp() + offset,
+            TimeSource::Manual(t) => *t,
+        }
+    }
+}
+
+/// When a node registers a new blockhash.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BlockhashPolicy {
+    /// On every request (tests: identical transactions stay distinct).
+    EveryRequest,
+    /// At most one per [`BLOCK_INTERVAL`] (a node that clients share).
+    Interval,
+}
+
+/// How the genesis of a node's bank is made.
+pub struct Genesis {
+    /// The program's upgrade authority (the only key that may initialise the registry).
+    pub upgrade_authority: Pubkey,
+    /// Accounts to load (a store's saved state).
+    pub accounts: Vec<(Pubkey, Account)>,
+    /// The first slot to process transactions in (after a restart: the next one).
+    pub slot: u64,
+    pub time: TimeSource,
+    pub blockhashes: BlockhashPolicy,
+    /// Capture the program's stdout (`msg!`) into transaction logs. One
+    /// capture per process at a time: only nodes that own their process turn it on.
+    pub capture_stdout: bool,
+}
+
+/// A transaction that was not processed (nothing changed, no fee charged).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Rejected {
+    /// Signatures, size or form.
+    Invalid(TransactionError),
+    /// Preflight simulation failed: the error, logs, units and return data.
+    Preflight(Box<Simulated>),
+}
+
+/// What a simulation found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Simulated {
+    pub result: Result<(), TransactionError>,
+    pub logs: Vec<String>,
+    pub units_consumed: u64,
+    pub return_data: Option<(Pubkey, Vec<u8>)>,
+    /// The accounts after the simulation, as asked for.
+    pub accounts: Vec<Option<Account>>,
+}
+
+/// A processed (committed) transaction: executed, possibly failed, fee charged.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Executed {
+    pub signature: Signature,
+    pub slot: u64,
+    pub block_time: i64,
+    pub result: Result<(), TransactionError>,
+    pub logs: Vec<String>,
+    pub return_data: Option<(Pubkey, Vec<u8>)>,
+    pub fee: u64,
+    pub units_consumed: u64,
+    pub account_keys: Vec<Pubkey>,
+    pub pre_balances: Vec<u64>,
+    pub post_balances: Vec<u64>,
+    /// Every account the transaction could have written, as it is now (None: gone).
+    pub written: Vec<(Pubkey, Option<Account>)>,
+}
+
+pub struct NativeBank {
+    forks: Arc<RwLock<BankForks>>,
+    bank: Arc<Bank>,
+    /// The last frozen bank: what readers on other threads see.
+    published: Arc<RwLock<Arc<Bank>>>,
+    faucet: Keypair,
+    collector: Pubkey,
+    upgrade_authority: Pubkey,
+    time: TimeSource,
+    policy: BlockhashPolicy,
+    capture_stdout: bool,
+    blocks: u64,
+    last_block: Option<Instant>,
+    slots_since_clean: u64,
+    /// Blockhashes are `sha256(seed || counter)`: unpredictable, and never
+    /// the same in two processes.
+    seed: [u8; 32],
+    hashes: u64,
+}
+
+fn shared(a: &Account) -> AccountSharedData {
+    AccountSharedData::from(a.clone())
+}
+
+fn owned(a: &AccountSharedData) -> Account {
+    Account {
+        lamports: a.lamports(),
+        data: a.data().to_vec(),
+        owner: *a.owner(),
+        executable: a.executable(),
+        rent_epoch: a.rent_epoch(),
+    }
+}
+
+impl NativeBank {
+    pub fn new(genesis: Genesis) -> Self {
+        install_syscall_stubs();
+        let rent = solana_sdk::rent::Rent::default();
+        let faucet = Keypair::new();
+        let collector = Pubkey::new_unique();
+        let fee_rate_governor = solana_sdk::fee_calculator::FeeRateGovernor {
+            lamports_per_signature: LAMPORTS_PER_SIGNATURE,
+            ..Default::default()
+        };
+        // ProgramData of the upgradeable loader naming the upgrade authority,
+        // so `initialize_registry` behaves as after a real deploy.
+        let program_data = UpgradeableLoaderState::ProgramData {
+            slot: 0,
+            upgrade_authority_address: Some(genesis.upgrade_authority),
+        };
+        let program_data = Account {
+            lamports: 1_000_000_000,
+            data: bincode::serialize(&program_data).expect("ProgramData serialises"),
+            owner: bpf_loader_upgradeable::ID,
+            executable: false,
+            rent_epoch: 0,
+        };
+        let mut genesis_config = create_genesis_config_with_leader_ex(
+            1_000_000_000 * solana_sdk::native_token::LAMPORTS_PER_SOL,
+            &faucet.pubkey(),
+            &collector,
+            &Pubkey::new_unique(),
+            &Pubkey::new_unique(),
+            None,
+            rent.minimum_balance(4_000) + 1_000_000 * solana_sdk::native_token::LAMPORTS_PER_SOL,
+            42,
+            fee_rate_governor,
+            rent,
+            solana_cluster_type::ClusterType::Development,
+            &FeatureSet::all_enabled(),
+            vec![(hdx_sdk::pda::program_data(), shared(&program_data))],
+        );
+        genesis_config.epoch_schedule = solana_sdk::epoch_schedule::EpochSchedule::without_warmup();
+        let bank = Bank::new_from_genesis(
+            &genesis_config,
+            Arc::new(RuntimeConfig::default()),
+            Vec::default(),
+            None,
+            ACCOUNTS_DB_CONFIG_FOR_TESTING,
+            None,
+            None,
+            Arc::default(),
+            None,
+            None,
+        );
+        let builtin: Option<BuiltinFunctionWithContext> = processor!(process_instruction);
+        let builtin = builtin.expect("a builtin");
+        let name = "health_data_exchange";
+        bank.add_builtin(
+            PROGRAM_ID,
+            name,
+            ProgramCacheEntry::new_builtin(0, name.len(), builtin),
+        );
+        for (address, account) in &genesis.accounts {
+            bank.store_account(address, &shared(account));
+        }
+        bank.set_capitalization_for_tests(bank.calculate_capitalization_for_tests());
+        let bank = Arc::new(bank);
+        bank.fill_bank_with_ticks_for_tests();
+        let first = Bank::new_from_parent(bank, &collector, genesis.slot.max(1));
+        let forks = BankForks::new_rw_arc(first);
+        let bank = forks.read().unwrap().working_bank();
+        let node = Self {
+            published: Arc::new(RwLock::new(bank.clone())),
+            forks,
+            bank,
+            faucet,
+            collector,
+            upgrade_authority: genesis.upgrade_authority,
+            time: genesis.time,
+            policy: genesis.blockhashes,
+            capture_stdout: genesis.capture_stdout,
+            blocks: genesis.slot,
+            last_block: None,
+            slots_since_clean: 0,
+            seed: random_seed(),
+            hashes: 0,
+        };
+        node.pin_clock();
+        node
+    }
+
+    pub fn upgrade_authority(&self) -> Pubkey {
+        self.upgrade_authority
+    }
+
+    /// The genesis faucet: funds airdrops.
+    pub fn faucet(&self) -> &Keypair {
+        &self.faucet
+    }
+
+    /// The bank other threads read: the last one frozen (committed state).
+    pub fn published(&self) -> Arc<RwLock<Arc<Bank>>> {
+        self.published.clone()
+    }
+
+    pub fn slot(&self) -> u64 {
+        self.bank.slot()
+    }
+
+    /// Blocks so far: how many blockhashes were registered.
+    pub fn block_height(&self) -> u64 {
+        self.blocks
+    }
+
+    pub fn now(&self) -> i64 {
+        self.time.now()
+    }
+
+    pub fn time(&self) -> TimeSource {
+        self.time
+    }
+
+    pub fn set_time(&mut self, time: TimeSource) {
+        self.time = time;
+        self.pin_clock();
+    }
+
+    fn pin_clock(&self) {
+        let mut clock: Clock = self.bank.clock();
+        clock.unix_timestamp = self.time.now();
+        self.bank.set_sysvar_for_tests(&clock);
+    }
+
+    /// The latest blockhash and the block height after which it is no
+    /// longer valid, registering a new one as the policy says.
+    pub fn latest_blockhash(&mut self) -> (Hash, u64) {
+        let due = match (self.policy, self.last_block) {
+            (BlockhashPolicy::EveryRequest, _) | (_, None) => true,
+            (BlockhashPolicy::Interval, Some(t)) => t.elapsed() >= BLOCK_INTERVAL,
+        };
+        if due {
+            self.hashes += 1;
+            let hash = solana_sdk::hash::hashv(&[&self.seed, &self.hashes.to_le_bytes()]);
+            self.bank
+                .register_recent_blockhash_for_test(&hash, Some(LAMPORTS_PER_SIGNATURE));
+            self.blocks += 1;
+            self.last_block = Some(Instant::now());
+        }
+        (self.bank.last_blockhash(), self.blocks + BLOCKHASH_VALIDITY)
+    }
+
+    pub fn is_blockhash_valid(&self, hash: &Hash) -> bool {
+        self.bank.is_blockhash_valid(hash)
+    }
+
+    pub fn minimum_balance(&self, data_len: usize) -> u64 {
+        self.bank.get_minimum_balance_for_rent_exemption(data_len)
+    }
+
+    pub fn account(&self, address: &Pubkey) -> Option<Account> {
+        self.bank
+            .get_account(address)
+            .filter(|a| a.lamports() > 0)
+            .map(|a| owned(&a))
+    }
+
+    /// Every account owned by `owner` that `keep` accepts.
+    pub fn program_accounts(
+        &self,
+        owner: &Pubkey,
+        keep: impl Fn(&[u8]) -> bool,
+    ) -> Vec<(Pubkey, Account)> {
+        self.bank
+            .get_filtered_program_accounts(owner, |a| keep(a.data()), &ScanConfig::default())
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(k, a)| (k, owned(&a)))
+            .collect()
+    }
+
+    /// Overwrites an account (tests plant forged accounts; a restart loads saved ones).
+    pub fn set_account(&mut self, address: &Pubkey, account: &Account) {
+        self.bank.store_account(address, &shared(account));
+    }
+
+    /// The sanitized form of `tx`, checking signatures when asked.
+    fn sanitize(
+        &self,
+        tx: &VersionedTransaction,
+        verify: bool,
+    ) -> Result<
+        solana_runtime_transaction::runtime_transaction::RuntimeTransaction<
+            solana_sdk::transaction::SanitizedTransaction,
+        >,
+        TransactionError,
+    > {
+        use solana_sdk::transaction::TransactionVerificationMode as Mode;
+        let mode = if verify {
+            Mode::FullVerification
+        } else {
+            Mode::HashOnly
+        };
+        self.bank.verify_transaction(tx.clone(), mode)
+    }
+
+    /// Simulates against the current state (nothing is committed).
+    pub fn simulate(
+        &self,
+        tx: &VersionedTransaction,
+        verify_signatures: bool,
+        accounts: &[Pubkey],
+    ) -> Result<Simulated, TransactionError> {
+        let sanitized = self.sanitize(tx, verify_signatures)?;
+        let (sim, captured) =
+            self.capturing(|| self.bank.simulate_transaction_unchecked(&sanitized, false));
+        let post: std::collections::HashMap<Pubkey, AccountSharedData> =
+            sim.post_simulation_accounts.into_iter().collect();
+        Ok(Simulated {
+            result: sim.result,
+            logs: normalise_logs(sim.logs, captured),
+            units_consumed: sim.units_consumed,
+            return_data: sim.return_data.map(|r| (r.program_id, r.data)),
+            accounts: accounts
+                .iter()
+                .map(|k| {
+                    post.get(k)
+                        .map(owned)
+                        .or_else(|| self.account(k))
+                        .filter(|a| a.lamports > 0)
+                })
+                .collect(),
+        })
+    }
+
+    /// Processes a transaction as a validator would: signatures and form
+    /// checked, a preflight simulation (unless skipped), then execution and
+    /// commit in this slot, then the next slot. A preflight failure or an
+    /// invalid transaction changes nothing.
+    pub fn process(
+        &mut self,
+        tx: &VersionedTransaction,
+        preflight: bool,
+    ) -> Result<Executed, Rejected> {
+        let sanitized = self.sanitize(tx, true).map_err(Rejected::Invalid)?;
+        let signature = tx.signatures[0];
+        if self.bank.get_signature_status(&signature).is_some() {
+            return Err(Rejected::Invalid(TransactionError::AlreadyProcessed));
+        }
+        if !self.bank.is_blockhash_valid(tx.message.recent_blockhash()) {
+            return Err(Rejected::Invalid(TransactionError::BlockhashNotFound));
+        }
+        if preflight {
+            let (sim, captured) =
+                self.capturing(|| self.bank.simulate_transaction_unchecked(&sanitized, false));
+            if let Err(error) = sim.result {
+                return Err(Rejected::Preflight(Box::new(Simulated {
+                    result: Err(error),
+                    logs: normalise_logs(sim.logs, captured),
+                    units_consumed: sim.units_consumed,
+                    return_data: sim.return_data.map(|r| (r.program_id, r.data)),
+                    accounts: Vec::new(),
+                })));
+            }
+        }
+        let account_keys: Vec<Pubkey> = tx.message.static_account_keys().to_vec();
+        let writable: Vec<Pubkey> = account_keys
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| tx.message.is_maybe_writable(*i, None))
+            .map(|(_, k)| *k)
+            .collect();
+        let pre_balances: Vec<u64> = account_keys
+            .iter()
+            .map(|k| self.bank.get_balance(k))
+            .collect();
+        let (committed, captured) =
+            self.capturing(|| self.bank.process_transaction_with_metadata(tx.clone()));
+        // An Err here means not committed at all (the fee payer cannot pay, ...).
+        let committed = committed.map_err(Rejected::Invalid)?;
+        let post_balances: Vec<u64> = account_keys
+            .iter()
+            .map(|k| self.bank.get_balance(k))
+            .collect();
+        let written = writable.iter().map(|k| (*k, self.account(k))).collect();
+        let executed = Executed {
+            signature,
+            slot: self.bank.slot(),
+            block_time: self.time.now(),
+            result: committed.status,
+            logs: normalise_logs(committed.log_messages.unwrap_or_default(), captured),
+            return_data: committed.return_data.map(|r| (r.program_id, r.data)),
+            fee: committed.fee_details.total_fee(),
+            units_consumed: committed.executed_units,
+            account_keys,
+            pre_balances,
+            post_balances,
+            written,
+        };
+        self.next_slot();
+        Ok(executed)
+    }
+
+    /// Freezes this slot, roots it, and moves to the next; now and then
+    /// flushes the accounts cache and cleans and shrinks old slots.
+    fn next_slot(&mut self) {
+        let parent = self.bank.clone();
+        parent.freeze();
+        let slot = parent.slot();
+        let child = Bank::new_from_parent(parent.clone(), &self.collector, slot + 1);
+        {
+            let mut forks = self.forks.write().unwrap();
+            forks.insert(child);
+            forks.set_root(slot, None, Some(slot));
+            self.bank = forks.working_bank();
+        }
+        *self.published.write().unwrap() = parent;
+        self.pin_clock();
+        self.slots_since_clean += 1;
+        if self.slots_since_clean >= CLEAN_EVERY_SLOTS {
+            self.slots_since_clean = 0;
+            let root = self.bank.parent_slot();
+            let db = &self.bank.accounts().accounts_db;
+            db.flush_accounts_cache(true, Some(root));
+            db.clean_accounts(Some(root), false, self.bank.epoch_schedule());
+            db.shrink_candidate_slots(self.bank.epoch_schedule());
+        }
+    }
+
+    /// Moves to a new slot without a transaction (tests: a fresh slot and blockhash).
+    pub fn advance_slot(&mut self) {
+        self.next_slot();
+    }
+
+    /// Runs `f`, capturing what the program printed to stdout if this node captures.
+    fn capturing<T>(&self, f: impl FnOnce() -> T) -> (T, Vec<String>) {
+        if !self.capture_stdout {
+            return (f(), Vec::new());
+        }
+        use std::io::{Read, Write};
+        let _ = std::io::stdout().flush();
+        let Ok(mut redirect) = gag::BufferRedirect::stdout() else {
+            return (f(), Vec::new());
+        };
+        let out = f();
+        let _ = std::io::stdout().flush();
+        let mut text = String::new();
+        let _ = redirect.read_to_string(&mut text);
+        drop(redirect);
+        (out, text.lines().map(str::to_string).collect())
+    }
+}
+
+/// 32 bytes from the process's OS-seeded hasher keys, the time and the pid.
+fn random_seed() -> [u8; 32] {
+    use std::hash::{BuildHasher, Hasher};
+    let mut parts = Vec::with_capacity(40);
+    for _ in 0..4 {
+        let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+        h.write_u128(
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap_or_default()
+                .as_nanos(),
+        );
+        parts.extend_from_slice(&h.finish().to_le_bytes());
+    }
+    parts.extend_from_slice(&std::process::id().to_le_bytes());
+    solana_sdk::hash::hashv(&[&parts]).to_bytes()
+}
+
+/// Makes native logs read as a cluster's: the builtin's doubled
+/// invoke/success/failed lines single, native event lines as `Program data:`,
+/// and the program's captured stdout (`msg!`) as `Program log:` lines right
+/// after the program's first invoke line.
+pub fn normalise_logs(logs: Vec<String>, captured: Vec<String>) -> Vec<String> {
+    let program = PROGRAM_ID.to_string();
+    let own = format!("Program {program} ");
+    let invoke = format!("Program {program} invoke");
+    let mut out: Vec<String> = Vec::with_capacity(logs.len() + captured.len());
+    for line in logs {
+        if line.starts_with(&own) && out.last() == Some(&line) {
+            continue;
+        }
+        match line
+            .strip_prefix(NATIVE_EVENT)
+            .and_then(|h| hex_decode(h.trim()))
+        {
+            Some(bytes) => out.push(format!(
+                "Program data: {}",
+                base64::engine::general_purpose::STANDARD.encode(bytes)
+            )),
+            None => out.push(line),
+        }
+    }
+    if !captured.is_empty() {
+        let at = out
+            .iter()
+            .position(|l| l.starts_with(&invoke))
+            .map_or(out.len(), |i| i + 1);
+        out.splice(
+            at..at,
+            captured.into_iter().map(|l| format!("Program log: {l}")),
+        );
+    }
+    out
+}
+
+fn hex_decode(s: &str) -> Option<Vec<u8>> {
+    if !s.len().is_multiple_of(2) {
+        return None;
+    }
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
+        .collect()
+}
