@@ -15,7 +15,7 @@ use solana_sdk::pubkey::Pubkey;
 use solana_sdk::signature::Signer;
 use solana_sdk::transaction::Transaction;
 
-use hdx_node::ledger::FileLedger;
+use hdx_node::ledger::{FileLedger, WALLET_FUNDING};
 use hdx_sdk::rpc::RpcTransport;
 use hdx_sdk::transport::{Memcmp, Receipt, SendError, Transport};
 
@@ -207,12 +207,15 @@ impl Cluster {
         }
     }
 
-    /// Makes sure a fee payer can pay: on the embedded ledger a new wallet is
-    /// funded (as a local validator's faucet would); on a real cluster nothing
-    /// happens (use `solana airdrop` or a funded wallet).
+    /// Makes sure a fee payer can pay: on the embedded ledger, and on a
+    /// cluster at a loopback address (`hdx serve`, a local validator), a
+    /// wallet holding less than 1 SOL is given 10 (its faucet's
+    /// `requestAirdrop`); on any other cluster nothing happens (use a funded
+    /// wallet).
     pub fn prepare_payer(&self, payer: &Pubkey) -> anyhow::Result<()> {
         match self {
             Cluster::Embedded(l) => l.fund(payer),
+            Cluster::Rpc(r) if r.is_loopback() => r.fund(payer, WALLET_FUNDING),
             Cluster::Rpc(_) => Ok(()),
         }
     }

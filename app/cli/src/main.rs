@@ -80,6 +80,8 @@ enum Command {
     Audit(audit::AuditCmd),
     /// Show the cluster this command would use (and, embedded, its ledger)
     Cluster,
+    /// Serve the embedded ledger as a Solana JSON-RPC node (PubSub on the next port)
+    Serve(commands::serve::ServeArgs),
     /// Run the whole story in-process (no validator, no network) and print the audit trail
     Demo,
     /// Run the cost benchmark and print sizes, rent and transaction costs
@@ -125,6 +127,7 @@ fn run(cli: Cli) -> anyhow::Result<Output> {
     match cli.command {
         Command::Address => keys::address(&ctx),
         Command::Cluster => commands::cluster(&ctx),
+        Command::Serve(a) => commands::serve::serve(&ctx, a),
         Command::Registry(c) => registry::run(&ctx, c),
         Command::Provider(c) => provider::run(&ctx, c),
         Command::Patient(c) => patient::patient(&ctx, c),

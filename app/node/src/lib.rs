@@ -11,6 +11,8 @@
 pub mod embedded;
 pub mod ledger;
 pub mod node;
+pub mod pubsub;
+pub mod rpc;
 pub mod runtime;
 pub mod store;
 

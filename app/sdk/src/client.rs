@@ -109,14 +109,56 @@ impl<T: Transport> HdxClient<T> {
     }
 
     /// Signs with `payer` (fee payer) and `signers`, sends, and maps failures to named errors.
+    ///
+    /// The same instructions signed by the same keys against the same
+    /// blockhash are the same transaction, which a cluster processes once
+    /// ("already processed"). Sending them again means a new attempt, so the
+    /// transaction is signed again with a newer blockhash (waiting up to about
+    /// a second for the cluster to have one).
     pub fn send(
         &self,
         instructions: &[Instruction],
         payer: &dyn Signer,
         signers: &[&dyn Signer],
     ) -> Result<Receipt, ClientError> {
-        let tx = self.transaction(instructions, payer, signers)?;
+        let mut tx = self.transaction(instructions, payer, signers)?;
+        for _ in 0..3 {
+            match self.transport.send(&tx) {
+                Err(SendError::Failed {
+                    error: TransactionError::AlreadyProcessed,
+                    ..
+                }) => {
+                    let used = tx.message.recent_blockhash;
+                    let mut fresh = self.transport.latest_blockhash()?;
+                    for _ in 0..30 {
+                        if fresh != used {
+                            break;
+                        }
+                        std::thread::sleep(std::time::Duration::from_millis(50));
+                        fresh = self.transport.latest_blockhash()?;
+                    }
+                    tx = self.sign(instructions, payer, signers, fresh);
+                }
+                other => return Ok(other?),
+            }
+        }
         Ok(self.transport.send(&tx)?)
+    }
+
+    fn sign(
+        &self,
+        instructions: &[Instruction],
+        payer: &dyn Signer,
+        signers: &[&dyn Signer],
+        blockhash: solana_sdk::hash::Hash,
+    ) -> Transaction {
+        let mut all: Vec<&dyn Signer> = vec![payer];
+        for s in signers {
+            if s.pubkey() != payer.pubkey() {
+                all.push(*s);
+            }
+        }
+        Transaction::new_signed_with_payer(instructions, Some(&payer.pubkey()), &all, blockhash)
     }
 
     /// Builds and signs a transaction without sending it.
@@ -126,19 +168,8 @@ impl<T: Transport> HdxClient<T> {
         payer: &dyn Signer,
         signers: &[&dyn Signer],
     ) -> Result<Transaction, ClientError> {
-        let mut all: Vec<&dyn Signer> = vec![payer];
-        for s in signers {
-            if s.pubkey() != payer.pubkey() {
-                all.push(*s);
-            }
-        }
         let blockhash = self.transport.latest_blockhash()?;
-        Ok(Transaction::new_signed_with_payer(
-            instructions,
-            Some(&payer.pubkey()),
-            &all,
-            blockhash,
-        ))
+        Ok(self.sign(instructions, payer, signers, blockhash))
     }
 
     pub fn fetch<A: AccountDeserialize>(&self, address: &Pubkey) -> Result<Option<A>, ClientError> {

@@ -43,6 +43,56 @@ impl RpcTransport {
         &self.url
     }
 
+    /// Whether the cluster is at a loopback address (a local node or validator).
+    pub fn is_loopback(&self) -> bool {
+        let host = self
+            .url
+            .split("://")
+            .nth(1)
+            .unwrap_or(&self.url)
+            .split(['/', '?'])
+            .next()
+            .unwrap_or_default();
+        let host = match host.rsplit_once(':') {
+            Some((h, port)) if port.chars().all(|c| c.is_ascii_digit()) => h,
+            _ => host,
+        };
+        let host = host.trim_start_matches('[').trim_end_matches(']');
+        host == "localhost"
+            || host
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback())
+    }
+
+    /// Gives `wallet` `lamports` through the cluster's faucet
+    /// (`requestAirdrop`) when it holds less than a tenth of that.
+    pub fn fund(&self, wallet: &Pubkey, lamports: u64) -> anyhow::Result<()> {
+        let balance = self
+            .client
+            .get_balance(wallet)
+            .map_err(|e| self.unreachable(e))?;
+        if balance >= lamports / 10 {
+            return Ok(());
+        }
+        let signature = self
+            .client
+            .request_airdrop(wallet, lamports)
+            .map_err(|e| self.unreachable(e))?;
+        // The airdrop is confirmed once its status is known.
+        for _ in 0..100 {
+            let status = self
+                .client
+                .get_signature_status(&signature)
+                .map_err(|e| self.unreachable(e))?;
+            match status {
+                Some(Ok(())) => return Ok(()),
+                Some(Err(e)) => anyhow::bail!("the airdrop to {wallet} failed: {e}"),
+                None => std::thread::sleep(std::time::Duration::from_millis(100)),
+            }
+        }
+        anyhow::bail!("the airdrop to {wallet} was not confirmed")
+    }
+
     fn unreachable(&self, e: RpcClientError) -> anyhow::Error {
         match e.kind() {
             ErrorKind::Reqwest(_) | ErrorKind::Io(_) => {

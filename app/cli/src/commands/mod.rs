@@ -9,6 +9,7 @@ pub mod keys;
 pub mod patient;
 pub mod provider;
 pub mod registry;
+pub mod serve;
 
 use std::cell::OnceCell;
 use std::str::FromStr;

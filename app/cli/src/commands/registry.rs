@@ -53,6 +53,14 @@ pub fn run(ctx: &Ctx, cmd: RegistryCmd) -> anyhow::Result<Output> {
         } => {
             let upgrade_authority = tx.authority(ctx)?;
             let authority = registry_authority.unwrap_or(upgrade_authority);
+            if let Some(existing) =
+                client.fetch::<hdx_sdk::program::state::Registry>(&pda::registry().0)?
+            {
+                anyhow::bail!(
+                    "the registry already exists (its authority is {})",
+                    existing.authority
+                );
+            }
             let ix = ix::initialize_registry(upgrade_authority, upgrade_authority, authority);
             tx.submit(
                 ctx,

@@ -1,0 +1,87 @@
+//! `hdx serve`: the embedded ledger as a Solana JSON-RPC node (HTTP, and
+//! PubSub over WebSocket on the next port), for stock clients, wallets, the
+//! gateway and the web page.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use hdx::cluster::Target;
+use hdx_node::node::{Location, Node, NodeConfig};
+use hdx_node::runtime::{BlockhashPolicy, TimeSource};
+use serde_json::json;
+
+use super::{Ctx, Output};
+
+#[derive(clap::Args, Debug)]
+pub struct ServeArgs {
+    /// Address to serve JSON-RPC on; PubSub is on the next port. Loopback unless told otherwise.
+    #[arg(long, default_value = "127.0.0.1:8899", value_name = "ADDR:PORT")]
+    bind: SocketAddr,
+}
+
+pub fn serve(ctx: &Ctx, args: ServeArgs) -> anyhow::Result<Output> {
+    let Target::Embedded { dir, clock_offset } = &ctx.settings.target else {
+        anyhow::bail!(
+            "hdx serve serves an embedded ledger (--ledger DIR), not {}",
+            ctx.settings.describe()
+        );
+    };
+    let create = if hdx_node::ledger::FileLedger::exists(dir) {
+        None
+    } else {
+        Some(ctx.pubkey()?)
+    };
+    let node = Arc::new(Node::open(NodeConfig {
+        location: Location::Dir(dir.clone()),
+        create,
+        read_only: false,
+        time: TimeSource::Wall {
+            offset: *clock_offset,
+        },
+        blockhashes: BlockhashPolicy::Interval,
+        capture_stdout: true,
+    })?);
+    if !args.bind.ip().is_loopback() {
+        eprintln!(
+            "warning: serving on {}, reachable beyond this machine: the node signs airdrops for anyone",
+            args.bind
+        );
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        let server = hdx_node::rpc::start(node.clone(), args.bind).await?;
+        node.announce(&server.url())?;
+        eprintln!(
+            "Serving the ledger in {} (program {}, upgrade authority {})\nJSON-RPC: {}\nPubSub:   {}\nUse `-u {}`; Ctrl-C stops.",
+            dir.display(),
+            hdx_sdk::PROGRAM_ID,
+            node.upgrade_authority(),
+            server.url(),
+            server.ws_url(),
+            server.url()
+        );
+        wait_for_stop().await;
+        server.stop().await;
+        anyhow::Ok(())
+    })?;
+    node.shutdown();
+    Ok(Output::new(json!({ "stopped": true }), ""))
+}
+
+async fn wait_for_stop() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let mut term = signal(SignalKind::terminate()).expect("a SIGTERM handler");
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}

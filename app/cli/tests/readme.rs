@@ -1,0 +1,250 @@
+//! The README's `hdx` session runs as written: every `$` line of its console
+//! block, in order, in a fresh HOME, and each command prints what the README
+//! shows (keys, signatures, hashes and times aside; `signature:` lines are
+//! left out of the README). Twice: on the embedded default, and against
+//! `hdx serve` through a Solana CLI config file naming its URL — so not one
+//! character of the commands changes, and the RPC transport is tested
+//! against a real node.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+const HDX: &str = env!("CARGO_BIN_EXE_hdx");
+
+/// One `$` command and the lines the README shows after it.
+struct Step {
+    command: String,
+    expected: Vec<String>,
+}
+
+fn session() -> Vec<Step> {
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../README.md"))
+            .expect("README.md");
+    let start = readme
+        .find("```console\n$ cargo build -p hdx")
+        .expect("the README's session block");
+    let block = &readme[start + "```console\n".len()..];
+    let block = &block[..block.find("```").expect("the block ends")];
+    let mut steps: Vec<Step> = Vec::new();
+    for line in block.lines() {
+        if let Some(command) = line.strip_prefix("$ ") {
+            steps.push(Step {
+                command: command.to_string(),
+                expected: Vec::new(),
+            });
+        } else if line.starts_with('#') || line.is_empty() {
+            continue;
+        } else if let Some(step) = steps.last_mut() {
+            step.expected.push(line.to_string());
+        }
+    }
+    assert!(steps.len() > 20, "the session has {} commands", steps.len());
+    steps
+}
+
+/// Keys, signatures, hashes, times and column padding made comparable.
+fn normalise(line: &str) -> String {
+    line.split_whitespace()
+        .map(|word| {
+            let core = word.trim_matches(|c| "(),:".contains(c));
+            let class = if core.len() == 64 && core.bytes().all(|b| b.is_ascii_hexdigit()) {
+                "<hex>"
+            } else if core.len() == 20 && core.as_bytes()[4] == b'-' && core.ends_with('Z') {
+                "<time>"
+            } else if (32..=88).contains(&core.len())
+                && core
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() && !b"0OIl".contains(&b))
+            {
+                "<key>"
+            } else {
+                return word.to_string();
+            };
+            word.replacen(core, class, 1)
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// A fresh user: HOME, a PATH with `hdx` on it, and the session's shell variables.
+struct User {
+    dir: tempfile::TempDir,
+}
+
+impl User {
+    fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("home")).unwrap();
+        std::fs::create_dir_all(dir.path().join("bin")).unwrap();
+        std::os::unix::fs::symlink(HDX, dir.path().join("bin/hdx")).unwrap();
+        std::fs::write(dir.path().join("vars"), "").unwrap();
+        Self { dir }
+    }
+
+    fn home(&self) -> PathBuf {
+        self.dir.path().join("home")
+    }
+
+    /// Runs one README line in bash (stderr with stdout, as a terminal shows
+    /// them), keeping `$PATIENT` and `$LAB` for the next lines.
+    fn run(&self, command: &str) -> Vec<String> {
+        let vars = self.dir.path().join("vars");
+        let script = format!(
+            ". {vars}\n{{ {command}\n}} 2>&1\nprintf 'PATIENT=%q\\nLAB=%q\\n' \"$PATIENT\" \"$LAB\" > {vars}",
+            vars = vars.display()
+        );
+        let path = format!(
+            "{}:{}",
+            self.dir.path().join("bin").display(),
+            std::env::var("PATH").unwrap_or_default()
+        );
+        let out = Command::new("bash")
+            .arg("-c")
+            .arg(script)
+            .current_dir(self.dir.path())
+            .env("HOME", self.home())
+            .env("PATH", path)
+            .env_remove("XDG_DATA_HOME")
+            .env_remove("RUST_BACKTRACE")
+            .output()
+            .expect("bash runs");
+        let home = self.home().display().to_string();
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter(|l| !l.starts_with("signature: "))
+            .map(|l| l.replace(&home, "/home/you"))
+            .collect()
+    }
+}
+
+/// `hdx serve` in the background; stopped when dropped.
+struct Served {
+    child: Child,
+    url: String,
+}
+
+impl Served {
+    fn start(home: &Path, ledger: &Path, keypair: &Path) -> Self {
+        let mut child = Command::new(HDX)
+            .args(["serve", "--bind", "127.0.0.1:0", "--ledger"])
+            .arg(ledger)
+            .arg("-k")
+            .arg(keypair)
+            .env("HOME", home)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("hdx serve starts");
+        let stderr = child.stderr.take().unwrap();
+        let mut url = None;
+        for line in BufReader::new(stderr).lines() {
+            let line = line.unwrap();
+            if let Some(u) = line.strip_prefix("JSON-RPC: ") {
+                url = Some(u.trim().to_string());
+                break;
+            }
+        }
+        Self {
+            child,
+            url: url.expect("hdx serve printed its URL"),
+        }
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn run_session(served: bool) {
+    let user = User::new();
+    let mut server: Option<Served> = None;
+    for (n, step) in session().into_iter().enumerate() {
+        if step.command.starts_with("cargo build") {
+            continue; // `hdx` is on the PATH already.
+        }
+        if served && server.is_none() && !step.command.contains("keygen") {
+            // The README's keys exist: serve a ledger whose upgrade authority
+            // is the authority's key, and point the Solana CLI config at it.
+            let s = Served::start(
+                &user.home(),
+                &user.dir.path().join("served-ledger"),
+                &user.home().join("hdx/authority.json"),
+            );
+            let config = user.home().join(".config/solana/cli");
+            std::fs::create_dir_all(&config).unwrap();
+            std::fs::write(
+                config.join("config.yml"),
+                format!(
+                    "---\njson_rpc_url: \"{}\"\nwebsocket_url: \"\"\nkeypair_path: {}\naddress_labels: {{}}\ncommitment: confirmed\n",
+                    s.url,
+                    user.home().join("hdx/authority.json").display()
+                ),
+            )
+            .unwrap();
+            server = Some(s);
+        }
+        let actual = user.run(&step.command);
+        let expected: Vec<String> = step.expected.iter().map(|l| normalise(l)).collect();
+        let got: Vec<String> = actual.iter().map(|l| normalise(l)).collect();
+        assert_eq!(
+            got,
+            expected,
+            "README command {n} ({}) printed, on the {} cluster:\n{}",
+            step.command,
+            if served { "served" } else { "embedded" },
+            actual.join("\n")
+        );
+    }
+    // Where the state went: the served ledger, or the embedded default, never both.
+    let embedded = user
+        .home()
+        .join(".local/share/hdx/embedded-ledger/ledger.sqlite3");
+    let served_db = user.dir.path().join("served-ledger/ledger.sqlite3");
+    assert_eq!(
+        (embedded.exists(), served_db.exists()),
+        (!served, served),
+        "the session's state is on the {} cluster only",
+        if served { "served" } else { "embedded" }
+    );
+    drop(server);
+    // The session left what it says on disk: a verified JSON copy and a FHIR bundle.
+    assert!(user.dir.path().join("disclosures.json").exists());
+    let fhir = std::fs::read_to_string(user.dir.path().join("disclosures.fhir.json")).unwrap();
+    assert!(fhir.contains("\"resourceType\": \"Bundle\""));
+}
+
+#[test]
+fn the_readme_session_runs_as_written_on_the_embedded_ledger() {
+    run_session(false);
+}
+
+#[test]
+fn the_readme_session_runs_unchanged_against_hdx_serve() {
+    run_session(true);
+}
+
+#[test]
+fn normalising_keeps_what_matters() {
+    assert_eq!(
+        normalise(
+            "Granted E6RcrNaGkUyWrNcnDp8afK7k2umRLCMgqhrDuqdRa2Zz until 2026-12-25T09:45:56Z"
+        ),
+        "Granted <key> until <time>"
+    );
+    assert_eq!(
+        normalise(
+            "0    2026-11-25T09:45:57Z  #0 E6Rcr7k2umRLCMgqhrDuqdRa2ZzAAAAAAAAAAAAA  read  #0"
+        ),
+        "0 <time> #0 <key> read #0"
+    );
+    assert_ne!(
+        normalise("Denied: NoConsent (the attempt is logged as entry 4)"),
+        normalise("Denied: Expired (the attempt is logged as entry 4)")
+    );
+    assert_ne!(normalise("exit 1"), normalise("exit 3"));
+}
