@@ -137,15 +137,17 @@ impl Served {
             .stderr(Stdio::piped())
             .spawn()
             .expect("hdx serve starts");
-        let stderr = child.stderr.take().unwrap();
+        let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
         let mut url = None;
-        for line in BufReader::new(stderr).lines() {
+        for line in lines.by_ref() {
             let line = line.unwrap();
             if let Some(u) = line.strip_prefix("JSON-RPC: ") {
                 url = Some(u.trim().to_string());
                 break;
             }
         }
+        // Keep reading the server's stderr: a closed pipe would fail its later writes.
+        std::thread::spawn(move || lines.for_each(drop));
         Self {
             child,
             url: url.expect("hdx serve printed its URL"),

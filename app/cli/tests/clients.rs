@@ -1,0 +1,390 @@
+//! `hdx serve` with clients nobody here wrote: the Rust `solana-rpc-client`
+//! (through the SDK's RPC transport) builds a scene with every account
+//! type; npm `@solana/kit` and `@anchor-lang/core` then work against it
+//! (app/cli/tests/js, node's own test runner, packages pinned in the
+//! lockfile); and bad input gets the validator's error codes while the node
+//! keeps serving.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+use hdx_sdk::client::HdxClient;
+use hdx_sdk::codes::{Category, ProviderKind, Purpose, ALL_PURPOSES, MODE_READ};
+use hdx_sdk::program::{AddRecordArgs, ConsentTerms};
+use hdx_sdk::rpc::RpcTransport;
+use hdx_sdk::transport::Transport;
+use hdx_sdk::{ix, pda};
+use serde_json::{json, Value};
+use solana_commitment_config::CommitmentConfig;
+use solana_sdk::signature::{read_keypair_file, Keypair, Signer};
+use solana_sdk::transaction::Transaction;
+
+const HDX: &str = env!("CARGO_BIN_EXE_hdx");
+
+/// `hdx serve` on a fresh ledger whose upgrade authority is `authority`.
+struct Served {
+    child: Child,
+    url: String,
+    ws: String,
+    _dir: tempfile::TempDir,
+    authority: Keypair,
+}
+
+impl Served {
+    fn start() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let key = dir.path().join("authority.json");
+        let out = Command::new(HDX)
+            .args(["keygen", "-o"])
+            .arg(&key)
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        let mut child = Command::new(HDX)
+            .args(["serve", "--bind", "127.0.0.1:0", "--ledger"])
+            .arg(dir.path().join("ledger"))
+            .arg("-k")
+            .arg(&key)
+            .env("HOME", dir.path())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let (mut url, mut ws) = (None, None);
+        let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+        for line in lines.by_ref() {
+            let line = line.unwrap();
+            if let Some(u) = line.strip_prefix("JSON-RPC: ") {
+                url = Some(u.trim().to_string());
+            }
+            if let Some(u) = line.strip_prefix("PubSub:   ") {
+                ws = Some(u.trim().to_string());
+                break;
+            }
+        }
+        // Keep reading the server's stderr: a closed pipe would fail its later writes.
+        std::thread::spawn(move || lines.for_each(drop));
+        Self {
+            child,
+            url: url.expect("URL printed"),
+            ws: ws.expect("PubSub URL printed"),
+            authority: read_keypair_file(&key).unwrap(),
+            _dir: dir,
+        }
+    }
+
+    fn client(&self) -> HdxClient<RpcTransport> {
+        HdxClient::new(RpcTransport::new(&self.url, CommitmentConfig::confirmed()))
+    }
+
+    /// One raw HTTP POST: (status, body).
+    fn post(&self, body: &[u8]) -> (u16, String) {
+        let host = self.url.trim_start_matches("http://");
+        let mut stream = TcpStream::connect(host).unwrap();
+        write!(
+            stream,
+            "POST / HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+            body.len()
+        )
+        .unwrap();
+        let _ = stream.write_all(body);
+        let mut response = Vec::new();
+        let _ = stream.read_to_end(&mut response);
+        let text = String::from_utf8_lossy(&response).into_owned();
+        let status: u16 = text
+            .split_whitespace()
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
+        let body = text
+            .split_once("\r\n\r\n")
+            .map(|(_, b)| b.to_string())
+            .unwrap_or_default();
+        // Chunked responses carry a length line; the JSON is the line that parses.
+        let body = body
+            .lines()
+            .find(|l| l.trim_start().starts_with('{') || l.trim_start().starts_with('['))
+            .unwrap_or(&body)
+            .to_string();
+        (status, body)
+    }
+
+    fn call(&self, method: &str, params: Value) -> Value {
+        let (status, body) = self.post(
+            json!({ "jsonrpc": "2.0", "id": 1, "method": method, "params": params })
+                .to_string()
+                .as_bytes(),
+        );
+        assert_eq!(status, 200, "{body}");
+        serde_json::from_str(&body).unwrap_or_else(|e| panic!("{e}: {body}"))
+    }
+
+    fn healthy(&self) {
+        assert_eq!(self.call("getHealth", json!([]))["result"], "ok");
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A scene with every account type, built through the Rust RPC client.
+fn scene(s: &Served) -> Keypair {
+    let c = s.client();
+    let funded = |k: &Keypair| c.transport.fund(&k.pubkey(), 10_000_000_000).unwrap();
+    let (auth, lab, patient) = (&s.authority, Keypair::new(), Keypair::new());
+    for k in [auth, &lab, &patient] {
+        funded(k);
+    }
+    let (l, p) = (lab.pubkey(), patient.pubkey());
+    c.send(
+        &[ix::initialize_registry(
+            auth.pubkey(),
+            auth.pubkey(),
+            auth.pubkey(),
+        )],
+        auth,
+        &[],
+    )
+    .unwrap();
+    c.send(
+        &[ix::register_provider(l, ProviderKind::Laboratory, [3; 32])],
+        &lab,
+        &[],
+    )
+    .unwrap();
+    c.send(&[ix::verify_provider(auth.pubkey(), &l)], auth, &[])
+        .unwrap();
+    c.send(&[ix::register_patient(p)], &patient, &[]).unwrap();
+    c.add_record(
+        &patient,
+        &p,
+        AddRecordArgs {
+            category: Category::LabResults,
+            clinical_day: 0,
+            locator: b"vault://0".to_vec(),
+            content_hash: [1; 32],
+        },
+    )
+    .unwrap();
+    let now = c.transport.unix_time().unwrap();
+    let terms = ConsentTerms {
+        categories: Category::LabResults.bit(),
+        modes: MODE_READ,
+        purposes: ALL_PURPOSES,
+        not_before: now,
+        expires_at: now + 86_400,
+        ..ConsentTerms::default()
+    };
+    c.send(&[ix::grant_consent(p, &p, &l, terms)], &patient, &[])
+        .unwrap();
+    let granted = c
+        .access_record(&lab, &l, &p, 0, Purpose::Treatment)
+        .unwrap();
+    assert_eq!(granted.sequence, 0);
+    // The history the audit export reads: the consent's transactions, newest first.
+    let sigs = s.call(
+        "getSignaturesForAddress",
+        json!([pda::consent(&p, &l).0.to_string()]),
+    );
+    assert_eq!(sigs["result"].as_array().unwrap().len(), 2, "{sigs}");
+    patient
+}
+
+/// The npm packages, installed from the lockfile into target/tmp (as .ci/run does).
+fn js_dir() -> PathBuf {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/js");
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("js");
+    std::fs::create_dir_all(&dir).unwrap();
+    for f in ["package.json", "package-lock.json", "compat.test.mjs"] {
+        std::fs::copy(src.join(f), dir.join(f)).unwrap();
+    }
+    let stamp = dir.join("node_modules/.hdx-lock");
+    let lock = std::fs::read(src.join("package-lock.json")).unwrap();
+    if std::fs::read(&stamp).ok() != Some(lock.clone()) {
+        let status = Command::new("npm")
+            .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
+            .current_dir(&dir)
+            .status()
+            .expect("npm runs (Node.js 20 or later is needed for this test)");
+        assert!(status.success(), "npm ci failed in {}", dir.display());
+        std::fs::write(&stamp, lock).unwrap();
+    }
+    dir
+}
+
+#[test]
+fn solana_kit_and_anchor_work_against_hdx_serve() {
+    let s = Served::start();
+    scene(&s);
+    let dir = js_dir();
+    let idl = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../idl/health_data_exchange.json");
+    let out = Command::new("node")
+        // Bounded: each test times out, and open sockets do not keep node alive.
+        .args([
+            "--test",
+            "--test-reporter=spec",
+            "--test-timeout=60000",
+            "--test-force-exit",
+            "compat.test.mjs",
+        ])
+        .current_dir(&dir)
+        .env("HDX_RPC_URL", &s.url)
+        .env("HDX_WS_URL", &s.ws)
+        .env("HDX_IDL", idl)
+        .env("HDX_REGISTRY_AUTHORITY", s.authority.pubkey().to_string())
+        .output()
+        .expect("node runs");
+    let report = format!(
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    println!("{report}");
+    assert!(
+        out.status.success(),
+        "the Node client tests failed:\n{report}"
+    );
+    assert!(
+        report.contains("pass 2") && report.contains("fail 0"),
+        "{report}"
+    );
+    s.healthy();
+}
+
+fn error_of(v: &Value) -> (i64, String) {
+    (
+        v["error"]["code"]
+            .as_i64()
+            .unwrap_or_else(|| panic!("no error in {v}")),
+        v["error"]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string(),
+    )
+}
+
+#[test]
+fn bad_input_gets_the_validators_error_codes_and_the_node_keeps_serving() {
+    let s = Served::start();
+    let patient = scene(&s);
+
+    // Malformed JSON: parse error, id null.
+    let (status, body) = s.post(b"{\"jsonrpc\": \"2.0\", \"method\": ");
+    assert_eq!(status, 200);
+    let v: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(
+        (error_of(&v), v["id"].clone()),
+        ((-32700, "Parse error".into()), Value::Null)
+    );
+    s.healthy();
+
+    // Not a request object, and an empty batch: invalid request.
+    let (_, body) = s.post(b"{\"jsonrpc\": \"2.0\", \"id\": 3}");
+    assert_eq!(
+        error_of(&serde_json::from_str(&body).unwrap()),
+        (-32600, "Invalid request".into())
+    );
+    let (_, body) = s.post(b"[]");
+    assert_eq!(
+        error_of(&serde_json::from_str(&body).unwrap()),
+        (-32600, "Invalid request".into())
+    );
+
+    // An unknown method.
+    let v = s.call("getBlockProduction2", json!([]));
+    assert_eq!(error_of(&v), (-32601, "Method not found".into()));
+
+    // Wrong params: a number where a key is expected, a key that is not one.
+    let (code, message) = error_of(&s.call("getBalance", json!([42])));
+    assert_eq!(code, -32602);
+    assert!(
+        message.starts_with("Invalid params: invalid type"),
+        "{message}"
+    );
+    let (code, message) = error_of(&s.call("getAccountInfo", json!(["not-a-key"])));
+    assert_eq!((code, message.as_str()), (-32602, "Invalid param: Invalid"));
+
+    // A transaction with a bad signature.
+    let c = s.client();
+    let blockhash = c.transport.latest_blockhash().unwrap();
+    let mut tx = Transaction::new_signed_with_payer(
+        &[ix::register_patient(patient.pubkey())],
+        Some(&patient.pubkey()),
+        &[&patient],
+        blockhash,
+    );
+    tx.signatures[0] = solana_sdk::signature::Signature::from([7u8; 64]);
+    let wire = base64_of(&tx);
+    let v = s.call("sendTransaction", json!([wire, { "encoding": "base64" }]));
+    assert_eq!(
+        error_of(&v),
+        (-32003, "Transaction signature verification failure".into())
+    );
+
+    // A transaction that fails preflight: the program's error and logs come back.
+    // (A newer blockhash: with the scene's, it would be the scene's own
+    // transaction again, and "already processed" would be the right answer.)
+    let mut blockhash = blockhash;
+    while blockhash == c.transport.latest_blockhash().unwrap() {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    blockhash = c.transport.latest_blockhash().unwrap();
+    let tx = Transaction::new_signed_with_payer(
+        &[ix::register_patient(patient.pubkey())],
+        Some(&patient.pubkey()),
+        &[&patient],
+        blockhash,
+    );
+    let v = s.call(
+        "sendTransaction",
+        json!([base64_of(&tx), { "encoding": "base64" }]),
+    );
+    let (code, message) = error_of(&v);
+    assert_eq!(code, -32002);
+    assert_eq!(
+        message,
+        "Transaction simulation failed: Error processing Instruction 0: custom program error: 0x177b"
+    );
+    let logs: Vec<String> = serde_json::from_value(v["error"]["data"]["logs"].clone()).unwrap();
+    assert!(
+        logs.iter()
+            .any(|l| l.contains("Error Code: AlreadyRegistered")),
+        "{logs:?}"
+    );
+
+    // A transaction too large for a packet, and a request too large for the node.
+    let v = s.call(
+        "sendTransaction",
+        json!(["A".repeat(1_645), { "encoding": "base64" }]),
+    );
+    assert_eq!(
+        error_of(&v),
+        (
+            -32602,
+            "base64 encoded solana_transaction::versioned::VersionedTransaction too large: 1645 bytes (max: encoded/raw 1644/1232)".into()
+        )
+    );
+    let huge =
+        json!({ "jsonrpc": "2.0", "id": 1, "method": "getHealth", "params": ["x".repeat(60_000)] });
+    let (status, _) = s.post(huge.to_string().as_bytes());
+    assert_eq!(
+        status, 413,
+        "a request over 50 KiB is refused as a validator refuses it"
+    );
+
+    // Through all of that the node kept serving.
+    s.healthy();
+    let slot = s.call("getSlot", json!([]))["result"].as_u64().unwrap();
+    assert!(slot > 1);
+}
+
+fn base64_of(tx: &Transaction) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(bincode::serialize(tx).unwrap())
+}
