@@ -46,12 +46,10 @@ impl Machine {
         self.dir.path().join(name)
     }
 
-    fn ledger_file(&self) -> PathBuf {
-        self.path("ledger").join("ledger.json")
-    }
-
-    fn ledger_bytes(&self) -> Vec<u8> {
-        std::fs::read(self.ledger_file()).unwrap_or_default()
+    /// Every account, the transaction count and the slot of the ledger
+    /// directory (`None` before the first command creates it).
+    fn ledger(&self) -> Option<hdx_node::store::Snapshot> {
+        hdx_node::store::Snapshot::of(&self.path("ledger")).unwrap()
     }
 
     /// Runs `hdx ARGS --ledger DIR` as this machine's user.
@@ -562,7 +560,7 @@ fn authority_commands_print_the_unsigned_transaction_and_send_nothing() {
     use solana_sdk::transaction::Transaction;
     let s = Scene::new();
     let multisig = s.m.keygen("vault").pubkey;
-    let before = s.m.ledger_bytes();
+    let before = s.m.ledger();
     let cases: [&[&str]; 4] = [
         &["provider", "verify", &s.researcher.pubkey],
         &["provider", "suspend", &s.lab.pubkey],
@@ -600,7 +598,7 @@ fn authority_commands_print_the_unsigned_transaction_and_send_nothing() {
         }
     }
     assert_eq!(
-        s.m.ledger_bytes(),
+        s.m.ledger(),
         before,
         "printing a transaction changes nothing"
     );
@@ -670,7 +668,7 @@ fn bad_input_gets_one_line_naming_the_problem_and_changes_nothing() {
             })
             .collect();
         let (code, message) = (*code, *message);
-        let before = s.m.ledger_bytes();
+        let before = s.m.ledger();
         let r = s.m.run(&args);
         assert_eq!(r.code, code, "{args:?}: {}", r.stderr);
         assert!(
@@ -689,7 +687,7 @@ fn bad_input_gets_one_line_naming_the_problem_and_changes_nothing() {
             "{args:?}: nothing on stdout: {}",
             r.stdout
         );
-        assert_eq!(s.m.ledger_bytes(), before, "{args:?} changed the ledger");
+        assert_eq!(s.m.ledger(), before, "{args:?} changed the ledger");
     }
 }
 
@@ -1033,7 +1031,7 @@ fn the_embedded_ledger_keeps_state_between_commands_and_names_its_upgrade_author
     let m = Machine::new();
     let a = m.keygen("a");
     let other = m.keygen("other");
-    assert!(!m.ledger_file().exists());
+    assert!(m.ledger().is_none());
     // Created by its first command; that key is the upgrade authority.
     m.ok(&["patient", "register", "-k", &a.path]);
     let c = m.json(&["cluster", "-k", &a.path]);
@@ -1046,7 +1044,14 @@ fn the_embedded_ledger_keeps_state_between_commands_and_names_its_upgrade_author
         "{}",
         r.stderr
     );
+    let before = m.ledger().expect("the first command created the ledger");
     m.ok(&["registry", "init", "-k", &a.path]);
+    let after = m.ledger().unwrap();
+    assert_eq!(after.transactions, before.transactions + 1);
+    assert_ne!(
+        after.accounts, before.accounts,
+        "the registry account is saved"
+    );
     let shown = m.json(&["patient", "show", "-k", &a.path]);
     assert_eq!(shown["records"], 0);
     assert_eq!(shown["log_pages"], 1);
@@ -1055,6 +1060,11 @@ fn the_embedded_ledger_keeps_state_between_commands_and_names_its_upgrade_author
     assert_eq!(
         r.stderr.trim_end(),
         format!("error: {} is already registered as a patient", a.pubkey)
+    );
+    assert_eq!(
+        m.ledger().unwrap(),
+        after,
+        "reading and refusing change nothing"
     );
 }
 

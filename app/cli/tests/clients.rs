@@ -5,31 +5,30 @@
 //! lockfile); and bad input gets the validator's error codes while the node
 //! keeps serving.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 
-use hdx_sdk::client::HdxClient;
-use hdx_sdk::codes::{Category, ProviderKind, Purpose, ALL_PURPOSES, MODE_READ};
-use hdx_sdk::program::{AddRecordArgs, ConsentTerms};
-use hdx_sdk::rpc::RpcTransport;
+use hdx_sdk::ix;
 use hdx_sdk::transport::Transport;
-use hdx_sdk::{ix, pda};
 use serde_json::{json, Value};
-use solana_commitment_config::CommitmentConfig;
 use solana_sdk::signature::{read_keypair_file, Keypair, Signer};
 use solana_sdk::transaction::Transaction;
 
-const HDX: &str = env!("CARGO_BIN_EXE_hdx");
+mod common;
+use common::{scene, Server, HDX};
 
 /// `hdx serve` on a fresh ledger whose upgrade authority is `authority`.
 struct Served {
-    child: Child,
-    url: String,
-    ws: String,
+    server: Server,
     _dir: tempfile::TempDir,
     authority: Keypair,
+}
+
+impl std::ops::Deref for Served {
+    type Target = Server;
+    fn deref(&self) -> &Server {
+        &self.server
+    }
 }
 
 impl Served {
@@ -42,158 +41,12 @@ impl Served {
             .output()
             .unwrap();
         assert!(out.status.success());
-        let mut child = Command::new(HDX)
-            .args(["serve", "--bind", "127.0.0.1:0", "--ledger"])
-            .arg(dir.path().join("ledger"))
-            .arg("-k")
-            .arg(&key)
-            .env("HOME", dir.path())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let (mut url, mut ws) = (None, None);
-        let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-        for line in lines.by_ref() {
-            let line = line.unwrap();
-            if let Some(u) = line.strip_prefix("JSON-RPC: ") {
-                url = Some(u.trim().to_string());
-            }
-            if let Some(u) = line.strip_prefix("PubSub:   ") {
-                ws = Some(u.trim().to_string());
-                break;
-            }
-        }
-        // Keep reading the server's stderr: a closed pipe would fail its later writes.
-        std::thread::spawn(move || lines.for_each(drop));
         Self {
-            child,
-            url: url.expect("URL printed"),
-            ws: ws.expect("PubSub URL printed"),
+            server: Server::start(dir.path(), &dir.path().join("ledger"), &key),
             authority: read_keypair_file(&key).unwrap(),
             _dir: dir,
         }
     }
-
-    fn client(&self) -> HdxClient<RpcTransport> {
-        HdxClient::new(RpcTransport::new(&self.url, CommitmentConfig::confirmed()))
-    }
-
-    /// One raw HTTP POST: (status, body).
-    fn post(&self, body: &[u8]) -> (u16, String) {
-        let host = self.url.trim_start_matches("http://");
-        let mut stream = TcpStream::connect(host).unwrap();
-        write!(
-            stream,
-            "POST / HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-            body.len()
-        )
-        .unwrap();
-        let _ = stream.write_all(body);
-        let mut response = Vec::new();
-        let _ = stream.read_to_end(&mut response);
-        let text = String::from_utf8_lossy(&response).into_owned();
-        let status: u16 = text
-            .split_whitespace()
-            .nth(1)
-            .and_then(|s| s.parse().ok())
-            .unwrap_or(0);
-        let body = text
-            .split_once("\r\n\r\n")
-            .map(|(_, b)| b.to_string())
-            .unwrap_or_default();
-        // Chunked responses carry a length line; the JSON is the line that parses.
-        let body = body
-            .lines()
-            .find(|l| l.trim_start().starts_with('{') || l.trim_start().starts_with('['))
-            .unwrap_or(&body)
-            .to_string();
-        (status, body)
-    }
-
-    fn call(&self, method: &str, params: Value) -> Value {
-        let (status, body) = self.post(
-            json!({ "jsonrpc": "2.0", "id": 1, "method": method, "params": params })
-                .to_string()
-                .as_bytes(),
-        );
-        assert_eq!(status, 200, "{body}");
-        serde_json::from_str(&body).unwrap_or_else(|e| panic!("{e}: {body}"))
-    }
-
-    fn healthy(&self) {
-        assert_eq!(self.call("getHealth", json!([]))["result"], "ok");
-    }
-}
-
-impl Drop for Served {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// A scene with every account type, built through the Rust RPC client.
-fn scene(s: &Served) -> Keypair {
-    let c = s.client();
-    let funded = |k: &Keypair| c.transport.fund(&k.pubkey(), 10_000_000_000).unwrap();
-    let (auth, lab, patient) = (&s.authority, Keypair::new(), Keypair::new());
-    for k in [auth, &lab, &patient] {
-        funded(k);
-    }
-    let (l, p) = (lab.pubkey(), patient.pubkey());
-    c.send(
-        &[ix::initialize_registry(
-            auth.pubkey(),
-            auth.pubkey(),
-            auth.pubkey(),
-        )],
-        auth,
-        &[],
-    )
-    .unwrap();
-    c.send(
-        &[ix::register_provider(l, ProviderKind::Laboratory, [3; 32])],
-        &lab,
-        &[],
-    )
-    .unwrap();
-    c.send(&[ix::verify_provider(auth.pubkey(), &l)], auth, &[])
-        .unwrap();
-    c.send(&[ix::register_patient(p)], &patient, &[]).unwrap();
-    c.add_record(
-        &patient,
-        &p,
-        AddRecordArgs {
-            category: Category::LabResults,
-            clinical_day: 0,
-            locator: b"vault://0".to_vec(),
-            content_hash: [1; 32],
-        },
-    )
-    .unwrap();
-    let now = c.transport.unix_time().unwrap();
-    let terms = ConsentTerms {
-        categories: Category::LabResults.bit(),
-        modes: MODE_READ,
-        purposes: ALL_PURPOSES,
-        not_before: now,
-        expires_at: now + 86_400,
-        ..ConsentTerms::default()
-    };
-    c.send(&[ix::grant_consent(p, &p, &l, terms)], &patient, &[])
-        .unwrap();
-    let granted = c
-        .access_record(&lab, &l, &p, 0, Purpose::Treatment)
-        .unwrap();
-    assert_eq!(granted.sequence, 0);
-    // The history the audit export reads: the consent's transactions, newest first.
-    let sigs = s.call(
-        "getSignaturesForAddress",
-        json!([pda::consent(&p, &l).0.to_string()]),
-    );
-    assert_eq!(sigs["result"].as_array().unwrap().len(), 2, "{sigs}");
-    patient
 }
 
 /// The npm packages, installed from the lockfile into target/tmp (as .ci/run does).
@@ -221,7 +74,7 @@ fn js_dir() -> PathBuf {
 #[test]
 fn solana_kit_and_anchor_work_against_hdx_serve() {
     let s = Served::start();
-    scene(&s);
+    scene(&s, &s.authority);
     let dir = js_dir();
     let idl = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../idl/health_data_exchange.json");
     let out = Command::new("node")
@@ -272,7 +125,7 @@ fn error_of(v: &Value) -> (i64, String) {
 #[test]
 fn bad_input_gets_the_validators_error_codes_and_the_node_keeps_serving() {
     let s = Served::start();
-    let patient = scene(&s);
+    let patient = scene(&s, &s.authority).patient;
 
     // Malformed JSON: parse error, id null.
     let (status, body) = s.post(b"{\"jsonrpc\": \"2.0\", \"method\": ");

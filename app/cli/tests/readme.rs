@@ -6,11 +6,11 @@
 //! character of the commands changes, and the RPC transport is tested
 //! against a real node.
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 
-const HDX: &str = env!("CARGO_BIN_EXE_hdx");
+mod common;
+use common::{Server, HDX};
 
 /// One `$` command and the lines the README shows after it.
 struct Step {
@@ -119,52 +119,9 @@ impl User {
     }
 }
 
-/// `hdx serve` in the background; stopped when dropped.
-struct Served {
-    child: Child,
-    url: String,
-}
-
-impl Served {
-    fn start(home: &Path, ledger: &Path, keypair: &Path) -> Self {
-        let mut child = Command::new(HDX)
-            .args(["serve", "--bind", "127.0.0.1:0", "--ledger"])
-            .arg(ledger)
-            .arg("-k")
-            .arg(keypair)
-            .env("HOME", home)
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("hdx serve starts");
-        let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-        let mut url = None;
-        for line in lines.by_ref() {
-            let line = line.unwrap();
-            if let Some(u) = line.strip_prefix("JSON-RPC: ") {
-                url = Some(u.trim().to_string());
-                break;
-            }
-        }
-        // Keep reading the server's stderr: a closed pipe would fail its later writes.
-        std::thread::spawn(move || lines.for_each(drop));
-        Self {
-            child,
-            url: url.expect("hdx serve printed its URL"),
-        }
-    }
-}
-
-impl Drop for Served {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 fn run_session(served: bool) {
     let user = User::new();
-    let mut server: Option<Served> = None;
+    let mut server: Option<Server> = None;
     for (n, step) in session().into_iter().enumerate() {
         if step.command.starts_with("cargo build") {
             continue; // `hdx` is on the PATH already.
@@ -172,7 +129,7 @@ fn run_session(served: bool) {
         if served && server.is_none() && !step.command.contains("keygen") {
             // The README's keys exist: serve a ledger whose upgrade authority
             // is the authority's key, and point the Solana CLI config at it.
-            let s = Served::start(
+            let s = Server::start(
                 &user.home(),
                 &user.dir.path().join("served-ledger"),
                 &user.home().join("hdx/authority.json"),

@@ -444,6 +444,15 @@ impl Store {
         .collect()
     }
 
+    /// SQLite's own check of `dir`'s database (every page, index and
+    /// constraint): `["ok"]` when sound, otherwise what it found.
+    pub fn integrity_check(dir: &Path) -> anyhow::Result<Vec<String>> {
+        let (store, _) = Store::open(dir, None, false)?;
+        let mut stmt = store.conn.prepare("PRAGMA integrity_check")?;
+        let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
     /// Bytes the database takes on disk (file plus write-ahead log).
     pub fn size_on_disk(dir: &Path) -> u64 {
         ["", "-wal"]
@@ -451,6 +460,36 @@ impl Store {
             .filter_map(|suffix| std::fs::metadata(dir.join(format!("{DB_FILE}{suffix}"))).ok())
             .map(|m| m.len())
             .sum()
+    }
+}
+
+/// What a ledger directory holds, for comparing before and after: every
+/// account (sorted by address), the number of processed transactions and
+/// the last slot. `None` when the directory holds no ledger.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Snapshot {
+    pub slot: u64,
+    pub transactions: u64,
+    pub accounts: Vec<(Pubkey, Account)>,
+}
+
+impl Snapshot {
+    pub fn of(dir: &Path) -> anyhow::Result<Option<Self>> {
+        if !dir.join(DB_FILE).exists() {
+            return Ok(None);
+        }
+        let (store, meta) = Store::open(dir, None, true)?;
+        let mut accounts = store.accounts()?;
+        accounts.sort_by_key(|(address, _)| *address);
+        let transactions: i64 =
+            store
+                .conn
+                .query_row("SELECT COUNT(*) FROM transactions", [], |r| r.get(0))?;
+        Ok(Some(Self {
+            slot: meta.slot,
+            transactions: transactions as u64,
+            accounts,
+        }))
     }
 }
 

@@ -396,26 +396,6 @@ impl<T: Transport> HdxClient<T> {
         }
     }
 
-    fn access_result(receipt: &Receipt) -> Result<AccessResult, ClientError> {
-        let data = receipt
-            .return_data
-            .as_deref()
-            .ok_or_else(|| anyhow::anyhow!("the transaction returned no access result"))?;
-        Ok(AccessResult::deserialize(&mut &data[..]).map_err(anyhow::Error::from)?)
-    }
-
-    fn outcome_of(result: &AccessResult) -> Result<(), ClientError> {
-        if result.outcome.is_granted() {
-            Ok(())
-        } else {
-            Err(Denied {
-                reason: result.outcome,
-                sequence: result.sequence,
-            }
-            .into())
-        }
-    }
-
     /// A provider (`signer`, its current key) reads one record's pointer for
     /// a purpose. A denial comes back as `ClientError::Denied` (it is logged
     /// on-chain all the same).
@@ -440,14 +420,7 @@ impl<T: Transport> HdxClient<T> {
             signer,
             &[],
         )?;
-        let result = Self::access_result(&receipt)?;
-        Self::outcome_of(&result)?;
-        Ok(Granted {
-            sequence: result.sequence,
-            record_index: result.record_index,
-            locator: result.locator,
-            content_hash: result.content_hash,
-        })
+        granted(&receipt)
     }
 
     /// A provider adds a record pointer to a patient; returns the new record's index.
@@ -472,9 +445,7 @@ impl<T: Transport> HdxClient<T> {
             signer,
             &[],
         )?;
-        let result = Self::access_result(&receipt)?;
-        Self::outcome_of(&result)?;
-        Ok(result.record_index)
+        Ok(granted(&receipt)?.record_index)
     }
 
     /// The patient's authority adds a record pointer; returns its index.
@@ -516,5 +487,40 @@ impl Directory {
             .values()
             .find(|p| p.id == *id)
             .map(|p| p.number)
+    }
+}
+
+/// What an access (or write) transaction returned: the pointer when
+/// granted, `ClientError::Denied` with the reason and the log sequence
+/// otherwise. For callers that build the transaction themselves (with a
+/// priority fee, say) and send it with [`HdxClient::send`].
+pub fn granted(receipt: &Receipt) -> Result<Granted, ClientError> {
+    let result = access_result(receipt)?;
+    outcome_of(&result)?;
+    Ok(Granted {
+        sequence: result.sequence,
+        record_index: result.record_index,
+        locator: result.locator,
+        content_hash: result.content_hash,
+    })
+}
+
+fn access_result(receipt: &Receipt) -> Result<AccessResult, ClientError> {
+    let data = receipt
+        .return_data
+        .as_deref()
+        .ok_or_else(|| anyhow::anyhow!("the transaction returned no access result"))?;
+    Ok(AccessResult::deserialize(&mut &data[..]).map_err(anyhow::Error::from)?)
+}
+
+fn outcome_of(result: &AccessResult) -> Result<(), ClientError> {
+    if result.outcome.is_granted() {
+        Ok(())
+    } else {
+        Err(Denied {
+            reason: result.outcome,
+            sequence: result.sequence,
+        }
+        .into())
     }
 }

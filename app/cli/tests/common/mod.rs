@@ -1,0 +1,201 @@
+//! `hdx serve` as the integration tests start it: a child process on a
+//! loopback port the OS picks, its URLs read from what it prints, killed
+//! (SIGKILL) when dropped.
+#![allow(dead_code)] // each test binary uses its own part of this
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+
+use hdx_sdk::client::HdxClient;
+use hdx_sdk::codes::{Category, ProviderKind, Purpose, ALL_PURPOSES, MODE_READ};
+use hdx_sdk::program::{AddRecordArgs, ConsentTerms};
+use hdx_sdk::rpc::RpcTransport;
+use hdx_sdk::transport::Transport;
+use hdx_sdk::{ix, pda};
+use serde_json::{json, Value};
+use solana_commitment_config::CommitmentConfig;
+use solana_sdk::signature::{Keypair, Signer};
+
+pub const HDX: &str = env!("CARGO_BIN_EXE_hdx");
+
+pub struct Server {
+    pub child: Child,
+    pub url: String,
+    pub ws: String,
+}
+
+impl Server {
+    /// `hdx serve --ledger LEDGER -k KEYPAIR` as the user whose home is `home`.
+    pub fn start(home: &Path, ledger: &Path, keypair: &Path) -> Self {
+        let mut child = Command::new(HDX)
+            .args(["serve", "--bind", "127.0.0.1:0", "--ledger"])
+            .arg(ledger)
+            .arg("-k")
+            .arg(keypair)
+            .env("HOME", home)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("hdx serve starts");
+        let (mut url, mut ws) = (None, None);
+        let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+        for line in lines.by_ref() {
+            let line = line.unwrap();
+            if let Some(u) = line.strip_prefix("JSON-RPC: ") {
+                url = Some(u.trim().to_string());
+            }
+            if let Some(u) = line.strip_prefix("PubSub:   ") {
+                ws = Some(u.trim().to_string());
+                break;
+            }
+        }
+        // Keep reading the server's stderr: a closed pipe would fail its later writes.
+        std::thread::spawn(move || lines.for_each(drop));
+        Self {
+            child,
+            url: url.expect("hdx serve printed its URL"),
+            ws: ws.expect("hdx serve printed its PubSub URL"),
+        }
+    }
+
+    /// One raw HTTP POST: (status, body).
+    pub fn post(&self, body: &[u8]) -> (u16, String) {
+        let host = self.url.trim_start_matches("http://");
+        let mut stream = TcpStream::connect(host).unwrap();
+        write!(
+            stream,
+            "POST / HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+            body.len()
+        )
+        .unwrap();
+        let _ = stream.write_all(body);
+        let mut response = Vec::new();
+        let _ = stream.read_to_end(&mut response);
+        let text = String::from_utf8_lossy(&response).into_owned();
+        let status: u16 = text
+            .split_whitespace()
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
+        let body = text
+            .split_once("\r\n\r\n")
+            .map(|(_, b)| b.to_string())
+            .unwrap_or_default();
+        // Chunked responses carry a length line; the JSON is the line that parses.
+        let body = body
+            .lines()
+            .find(|l| l.trim_start().starts_with('{') || l.trim_start().starts_with('['))
+            .unwrap_or(&body)
+            .to_string();
+        (status, body)
+    }
+
+    /// One JSON-RPC call; the whole response.
+    pub fn call(&self, method: &str, params: Value) -> Value {
+        let (status, body) = self.post(
+            json!({ "jsonrpc": "2.0", "id": 1, "method": method, "params": params })
+                .to_string()
+                .as_bytes(),
+        );
+        assert_eq!(status, 200, "{body}");
+        serde_json::from_str(&body).unwrap_or_else(|e| panic!("{e}: {body}"))
+    }
+
+    /// The SDK's client over this server's JSON-RPC.
+    pub fn client(&self) -> HdxClient<RpcTransport> {
+        client(&self.url)
+    }
+
+    pub fn healthy(&self) {
+        assert_eq!(self.call("getHealth", json!([]))["result"], "ok");
+    }
+
+    /// SIGKILL, as a crash: nothing runs in the server after this.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The SDK's client over the JSON-RPC at `url`.
+pub fn client(url: &str) -> HdxClient<RpcTransport> {
+    HdxClient::new(RpcTransport::new(url, CommitmentConfig::confirmed()))
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// The scene's lab (verified, granted lab results for any purpose for a
+/// day) and patient (one lab-results record, one granted access logged).
+pub struct Scene {
+    pub lab: Keypair,
+    pub patient: Keypair,
+}
+
+/// A scene with every account type, built through the Rust RPC client.
+pub fn scene(s: &Server, auth: &Keypair) -> Scene {
+    let c = s.client();
+    let funded = |k: &Keypair| c.transport.fund(&k.pubkey(), 10_000_000_000).unwrap();
+    let (lab, patient) = (Keypair::new(), Keypair::new());
+    for k in [auth, &lab, &patient] {
+        funded(k);
+    }
+    let (l, p) = (lab.pubkey(), patient.pubkey());
+    c.send(
+        &[ix::initialize_registry(
+            auth.pubkey(),
+            auth.pubkey(),
+            auth.pubkey(),
+        )],
+        auth,
+        &[],
+    )
+    .unwrap();
+    c.send(
+        &[ix::register_provider(l, ProviderKind::Laboratory, [3; 32])],
+        &lab,
+        &[],
+    )
+    .unwrap();
+    c.send(&[ix::verify_provider(auth.pubkey(), &l)], auth, &[])
+        .unwrap();
+    c.send(&[ix::register_patient(p)], &patient, &[]).unwrap();
+    c.add_record(
+        &patient,
+        &p,
+        AddRecordArgs {
+            category: Category::LabResults,
+            clinical_day: 0,
+            locator: b"vault://0".to_vec(),
+            content_hash: [1; 32],
+        },
+    )
+    .unwrap();
+    let now = c.transport.unix_time().unwrap();
+    let terms = ConsentTerms {
+        categories: Category::LabResults.bit(),
+        modes: MODE_READ,
+        purposes: ALL_PURPOSES,
+        not_before: now,
+        expires_at: now + 86_400,
+        ..ConsentTerms::default()
+    };
+    c.send(&[ix::grant_consent(p, &p, &l, terms)], &patient, &[])
+        .unwrap();
+    let granted = c
+        .access_record(&lab, &l, &p, 0, Purpose::Treatment)
+        .unwrap();
+    assert_eq!(granted.sequence, 0);
+    // The history the audit export reads: the consent's transactions, newest first.
+    let sigs = s.call(
+        "getSignaturesForAddress",
+        json!([pda::consent(&p, &l).0.to_string()]),
+    );
+    assert_eq!(sigs["result"].as_array().unwrap().len(), 2, "{sigs}");
+    Scene { lab, patient }
+}
