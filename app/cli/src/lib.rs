@@ -4,6 +4,8 @@
 //! command uses ([`cluster`]), the demo story ([`demo`]) and the cost report
 //! ([`cost`]). A provider's system links `hdx-sdk`, not this crate.
 
+pub mod bench;
 pub mod cluster;
 pub mod cost;
 pub mod demo;
+pub mod served;

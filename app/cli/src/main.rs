@@ -90,10 +90,36 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Benchmarks: `bench serve` loads a child `hdx serve` on loopback and reports throughput,
+    /// latency, store size and memory
+    #[command(subcommand)]
+    Bench(BenchCmd),
     /// (developers) Regenerate idl/health_data_exchange.json, or check it is current
     Idl {
         #[arg(long)]
         check: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum BenchCmd {
+    /// Access transactions per second through JSON-RPC at a short and a long log (cost must be
+    /// flat in the log's length), p50/p99 of sendTransaction and getAccountInfo, the store's
+    /// size per 1,000 entries and the server's memory. Defaults are the full run (about
+    /// 100,000 transactions: minutes); `--at 200,2000 --measure 200` is a quick one.
+    Serve {
+        /// Log lengths (entries) to measure at, increasing
+        #[arg(long, value_delimiter = ',', default_value = "1000,100000")]
+        at: Vec<u64>,
+        /// Access transactions per measurement
+        #[arg(long, default_value_t = 2000)]
+        measure: u64,
+        /// Client threads sending at once
+        #[arg(long, default_value_t = 4)]
+        clients: usize,
+        /// Print one JSON object
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -121,6 +147,33 @@ fn run(cli: Cli) -> anyhow::Result<Output> {
             anyhow::ensure!(failures.is_empty(), "over budget: {}", failures.join("; "));
             return Ok(Output::new(json!({ "ok": true }), ""));
         }
+        Command::Bench(BenchCmd::Serve {
+            at,
+            measure,
+            clients,
+            json,
+        }) => {
+            let config = hdx::bench::ServeBenchConfig {
+                hdx: std::env::current_exe()?,
+                at,
+                measure,
+                clients,
+            };
+            let report = hdx::bench::serve(&config, &mut |line| eprintln!("{line}"))?;
+            if json || json_output {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                print!("{}", hdx::bench::render(&report));
+            }
+            anyhow::ensure!(
+                report.flat,
+                "throughput at {} entries is {:.0}% of that at {}: not flat",
+                report.windows.last().map_or(0, |w| w.entries_before),
+                report.tps_ratio * 100.0,
+                report.windows[0].entries_before
+            );
+            return Ok(Output::new(json!({ "ok": true }), ""));
+        }
         _ => {}
     }
     let ctx = Ctx::new(Settings::resolve(&cli.cluster)?);
@@ -136,7 +189,11 @@ fn run(cli: Cli) -> anyhow::Result<Output> {
         Command::Access(a) => access::access(&ctx, a),
         Command::Write(a) => access::write(&ctx, a),
         Command::Audit(c) => audit::run(&ctx, c, json_output),
-        Command::Keygen { .. } | Command::Idl { .. } | Command::Demo | Command::Cost { .. } => {
+        Command::Keygen { .. }
+        | Command::Idl { .. }
+        | Command::Demo
+        | Command::Cost { .. }
+        | Command::Bench(_) => {
             unreachable!("handled above")
         }
     }

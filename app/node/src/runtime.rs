@@ -4,9 +4,14 @@
 //! - Each processed transaction gets its own slot: the bank is frozen, a
 //!   child bank takes the next slot, and the parent becomes the root (so
 //!   `BankForks` keeps one bank). Every [`CLEAN_EVERY_SLOTS`] slots the
-//!   accounts cache is flushed and old slots' storage is cleaned and shrunk,
-//!   so memory stays bounded however many transactions run (the test harness
-//!   solana-program-test keeps every slot's bank and grows without bound).
+//!   accounts cache is flushed, old slots' storage is cleaned and shrunk, and
+//!   storages older than [`ANCIENT_AFTER_SLOTS`] are packed into at most
+//!   [`MAX_ANCIENT_STORAGES`] "ancient" ones (what a validator does after an
+//!   epoch). A slot per transaction would otherwise leave one storage file
+//!   (an open file) per slot that last wrote a live account: the process runs
+//!   out of file descriptors. So memory and open files stay bounded however
+//!   many transactions run (the test harness solana-program-test keeps every
+//!   slot's bank and grows without bound).
 //! - Blockhashes: a new one is registered when a client asks for one and the
 //!   last is older than [`BLOCK_INTERVAL`] (or on every request, for tests
 //!   that resend identical transactions). A blockhash stays valid for 150
@@ -37,7 +42,7 @@ use agave_feature_set::FeatureSet;
 use anchor_lang::prelude::AccountInfo;
 use anchor_lang::solana_program::bpf_loader_upgradeable::{self, UpgradeableLoaderState};
 use base64::Engine;
-use solana_accounts_db::accounts_db::ACCOUNTS_DB_CONFIG_FOR_TESTING;
+use solana_accounts_db::accounts_db::{AccountsDbConfig, ACCOUNTS_DB_CONFIG_FOR_TESTING};
 use solana_accounts_db::accounts_index::ScanConfig;
 use solana_program_runtime::invoke_context::BuiltinFunctionWithContext;
 use solana_program_runtime::loaded_programs::ProgramCacheEntry;
@@ -57,6 +62,10 @@ use hdx_sdk::PROGRAM_ID;
 
 /// How often old slots are cleaned from the accounts database.
 pub const CLEAN_EVERY_SLOTS: u64 = 512;
+/// Storages of slots this far behind the root are packed into ancient ones.
+pub const ANCIENT_AFTER_SLOTS: u64 = 256;
+/// The number of ancient storages packing converges to.
+pub const MAX_ANCIENT_STORAGES: usize = 128;
 /// A node registers at most one new blockhash per this interval (a slot's time on a cluster).
 pub const BLOCK_INTERVAL: Duration = Duration::from_millis(400);
 /// Blockhashes stay valid for this many newer ones (the runtime's `MAX_PROCESSING_AGE`).
@@ -256,7 +265,17 @@ impl NativeBank {
             Arc::new(RuntimeConfig::default()),
             Vec::default(),
             None,
-            ACCOUNTS_DB_CONFIG_FOR_TESTING,
+            AccountsDbConfig {
+                // Ancient means older than (root - slots_per_epoch + 1 + offset):
+                // the offset brings that to ANCIENT_AFTER_SLOTS behind the root.
+                ancient_append_vec_offset: Some(
+                    genesis_config.epoch_schedule.slots_per_epoch as i64
+                        - 1
+                        - ANCIENT_AFTER_SLOTS as i64,
+                ),
+                max_ancient_storages: Some(MAX_ANCIENT_STORAGES),
+                ..ACCOUNTS_DB_CONFIG_FOR_TESTING
+            },
             None,
             None,
             Arc::default(),
@@ -534,6 +553,7 @@ impl NativeBank {
             db.flush_accounts_cache(true, Some(root));
             db.clean_accounts(Some(root), false, self.bank.epoch_schedule());
             db.shrink_candidate_slots(self.bank.epoch_schedule());
+            db.shrink_ancient_slots(self.bank.epoch_schedule());
         }
     }
 

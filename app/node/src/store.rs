@@ -109,7 +109,15 @@ pub struct SignatureInfo {
 
 pub struct Store {
     conn: Connection,
+    /// Transactions of history kept (in-memory stores only; a directory keeps all).
+    history_limit: Option<u64>,
 }
+
+/// How many recent transactions an in-memory store keeps in its history
+/// (`getTransaction`, `getSignaturesForAddress`): its accounts are all kept,
+/// but a test run of hundreds of thousands of transactions must not hold
+/// every one's logs. A ledger directory keeps its whole history.
+pub const MEMORY_HISTORY: u64 = 20_000;
 
 fn key(b: Vec<u8>) -> rusqlite::Result<Pubkey> {
     Pubkey::try_from(b.as_slice()).map_err(|_| {
@@ -131,7 +139,10 @@ impl Store {
     /// An in-memory store (tests, the demo, the cost report).
     pub fn memory(upgrade_authority: &Pubkey) -> anyhow::Result<(Self, Meta)> {
         let conn = Connection::open_in_memory()?;
-        let store = Self { conn };
+        let store = Self {
+            conn,
+            history_limit: Some(MEMORY_HISTORY),
+        };
         store.init(upgrade_authority)?;
         let meta = store.meta()?;
         Ok((store, meta))
@@ -156,7 +167,10 @@ impl Store {
                 .with_context(|| format!("cannot create the ledger directory {}", dir.display()))?;
             let conn = Connection::open(&path)
                 .with_context(|| format!("cannot create {}", path.display()))?;
-            let store = Self { conn };
+            let store = Self {
+                conn,
+                history_limit: None,
+            };
             store.configure()?;
             store.init(authority)?;
             let meta = store.meta()?;
@@ -171,7 +185,10 @@ impl Store {
             Connection::open(&path)
         }
         .with_context(|| format!("cannot open {}", path.display()))?;
-        let store = Self { conn };
+        let store = Self {
+            conn,
+            history_limit: None,
+        };
         if !read_only {
             store.configure()?;
         }
@@ -321,6 +338,16 @@ impl Store {
             [executed.slot.to_string()],
         )?;
         db.commit()?;
+        if let Some(limit) = self.history_limit {
+            // Now and then, not on every commit: a scan of the history.
+            if executed.slot.is_multiple_of(1024) && executed.slot > limit {
+                let oldest = (executed.slot - limit) as i64;
+                self.conn
+                    .execute("DELETE FROM transactions WHERE slot < ?1", [oldest])?;
+                self.conn
+                    .execute("DELETE FROM address_signatures WHERE slot < ?1", [oldest])?;
+            }
+        }
         Ok(())
     }
 
@@ -570,5 +597,71 @@ impl Drop for DirLock {
         if self.serve_file {
             let _ = std::fs::remove_file(self.dir.join(SERVE_FILE));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use solana_sdk::message::{Message, VersionedMessage};
+
+    fn executed(slot: u64, key: Pubkey) -> (Executed, VersionedTransaction) {
+        let mut bytes = [1u8; 64];
+        bytes[..8].copy_from_slice(&slot.to_le_bytes());
+        let signature = Signature::from(bytes);
+        let message = VersionedMessage::Legacy(Message::new(&[], Some(&key)));
+        let tx = VersionedTransaction {
+            signatures: vec![signature],
+            message,
+        };
+        let e = Executed {
+            signature,
+            slot,
+            block_time: 0,
+            result: Ok(()),
+            logs: vec![],
+            return_data: None,
+            fee: 5_000,
+            units_consumed: 0,
+            account_keys: vec![key],
+            pre_balances: vec![1],
+            post_balances: vec![1],
+            written: vec![],
+        };
+        (e, tx)
+    }
+
+    #[test]
+    fn an_in_memory_store_keeps_only_recent_history_and_a_directory_keeps_all() {
+        let key = Pubkey::new_unique();
+        let (mut memory, _) = Store::memory(&key).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let (mut disk, _) = Store::open(dir.path(), Some(&key), false).unwrap();
+        let last = MEMORY_HISTORY + 3 * 1024;
+        for slot in 1..=last {
+            let (e, tx) = executed(slot, key);
+            memory.commit(&e, &tx, &Pubkey::default()).unwrap();
+            if slot % 1024 == 0 || slot == 1 || slot == last {
+                disk.commit(&e, &tx, &Pubkey::default()).unwrap();
+            }
+        }
+        let first = executed(1, key).0.signature;
+        let recent = executed(last - 10, key).0.signature;
+        assert!(
+            memory.status(&first).unwrap().is_none(),
+            "old history pruned"
+        );
+        assert!(memory.status(&recent).unwrap().is_some());
+        let listed = memory
+            .signatures_for_address(&key, None, None, 100_000)
+            .unwrap();
+        // Pruned at the last multiple of 1024 to the MEMORY_HISTORY slots
+        // before it (that slot included), and what came after.
+        let pruned_at = last / 1024 * 1024;
+        assert_eq!(listed.len() as u64, MEMORY_HISTORY + 1 + (last - pruned_at));
+        assert!(
+            disk.status(&first).unwrap().is_some(),
+            "a directory keeps everything"
+        );
     }
 }

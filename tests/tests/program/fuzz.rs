@@ -196,8 +196,12 @@ fn snapshot(w: &World, keys: &[Pubkey]) -> BTreeMap<Pubkey, Option<Account>> {
     keys.iter().map(|k| (*k, w.f.account(k))).collect()
 }
 
-/// Inputs sent to one ledger before a fresh one is built.
-const INPUTS_PER_LEDGER: u64 = 5_000;
+/// Inputs sent to one world before a fresh one is built: random inputs use
+/// a world up (each registration succeeds once), so a long run on one world
+/// reaches fewer success paths: 100,000 inputs (seed 7) on one world
+/// succeeded 260 times and met 35 distinct errors; on a fresh world every
+/// 5,000, 766 times and 37.
+const INPUTS_PER_WORLD: u64 = 5_000;
 
 #[test]
 fn fuzz_no_panic_no_partial_state_clean_errors() {
@@ -209,8 +213,7 @@ fn fuzz_no_panic_no_partial_state_clean_errors() {
     let (mut ok, mut failed) = (0u64, 0u64);
     let mut errors: BTreeMap<String, u64> = BTreeMap::new();
     for n in 0..inputs {
-        // The harness keeps every slot's bank: a fresh world now and then bounds memory.
-        if n > 0 && n % INPUTS_PER_LEDGER == 0 {
+        if n > 0 && n % INPUTS_PER_WORLD == 0 {
             w = world();
             payer = w.f.funded();
         }
@@ -285,6 +288,9 @@ fn fuzz_no_panic_no_partial_state_clean_errors() {
         "fuzz: seed {seed:#x}, {inputs} inputs: {ok} succeeded, {failed} failed cleanly, \
          0 panics, 0 partial state changes"
     );
-    println!("fuzz: {} distinct errors", errors.len());
+    println!("fuzz: {} distinct errors:", errors.len());
+    for (error, count) in &errors {
+        println!("  {count:>7}  {error}");
+    }
     assert_eq!(ok + failed, inputs);
 }

@@ -13,9 +13,9 @@
 //!
 //! `cargo test -p hdx-tests --test program model` runs 200 sequences;
 //! `HDX_MODEL_CASES=10000 cargo test -p hdx-tests --test program model -- --nocapture`
-//! runs 10,000. Each worker thread reuses one ledger for up to
-//! `SEQUENCES_PER_LEDGER` sequences; every sequence uses fresh keys (fresh
-//! keys are fresh state) and starts unpaused.
+//! runs 10,000. Each worker thread reuses one ledger for the whole run (the
+//! node's memory is bounded); every sequence uses fresh keys (fresh keys are
+//! fresh state) and starts unpaused.
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
@@ -210,13 +210,8 @@ fn sequence() -> impl Strategy<Value = Vec<Op>> {
     })
 }
 
-/// Sequences run on one ledger before it is replaced: the harness keeps every
-/// slot's bank, so a ledger that lives for thousands of sequences grows by
-/// gigabytes. A fresh one every so often bounds memory at no cost to coverage.
-const SEQUENCES_PER_LEDGER: u32 = 200;
-
 thread_local! {
-    static FIXTURE: RefCell<Option<(Fixture, u32)>> = const { RefCell::new(None) };
+    static FIXTURE: RefCell<Option<Fixture>> = const { RefCell::new(None) };
 }
 
 /// Access outcomes (and hard errors) seen, across the run.
@@ -678,15 +673,10 @@ fn check(ok: bool, what: &str) -> Result<(), String> {
 fn run_sequence(ops: &[Op]) -> Result<(), String> {
     FIXTURE.with(|cell| {
         let mut slot = cell.borrow_mut();
-        if slot
-            .as_ref()
-            .is_some_and(|(_, used)| *used >= SEQUENCES_PER_LEDGER)
-        {
-            *slot = None;
-        }
-        let (f, used) = slot.get_or_insert_with(|| (Fixture::new(), 0));
-        *used += 1;
-        let f = &*f;
+        let f = &*slot.get_or_insert_with(Fixture::new);
+        // Fresh keys are fresh state; the clock starts over too (sequences
+        // move it by up to years, and one ledger serves the whole run).
+        f.ledger().set_time(hdx_node::embedded::DEFAULT_START_TIME);
         let faucet = f.ledger().faucet();
         let run = Run {
             f,

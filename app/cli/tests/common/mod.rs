@@ -1,13 +1,13 @@
-//! `hdx serve` as the integration tests start it: a child process on a
-//! loopback port the OS picks, its URLs read from what it prints, killed
-//! (SIGKILL) when dropped.
+//! `hdx serve` as the integration tests start it (a child process on a
+//! loopback port, killed when dropped), raw HTTP and JSON-RPC helpers, and a
+//! scene with every account type.
 #![allow(dead_code)] // each test binary uses its own part of this
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
 
+use hdx::served::ServeProcess;
 use hdx_sdk::client::HdxClient;
 use hdx_sdk::codes::{Category, ProviderKind, Purpose, ALL_PURPOSES, MODE_READ};
 use hdx_sdk::program::{AddRecordArgs, ConsentTerms};
@@ -20,44 +20,20 @@ use solana_sdk::signature::{Keypair, Signer};
 
 pub const HDX: &str = env!("CARGO_BIN_EXE_hdx");
 
-pub struct Server {
-    pub child: Child,
-    pub url: String,
-    pub ws: String,
+/// `hdx serve` on loopback, with raw HTTP and JSON-RPC helpers.
+pub struct Server(pub ServeProcess);
+
+impl std::ops::Deref for Server {
+    type Target = ServeProcess;
+    fn deref(&self) -> &ServeProcess {
+        &self.0
+    }
 }
 
 impl Server {
     /// `hdx serve --ledger LEDGER -k KEYPAIR` as the user whose home is `home`.
     pub fn start(home: &Path, ledger: &Path, keypair: &Path) -> Self {
-        let mut child = Command::new(HDX)
-            .args(["serve", "--bind", "127.0.0.1:0", "--ledger"])
-            .arg(ledger)
-            .arg("-k")
-            .arg(keypair)
-            .env("HOME", home)
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("hdx serve starts");
-        let (mut url, mut ws) = (None, None);
-        let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-        for line in lines.by_ref() {
-            let line = line.unwrap();
-            if let Some(u) = line.strip_prefix("JSON-RPC: ") {
-                url = Some(u.trim().to_string());
-            }
-            if let Some(u) = line.strip_prefix("PubSub:   ") {
-                ws = Some(u.trim().to_string());
-                break;
-            }
-        }
-        // Keep reading the server's stderr: a closed pipe would fail its later writes.
-        std::thread::spawn(move || lines.for_each(drop));
-        Self {
-            child,
-            url: url.expect("hdx serve printed its URL"),
-            ws: ws.expect("hdx serve printed its PubSub URL"),
-        }
+        Self(ServeProcess::start(Path::new(HDX), home, ledger, keypair).expect("hdx serve starts"))
     }
 
     /// One raw HTTP POST: (status, body).
@@ -114,20 +90,13 @@ impl Server {
 
     /// SIGKILL, as a crash: nothing runs in the server after this.
     pub fn kill(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.0.kill();
     }
 }
 
 /// The SDK's client over the JSON-RPC at `url`.
 pub fn client(url: &str) -> HdxClient<RpcTransport> {
     HdxClient::new(RpcTransport::new(url, CommitmentConfig::confirmed()))
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.kill();
-    }
 }
 
 /// The scene's lab (verified, granted lab results for any purpose for a

@@ -1,0 +1,72 @@
+//! `hdx serve` as a child process: what the serve benchmark measures and
+//! the integration tests talk to. It binds a loopback port the OS picks; its
+//! URLs are read from what it prints; dropping it kills it (SIGKILL).
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+
+pub struct ServeProcess {
+    pub child: Child,
+    /// JSON-RPC over HTTP.
+    pub url: String,
+    /// PubSub over WebSocket (the next port).
+    pub ws: String,
+}
+
+impl ServeProcess {
+    /// Runs `HDX serve --bind 127.0.0.1:0 --ledger LEDGER -k KEYPAIR` with
+    /// `home` as HOME, and waits until it prints its URLs.
+    pub fn start(hdx: &Path, home: &Path, ledger: &Path, keypair: &Path) -> anyhow::Result<Self> {
+        let mut child = Command::new(hdx)
+            .args(["serve", "--bind", "127.0.0.1:0", "--ledger"])
+            .arg(ledger)
+            .arg("-k")
+            .arg(keypair)
+            .env("HOME", home)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|e| anyhow::anyhow!("cannot start {} serve: {e}", hdx.display()))?;
+        let (mut url, mut ws) = (None, None);
+        let mut said = Vec::new();
+        let mut lines = BufReader::new(child.stderr.take().expect("stderr is piped")).lines();
+        for line in lines.by_ref() {
+            let line = line?;
+            if let Some(u) = line.strip_prefix("JSON-RPC: ") {
+                url = Some(u.trim().to_string());
+            }
+            if let Some(u) = line.strip_prefix("PubSub:   ") {
+                ws = Some(u.trim().to_string());
+                break;
+            }
+            said.push(line);
+        }
+        // Keep reading its stderr: a closed pipe would fail its later writes.
+        std::thread::spawn(move || lines.for_each(drop));
+        match (url, ws) {
+            (Some(url), Some(ws)) => Ok(Self { child, url, ws }),
+            _ => {
+                let _ = child.kill();
+                let _ = child.wait();
+                anyhow::bail!("hdx serve did not start: {}", said.join("\n"))
+            }
+        }
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// SIGKILL, as a crash: nothing runs in the server after this.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for ServeProcess {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}

@@ -1,0 +1,59 @@
+//! `hdx bench serve` at a small scale (the full run is 100,000 transactions,
+//! outside CI): it serves, fills, measures and accounts for every
+//! transaction it sent.
+
+use std::process::Command;
+
+use serde_json::Value;
+
+const HDX: &str = env!("CARGO_BIN_EXE_hdx");
+
+#[test]
+fn bench_serve_measures_and_accounts_for_every_transaction() {
+    let out = Command::new(HDX)
+        .args([
+            "bench",
+            "serve",
+            "--at",
+            "100,700",
+            "--measure",
+            "150",
+            "--clients",
+            "3",
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    // Throughput is timing: on a loaded machine a small run may not be flat,
+    // and then the command says so and exits 1. Everything else is exact.
+    match out.status.code() {
+        Some(0) => {}
+        Some(1) => assert!(stderr.contains("not flat"), "{stderr}"),
+        other => panic!("exit {other:?}: {stderr}"),
+    }
+    let r: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {stderr}"));
+    let windows = r["windows"].as_array().unwrap();
+    assert_eq!(windows.len(), 2);
+    for (w, at) in windows.iter().zip([100, 700]) {
+        assert_eq!(w["entries_before"], at);
+        assert_eq!(w["transactions"], 150);
+        assert!(w["tps"].as_f64().unwrap() > 0.0);
+        let (p50, p99) = (
+            w["send_p50_ms"].as_f64().unwrap(),
+            w["send_p99_ms"].as_f64().unwrap(),
+        );
+        assert!(0.0 < p50 && p50 <= p99, "{w}");
+        assert!(w["get_account_calls"].as_u64().unwrap() > 0, "{w}");
+    }
+    // 850 accesses, each one entry; 14 pages; the scene's 9 transactions,
+    // the accesses and the 13 page openings.
+    assert_eq!(r["log_entries"], 850);
+    assert_eq!(r["log_pages"], 14);
+    assert_eq!(r["transactions"], 9 + 850 + 13);
+    assert!(r["store_bytes_per_1000_entries"].as_u64().unwrap() > 0);
+    assert!(r["server_rss_bytes"].as_u64().unwrap() > 0);
+    let ratio = r["tps_ratio"].as_f64().unwrap();
+    assert_eq!(r["flat"], (0.8..=1.25).contains(&ratio));
+    assert_eq!(out.status.code() == Some(0), r["flat"] == true);
+}
