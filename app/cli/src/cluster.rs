@@ -6,18 +6,17 @@
 
 use std::path::PathBuf;
 
-use anyhow::Context;
 use solana_cli_config::{Config, ConfigInput, CONFIG_FILE};
 use solana_commitment_config::CommitmentConfig;
 use solana_sdk::account::Account;
 use solana_sdk::hash::Hash;
 use solana_sdk::pubkey::Pubkey;
-use solana_sdk::signature::Signer;
+use solana_sdk::signature::{Signature, Signer};
 use solana_sdk::transaction::Transaction;
 
 use hdx_node::ledger::{FileLedger, WALLET_FUNDING};
 use hdx_sdk::rpc::RpcTransport;
-use hdx_sdk::transport::{Memcmp, Receipt, SendError, Transport};
+use hdx_sdk::transport::{Landed, Memcmp, Receipt, SendError, Signed, Transport};
 
 /// The cluster flags every command takes.
 #[derive(clap::Args, Debug, Clone, Default)]
@@ -74,7 +73,11 @@ pub struct Settings {
     pub config_file: Option<String>,
 }
 
-/// `30d`, `12h`, `90m`, `1w`, `-2h`: seconds (humantime units).
+/// The longest duration any time argument takes: 100 years.
+pub const MAX_DURATION_SECS: i64 = 100 * 31_557_600;
+
+/// `30d`, `12h`, `90m`, `1w`, `-2h`: seconds (humantime units), at most 100
+/// years either way.
 pub fn parse_duration(s: &str) -> anyhow::Result<i64> {
     let (sign, body) = match s.strip_prefix('-') {
         Some(rest) => (-1, rest),
@@ -82,7 +85,27 @@ pub fn parse_duration(s: &str) -> anyhow::Result<i64> {
     };
     let d = humantime::parse_duration(body)
         .map_err(|e| anyhow::anyhow!("invalid duration {s:?}: {e} (try 30d, 12h, 90m)"))?;
-    Ok(sign * i64::try_from(d.as_secs()).context("duration too long")?)
+    let secs = i64::try_from(d.as_secs())
+        .ok()
+        .filter(|secs| *secs <= MAX_DURATION_SECS)
+        .ok_or_else(|| anyhow::anyhow!("the duration {s:?} is longer than 100 years"))?;
+    Ok(sign * secs)
+}
+
+/// The clock a log entry can record (u32 seconds): 1970 to 2106.
+pub const CLOCK_RANGE: std::ops::RangeInclusive<i64> = 0..=(u32::MAX as i64);
+
+/// `--clock-offset`: a duration that keeps the embedded ledger's clock
+/// where a log entry can record it.
+pub fn parse_clock_offset(s: &str) -> anyhow::Result<i64> {
+    let offset = parse_duration(s)?;
+    let shifted = chrono::Utc::now().timestamp() + offset;
+    anyhow::ensure!(
+        CLOCK_RANGE.contains(&shifted),
+        "--clock-offset {s} moves the clock to {}, outside what a log entry can record (1970 to 2106)",
+        hdx_sdk::export::rfc3339(shifted)
+    );
+    Ok(offset)
 }
 
 impl Settings {
@@ -119,7 +142,7 @@ impl Settings {
             || (cmd_url.is_empty() && (config.is_none() || cfg_url == "embedded"));
         let target = if embedded {
             let clock_offset = match &args.clock_offset {
-                Some(s) => parse_duration(s)?,
+                Some(s) => parse_clock_offset(s)?,
                 None => 0,
             };
             let dir = match &args.ledger {
@@ -242,5 +265,16 @@ impl Transport for Cluster {
     }
     fn minimum_balance(&self, data_len: usize) -> anyhow::Result<u64> {
         self.inner().minimum_balance(data_len)
+    }
+    fn signatures_for_address(
+        &self,
+        address: &Pubkey,
+        before: Option<&Signature>,
+        limit: usize,
+    ) -> anyhow::Result<Vec<Signed>> {
+        self.inner().signatures_for_address(address, before, limit)
+    }
+    fn transaction(&self, signature: &Signature) -> anyhow::Result<Option<Landed>> {
+        self.inner().transaction(signature)
     }
 }

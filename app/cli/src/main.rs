@@ -176,7 +176,16 @@ fn run(cli: Cli) -> anyhow::Result<Output> {
         }
         _ => {}
     }
-    let ctx = Ctx::new(Settings::resolve(&cli.cluster)?);
+    let sends = match &cli.command {
+        Command::Registry(c) => c.sends(),
+        Command::Provider(c) => c.sends(),
+        Command::Patient(c) => c.sends(),
+        Command::Record(c) => c.sends(),
+        Command::Consent(c) => c.sends(),
+        Command::Access(_) | Command::Write(_) | Command::Serve(_) => true,
+        _ => false,
+    };
+    let ctx = Ctx::new(Settings::resolve(&cli.cluster)?, sends);
     match cli.command {
         Command::Address => keys::address(&ctx),
         Command::Cluster => commands::cluster(&ctx),
@@ -196,6 +205,67 @@ fn run(cli: Cli) -> anyhow::Result<Output> {
         | Command::Bench(_) => {
             unreachable!("handled above")
         }
+    }
+}
+
+/// What kind of failure `e` is, for `--output json` (`kind`, `error`) and the exit code:
+/// - `chain`/`ChainDoesNotVerify` (exit 4): the audit log or a copy does not verify;
+/// - `cluster`/`ClusterUnreachable`: the cluster could not be reached or refused a request;
+/// - `not-found`/`NotFound`, `NoLedger`: an account or a ledger directory that is not there;
+/// - `io`/`IoError`: a file that could not be read or written;
+/// - `input`/`InvalidInput`: a check refused the input before anything was sent.
+fn classify(e: &anyhow::Error) -> (u8, &'static str, &'static str) {
+    fn find<T: std::error::Error + 'static>(e: &anyhow::Error) -> Option<&T> {
+        e.chain().find_map(|c| c.downcast_ref::<T>()).or_else(|| {
+            match e.downcast_ref::<ClientError>() {
+                Some(ClientError::Other(inner)) => {
+                    inner.chain().find_map(|c| c.downcast_ref::<T>())
+                }
+                _ => None,
+            }
+        })
+    }
+    if audit::is_chain_error(e).is_some() || find::<hdx_sdk::audit::ChainError>(e).is_some() {
+        return (EXIT_CHAIN_BROKEN, "chain", "ChainDoesNotVerify");
+    }
+    if matches!(
+        e.downcast_ref::<ClientError>(),
+        Some(ClientError::Cluster(_))
+    ) || find::<hdx_sdk::rpc::ClusterError>(e).is_some()
+    {
+        return (EXIT_ERROR, "cluster", "ClusterUnreachable");
+    }
+    if find::<hdx_node::ledger::NoLedger>(e).is_some() {
+        return (EXIT_ERROR, "not-found", "NoLedger");
+    }
+    if matches!(
+        e.downcast_ref::<ClientError>(),
+        Some(ClientError::NotFound(_))
+    ) {
+        return (EXIT_ERROR, "not-found", "NotFound");
+    }
+    if find::<hdx_sdk::history::HistoryError>(e).is_some() {
+        return (EXIT_CHAIN_BROKEN, "chain", "HistoryDoesNotMatch");
+    }
+    if find::<std::io::Error>(e).is_some() {
+        return (EXIT_ERROR, "io", "IoError");
+    }
+    (EXIT_ERROR, "input", "InvalidInput")
+}
+
+/// The `--output` format asked for on a command line clap could not parse.
+fn output_format_of(args: &[String]) -> OutputFormat {
+    let value = args.iter().enumerate().find_map(|(i, a)| {
+        a.strip_prefix("--output=").map(str::to_string).or_else(|| {
+            (a == "--output")
+                .then(|| args.get(i + 1).cloned())
+                .flatten()
+        })
+    });
+    match value.as_deref() {
+        Some("json") => OutputFormat::Json,
+        Some("json-compact") => OutputFormat::JsonCompact,
+        _ => OutputFormat::Display,
     }
 }
 
@@ -222,6 +292,7 @@ fn fail(e: anyhow::Error, format: OutputFormat) -> ExitCode {
     let (code, detail, logs) = match e.downcast_ref::<ClientError>() {
         Some(ClientError::Denied(d)) => {
             let value = json!({
+                "kind": "denied",
                 "outcome": "Denied",
                 "reason": d.reason.name(),
                 "sequence": d.sequence,
@@ -244,26 +315,22 @@ fn fail(e: anyhow::Error, format: OutputFormat) -> ExitCode {
             logs,
         }) => (
             EXIT_ERROR,
-            json!({ "error": name, "code": code, "message": message }),
+            json!({ "kind": "program", "error": name, "code": code, "message": message }),
             logs.clone(),
         ),
-        Some(other) => (
+        Some(ClientError::Transaction { logs, .. }) => (
             EXIT_ERROR,
-            json!({ "error": "TransactionFailed", "message": format!("{e:#}") }),
-            other.logs().to_vec(),
+            json!({ "kind": "transaction", "error": "TransactionFailed", "message": format!("{e:#}") }),
+            logs.clone(),
         ),
-        None => match audit::is_chain_error(&e) {
-            Some(_) => (
-                EXIT_CHAIN_BROKEN,
-                json!({ "error": "ChainDoesNotVerify", "message": format!("{e:#}") }),
+        _ => {
+            let (code, kind, error) = classify(&e);
+            (
+                code,
+                json!({ "kind": kind, "error": error, "message": format!("{e:#}") }),
                 Vec::new(),
-            ),
-            None => (
-                EXIT_ERROR,
-                json!({ "error": "Error", "message": format!("{e:#}") }),
-                Vec::new(),
-            ),
-        },
+            )
+        }
     };
     eprintln!("error: {e:#}");
     if !logs.is_empty() {
@@ -294,14 +361,28 @@ fn main() -> ExitCode {
                 e.exit();
             }
             // One line naming the problem (clap's first line), not the whole usage.
+            // clap lists missing arguments on the lines after its first: join them.
             let rendered = e.render().to_string();
-            eprintln!(
-                "{}",
-                rendered
-                    .lines()
-                    .next()
-                    .unwrap_or("error: invalid arguments")
-            );
+            let line = rendered
+                .lines()
+                .take_while(|l| !l.trim().is_empty() && !l.starts_with("Usage:"))
+                .map(str::trim)
+                .collect::<Vec<_>>()
+                .join(" ");
+            let line = if line.is_empty() {
+                "error: invalid arguments".to_string()
+            } else {
+                line
+            };
+            eprintln!("{line}");
+            let format = output_format_of(&std::env::args().collect::<Vec<_>>());
+            if format != OutputFormat::Display {
+                let message = line.strip_prefix("error: ").unwrap_or(&line);
+                print_json(
+                    format,
+                    &json!({ "kind": "usage", "error": "UsageError", "message": message, "logs": [] }),
+                );
+            }
             return ExitCode::from(EXIT_USAGE);
         }
     };

@@ -541,9 +541,44 @@ fn program_errors_are_printed_by_name_with_message_and_logs() {
     assert_eq!(r.code, 1);
     assert!(r.stderr.starts_with("error: NotRegistryAuthority (error 6001): The signer is not the registry authority\nprogram logs:\n"), "{}", r.stderr);
     let j = r.json();
+    assert_eq!(j["kind"], "program");
     assert_eq!(j["error"], "NotRegistryAuthority");
     assert_eq!(j["code"], 6001);
-    assert!(!j["logs"].as_array().unwrap().is_empty());
+    // Each program log line once, in the order the program wrote them.
+    let logs: Vec<&str> = j["logs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l.as_str().unwrap())
+        .collect();
+    assert_eq!(logs[1], "Program log: Instruction: VerifyProvider");
+    assert_eq!(
+        logs.iter().filter(|l| l.contains("Instruction:")).count(),
+        1
+    );
+    assert_eq!(
+        logs.iter().filter(|l| l.contains(" invoke [")).count(),
+        1,
+        "{logs:?}"
+    );
+    assert_eq!(
+        r.stderr
+            .matches("Program log: Instruction: VerifyProvider")
+            .count(),
+        1
+    );
+    // Simulation said it fails, so it was not sent: no fee, no transaction.
+    let before = s.m.ledger();
+    assert_eq!(
+        s.as_patient(&["provider", "verify", &s.researcher.pubkey])
+            .code,
+        1
+    );
+    assert_eq!(
+        s.m.ledger(),
+        before,
+        "a failing transaction changed the ledger"
+    );
     // Pause refuses access by name; revocation still works while paused.
     s.grant_lab(&[]);
     s.m.ok(&["registry", "pause", "-k", &s.auth.path]);
@@ -967,6 +1002,701 @@ fn fhir_export_is_valid_fhir_r4_by_an_independent_validator() {
         .output()
         .unwrap();
     assert!(!out.status.success());
+}
+
+/// Runs the FHIR validator on `bundle`; its verdict line.
+fn validate_fhir(s: &Scene, bundle: &str) -> String {
+    let file = s.m.path("bundle.json");
+    std::fs::write(&file, bundle).unwrap();
+    let validator = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fhir/validate.py");
+    let out = Command::new(fhir_python())
+        .arg(&validator)
+        .arg(&file)
+        .output()
+        .unwrap();
+    let verdict = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "FHIR validation failed:\n{verdict}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    verdict
+        .trim()
+        .lines()
+        .last()
+        .unwrap_or_default()
+        .to_string()
+}
+
+#[test]
+fn fhir_export_of_every_outcome_and_every_consent_version_validates_and_resolves() {
+    let s = Scene::new();
+    // Record 2: lab results of a known clinical date (records 0 and 1 have none).
+    s.m.ok(&[
+        "record",
+        "add",
+        "--category",
+        "lab-results",
+        "--locator",
+        "ipfs://lab-2",
+        "--content-hash",
+        H2,
+        "--clinical-date",
+        "2025-06-01",
+        "-k",
+        &s.patient.path,
+    ]);
+    let later = ["--clock-offset", "61d"];
+    let access = |record: &str, purpose: &str, extra: &[&str]| s.lab_access(record, purpose, extra);
+    // Revision 1, granted: not valid before tomorrow.
+    s.grant_lab(&["--not-before", "1d"]);
+    assert_denied(&access("0", "treatment", &[]), "NotYetValid", 0);
+    // Revision 2, updated: from now, one access, clinical dates in 2025, renewable once.
+    let r = s.as_patient(&[
+        "consent",
+        "update",
+        &s.lab.pubkey,
+        "--not-before",
+        "0s",
+        "--max-accesses",
+        "1",
+        "--data-from",
+        "2025-01-01",
+        "--data-to",
+        "2025-12-31",
+        "--renew-every",
+        "30d",
+        "--renewals",
+        "1",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(access("2", "treatment", &[]).code, 0);
+    assert_denied(&access("0", "treatment", &[]), "OutsideDateRange", 2);
+    assert_denied(&access("1", "treatment", &[]), "CategoryNotPermitted", 3);
+    assert_denied(&access("2", "research", &[]), "PurposeNotPermitted", 4);
+    assert_denied(&access("2", "treatment", &[]), "AccessCapReached", 5);
+    let w = s.m.run(&[
+        "write",
+        &s.patient.pubkey,
+        "--category",
+        "lab-results",
+        "--locator",
+        "ipfs://w",
+        "--content-hash",
+        H1,
+        "--purpose",
+        "treatment",
+        "-k",
+        &s.lab.path,
+        "--output",
+        "json",
+    ]);
+    assert_denied(&w, "ModeNotPermitted", 6);
+    // Revision 3, renewed in the last tenth of its window (day 28 of 30).
+    let r = s.m.run(&[
+        "consent",
+        "renew",
+        &s.patient.pubkey,
+        &s.lab.pubkey,
+        "-k",
+        &s.lab.path,
+        "--clock-offset",
+        "28d",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    // Past its renewed expiry (day 60); then revoked; then no consent.
+    assert_denied(&access("2", "treatment", &later), "Expired", 7);
+    let mut revoke = vec!["consent", "revoke", s.lab.pubkey.as_str()];
+    revoke.extend(later);
+    assert_eq!(s.as_patient(&revoke).code, 0);
+    assert_denied(&access("2", "treatment", &later), "NoConsent", 8);
+    // Revision 4, granted again.
+    let mut grant = vec![
+        "consent",
+        "grant",
+        s.lab.pubkey.as_str(),
+        "--categories",
+        "lab-results",
+        "--modes",
+        "read",
+        "--purposes",
+        "treatment",
+        "--expires",
+        "30d",
+    ];
+    grant.extend(later);
+    assert_eq!(s.as_patient(&grant).code, 0);
+    assert_eq!(access("0", "treatment", &later).code, 0);
+
+    // The history, from the program's events: four versions, how each began and ended.
+    let h = s.m.json(&["consent", "history", &s.patient.pubkey]);
+    let summary: Vec<(u64, &str, Option<&str>, &str)> = h
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| {
+            (
+                v["revision"].as_u64().unwrap(),
+                v["origin"].as_str().unwrap(),
+                v["ending"].as_str(),
+                v["status"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            (1, "granted", Some("updated"), "inactive"),
+            (2, "updated", Some("renewed"), "inactive"),
+            (3, "renewed", Some("revoked"), "inactive"),
+            (4, "granted", None, "active"),
+        ]
+    );
+    assert_eq!(h[1]["max_accesses"], 1);
+    assert_eq!(h[1]["data_from"], "2025-01-01");
+    // A renewal keeps the terms and moves the expiry by one period.
+    for term in [
+        "categories",
+        "modes",
+        "purposes",
+        "not_before",
+        "max_accesses",
+        "data_from",
+        "data_to",
+        "renew_every_secs",
+        "renewals_allowed",
+    ] {
+        assert_eq!(h[2][term], h[1][term], "{term}");
+    }
+    let secs = |v: &Value| {
+        chrono::DateTime::parse_from_rfc3339(v.as_str().unwrap())
+            .unwrap()
+            .timestamp()
+    };
+    assert_eq!(
+        secs(&h[2]["expires_at"]) - secs(&h[1]["expires_at"]),
+        30 * 86_400
+    );
+
+    let bundle_text =
+        s.m.ok(&["audit", "log", &s.patient.pubkey, "--format", "fhir"])
+            .stdout;
+    let bundle: Value = serde_json::from_str(&bundle_text).unwrap();
+    let resources: Vec<&Value> = bundle["entry"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| &e["resource"])
+        .collect();
+    let events: Vec<&Value> = resources
+        .iter()
+        .copied()
+        .filter(|r| r["resourceType"] == "AuditEvent")
+        .collect();
+    let consents: Vec<&Value> = resources
+        .iter()
+        .copied()
+        .filter(|r| r["resourceType"] == "Consent")
+        .collect();
+    let outcomes: Vec<&str> = events
+        .iter()
+        .map(|e| e["outcomeDesc"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        outcomes,
+        [
+            "Denied: NotYetValid",
+            "Granted",
+            "Denied: OutsideDateRange",
+            "Denied: CategoryNotPermitted",
+            "Denied: PurposeNotPermitted",
+            "Denied: AccessCapReached",
+            "Denied: ModeNotPermitted",
+            "Denied: Expired",
+            "Denied: NoConsent",
+            "Granted",
+        ]
+    );
+    // A granted event names the version in force then, and that version is in
+    // the export; a denial names none.
+    let consent_ref = |e: &Value| -> Option<String> {
+        e["entity"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["what"]["identifier"]["system"] == "urn:hdx:consent")
+            .map(|x| {
+                x["what"]["identifier"]["value"]
+                    .as_str()
+                    .unwrap()
+                    .to_string()
+            })
+    };
+    let address = hdx_sdk::pda::consent(
+        &s.patient.pubkey.parse().unwrap(),
+        &s.lab.pubkey.parse().unwrap(),
+    )
+    .0;
+    let refs: Vec<Option<String>> = events.iter().map(|e| consent_ref(e)).collect();
+    let mut expected: Vec<Option<String>> = vec![None; 10];
+    expected[1] = Some(format!("{address}/2"));
+    expected[9] = Some(format!("{address}/4"));
+    assert_eq!(refs, expected);
+    let identifiers: Vec<&str> = consents
+        .iter()
+        .map(|c| c["identifier"][0]["value"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        identifiers,
+        (1..=4)
+            .map(|r| format!("{address}/{r}"))
+            .collect::<Vec<_>>()
+    );
+    let statuses: Vec<&str> = consents
+        .iter()
+        .map(|c| c["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses, ["inactive", "inactive", "inactive", "active"]);
+    // The record's category, and BALP's user, source and destination agents.
+    assert_eq!(
+        events[1]["entity"][1]["detail"][0]["valueString"],
+        "lab-results"
+    );
+    let roles: Vec<&str> = events[1]["agent"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["type"]["coding"][0]["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(roles, ["IRCP", "110153", "110152"]);
+    assert_eq!(
+        validate_fhir(&s, &bundle_text),
+        "FHIR R4B validation passed: Bundle with 10 AuditEvent, 4 Consent"
+    );
+    // --provider filters the consents too: the researcher has neither events nor consents.
+    let other = s.m.ok(&[
+        "audit",
+        "log",
+        &s.patient.pubkey,
+        "--format",
+        "fhir",
+        "--provider",
+        &s.researcher.pubkey,
+    ]);
+    let other: Value = serde_json::from_str(&other.stdout).unwrap();
+    assert_eq!(other["entry"], serde_json::json!([]));
+}
+
+#[test]
+fn every_failure_under_output_json_is_json_with_its_kind() {
+    let s = Scene::new();
+    let stranger = s.m.keygen("stranger");
+    let patient = s.patient.pubkey.as_str();
+    let missing = s.m.path("missing.json");
+    let typo = s.m.path("typo");
+    let cases: Vec<(Vec<&str>, i32, &str, &str)> = vec![
+        // clap could not parse it
+        (vec!["consent", "grant"], 2, "usage", "UsageError"),
+        (
+            vec!["access", patient, "zero", "--purpose", "treatment"],
+            2,
+            "usage",
+            "UsageError",
+        ),
+        // a check refused it before anything was sent
+        (
+            vec![
+                "access",
+                patient,
+                "0",
+                "--purpose",
+                "treatment",
+                "-k",
+                &stranger.path,
+            ],
+            1,
+            "input",
+            "InvalidInput",
+        ),
+        (
+            vec![
+                "consent",
+                "grant",
+                &s.lab.pubkey,
+                "--categories",
+                "lab-results",
+                "--modes",
+                "read",
+                "--purposes",
+                "treatment",
+                "--expires",
+                "9000y",
+                "-k",
+                &s.patient.path,
+            ],
+            1,
+            "input",
+            "InvalidInput",
+        ),
+        // the program refused it
+        (
+            vec![
+                "provider",
+                "verify",
+                &s.researcher.pubkey,
+                "-k",
+                &s.patient.path,
+            ],
+            1,
+            "program",
+            "NotRegistryAuthority",
+        ),
+        // an account that is not there
+        (
+            vec!["patient", "show", &s.lab.pubkey],
+            1,
+            "not-found",
+            "NotFound",
+        ),
+        // a file that cannot be read
+        (
+            vec![
+                "audit",
+                "verify",
+                patient,
+                "--copy",
+                missing.to_str().unwrap(),
+            ],
+            1,
+            "io",
+            "IoError",
+        ),
+        // a cluster that does not answer
+        (
+            vec!["registry", "show", "-u", "http://127.0.0.1:9"],
+            1,
+            "cluster",
+            "ClusterUnreachable",
+        ),
+    ];
+    // A usage error names what is missing, on its one line.
+    let r = s.m.run(&["consent", "grant", "--output", "json"]);
+    assert_eq!(
+        r.json()["message"],
+        "the following required arguments were not provided: <PROVIDER>"
+    );
+    for (args, code, kind, error) in cases {
+        for format in ["json", "json-compact"] {
+            let mut all = args.clone();
+            all.extend(["--output", format]);
+            let r = s.m.run(&all);
+            assert_eq!(r.code, code, "{all:?}: {}", r.stderr);
+            let j = r.json();
+            assert_eq!(
+                (j["kind"].as_str(), j["error"].as_str()),
+                (Some(kind), Some(error)),
+                "{all:?}: {j}"
+            );
+            assert!(!j["message"].as_str().unwrap().is_empty());
+            assert!(r.stderr.starts_with("error: "), "{all:?}: {}", r.stderr);
+        }
+    }
+    // A ledger directory that is not there, for a command that only reads.
+    let out = Command::new(HDX)
+        .args([
+            "consent",
+            "list",
+            "--patient",
+            patient,
+            "--output",
+            "json",
+            "--ledger",
+        ])
+        .arg(&typo)
+        .env("HOME", s.m.path("home"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let j: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        (j["kind"].as_str(), j["error"].as_str()),
+        (Some("not-found"), Some("NoLedger"))
+    );
+    // A denial is JSON too (exit 3), and a copy that does not verify (exit 4).
+    s.grant_lab(&[]);
+    let d = s.lab_access("1", "treatment", &[]);
+    assert_eq!((d.code, d.json()["kind"].as_str()), (3, Some("denied")));
+    let copy = s.m.path("copy.json");
+    std::fs::write(&copy, "[]").unwrap();
+    let r = s.m.run(&[
+        "audit",
+        "verify",
+        patient,
+        "--copy",
+        copy.to_str().unwrap(),
+        "--output",
+        "json",
+    ]);
+    assert_eq!((r.code, r.json()["kind"].as_str()), (4, Some("chain")));
+}
+
+#[test]
+fn a_command_that_only_reads_creates_no_ledger_and_names_the_directory() {
+    let m = Machine::new();
+    let a = m.keygen("a");
+    m.ok(&["patient", "register", "-k", &a.path]);
+    let typo = m.path("ledgr");
+    for args in [
+        vec!["consent", "list", "--patient", a.pubkey.as_str()],
+        vec!["audit", "log", a.pubkey.as_str()],
+        vec!["registry", "show"],
+        vec!["provider", "list"],
+        vec!["consent", "history", a.pubkey.as_str()],
+    ] {
+        let mut all = args.clone();
+        all.extend(["-k", &a.path]);
+        let out = Command::new(HDX)
+            .args(&all)
+            .arg("--ledger")
+            .arg(&typo)
+            .env("HOME", m.path("home"))
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        assert_eq!(
+            String::from_utf8_lossy(&out.stderr).trim_end(),
+            format!(
+                "error: there is no ledger in {}: check --ledger (a command that sends a transaction creates one there)",
+                typo.display()
+            ),
+            "{args:?}"
+        );
+        assert!(!typo.exists(), "{args:?} created {}", typo.display());
+    }
+}
+
+#[test]
+fn a_ledger_without_write_access_can_still_be_read() {
+    let s = Scene::new();
+    s.grant_lab(&[]);
+    s.lab_granted("0", "treatment");
+    // A copy of the ledger as another user would find it: closed cleanly
+    // (no write-ahead files), nothing in it writable.
+    let dir = s.m.path("readonly");
+    std::fs::create_dir(&dir).unwrap();
+    std::fs::copy(
+        s.m.path("ledger/ledger.sqlite3"),
+        dir.join("ledger.sqlite3"),
+    )
+    .unwrap();
+    let mode = |p: &Path, m: u32| {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(p, std::fs::Permissions::from_mode(m)).unwrap();
+    };
+    mode(&dir.join("ledger.sqlite3"), 0o444);
+    mode(&dir, 0o555);
+    mode(s.m.dir.path(), 0o755);
+    // Root ignores permissions: run as nobody then.
+    let root = std::fs::metadata("/proc/self").is_ok_and(|m| {
+        use std::os::unix::fs::MetadataExt;
+        m.uid() == 0
+    });
+    let run = |args: &[&str]| {
+        let mut cmd = if root {
+            let mut c = Command::new("setpriv");
+            c.args([
+                "--reuid",
+                "65534",
+                "--regid",
+                "65534",
+                "--clear-groups",
+                HDX,
+            ]);
+            c
+        } else {
+            Command::new(HDX)
+        };
+        cmd.args(args)
+            .arg("--ledger")
+            .arg(&dir)
+            .env("HOME", &dir)
+            .output()
+            .unwrap()
+    };
+    let out = run(&["audit", "log", &s.patient.pubkey, "--format", "json"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rows: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(rows.as_array().unwrap().len(), 1);
+    let out = run(&[
+        "consent",
+        "list",
+        "--patient",
+        &s.patient.pubkey,
+        "--output",
+        "json",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Nothing was written there, and a command that sends says why it cannot.
+    let names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names, ["ledger.sqlite3"]);
+    let out = run(&["patient", "register", "-k", &s.lab.path]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("write access"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    mode(&dir, 0o755);
+}
+
+#[test]
+fn every_time_argument_is_range_checked_with_a_message() {
+    let s = Scene::new();
+    let lab = s.lab.pubkey.as_str();
+    let patient = s.patient.pubkey.as_str();
+    let grant = |flag: &'static str, value: &'static str| -> Vec<&str> {
+        let mut args = vec![
+            "consent",
+            "grant",
+            lab,
+            "--categories",
+            "lab-results",
+            "--modes",
+            "read",
+            "--purposes",
+            "treatment",
+            flag,
+            value,
+        ];
+        if flag != "--expires" {
+            args.extend(["--expires", "30d"]);
+        }
+        args
+    };
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (
+            vec!["cluster", "--clock-offset", "106751991167300d"],
+            "error: the duration \"106751991167300d\" is longer than 100 years",
+        ),
+        (
+            vec!["cluster", "--clock-offset", "90y"],
+            "outside what a log entry can record (1970 to 2106)",
+        ),
+        (
+            vec!["cluster", "--clock-offset", "-60y"],
+            "outside what a log entry can record (1970 to 2106)",
+        ),
+        (
+            grant("--expires", "9000y"),
+            "error: the duration \"9000y\" is longer than 100 years",
+        ),
+        (
+            grant("--expires", "99999999999999"),
+            "error: the time \"99999999999999\" is outside 1970-01-01 to 9999-12-31",
+        ),
+        (
+            grant("--expires", "11y"),
+            "is more than 10 years ahead (the longest a consent may run)",
+        ),
+        (
+            grant("--not-before=-5", "--modes=read"),
+            "error: the time \"-5\" is outside 1970-01-01 to 9999-12-31",
+        ),
+        (
+            [grant("--renew-every", "200y"), vec!["--renewals", "2"]].concat(),
+            "error: the duration \"200y\" is longer than 100 years",
+        ),
+        (
+            grant("--data-from", "99999-01-01"),
+            "is not a date (YYYY-MM-DD)",
+        ),
+        (
+            vec!["audit", "log", patient, "--since", "106751991167300d"],
+            "error: the duration \"106751991167300d\" is longer than 100 years",
+        ),
+        (
+            vec!["audit", "log", patient, "--until", "10000-01-01T00:00:00Z"],
+            "error: invalid time",
+        ),
+    ];
+    for (args, message) in cases {
+        let before = s.m.ledger();
+        let mut all = args.clone();
+        all.extend(["-k", &s.patient.path]);
+        let r = s.m.run(&all);
+        assert!(
+            r.code == 1 || r.code == 2,
+            "{args:?}: exit {} {}",
+            r.code,
+            r.stderr
+        );
+        assert!(!r.stderr.contains("panicked"), "{args:?}: {}", r.stderr);
+        assert!(
+            r.stderr.contains(message),
+            "{args:?}: expected {message:?} in {}",
+            r.stderr
+        );
+        assert_eq!(
+            r.stderr.trim_end().lines().count(),
+            1,
+            "{args:?}: {}",
+            r.stderr
+        );
+        assert_eq!(s.m.ledger(), before, "{args:?} changed the ledger");
+    }
+}
+
+#[test]
+fn granting_to_a_provider_not_yet_verified_warns_and_grants() {
+    let s = Scene::new();
+    let r = s.as_patient(&[
+        "consent",
+        "grant",
+        &s.researcher.pubkey,
+        "--categories",
+        "lab-results",
+        "--modes",
+        "read",
+        "--purposes",
+        "research",
+        "--expires",
+        "30d",
+        "--output",
+        "json",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let warning = format!(
+        "{} is pending (not verified): the consent is in place, but the provider cannot use it until the registry authority verifies it",
+        s.researcher.pubkey
+    );
+    assert_eq!(r.stderr.trim_end(), format!("warning: {warning}"));
+    assert_eq!(r.json()["warning"], warning.as_str());
+    // A verified provider: no warning.
+    let r = s.as_patient(&[
+        "consent",
+        "grant",
+        &s.lab.pubkey,
+        "--categories",
+        "lab-results",
+        "--modes",
+        "read",
+        "--purposes",
+        "treatment",
+        "--expires",
+        "30d",
+    ]);
+    assert_eq!((r.code, r.stderr.as_str()), (0, ""));
 }
 
 #[test]

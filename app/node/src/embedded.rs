@@ -10,9 +10,10 @@ use solana_sdk::account::Account;
 use solana_sdk::hash::Hash;
 use solana_sdk::pubkey::Pubkey;
 use solana_sdk::signature::Keypair;
+use solana_sdk::signature::Signature;
 use solana_sdk::transaction::Transaction;
 
-use hdx_sdk::transport::{Memcmp, Receipt, SendError, Transport};
+use hdx_sdk::transport::{Landed, Memcmp, Receipt, SendError, Signed, Transport};
 
 use crate::node::{Node, NodeConfig};
 use crate::runtime::TimeSource;
@@ -118,5 +119,16 @@ impl Transport for EmbeddedLedger {
     }
     fn minimum_balance(&self, data_len: usize) -> anyhow::Result<u64> {
         Ok(self.node.minimum_balance(data_len))
+    }
+    fn signatures_for_address(
+        &self,
+        address: &Pubkey,
+        before: Option<&Signature>,
+        limit: usize,
+    ) -> anyhow::Result<Vec<Signed>> {
+        Transport::signatures_for_address(&self.node, address, before, limit)
+    }
+    fn transaction(&self, signature: &Signature) -> anyhow::Result<Option<Landed>> {
+        Transport::transaction(&self.node, signature)
     }
 }

@@ -12,9 +12,10 @@ use anyhow::Context;
 use solana_sdk::account::Account;
 use solana_sdk::hash::Hash;
 use solana_sdk::pubkey::Pubkey;
+use solana_sdk::signature::Signature;
 use solana_sdk::transaction::Transaction;
 
-use hdx_sdk::transport::{Memcmp, Receipt, SendError, Transport};
+use hdx_sdk::transport::{Landed, Memcmp, Receipt, SendError, Signed, Transport};
 
 use crate::node::{Location, Node, NodeConfig};
 use crate::runtime::{BlockhashPolicy, TimeSource};
@@ -22,6 +23,14 @@ use crate::runtime::{BlockhashPolicy, TimeSource};
 /// What a new wallet on the embedded ledger is given, so every command can
 /// be tried at once (like a local validator's faucet): 10 SOL.
 pub const WALLET_FUNDING: u64 = 10_000_000_000;
+
+/// A directory that holds no ledger, where a command meant to read one.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "there is no ledger in {}: check --ledger (a command that sends a transaction creates one there)",
+    .0.display()
+)]
+pub struct NoLedger(pub PathBuf);
 
 pub struct FileLedger {
     dir: PathBuf,
@@ -117,5 +126,16 @@ impl Transport for FileLedger {
     }
     fn minimum_balance(&self, data_len: usize) -> anyhow::Result<u64> {
         Ok(self.node.minimum_balance(data_len))
+    }
+    fn signatures_for_address(
+        &self,
+        address: &Pubkey,
+        before: Option<&Signature>,
+        limit: usize,
+    ) -> anyhow::Result<Vec<Signed>> {
+        Transport::signatures_for_address(&self.node, address, before, limit)
+    }
+    fn transaction(&self, signature: &Signature) -> anyhow::Result<Option<Landed>> {
+        Transport::transaction(&self.node, signature)
     }
 }

@@ -21,7 +21,7 @@ use solana_sdk::signature::{Keypair, Signature, Signer};
 use solana_sdk::transaction::{Transaction, TransactionError, VersionedTransaction};
 use tokio::sync::{broadcast, oneshot};
 
-use hdx_sdk::transport::{Memcmp, Receipt, SendError, Transport};
+use hdx_sdk::transport::{Landed, Memcmp, Receipt, SendError, Signed, Transport};
 
 use crate::runtime::{
     BlockhashPolicy, Executed, Genesis, NativeBank, Rejected, Simulated, TimeSource,
@@ -641,5 +641,34 @@ impl Transport for Node {
 
     fn minimum_balance(&self, data_len: usize) -> anyhow::Result<u64> {
         Ok(Node::minimum_balance(self, data_len))
+    }
+
+    fn signatures_for_address(
+        &self,
+        address: &Pubkey,
+        before: Option<&Signature>,
+        limit: usize,
+    ) -> anyhow::Result<Vec<Signed>> {
+        Ok(
+            Node::signatures_for_address(self, address, before.copied(), None, limit)?
+                .into_iter()
+                .map(|s| Signed {
+                    signature: s.signature,
+                    slot: s.slot,
+                    block_time: Some(s.block_time),
+                    succeeded: s.err.is_none(),
+                })
+                .collect(),
+        )
+    }
+
+    fn transaction(&self, signature: &Signature) -> anyhow::Result<Option<Landed>> {
+        Ok(Node::transaction(self, signature)?.map(|t| Landed {
+            signature: t.signature,
+            slot: t.slot,
+            block_time: Some(t.block_time),
+            succeeded: t.result.is_ok(),
+            logs: t.logs,
+        }))
     }
 }

@@ -119,7 +119,7 @@ pub enum TimeSource {
 impl TimeSource {
     pub fn now(&self) -> i64 {
         match self {
-            TimeSource::Wall { offset } => chrono::Utc::now().timestamp() + offset,
+            TimeSource::Wall { offset } => chrono::Utc::now().timestamp().saturating_add(*offset),
             TimeSource::Manual(t) => *t,
         }
     }

@@ -177,10 +177,7 @@ impl Store {
             return Ok((store, meta));
         }
         let conn = if read_only {
-            Connection::open_with_flags(
-                &path,
-                OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-            )
+            open_read_only(&path)
         } else {
             Connection::open(&path)
         }
@@ -490,6 +487,31 @@ impl Store {
     }
 }
 
+/// Opens a database for reading. A WAL database needs its `-shm` file,
+/// which SQLite creates next to it; in a directory without write access
+/// (and after a clean close, when there is none) it is opened as immutable
+/// instead: read as it is, no locks, no shared memory.
+fn open_read_only(path: &Path) -> rusqlite::Result<Connection> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn = Connection::open_with_flags(path, flags)?;
+    if conn
+        .query_row("SELECT COUNT(*) FROM meta", [], |r| r.get::<_, i64>(0))
+        .is_ok()
+    {
+        return Ok(conn);
+    }
+    drop(conn);
+    let mut uri = String::from("file:");
+    for c in path.to_string_lossy().chars() {
+        match c {
+            '%' | '?' | '#' | ' ' => uri.push_str(&format!("%{:02X}", c as u32)),
+            c => uri.push(c),
+        }
+    }
+    uri.push_str("?immutable=1");
+    Connection::open_with_flags(uri, flags | OpenFlags::SQLITE_OPEN_URI)
+}
+
 /// What a ledger directory holds, for comparing before and after: every
 /// account (sorted by address), the number of processed transactions and
 /// the last slot. `None` when the directory holds no ledger.
@@ -558,7 +580,12 @@ impl DirLock {
             .truncate(false)
             .write(true)
             .open(&path)
-            .with_context(|| format!("cannot open {}", path.display()))?;
+            .with_context(|| {
+                format!(
+                    "cannot open {} (a command that sends transactions needs write access to the ledger directory)",
+                    path.display()
+                )
+            })?;
         match file.try_lock() {
             Ok(()) => {}
             Err(std::fs::TryLockError::WouldBlock) => {

@@ -15,7 +15,7 @@ use solana_sdk::signature::Signer;
 use solana_sdk::transaction::{Transaction, TransactionError};
 
 use crate::accounts::{decode, decode_log_page, offsets};
-use crate::audit::Log;
+use crate::audit::{page_entries, ChainCheck, Entry, Log};
 use crate::errors::{lookup, Denied};
 use crate::transport::{Memcmp, Receipt, SendError, Transport};
 use crate::{ix, pda};
@@ -41,6 +41,9 @@ pub enum ClientError {
     },
     #[error("{0} not found")]
     NotFound(String),
+    /// The cluster could not be reached or refused the request; nothing is known to have changed.
+    #[error("{0}")]
+    Cluster(String),
     #[error(transparent)]
     Other(#[from] anyhow::Error),
 }
@@ -85,7 +88,7 @@ impl From<SendError> for ClientError {
                 },
             },
             SendError::Failed { error, logs } => ClientError::Transaction { error, logs },
-            SendError::Transport(msg) => ClientError::Other(anyhow::anyhow!(msg)),
+            SendError::Transport(msg) => ClientError::Cluster(msg),
         }
     }
 }
@@ -98,6 +101,9 @@ pub struct Granted {
     pub locator: Vec<u8>,
     pub content_hash: [u8; 32],
 }
+
+/// Log pages fetched per `getMultipleAccounts` call (its limit is 100 keys).
+pub const PAGES_PER_BATCH: usize = 100;
 
 pub struct HdxClient<T: Transport> {
     pub transport: T,
@@ -261,6 +267,42 @@ impl<T: Transport> HdxClient<T> {
                 ClientError::NotFound(format!("log page {page} of patient {patient}"))
             })?;
         Ok(decode_log_page(&acc.data).map_err(anyhow::Error::from)?)
+    }
+
+    /// Streams a patient's log: pages fetched [`PAGES_PER_BATCH`] at a time
+    /// (`getMultipleAccounts`), each checked against the hash chain as it
+    /// comes, every entry handed to `each` in order. Memory holds one batch
+    /// however long the log. Returns the head; a chain that does not verify
+    /// stops the stream with a [`crate::audit::ChainError`].
+    pub fn stream_log(
+        &self,
+        patient: &Pubkey,
+        progress: &mut dyn FnMut(u64, u64),
+        each: &mut dyn FnMut(Entry) -> anyhow::Result<()>,
+    ) -> anyhow::Result<[u8; 32]> {
+        let count = self.patient(patient)?.log_pages;
+        let mut check = ChainCheck::new(patient);
+        let mut index = 0u32;
+        while index < count {
+            let end = count.min(index.saturating_add(PAGES_PER_BATCH as u32));
+            let addresses: Vec<Pubkey> =
+                (index..end).map(|i| pda::log_page(patient, i).0).collect();
+            for (i, acc) in (index..end).zip(self.transport.accounts(&addresses)?) {
+                let acc = acc
+                    .filter(|a| a.owner == crate::PROGRAM_ID)
+                    .ok_or_else(|| {
+                        ClientError::NotFound(format!("log page {i} of patient {patient}"))
+                    })?;
+                let page = decode_log_page(&acc.data).map_err(anyhow::Error::from)?;
+                check.page(&page)?;
+                for e in page_entries(&page) {
+                    each(e)?;
+                }
+            }
+            index = end;
+            progress(u64::from(index), u64::from(count));
+        }
+        Ok(check.head())
     }
 
     /// Every page of a patient's log, in order (by patient id).

@@ -26,12 +26,15 @@
 
 use anchor_lang::prelude::Pubkey;
 use health_data_exchange::codes::{Action, Category, Outcome, Purpose, MODE_READ, MODE_WRITE};
-use health_data_exchange::state::{Consent, NO_CONSENT_REVISION, NO_RECORD};
+use std::io::Write;
+
+use health_data_exchange::state::{NO_CONSENT_REVISION, NO_RECORD};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use crate::audit::{ChainError, Entry};
 use crate::client::{ClientError, Directory};
+use crate::history::{ConsentVersion, Ending, Origin};
 
 pub const PUBKEY_SYSTEM: &str = "urn:solana:pubkey";
 pub const RECORD_SYSTEM: &str = "urn:hdx:record";
@@ -175,16 +178,104 @@ pub fn verify_copy(copy: &[EntryRow], chain: &[EntryRow]) -> Result<(), ChainErr
     Ok(())
 }
 
-pub fn to_json(rows: &[EntryRow]) -> Value {
-    serde_json::to_value(rows).unwrap_or(Value::Null)
+/// `audit log --format json`, a row at a time: a JSON array of rows,
+/// pretty-printed as `serde_json` prints the whole array.
+pub struct JsonRows<W: Write> {
+    out: W,
+    rows: u64,
 }
 
-pub fn to_csv(rows: &[EntryRow]) -> anyhow::Result<String> {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    for r in rows {
-        w.serialize(r)?;
+impl<W: Write> JsonRows<W> {
+    pub fn new(out: W) -> Self {
+        Self { out, rows: 0 }
     }
-    Ok(String::from_utf8(w.into_inner()?)?)
+
+    pub fn row(&mut self, row: &EntryRow) -> anyhow::Result<()> {
+        let text = serde_json::to_string_pretty(row)?;
+        self.out
+            .write_all(if self.rows == 0 { b"[\n" } else { b",\n" })?;
+        for (i, line) in text.lines().enumerate() {
+            if i > 0 {
+                self.out.write_all(b"\n")?;
+            }
+            self.out.write_all(b"  ")?;
+            self.out.write_all(line.as_bytes())?;
+        }
+        self.rows += 1;
+        Ok(())
+    }
+
+    pub fn finish(mut self) -> anyhow::Result<W> {
+        self.out
+            .write_all(if self.rows == 0 { b"[]\n" } else { b"\n]\n" })?;
+        self.out.flush()?;
+        Ok(self.out)
+    }
+}
+
+/// `audit log --format csv`, a row at a time; the header is always there.
+pub struct CsvRows<W: Write>(csv::Writer<W>);
+
+impl<W: Write> CsvRows<W> {
+    pub fn new(out: W) -> anyhow::Result<Self> {
+        let mut w = csv::WriterBuilder::new()
+            .has_headers(false)
+            .from_writer(out);
+        w.write_record(ROW_FIELDS)?;
+        Ok(Self(w))
+    }
+
+    pub fn row(&mut self, row: &EntryRow) -> anyhow::Result<()> {
+        Ok(self.0.serialize(row)?)
+    }
+
+    pub fn finish(self) -> anyhow::Result<W> {
+        self.0
+            .into_inner()
+            .map_err(|e| anyhow::anyhow!("writing the CSV: {}", e.error()))
+    }
+}
+
+/// A FHIR R4 `collection` Bundle, a resource at a time: each entry on one
+/// line, so a 100,000-event export is written as it is read.
+pub struct FhirBundle<W: Write> {
+    out: W,
+    entries: u64,
+}
+
+impl<W: Write> FhirBundle<W> {
+    pub fn new(mut out: W, now: i64) -> anyhow::Result<Self> {
+        write!(
+            out,
+            "{{\n  \"resourceType\": \"Bundle\",\n  \"type\": \"collection\",\n  \"timestamp\": \"{}\",\n  \"entry\": [",
+            rfc3339(now)
+        )?;
+        Ok(Self { out, entries: 0 })
+    }
+
+    pub fn resource(&mut self, resource: &Value) -> anyhow::Result<()> {
+        let id = resource["id"].as_str().unwrap_or_default();
+        let entry =
+            json!({ "fullUrl": format!("urn:uuid:{}", pseudo_uuid(id)), "resource": resource });
+        self.out.write_all(if self.entries == 0 {
+            b"\n    "
+        } else {
+            b",\n    "
+        })?;
+        serde_json::to_writer(&mut self.out, &entry)?;
+        self.entries += 1;
+        Ok(())
+    }
+
+    pub fn finish(mut self) -> anyhow::Result<W> {
+        self.out.write_all(if self.entries == 0 {
+            b"]\n}\n"
+        } else {
+            b"\n  ]\n}\n"
+        })?;
+        self.out.flush()?;
+        Ok(self.out)
+    }
 }
 
 fn key_ref(key: &Pubkey) -> Value {
@@ -199,34 +290,53 @@ fn short(key: &Pubkey) -> String {
     key.to_string().chars().take(12).collect()
 }
 
-/// One log entry as an R4 `AuditEvent` (IHE BALP: RESTful read/create; a
-/// denial is outcome 4 with the reason in `outcomeDesc`). Only a granted
-/// entry names a consent, as the authorising one, by its address and the
-/// revision that decided it.
+/// One log entry as an R4 `AuditEvent` after IHE BALP's RESTful read and
+/// create patterns: the provider as the requesting user (information
+/// recipient) and as the client system (source role), the program as the
+/// server (destination role); the patient and, with the record's category
+/// (and its security label when sensitive), the record as entities. A denial
+/// is outcome 4 with the reason in `outcomeDesc`. Only a granted entry names
+/// a consent, as the authorising one: the version (account / revision) in
+/// force at that access, a `Consent` of the same export.
 pub fn audit_event(patient: &Pubkey, row: &EntryRow) -> Value {
     let write = row.action == Action::Write.name();
     let granted = row.outcome == Outcome::Granted.name();
     let provider: Pubkey = row.provider.parse().unwrap_or_default();
+    let entity_type = |code: &str, display: &str| json!({ "system": "http://terminology.hl7.org/CodeSystem/audit-entity-type", "code": code, "display": display });
     let mut entities = vec![json!({
         "what": key_ref(patient),
-        "type": { "system": "http://terminology.hl7.org/CodeSystem/audit-entity-type", "code": "1", "display": "Person" },
+        "type": entity_type("1", "Person"),
         "role": { "system": "http://terminology.hl7.org/CodeSystem/object-role", "code": "1", "display": "Patient" }
     })];
     if let Some(index) = row.record_index {
-        entities.push(json!({
+        let mut record = json!({
             "what": { "identifier": { "system": RECORD_SYSTEM, "value": format!("{patient}/{index}") } },
-            "type": { "system": "http://terminology.hl7.org/CodeSystem/audit-entity-type", "code": "2", "display": "System Object" },
-            "role": { "system": "http://terminology.hl7.org/CodeSystem/object-role", "code": "4", "display": "Domain Resource" }
-        }));
+            "type": entity_type("2", "System Object"),
+            "role": { "system": "http://terminology.hl7.org/CodeSystem/object-role", "code": "4", "display": "Domain Resource" },
+            "detail": [{ "type": "category", "valueString": row.category }]
+        });
+        if let Some(category) = Category::ALL.iter().find(|c| c.name() == row.category) {
+            let (class, label) = fhir_class(*category);
+            record["detail"]
+                .as_array_mut()
+                .expect("an array")
+                .push(json!({ "type": "resourceType", "valueString": class }));
+            if let Some(label) = label {
+                record["securityLabel"] = json!([{ "system": ACT_CODE, "code": label }]);
+            }
+        }
+        entities.push(record);
     }
     if let (true, Some(revision)) = (granted, row.consent_revision) {
         let consent = crate::pda::consent(patient, &provider).0;
         entities.push(json!({
             "what": { "identifier": { "system": CONSENT_SYSTEM, "value": format!("{consent}/{revision}") } },
-            "type": { "system": "http://terminology.hl7.org/CodeSystem/audit-entity-type", "code": "2", "display": "System Object" },
-            "description": "authorizing consent: on-chain consent account / revision"
+            "type": entity_type("2", "System Object"),
+            "description": "authorizing consent: on-chain consent account / revision in force"
         }));
     }
+    let dcm = |code: &str, display: &str| json!({ "coding": [{ "system": "http://dicom.nema.org/resources/ontology/DCM", "code": code, "display": display }] });
+    let program = json!({ "identifier": { "system": PUBKEY_SYSTEM, "value": health_data_exchange::ID.to_string() } });
     json!({
         "resourceType": "AuditEvent",
         "id": format!("hdx-{}-{}", short(patient), row.sequence),
@@ -237,11 +347,15 @@ pub fn audit_event(patient: &Pubkey, row: &EntryRow) -> Value {
         "outcome": if granted { "0" } else { "4" },
         "outcomeDesc": if granted { "Granted".to_string() } else { format!("Denied: {}", row.outcome) },
         "purposeOfEvent": [purpose_concept(&row.purpose)],
-        "agent": [{
-            "type": { "coding": [{ "system": "http://terminology.hl7.org/CodeSystem/v3-ParticipationType", "code": "IRCP", "display": "information recipient" }] },
-            "who": key_ref(&provider),
-            "requestor": true
-        }],
+        "agent": [
+            {
+                "type": { "coding": [{ "system": "http://terminology.hl7.org/CodeSystem/v3-ParticipationType", "code": "IRCP", "display": "information recipient" }] },
+                "who": key_ref(&provider),
+                "requestor": true
+            },
+            { "type": dcm("110153", "Source Role ID"), "who": key_ref(&provider), "requestor": false },
+            { "type": dcm("110152", "Destination Role ID"), "who": program, "requestor": false }
+        ],
         "source": {
             "observer": { "display": format!("HealthDataExchange program {}", health_data_exchange::ID) },
             "type": [{ "system": "http://terminology.hl7.org/CodeSystem/security-source-type", "code": "4", "display": "Application Server" }]
@@ -250,13 +364,39 @@ pub fn audit_event(patient: &Pubkey, row: &EntryRow) -> Value {
     })
 }
 
-/// One consent as an R4 `Consent` (permit; inactive once expired at `now`).
-pub fn consent_resource(c: &Consent, now: i64) -> Value {
+fn origin_code(o: Origin) -> &'static str {
+    match o {
+        Origin::Granted => "granted",
+        Origin::Updated => "updated",
+        Origin::Renewed => "renewed",
+    }
+}
+
+fn ending_code(e: Ending) -> &'static str {
+    match e {
+        Ending::Updated => "updated",
+        Ending::Renewed => "renewed",
+        Ending::Revoked => "revoked",
+    }
+}
+
+/// The extension URLs that say how a consent version began and ended.
+pub const ORIGIN_EXTENSION: &str = "urn:hdx:consent-version-origin";
+pub const ENDING_EXTENSION: &str = "urn:hdx:consent-version-ending";
+
+/// One consent version as an R4 `Consent` (`permit`): its terms; its period
+/// the time it applied (from its start to its expiry, or to when it was
+/// replaced or revoked, if earlier); `active` only while it is the version
+/// in force and inside its window, `inactive` once replaced, revoked or
+/// expired; identified as `<consent account>/<revision>`, which is what a
+/// granted `AuditEvent` names.
+pub fn consent_resource(v: &ConsentVersion, now: i64) -> Value {
+    let t = &v.terms;
     let mut classes = Vec::new();
     let mut labels = Vec::new();
     for cat in Category::ALL
         .iter()
-        .filter(|cat| c.categories & cat.bit() != 0)
+        .filter(|cat| t.categories & cat.bit() != 0)
     {
         let (class, label) = fhir_class(*cat);
         let coding = json!({ "system": "http://hl7.org/fhir/resource-types", "code": class });
@@ -268,23 +408,23 @@ pub fn consent_resource(c: &Consent, now: i64) -> Value {
         }
     }
     let mut actions = Vec::new();
-    if c.modes & MODE_READ != 0 {
+    if t.modes & MODE_READ != 0 {
         actions.push(json!({ "coding": [{ "system": "http://terminology.hl7.org/CodeSystem/consentaction", "code": "access" }] }));
     }
-    if c.modes & MODE_WRITE != 0 {
+    if t.modes & MODE_WRITE != 0 {
         actions.push(json!({ "coding": [{ "system": "http://terminology.hl7.org/CodeSystem/consentaction", "code": "correct" }] }));
     }
     let purposes: Vec<Value> = Purpose::ALL
         .iter()
-        .filter(|p| c.purposes & p.bit() != 0)
+        .filter(|p| t.purposes & p.bit() != 0)
         .map(|p| json!({ "system": ACT_REASON, "code": p.hl7_code() }))
         .collect();
     let mut provision = json!({
         "type": "permit",
-        "period": { "start": rfc3339(c.not_before), "end": rfc3339(c.expires_at) },
+        "period": { "start": rfc3339(t.not_before), "end": rfc3339(v.end()) },
         "actor": [{
             "role": { "coding": [{ "system": "http://terminology.hl7.org/CodeSystem/v3-ParticipationType", "code": "IRCP" }] },
-            "reference": key_ref(&c.provider)
+            "reference": key_ref(&v.provider)
         }],
         "action": actions,
         "purpose": purposes,
@@ -293,39 +433,29 @@ pub fn consent_resource(c: &Consent, now: i64) -> Value {
     if !labels.is_empty() {
         provision["securityLabel"] = Value::Array(labels);
     }
-    if c.from_day != 0 {
+    if t.from_day != 0 {
         provision["dataPeriod"] =
-            json!({ "start": day_date(c.from_day), "end": day_date(c.to_day) });
+            json!({ "start": day_date(t.from_day), "end": day_date(t.to_day) });
     }
-    let address = crate::pda::consent(&c.patient, &c.provider).0;
+    let mut extension =
+        vec![json!({ "url": ORIGIN_EXTENSION, "valueCode": origin_code(v.origin) })];
+    if let Some((_, ending)) = v.ended {
+        extension.push(json!({ "url": ENDING_EXTENSION, "valueCode": ending_code(ending) }));
+    }
+    let address = crate::pda::consent(&v.patient, &v.provider).0;
     json!({
         "resourceType": "Consent",
-        "id": format!("hdx-consent-{}-{}-{}", short(&c.patient), short(&c.provider), c.revision),
-        "identifier": [{ "system": CONSENT_SYSTEM, "value": format!("{address}/{}", c.revision) }],
-        "status": if now < c.expires_at { "active" } else { "inactive" },
+        "id": format!("hdx-consent-{}-{}-{}", short(&v.patient), short(&v.provider), v.revision),
+        "extension": extension,
+        "identifier": [{ "system": CONSENT_SYSTEM, "value": format!("{address}/{}", v.revision) }],
+        "status": if v.is_active(now) { "active" } else { "inactive" },
         "scope": { "coding": [{ "system": "http://terminology.hl7.org/CodeSystem/consentscope", "code": "patient-privacy" }] },
         "category": [{ "coding": [{ "system": "http://loinc.org", "code": "59284-0", "display": "Patient Consent" }] }],
-        "patient": key_ref(&c.patient),
-        "dateTime": rfc3339(c.updated_at),
-        "performer": [key_ref(&c.patient)],
+        "patient": key_ref(&v.patient),
+        "dateTime": rfc3339(v.since),
+        "performer": [key_ref(&v.patient)],
         "policyRule": { "coding": [{ "system": ACT_CODE, "code": "OPTIN" }] },
         "provision": provision
-    })
-}
-
-/// The whole export: every entry as an `AuditEvent`, every live consent as a
-/// `Consent`, in a `collection` Bundle.
-pub fn fhir_bundle(patient: &Pubkey, rows: &[EntryRow], consents: &[Consent], now: i64) -> Value {
-    let mut resources: Vec<Value> = rows.iter().map(|r| audit_event(patient, r)).collect();
-    resources.extend(consents.iter().map(|c| consent_resource(c, now)));
-    json!({
-        "resourceType": "Bundle",
-        "type": "collection",
-        "timestamp": rfc3339(now),
-        "entry": resources
-            .into_iter()
-            .map(|r| json!({ "fullUrl": format!("urn:uuid:{}", pseudo_uuid(r["id"].as_str().unwrap_or_default())), "resource": r }))
-            .collect::<Vec<_>>()
     })
 }
 

@@ -239,6 +239,7 @@ pub fn grant_consent_accounts(
         patient: pda::patient(patient_id).0,
         provider: pda::provider(provider_id).0,
         consent: pda::consent(patient_id, provider_id).0,
+        consent_history: pda::consent_history(patient_id).0,
         system_program: system_program::ID,
     }
 }
@@ -264,6 +265,7 @@ pub fn update_consent_accounts(
         authority,
         patient: pda::patient(patient_id).0,
         consent: pda::consent(patient_id, provider_id).0,
+        consent_history: pda::consent_history(patient_id).0,
     }
 }
 
@@ -288,6 +290,7 @@ pub fn revoke_consent_accounts(
         authority,
         patient: pda::patient(patient_id).0,
         consent: pda::consent(patient_id, provider_id).0,
+        consent_history: pda::consent_history(patient_id).0,
     }
 }
 
@@ -303,6 +306,7 @@ pub fn renew_consent_accounts(patient_id: &Pubkey, provider_id: &Pubkey) -> acco
         patient: pda::patient(patient_id).0,
         provider: pda::provider(provider_id).0,
         consent: pda::consent(patient_id, provider_id).0,
+        consent_history: pda::consent_history(patient_id).0,
     }
 }
 

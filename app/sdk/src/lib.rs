@@ -14,6 +14,7 @@
 //! - [`transport`]: the one interface every cluster implements.
 //! - [`rpc`]: a cluster over JSON-RPC (devnet, mainnet, `hdx serve`).
 //! - [`export`]: the audit trail as JSON, CSV and FHIR R4.
+//! - [`history`]: a patient's consent history, from the program's events.
 //! - [`client`]: high-level operations over a transport.
 
 pub mod accounts;
@@ -22,6 +23,7 @@ pub mod client;
 pub mod errors;
 pub mod events;
 pub mod export;
+pub mod history;
 pub mod ix;
 pub mod pda;
 pub mod rpc;

@@ -45,3 +45,10 @@ pub fn log_page(patient_id: &Pubkey, page_index: u32) -> (Pubkey, u8) {
 pub fn program_data() -> Pubkey {
     Pubkey::find_program_address(&[ID.as_ref()], &bpf_loader_upgradeable::ID).0
 }
+
+/// The patient's consent-history address: no account lives there; every
+/// consent change of the patient carries it (list them with
+/// `getSignaturesForAddress`).
+pub fn consent_history(patient_id: &Pubkey) -> (Pubkey, u8) {
+    Pubkey::find_program_address(&[seeds::CONSENT_HISTORY, patient_id.as_ref()], &ID)
+}

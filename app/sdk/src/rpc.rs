@@ -5,26 +5,39 @@ use anyhow::Context;
 use base64::Engine;
 use solana_account_decoder_client_types::UiAccountEncoding;
 use solana_commitment_config::CommitmentConfig;
+use solana_rpc_client::rpc_client::GetConfirmedSignaturesForAddress2Config;
 use solana_rpc_client::rpc_client::RpcClient;
 use solana_rpc_client_api::client_error::{Error as RpcClientError, ErrorKind};
 use solana_rpc_client_api::config::{
     RpcAccountInfoConfig, RpcProgramAccountsConfig, RpcTransactionConfig,
 };
 use solana_rpc_client_api::filter::{Memcmp as RpcMemcmp, RpcFilterType};
-use solana_rpc_client_api::request::{RpcError, RpcResponseErrorData};
+use solana_rpc_client_api::request::{RpcError, RpcRequest, RpcResponseErrorData};
 use solana_sdk::account::Account;
 use solana_sdk::clock::Clock;
 use solana_sdk::hash::Hash;
 use solana_sdk::pubkey::Pubkey;
+use solana_sdk::signature::Signature;
 use solana_sdk::sysvar;
 use solana_sdk::transaction::Transaction;
 use solana_transaction_status_client_types::option_serializer::OptionSerializer;
-use solana_transaction_status_client_types::UiTransactionEncoding;
+use solana_transaction_status_client_types::{
+    EncodedConfirmedTransactionWithStatusMeta, UiTransactionEncoding,
+};
 
-use crate::transport::{Memcmp, Receipt, SendError, Transport};
+use crate::transport::{Landed, Memcmp, Receipt, SendError, Signed, Transport};
 
 /// `getMultipleAccounts` takes at most 100 keys.
 const MAX_MULTIPLE_ACCOUNTS: usize = 100;
+
+/// The cluster could not be reached, or answered a request with an error.
+#[derive(Debug, thiserror::Error)]
+pub enum ClusterError {
+    #[error("cannot reach the cluster at {url}: {detail}")]
+    Unreachable { url: String, detail: String },
+    #[error("the cluster at {url} refused the request: {detail}")]
+    Refused { url: String, detail: String },
+}
 
 pub struct RpcTransport {
     client: RpcClient,
@@ -95,10 +108,16 @@ impl RpcTransport {
 
     fn unreachable(&self, e: RpcClientError) -> anyhow::Error {
         match e.kind() {
-            ErrorKind::Reqwest(_) | ErrorKind::Io(_) => {
-                anyhow::anyhow!("cannot reach the cluster at {}: {e}", self.url)
+            ErrorKind::Reqwest(_) | ErrorKind::Io(_) => ClusterError::Unreachable {
+                url: self.url.clone(),
+                detail: e.to_string(),
             }
-            _ => anyhow::anyhow!("the cluster at {} refused the request: {e}", self.url),
+            .into(),
+            _ => ClusterError::Refused {
+                url: self.url.clone(),
+                detail: e.to_string(),
+            }
+            .into(),
         }
     }
 
@@ -232,6 +251,74 @@ impl Transport for RpcTransport {
             .context("the cluster has no Clock sysvar")?;
         let clock: Clock = bincode::deserialize(&account.data).context("Clock sysvar")?;
         Ok(clock.unix_timestamp)
+    }
+
+    fn signatures_for_address(
+        &self,
+        address: &Pubkey,
+        before: Option<&Signature>,
+        limit: usize,
+    ) -> anyhow::Result<Vec<Signed>> {
+        let found = self
+            .client
+            .get_signatures_for_address_with_config(
+                address,
+                GetConfirmedSignaturesForAddress2Config {
+                    before: before.copied(),
+                    until: None,
+                    limit: Some(limit),
+                    commitment: Some(self.client.commitment()),
+                },
+            )
+            .map_err(|e| self.unreachable(e))?;
+        found
+            .into_iter()
+            .map(|s| {
+                Ok(Signed {
+                    signature: s.signature.parse().with_context(|| {
+                        format!("the cluster returned a bad signature {:?}", s.signature)
+                    })?,
+                    slot: s.slot,
+                    block_time: s.block_time,
+                    succeeded: s.err.is_none(),
+                })
+            })
+            .collect()
+    }
+
+    fn transaction(&self, signature: &Signature) -> anyhow::Result<Option<Landed>> {
+        // `null` for a signature the cluster does not know: an Option, not an error.
+        let landed: Option<EncodedConfirmedTransactionWithStatusMeta> = self
+            .client
+            .send(
+                RpcRequest::GetTransaction,
+                serde_json::json!([
+                    signature.to_string(),
+                    RpcTransactionConfig {
+                        encoding: Some(UiTransactionEncoding::Base64),
+                        commitment: Some(self.client.commitment()),
+                        max_supported_transaction_version: Some(0),
+                    }
+                ]),
+            )
+            .map_err(|e| self.unreachable(e))?;
+        let Some(landed) = landed else {
+            return Ok(None);
+        };
+        let meta = landed
+            .transaction
+            .meta
+            .context("the cluster returned the transaction without its status")?;
+        Ok(Some(Landed {
+            signature: *signature,
+            slot: landed.slot,
+            block_time: landed.block_time,
+            succeeded: meta.err.is_none(),
+            logs: match meta.log_messages {
+                OptionSerializer::Some(logs) => logs,
+                _ => Vec::new(),
+            },
+        }))
     }
 
     fn minimum_balance(&self, data_len: usize) -> anyhow::Result<u64> {

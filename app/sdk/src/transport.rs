@@ -29,6 +29,25 @@ pub enum SendError {
     Transport(String),
 }
 
+/// A transaction that named an address (`getSignaturesForAddress`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Signed {
+    pub signature: Signature,
+    pub slot: u64,
+    pub block_time: Option<i64>,
+    pub succeeded: bool,
+}
+
+/// A processed transaction's outcome and logs (`getTransaction`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Landed {
+    pub signature: Signature,
+    pub slot: u64,
+    pub block_time: Option<i64>,
+    pub succeeded: bool,
+    pub logs: Vec<String>,
+}
+
 /// A `getProgramAccounts` memcmp filter: `bytes` at `offset` of the account data.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Memcmp {
@@ -62,6 +81,17 @@ pub trait Transport {
     /// The cluster's `Clock::unix_timestamp`.
     fn unix_time(&self) -> anyhow::Result<i64>;
     fn minimum_balance(&self, data_len: usize) -> anyhow::Result<u64>;
+    /// Transactions that named `address`, newest first: at most `limit`,
+    /// older than `before` when given.
+    fn signatures_for_address(
+        &self,
+        address: &Pubkey,
+        before: Option<&Signature>,
+        limit: usize,
+    ) -> anyhow::Result<Vec<Signed>>;
+    /// A processed transaction's outcome and logs; `None` if the cluster
+    /// does not know it.
+    fn transaction(&self, signature: &Signature) -> anyhow::Result<Option<Landed>>;
 }
 
 impl<T: Transport + ?Sized> Transport for Box<T> {
@@ -85,5 +115,16 @@ impl<T: Transport + ?Sized> Transport for Box<T> {
     }
     fn minimum_balance(&self, data_len: usize) -> anyhow::Result<u64> {
         (**self).minimum_balance(data_len)
+    }
+    fn signatures_for_address(
+        &self,
+        address: &Pubkey,
+        before: Option<&Signature>,
+        limit: usize,
+    ) -> anyhow::Result<Vec<Signed>> {
+        (**self).signatures_for_address(address, before, limit)
+    }
+    fn transaction(&self, signature: &Signature) -> anyhow::Result<Option<Landed>> {
+        (**self).transaction(signature)
     }
 }

@@ -9,6 +9,7 @@ mod consent;
 mod events;
 mod fuzz;
 mod gate;
+mod history;
 mod log;
 mod model;
 mod pause;

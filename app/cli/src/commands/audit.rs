@@ -10,6 +10,9 @@ use hdx_sdk::transport::Transport;
 use serde_json::json;
 
 use super::{hex, parse_pubkey, parse_when, progress, provider_named, table, Ctx, Output};
+use anyhow::Context;
+use hdx_sdk::history;
+use std::io::BufWriter;
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
@@ -49,30 +52,47 @@ pub enum AuditCmd {
     },
 }
 
-fn fetch_log(
-    client: &hdx_sdk::client::HdxClient<hdx::cluster::Cluster>,
+type Client = hdx_sdk::client::HdxClient<hdx::cluster::Cluster>;
+
+/// Streams the patient's log through `each`, row by row (providers resolved),
+/// with a progress bar on a terminal; returns the head and the entry count.
+fn stream_rows(
+    client: &Client,
     patient: &Pubkey,
-) -> anyhow::Result<hdx_sdk::audit::Log> {
+    each: &mut dyn FnMut(EntryRow) -> anyhow::Result<()>,
+) -> anyhow::Result<([u8; 32], u64)> {
+    client.patient(patient)?; // a named error for an unknown patient
+    let directory = client.directory()?;
     let bar = progress(0, "reading log pages");
-    let log = client.log_with_progress(patient, &mut |done, total| {
-        bar.set_length(total);
-        bar.set_position(done);
-    })?;
+    let mut n = 0u64;
+    let head = client.stream_log(
+        patient,
+        &mut |done, total| {
+            bar.set_length(total);
+            bar.set_position(done);
+        },
+        &mut |e| {
+            n += 1;
+            each(export::row(&e, &directory)?)
+        },
+    );
     bar.finish_and_clear();
-    Ok(log)
+    Ok((head?, n))
 }
 
-/// The log's rows, each provider number resolved.
-fn rows(
-    client: &hdx_sdk::client::HdxClient<hdx::cluster::Cluster>,
-    log: &hdx_sdk::audit::Log,
-) -> anyhow::Result<Vec<EntryRow>> {
-    let directory = client.directory()?;
-    Ok(log
-        .entries()
-        .iter()
-        .map(|e| export::row(e, &directory))
-        .collect::<Result<Vec<_>, _>>()?)
+/// A closed pipe (`hdx audit log ... | head`) ends the export quietly.
+fn quiet_on_closed_pipe(r: anyhow::Result<()>) -> anyhow::Result<()> {
+    match r {
+        Err(e)
+            if e.chain().any(|c| {
+                c.downcast_ref::<std::io::Error>()
+                    .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            }) =>
+        {
+            Ok(())
+        }
+        other => other,
+    }
 }
 
 pub fn run(ctx: &Ctx, cmd: AuditCmd, json_output: bool) -> anyhow::Result<Output> {
@@ -89,37 +109,76 @@ pub fn run(ctx: &Ctx, cmd: AuditCmd, json_output: bool) -> anyhow::Result<Output
             let since = since.map(|s| parse_when(&s, now, false)).transpose()?;
             let until = until.map(|s| parse_when(&s, now, false)).transpose()?;
             let provider = match provider {
-                Some(k) => Some(provider_named(&client, &k)?.id.to_string()),
+                Some(k) => Some(provider_named(&client, &k)?.id),
                 None => None,
             };
-            let log = fetch_log(&client, &patient)?;
-            let rows: Vec<EntryRow> = rows(&client, &log)?
-                .into_iter()
-                .filter(|r| since.is_none_or(|t| r.unix_time >= t))
-                .filter(|r| until.is_none_or(|t| r.unix_time < t))
-                .filter(|r| provider.as_ref().is_none_or(|p| &r.provider == p))
-                .collect();
+            let provider_text = provider.map(|p| p.to_string());
+            let keep = |r: &EntryRow| {
+                since.is_none_or(|t| r.unix_time >= t)
+                    && until.is_none_or(|t| r.unix_time < t)
+                    && provider_text.as_ref().is_none_or(|p| &r.provider == p)
+            };
             let format = format.unwrap_or(if json_output {
                 Format::Json
             } else {
                 Format::Table
             });
-            Ok(match format {
+            let out = || BufWriter::new(std::io::stdout().lock());
+            match format {
                 Format::Json => {
-                    let j = export::to_json(&rows);
-                    Output::new(j.clone(), serde_json::to_string_pretty(&j)?)
+                    let mut w = export::JsonRows::new(out());
+                    quiet_on_closed_pipe(
+                        stream_rows(&client, &patient, &mut |r| {
+                            if keep(&r) {
+                                w.row(&r)?;
+                            }
+                            Ok(())
+                        })
+                        .and_then(|_| w.finish().map(drop)),
+                    )?;
                 }
-                Format::Csv => Output::raw(export::to_csv(&rows)?),
+                Format::Csv => {
+                    let mut w = export::CsvRows::new(out())?;
+                    quiet_on_closed_pipe(
+                        stream_rows(&client, &patient, &mut |r| {
+                            if keep(&r) {
+                                w.row(&r)?;
+                            }
+                            Ok(())
+                        })
+                        .and_then(|_| w.finish().map(drop)),
+                    )?;
+                }
                 Format::Fhir => {
-                    let consents = client.consents(Some(&patient), None)?;
-                    let bundle = export::fhir_bundle(&patient, &rows, &consents, now);
-                    Output::raw(serde_json::to_string_pretty(&bundle)?)
+                    // The consent history first: a history that does not
+                    // match the chain fails before anything is written.
+                    let accounts = client.consents(Some(&patient), None)?;
+                    let versions: Vec<_> =
+                        history::consent_history(&client.transport, &patient, &accounts)?
+                            .into_iter()
+                            .filter(|v| provider.is_none_or(|p| v.provider == p))
+                            .collect();
+                    let mut w = export::FhirBundle::new(out(), now)?;
+                    quiet_on_closed_pipe(
+                        stream_rows(&client, &patient, &mut |r| {
+                            if keep(&r) {
+                                w.resource(&export::audit_event(&patient, &r))?;
+                            }
+                            Ok(())
+                        })
+                        .and_then(|_| {
+                            for v in &versions {
+                                w.resource(&export::consent_resource(v, now))?;
+                            }
+                            w.finish().map(drop)
+                        }),
+                    )?;
                 }
                 Format::Table => {
-                    let table_rows: Vec<Vec<String>> = rows
-                        .iter()
-                        .map(|r| {
-                            vec![
+                    let mut table_rows: Vec<Vec<String>> = Vec::new();
+                    stream_rows(&client, &patient, &mut |r| {
+                        if keep(&r) {
+                            table_rows.push(vec![
                                 r.sequence.to_string(),
                                 r.time.clone(),
                                 format!("#{} {}", r.provider_number, r.provider),
@@ -128,42 +187,73 @@ pub fn run(ctx: &Ctx, cmd: AuditCmd, json_output: bool) -> anyhow::Result<Output
                                 r.category.clone(),
                                 r.purpose.clone(),
                                 r.outcome.clone(),
-                            ]
-                        })
-                        .collect();
-                    Output::new(
-                        export::to_json(&rows),
-                        if table_rows.is_empty() {
-                            "no entries".to_string()
-                        } else {
-                            table(
-                                &[
-                                    "seq", "when", "who", "what", "record", "category", "why",
-                                    "outcome",
-                                ],
-                                &table_rows,
-                            )
-                        },
-                    )
+                            ]);
+                        }
+                        Ok(())
+                    })?;
+                    return Ok(Output::raw(if table_rows.is_empty() {
+                        "no entries".to_string()
+                    } else {
+                        table(
+                            &[
+                                "seq", "when", "who", "what", "record", "category", "why",
+                                "outcome",
+                            ],
+                            &table_rows,
+                        )
+                    }));
                 }
-            })
+            }
+            Ok(Output::raw(String::new()))
         }
         AuditCmd::Verify { patient, copy } => {
-            let log = fetch_log(&client, &patient)?;
-            let head = log.verify()?;
-            let n = log.entries().len();
-            let what = match copy {
-                None => format!("Verified {n} entries of patient {patient}: the hash chain matches the on-chain head"),
+            // The copy is read (and parsed) before the chain, so a bad file
+            // is named before any page is fetched.
+            let copy = match copy {
+                None => None,
                 Some(path) => {
                     let text = std::fs::read_to_string(&path)
-                        .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
-                    let copy: Vec<EntryRow> = serde_json::from_str(&text).map_err(|e| {
+                        .with_context(|| format!("cannot read {}", path.display()))?;
+                    let rows: Vec<EntryRow> = serde_json::from_str(&text).map_err(|e| {
                         anyhow::anyhow!(
                             "{} is not an `hdx audit log --format json` export: {e}",
                             path.display()
                         )
                     })?;
-                    export::verify_copy(&copy, &rows(&client, &log)?)?;
+                    Some((path, rows))
+                }
+            };
+            let mut position = 0usize;
+            let (head, n) = stream_rows(&client, &patient, &mut |r| {
+                if let Some((_, rows)) = &copy {
+                    match rows.get(position) {
+                        Some(c) => {
+                            export::verify_copy(std::slice::from_ref(c), std::slice::from_ref(&r))?
+                        }
+                        None => {
+                            return Err(ChainError::LengthDiffers {
+                                copy: rows.len() as u64,
+                                chain: r.sequence + 1,
+                            }
+                            .into())
+                        }
+                    }
+                }
+                position += 1;
+                Ok(())
+            })?;
+            let what = match &copy {
+                None => format!(
+                    "Verified {n} entries of patient {patient}: the hash chain matches the on-chain head"
+                ),
+                Some((path, rows)) => {
+                    if rows.len() as u64 != n {
+                        return Err(ChainError::LengthDiffers {
+                            copy: rows.len() as u64,
+                            chain: n,
+                        }
+                        .into());
+                    }
                     format!(
                         "The copy in {} matches all {n} on-chain entries, field by field, and the chain folds to the on-chain head",
                         path.display()

@@ -3,8 +3,9 @@
 
 use anchor_lang::prelude::Pubkey;
 use clap::{Args, Subcommand};
-use hdx_sdk::codes::{Category, Purpose, MODE_READ, MODE_WRITE};
+use hdx_sdk::codes::{Category, ProviderStatus, Purpose, MODE_READ, MODE_WRITE};
 use hdx_sdk::export::{day_date, rfc3339};
+use hdx_sdk::history::{self, ConsentVersion};
 use hdx_sdk::ix;
 use hdx_sdk::program::state::{Consent, MAX_CONSENT_DURATION_SECS};
 use hdx_sdk::program::ConsentTerms;
@@ -96,6 +97,16 @@ pub enum ConsentCmd {
         #[arg(value_parser = parse_pubkey)]
         provider: Pubkey,
     },
+    /// Every version each consent of a patient has had (granted, updated,
+    /// renewed; how it ended), from the program's events
+    History {
+        /// The patient's id [default: the one the keypair controls]
+        #[arg(value_parser = parse_pubkey)]
+        patient: Option<Pubkey>,
+        /// Only this provider's consent: its id or current key
+        #[arg(long, value_parser = parse_pubkey)]
+        provider: Option<Pubkey>,
+    },
     /// List live consents [default: the keypair's patient's]
     List {
         #[arg(long, value_parser = parse_pubkey)]
@@ -104,6 +115,13 @@ pub enum ConsentCmd {
         #[arg(long, value_parser = parse_pubkey)]
         provider: Option<Pubkey>,
     },
+}
+
+impl ConsentCmd {
+    /// Whether it sends a transaction (and so may create an embedded ledger).
+    pub fn sends(&self) -> bool {
+        !matches!(self, ConsentCmd::History { .. } | ConsentCmd::List { .. })
+    }
 }
 
 fn bits<T: Copy>(
@@ -158,6 +176,32 @@ pub fn consent_json(c: &Consent, now: i64) -> Value {
         "renewals_used": c.renewals_used,
         "granted_at": rfc3339(c.granted_at),
         "updated_at": rfc3339(c.updated_at),
+    })
+}
+
+/// One consent version as `consent history` prints it.
+pub fn version_json(v: &ConsentVersion, now: i64) -> Value {
+    let t = &v.terms;
+    json!({
+        "patient": v.patient.to_string(),
+        "provider": v.provider.to_string(),
+        "revision": v.revision,
+        "origin": v.origin,
+        "since": rfc3339(v.since),
+        "ended": v.ended.map(|(at, _)| rfc3339(at)),
+        "ending": v.ended.map(|(_, how)| how),
+        "status": if v.is_active(now) { "active" } else { "inactive" },
+        "categories": bits(Category::ALL, t.categories, Category::bit, Category::name),
+        "modes": modes(t.modes),
+        "purposes": bits(Purpose::ALL, u16::from(t.purposes), |p| u16::from(p.bit()), Purpose::name),
+        "not_before": rfc3339(t.not_before),
+        "expires_at": rfc3339(t.expires_at),
+        "max_accesses": (t.access_limit != 0).then_some(t.access_limit),
+        "data_from": (t.from_day != 0).then(|| day_date(t.from_day)),
+        "data_to": (t.to_day != 0).then(|| day_date(t.to_day)),
+        "renew_every_secs": (t.renewal_period_secs != 0).then_some(t.renewal_period_secs),
+        "renewals_allowed": t.renewals_allowed,
+        "signature": v.signature.to_string(),
     })
 }
 
@@ -281,6 +325,16 @@ pub fn run(ctx: &Ctx, cmd: ConsentCmd) -> anyhow::Result<Output> {
                 .ok_or_else(|| anyhow::anyhow!("the consent did not land"))?;
             let mut j = consent_json(&c, now);
             j["signature"] = json!(sig.to_string());
+            // Valid, but unusable until the registry authority verifies the provider.
+            if provider.status != ProviderStatus::Verified {
+                let warning = format!(
+                    "{} is {} (not verified): the consent is in place, but the provider cannot use it until the registry authority verifies it",
+                    provider.id,
+                    provider.status.name()
+                );
+                eprintln!("warning: {warning}");
+                j["warning"] = json!(warning);
+            }
             Ok(Output::new(
                 j,
                 format!(
@@ -369,6 +423,57 @@ pub fn run(ctx: &Ctx, cmd: ConsentCmd) -> anyhow::Result<Output> {
                     c.renewals_used,
                     c.renewals_allowed
                 ),
+            ))
+        }
+        ConsentCmd::History { patient, provider } => {
+            let patient = match patient {
+                Some(p) => client.patient(&p)?.id,
+                None => ctx.my_patient(&client, None)?.id,
+            };
+            let provider = match provider {
+                Some(k) => Some(provider_named(&client, &k)?.id),
+                None => None,
+            };
+            let accounts = client.consents(Some(&patient), None)?;
+            let versions: Vec<ConsentVersion> =
+                history::consent_history(&client.transport, &patient, &accounts)?
+                    .into_iter()
+                    .filter(|v| provider.is_none_or(|p| v.provider == p))
+                    .collect();
+            let rows: Vec<Vec<String>> = versions
+                .iter()
+                .map(|v| {
+                    let j = version_json(v, now);
+                    vec![
+                        v.revision.to_string(),
+                        v.provider.to_string(),
+                        j["origin"].as_str().unwrap_or_default().to_string(),
+                        rfc3339(v.since),
+                        match v.ended {
+                            Some((at, _)) => format!(
+                                "{} {}",
+                                j["ending"].as_str().unwrap_or_default(),
+                                rfc3339(at)
+                            ),
+                            None => "-".into(),
+                        },
+                        rfc3339(v.terms.expires_at),
+                        j["status"].as_str().unwrap_or_default().to_string(),
+                    ]
+                })
+                .collect();
+            Ok(Output::new(
+                Value::Array(versions.iter().map(|v| version_json(v, now)).collect()),
+                if rows.is_empty() {
+                    "no consent history".into()
+                } else {
+                    table(
+                        &[
+                            "revision", "provider", "origin", "since", "ended", "expires", "status",
+                        ],
+                        &rows,
+                    )
+                },
             ))
         }
         ConsentCmd::List { patient, provider } => {

@@ -58,13 +58,17 @@ impl Output {
 pub struct Ctx {
     pub settings: Settings,
     signer: OnceCell<Box<dyn Signer>>,
+    /// Whether the command sends transactions: only such a command may
+    /// create an embedded ledger; the others open it read-only.
+    sends: bool,
 }
 
 impl Ctx {
-    pub fn new(settings: Settings) -> Self {
+    pub fn new(settings: Settings, sends: bool) -> Self {
         Self {
             settings,
             signer: OnceCell::new(),
+            sends,
         }
     }
 
@@ -85,8 +89,22 @@ impl Ctx {
         Ok(self.signer()?.pubkey())
     }
 
-    /// Opens the cluster (a new embedded ledger takes the signer as upgrade authority).
+    /// Opens the cluster. An embedded ledger: a command that sends may
+    /// create it (the signer becomes the program's upgrade authority); any
+    /// other opens it read-only (no write access needed) and names a
+    /// directory that holds no ledger.
     pub fn client(&self) -> anyhow::Result<HdxClient<Cluster>> {
+        if let Target::Embedded { dir, clock_offset } = &self.settings.target {
+            if !self.sends {
+                hdx_node::store::refuse_old_format(dir)?;
+                if !FileLedger::exists(dir) {
+                    return Err(hdx_node::ledger::NoLedger(dir.clone()).into());
+                }
+                return Ok(HdxClient::new(Cluster::Embedded(Box::new(
+                    FileLedger::open_read_only(dir, *clock_offset)?,
+                ))));
+            }
+        }
         let creator = match &self.settings.target {
             Target::Embedded { dir, .. } if !FileLedger::exists(dir) => Some(self.pubkey()?),
             _ => None,
@@ -352,28 +370,44 @@ pub fn parse_hash(s: &str) -> Result<[u8; 32], String> {
     Ok(out)
 }
 
+/// The latest time FHIR `dateTime` (and so an export) can write: 9999-12-31T23:59:59Z.
+pub const LATEST_TIME: i64 = 253_402_300_799;
+
 /// A point in time: unix seconds, RFC 3339, `YYYY-MM-DD` (UTC midnight), or a
 /// duration from `now` (`30d` — later if `future`, earlier otherwise).
+/// Between 1970 and 9999, or refused with a message naming it.
 pub fn parse_when(s: &str, now: i64, future: bool) -> anyhow::Result<i64> {
-    if let Ok(unix) = s.parse::<i64>() {
-        return Ok(unix);
-    }
-    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(s) {
-        return Ok(t.timestamp());
-    }
-    if let Ok(d) = chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d") {
-        return Ok(d
-            .and_hms_opt(0, 0, 0)
+    let t = if let Ok(unix) = s.parse::<i64>() {
+        unix
+    } else if let Ok(t) = chrono::DateTime::parse_from_rfc3339(s) {
+        t.timestamp()
+    } else if let Ok(d) = chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+        d.and_hms_opt(0, 0, 0)
             .expect("midnight")
             .and_utc()
-            .timestamp());
-    }
-    let d = hdx::cluster::parse_duration(s).map_err(|_| {
-        anyhow::anyhow!(
-            "invalid time {s:?}: use a duration (30d, 12h), RFC 3339 (2027-01-31T00:00:00Z), a date (2027-01-31) or unix seconds"
-        )
-    })?;
-    Ok(if future { now + d } else { now - d })
+            .timestamp()
+    } else {
+        let d = match hdx::cluster::parse_duration(s) {
+            Ok(d) => d,
+            // A duration, but too long: that is the message.
+            Err(e) if humantime::parse_duration(s.trim_start_matches(['-', '+'])).is_ok() => {
+                return Err(e)
+            }
+            Err(_) => anyhow::bail!(
+                "invalid time {s:?}: use a duration (30d, 12h), RFC 3339 (2027-01-31T00:00:00Z), a date (2027-01-31) or unix seconds"
+            ),
+        };
+        if future {
+            now + d
+        } else {
+            now - d
+        }
+    };
+    anyhow::ensure!(
+        (0..=LATEST_TIME).contains(&t),
+        "the time {s:?} is outside 1970-01-01 to 9999-12-31"
+    );
+    Ok(t)
 }
 
 /// The locator a user typed, checked against the program's bound before anything is sent.

@@ -35,6 +35,13 @@ pub enum PatientCmd {
     },
 }
 
+impl PatientCmd {
+    /// Whether it sends a transaction (and so may create an embedded ledger).
+    pub fn sends(&self) -> bool {
+        !matches!(self, PatientCmd::Show { .. })
+    }
+}
+
 #[derive(Subcommand, Debug)]
 pub enum RecordCmd {
     /// Add a pointer to one of your records (nothing but the locator, hash,
@@ -52,6 +59,13 @@ pub enum RecordCmd {
         #[arg(value_parser = parse_pubkey)]
         patient: Option<Pubkey>,
     },
+}
+
+impl RecordCmd {
+    /// Whether it sends a transaction (and so may create an embedded ledger).
+    pub fn sends(&self) -> bool {
+        matches!(self, RecordCmd::Add { .. })
+    }
 }
 
 pub fn record_json(r: &Record) -> Value {

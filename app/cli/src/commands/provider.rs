@@ -67,6 +67,13 @@ pub enum ProviderCmd {
     },
 }
 
+impl ProviderCmd {
+    /// Whether it sends a transaction (and so may create an embedded ledger).
+    pub fn sends(&self) -> bool {
+        !matches!(self, ProviderCmd::Show { .. } | ProviderCmd::List { .. })
+    }
+}
+
 fn provider_json(p: &Provider) -> Value {
     json!({
         "provider": p.id.to_string(),

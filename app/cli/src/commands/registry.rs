@@ -44,6 +44,13 @@ pub enum RegistryCmd {
     },
 }
 
+impl RegistryCmd {
+    /// Whether it sends a transaction (and so may create an embedded ledger).
+    pub fn sends(&self) -> bool {
+        !matches!(self, RegistryCmd::Show)
+    }
+}
+
 pub fn run(ctx: &Ctx, cmd: RegistryCmd) -> anyhow::Result<Output> {
     let client = ctx.client()?;
     match cmd {

@@ -26,6 +26,10 @@ pub struct GrantConsent<'info> {
         bump,
     )]
     pub consent: UncheckedAccount<'info>,
+    /// CHECK: the patient's consent-history address (no account lives
+    /// there): carried so consent changes can be listed by address.
+    #[account(seeds = [seeds::CONSENT_HISTORY, patient.id.as_ref()], bump)]
+    pub consent_history: UncheckedAccount<'info>,
     pub system_program: Program<'info, System>,
 }
 

@@ -22,6 +22,10 @@ pub struct RenewConsent<'info> {
         bump = consent.bump,
     )]
     pub consent: Account<'info, Consent>,
+    /// CHECK: the patient's consent-history address (no account lives
+    /// there): carried so consent changes can be listed by address.
+    #[account(seeds = [seeds::CONSENT_HISTORY, patient.id.as_ref()], bump)]
+    pub consent_history: UncheckedAccount<'info>,
 }
 
 pub fn handle_renew_consent(ctx: Context<RenewConsent>) -> Result<()> {

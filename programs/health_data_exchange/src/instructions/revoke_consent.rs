@@ -3,7 +3,7 @@ use anchor_lang::prelude::*;
 use crate::emit_event;
 use crate::error::HdxError;
 use crate::events::ConsentRevoked;
-use crate::state::{Consent, Patient};
+use crate::state::{seeds, Consent, Patient};
 
 /// The patient's authority revokes a consent: the account is closed, rent
 /// returns to the authority, and the next access is denied. Works while the
@@ -20,6 +20,10 @@ pub struct RevokeConsent<'info> {
         constraint = consent.patient == patient.id @ HdxError::ConsentMismatch,
     )]
     pub consent: Account<'info, Consent>,
+    /// CHECK: the patient's consent-history address (no account lives
+    /// there): carried so consent changes can be listed by address.
+    #[account(seeds = [seeds::CONSENT_HISTORY, patient.id.as_ref()], bump)]
+    pub consent_history: UncheckedAccount<'info>,
 }
 
 pub fn handle_revoke_consent(ctx: Context<RevokeConsent>) -> Result<()> {

@@ -3,7 +3,7 @@ use anchor_lang::prelude::*;
 use crate::emit_event;
 use crate::error::HdxError;
 use crate::events::ConsentUpdated;
-use crate::state::{Consent, ConsentTerms, Patient};
+use crate::state::{seeds, Consent, ConsentTerms, Patient};
 
 /// The patient's authority replaces a consent's terms (narrow, widen, renew,
 /// shorten; a new cap, range or renewal policy). The access count is kept
@@ -19,6 +19,10 @@ pub struct UpdateConsent<'info> {
     /// type, owner and the patient match suffice.
     #[account(mut, constraint = consent.patient == patient.id @ HdxError::ConsentMismatch)]
     pub consent: Account<'info, Consent>,
+    /// CHECK: the patient's consent-history address (no account lives
+    /// there): carried so consent changes can be listed by address.
+    #[account(seeds = [seeds::CONSENT_HISTORY, patient.id.as_ref()], bump)]
+    pub consent_history: UncheckedAccount<'info>,
 }
 
 pub fn handle_update_consent(ctx: Context<UpdateConsent>, terms: ConsentTerms) -> Result<()> {

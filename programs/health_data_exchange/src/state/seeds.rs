@@ -14,3 +14,9 @@ pub const RECORD: &[u8] = b"record";
 pub const CONSENT: &[u8] = b"consent";
 /// `["log", patient_id, page_index as u32 LE]`
 pub const LOG: &[u8] = b"log";
+/// `["consent-history", patient_id]`: an address with no account. Every
+/// transaction that changes one of the patient's consents (grant, update,
+/// renew, revoke) carries it, checked, so `getSignaturesForAddress` on it
+/// lists exactly the patient's consent changes (the consent's own address
+/// is also in every access).
+pub const CONSENT_HISTORY: &[u8] = b"consent-history";

@@ -1,0 +1,390 @@
+//! A patient's consent history, read from the program's events: every
+//! version each consent has had (granted, updated, renewed), with its terms
+//! and the time it was in force, and how it ended (replaced, revoked, or
+//! expired). Revoked consents and replaced terms are gone from the accounts;
+//! their history is in the transactions that changed them.
+//!
+//! Every consent change carries the patient's consent-history address
+//! ([`crate::pda::consent_history`]), so `getSignaturesForAddress` on it
+//! lists exactly those transactions; `getTransaction` gives their logs.
+//! Only events this program wrote in its own frame count (see
+//! [`crate::events::parse_logs`]), and the newest version of each live
+//! consent must equal the consent account, or the history is refused.
+
+use std::collections::BTreeMap;
+
+use anchor_lang::prelude::Pubkey;
+use serde::Serialize;
+use solana_sdk::signature::Signature;
+
+use crate::events::{parse_logs, HdxEvent};
+use crate::program::state::{Consent, ConsentTerms};
+use crate::transport::Transport;
+
+/// How a consent version came to be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Origin {
+    Granted,
+    Updated,
+    Renewed,
+}
+
+/// How a consent version stopped being the one in force.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Ending {
+    /// Replaced by an update.
+    Updated,
+    /// Replaced by a renewal (same terms, a later expiry).
+    Renewed,
+    Revoked,
+}
+
+/// One version of one consent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConsentVersion {
+    pub patient: Pubkey,
+    pub provider: Pubkey,
+    /// The patient's consent revision: what log entries name.
+    pub revision: u32,
+    pub terms: ConsentTerms,
+    pub origin: Origin,
+    /// When it took over (the transaction's clock time).
+    pub since: i64,
+    /// When and how it was replaced or revoked; `None` while it is the current one.
+    pub ended: Option<(i64, Ending)>,
+    /// The transaction that made it.
+    pub signature: Signature,
+}
+
+impl ConsentVersion {
+    /// The current version and not expired at `now` (it may not have
+    /// started yet): FHIR's `active`; replaced, revoked or expired is `inactive`.
+    pub fn is_active(&self, now: i64) -> bool {
+        self.ended.is_none() && now < self.terms.expires_at
+    }
+
+    /// When it stopped applying, if it has: replaced, revoked or expired.
+    pub fn end(&self) -> i64 {
+        match self.ended {
+            Some((at, _)) => at.min(self.terms.expires_at),
+            None => self.terms.expires_at,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum HistoryError {
+    #[error("the consent history of patient {patient} does not match the chain: {what}")]
+    Mismatch { patient: Pubkey, what: String },
+}
+
+/// Every signature on `address`, oldest first (paged, 1,000 at a time).
+pub fn all_signatures<T: Transport + ?Sized>(
+    transport: &T,
+    address: &Pubkey,
+) -> anyhow::Result<Vec<crate::transport::Signed>> {
+    const PAGE: usize = 1_000;
+    let mut all = Vec::new();
+    let mut before: Option<Signature> = None;
+    loop {
+        let page = transport.signatures_for_address(address, before.as_ref(), PAGE)?;
+        let done = page.len() < PAGE;
+        before = page.last().map(|s| s.signature);
+        all.extend(page);
+        if done || before.is_none() {
+            break;
+        }
+    }
+    all.reverse();
+    Ok(all)
+}
+
+/// The consent events of a patient's consent changes, oldest first, with
+/// the signature of the transaction that emitted each.
+fn consent_events<T: Transport + ?Sized>(
+    transport: &T,
+    patient: &Pubkey,
+) -> anyhow::Result<Vec<(Signature, HdxEvent)>> {
+    let address = crate::pda::consent_history(patient).0;
+    let mut out = Vec::new();
+    for signed in all_signatures(transport, &address)? {
+        if !signed.succeeded {
+            continue; // nothing a failed transaction did is kept
+        }
+        let landed = transport.transaction(&signed.signature)?.ok_or_else(|| {
+            anyhow::anyhow!(
+                "the cluster lists {} for {address} but does not return it",
+                signed.signature
+            )
+        })?;
+        out.extend(
+            parse_logs(&landed.logs)
+                .into_iter()
+                .filter(|e| event_patient(e) == Some(*patient))
+                .map(|e| (signed.signature, e)),
+        );
+    }
+    Ok(out)
+}
+
+fn event_patient(e: &HdxEvent) -> Option<Pubkey> {
+    match e {
+        HdxEvent::ConsentGranted(e) => Some(e.patient),
+        HdxEvent::ConsentUpdated(e) => Some(e.patient),
+        HdxEvent::ConsentRenewed(e) => Some(e.patient),
+        HdxEvent::ConsentRevoked(e) => Some(e.patient),
+        _ => None,
+    }
+}
+
+/// Folds consent events (oldest first) into versions, per provider in
+/// revision order. A change to a consent that has no version yet, or a
+/// revocation naming another revision than the current one, is a mismatch.
+pub fn versions_from_events(
+    patient: &Pubkey,
+    events: &[(Signature, HdxEvent)],
+) -> Result<Vec<ConsentVersion>, HistoryError> {
+    let mismatch = |what: String| HistoryError::Mismatch {
+        patient: *patient,
+        what,
+    };
+    // Per provider: its versions, oldest first.
+    let mut by_provider: BTreeMap<Pubkey, Vec<ConsentVersion>> = BTreeMap::new();
+    for (signature, event) in events {
+        let (provider, at) = match event {
+            HdxEvent::ConsentGranted(e) => (e.provider, e.at),
+            HdxEvent::ConsentUpdated(e) => (e.provider, e.at),
+            HdxEvent::ConsentRenewed(e) => (e.provider, e.at),
+            HdxEvent::ConsentRevoked(e) => (e.provider, e.at),
+            _ => continue,
+        };
+        let versions = by_provider.entry(provider).or_default();
+        let current = versions.last_mut().filter(|v| v.ended.is_none());
+        let next = match (event, current) {
+            (HdxEvent::ConsentGranted(e), None) => Some((e.revision, e.terms, Origin::Granted)),
+            (HdxEvent::ConsentGranted(e), Some(v)) => {
+                return Err(mismatch(format!(
+                    "revision {} grants a consent to {provider} while revision {} is in force",
+                    e.revision, v.revision
+                )))
+            }
+            (HdxEvent::ConsentUpdated(e), Some(v)) => {
+                v.ended = Some((at, Ending::Updated));
+                Some((e.revision, e.terms, Origin::Updated))
+            }
+            (HdxEvent::ConsentRenewed(e), Some(v)) => {
+                v.ended = Some((at, Ending::Renewed));
+                let terms = ConsentTerms {
+                    expires_at: e.expires_at,
+                    ..v.terms
+                };
+                Some((e.revision, terms, Origin::Renewed))
+            }
+            (HdxEvent::ConsentRevoked(e), Some(v)) if e.revision == v.revision => {
+                v.ended = Some((at, Ending::Revoked));
+                None
+            }
+            (HdxEvent::ConsentRevoked(e), Some(v)) => {
+                return Err(mismatch(format!(
+                "a revocation of {provider}'s consent names revision {}, revision {} is in force",
+                e.revision, v.revision
+            )))
+            }
+            (_, None) => {
+                return Err(mismatch(format!(
+                    "a change to {provider}'s consent with no grant before it ({signature})"
+                )))
+            }
+            _ => None,
+        };
+        if let Some((revision, terms, origin)) = next {
+            versions.push(ConsentVersion {
+                patient: *patient,
+                provider,
+                revision,
+                terms,
+                origin,
+                since: at,
+                ended: None,
+                signature: *signature,
+            });
+        }
+    }
+    let mut all: Vec<ConsentVersion> = by_provider.into_values().flatten().collect();
+    all.sort_by_key(|v| (v.revision, v.provider));
+    Ok(all)
+}
+
+/// Checks versions against the consent accounts that exist now: each live
+/// account's revision and terms are its provider's current version; a
+/// provider whose current version is not revoked has an account.
+pub fn check_against_accounts(
+    patient: &Pubkey,
+    versions: &[ConsentVersion],
+    accounts: &[Consent],
+) -> Result<(), HistoryError> {
+    let mismatch = |what: String| HistoryError::Mismatch {
+        patient: *patient,
+        what,
+    };
+    let current: BTreeMap<Pubkey, &ConsentVersion> = versions
+        .iter()
+        .filter(|v| v.ended.is_none())
+        .map(|v| (v.provider, v))
+        .collect();
+    for c in accounts.iter().filter(|c| c.patient == *patient) {
+        match current.get(&c.provider) {
+            Some(v) if v.revision == c.revision && v.terms == c.terms() => {}
+            Some(v) => {
+                return Err(mismatch(format!(
+                    "{}'s consent is at revision {} on the chain, the history ends at revision {} with other terms",
+                    c.provider, c.revision, v.revision
+                )))
+            }
+            None => {
+                return Err(mismatch(format!(
+                    "{}'s consent (revision {}) has no history",
+                    c.provider, c.revision
+                )))
+            }
+        }
+    }
+    for v in current.values() {
+        if !accounts
+            .iter()
+            .any(|c| c.patient == *patient && c.provider == v.provider)
+        {
+            return Err(mismatch(format!(
+                "the history says {}'s consent is at revision {}, the chain has no such consent",
+                v.provider, v.revision
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Every consent version of `patient` (by id), checked against the consent
+/// accounts: oldest revision first.
+pub fn consent_history<T: Transport + ?Sized>(
+    transport: &T,
+    patient: &Pubkey,
+    accounts: &[Consent],
+) -> anyhow::Result<Vec<ConsentVersion>> {
+    let events = consent_events(transport, patient)?;
+    let versions = versions_from_events(patient, &events)?;
+    check_against_accounts(patient, &versions, accounts)?;
+    Ok(versions)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use health_data_exchange::events::{ConsentGranted, ConsentRevoked, ConsentUpdated};
+
+    fn terms(expires_at: i64) -> ConsentTerms {
+        ConsentTerms {
+            categories: 1,
+            modes: 1,
+            purposes: 1,
+            not_before: 0,
+            expires_at,
+            ..ConsentTerms::default()
+        }
+    }
+
+    fn sig(n: u8) -> Signature {
+        Signature::from([n; 64])
+    }
+
+    #[test]
+    fn events_fold_into_versions_and_inconsistent_ones_are_refused() {
+        let (patient, provider) = (Pubkey::new_unique(), Pubkey::new_unique());
+        let grant = |revision, at| {
+            HdxEvent::ConsentGranted(ConsentGranted {
+                patient,
+                provider,
+                revision,
+                terms: terms(100),
+                at,
+            })
+        };
+        let update = |revision, at| {
+            HdxEvent::ConsentUpdated(ConsentUpdated {
+                patient,
+                provider,
+                revision,
+                terms: terms(200),
+                at,
+            })
+        };
+        let revoke = |revision, at| {
+            HdxEvent::ConsentRevoked(ConsentRevoked {
+                patient,
+                provider,
+                revision,
+                at,
+            })
+        };
+        let events = [
+            (sig(1), grant(1, 10)),
+            (sig(2), update(2, 20)),
+            (sig(3), revoke(2, 30)),
+        ];
+        let v = versions_from_events(&patient, &events).unwrap();
+        assert_eq!(
+            v.iter()
+                .map(|v| (v.revision, v.origin, v.since, v.ended, v.end()))
+                .collect::<Vec<_>>(),
+            [
+                (1, Origin::Granted, 10, Some((20, Ending::Updated)), 20),
+                (2, Origin::Updated, 20, Some((30, Ending::Revoked)), 30),
+            ]
+        );
+        assert!(!v[1].is_active(25), "a revoked version is inactive");
+        // Revoked: no account may exist, and none does.
+        check_against_accounts(&patient, &v, &[]).unwrap();
+
+        // A revocation of a revision that is not in force; a second grant
+        // over a live consent; a change with no grant before it.
+        for bad in [
+            vec![(sig(1), grant(1, 10)), (sig(2), revoke(7, 20))],
+            vec![(sig(1), grant(1, 10)), (sig(2), grant(2, 20))],
+            vec![(sig(1), update(1, 10))],
+        ] {
+            assert!(matches!(
+                versions_from_events(&patient, &bad),
+                Err(HistoryError::Mismatch { .. })
+            ));
+        }
+
+        // The chain has a consent the history ends elsewhere for, or none.
+        let live = versions_from_events(&patient, &events[..2]).unwrap();
+        let account = |revision: u32, expires_at: i64| Consent {
+            patient,
+            provider,
+            categories: 1,
+            modes: 1,
+            purposes: 1,
+            bump: 0,
+            not_before: 0,
+            expires_at,
+            granted_at: 10,
+            updated_at: 20,
+            revision,
+            access_limit: 0,
+            accesses_used: 0,
+            from_day: 0,
+            to_day: 0,
+            renewal_period_secs: 0,
+            renewals_allowed: 0,
+            renewals_used: 0,
+        };
+        check_against_accounts(&patient, &live, &[account(2, 200)]).unwrap();
+        for accounts in [vec![account(3, 200)], vec![account(2, 999)], vec![]] {
+            assert!(check_against_accounts(&patient, &live, &accounts).is_err());
+        }
+        assert!(check_against_accounts(&patient, &v, &[account(2, 200)]).is_err());
+    }
+}
