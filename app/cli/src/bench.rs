@@ -447,3 +447,240 @@ pub fn render(r: &ServeBench) -> String {
     s += &format!("  filling the log took {:.1} s\n", r.fill_seconds);
     s
 }
+
+/// How big `hdx bench export` runs.
+#[derive(Debug, Clone)]
+pub struct ExportBenchConfig {
+    /// The `hdx` binary that serves and exports.
+    pub hdx: PathBuf,
+    /// Log lengths (entries) to export at, increasing.
+    pub at: Vec<u64>,
+    /// `json`, `csv`, `fhir`.
+    pub formats: Vec<String>,
+}
+
+/// One export: `hdx -u URL audit log PATIENT --format F` against `hdx serve`.
+#[derive(Debug, Clone, Serialize)]
+pub struct ExportRun {
+    pub entries: u64,
+    pub format: String,
+    pub seconds: f64,
+    pub entries_per_second: f64,
+    /// The exporting process's peak resident memory.
+    pub peak_rss_bytes: u64,
+    pub output_bytes: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ExportBench {
+    pub runs: Vec<ExportRun>,
+    /// Per format: peak memory at the longest log over that at the shortest.
+    pub memory_ratio: Vec<(String, f64)>,
+    pub fill_seconds: f64,
+}
+
+/// Runs `cmd` to completion with stdout into `out`; (seconds, peak RSS
+/// bytes). The peak is the child's `VmHWM`, sampled every 2 ms until it
+/// exits (`wait4`'s `ru_maxrss` would count the parent's pages the child
+/// shares between fork and exec).
+fn timed_child(
+    cmd: &mut std::process::Command,
+    out: &std::path::Path,
+) -> anyhow::Result<(f64, u64)> {
+    let started = Instant::now();
+    let mut child = cmd
+        .stdout(std::fs::File::create(out)?)
+        .stderr(std::process::Stdio::piped())
+        .spawn()?;
+    let pid = child.id();
+    let mut peak = 0;
+    let status = loop {
+        if let Some(status) = child.try_wait()? {
+            break status;
+        }
+        peak = peak.max(rss_of(pid).1);
+        std::thread::sleep(Duration::from_millis(2));
+    };
+    let seconds = started.elapsed().as_secs_f64();
+    if !status.success() {
+        let mut stderr = String::new();
+        if let Some(mut e) = child.stderr.take() {
+            use std::io::Read;
+            let _ = e.read_to_string(&mut stderr);
+        }
+        anyhow::bail!("the export failed ({status}): {stderr}");
+    }
+    Ok((seconds, peak))
+}
+
+/// Appends accesses to `patient`'s log on the ledger in `dir` until it has `entries`.
+fn fill_log(
+    dir: &std::path::Path,
+    lab: &Keypair,
+    patient: &Pubkey,
+    entries: u64,
+    progress: &mut dyn FnMut(&str),
+) -> anyhow::Result<()> {
+    let ledger = hdx_node::ledger::FileLedger::open(dir, None, 0)?;
+    let c = HdxClient::new(ledger);
+    let l = lab.pubkey();
+    let mut have = c.patient(patient)?.log_pages;
+    have =
+        have.saturating_sub(1) * 64 + u32::from(c.log_page(patient, have.saturating_sub(1))?.count);
+    let mut have = u64::from(have);
+    while have < entries {
+        c.access_record(lab, &l, patient, 0, Purpose::Treatment)?;
+        have += 1;
+        if have % 10_000 == 0 {
+            progress(&format!("  {have} entries"));
+        }
+    }
+    Ok(())
+}
+
+/// `hdx bench export`: a patient's log filled to each length, served by a
+/// child `hdx serve`, and exported in each format by a child `hdx` over
+/// JSON-RPC, timed and measured for peak memory.
+pub fn export(
+    config: &ExportBenchConfig,
+    progress: &mut dyn FnMut(&str),
+) -> anyhow::Result<ExportBench> {
+    anyhow::ensure!(!config.at.is_empty(), "nothing to measure at");
+    anyhow::ensure!(
+        config.at.windows(2).all(|w| w[0] < w[1]),
+        "the log lengths to measure at must increase"
+    );
+    for f in &config.formats {
+        anyhow::ensure!(
+            ["json", "csv", "fhir"].contains(&f.as_str()),
+            "unknown format {f:?} (json, csv, fhir)"
+        );
+    }
+    let dir = tempfile::tempdir()?;
+    let key = dir.path().join("authority.json");
+    let authority = Keypair::new();
+    write_keypair_file(&authority, &key).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let ledger = dir.path().join("ledger");
+    let (lab, patient) = (Keypair::new(), Keypair::new());
+    let (a, l, p) = (authority.pubkey(), lab.pubkey(), patient.pubkey());
+    {
+        let fl = hdx_node::ledger::FileLedger::open(&ledger, Some(&a), 0)?;
+        for k in [&a, &l, &p] {
+            fl.node().airdrop(k, 1_000_000_000_000)?;
+        }
+        let c = HdxClient::new(fl);
+        c.send(&[ix::initialize_registry(a, a, a)], &authority, &[])?;
+        c.send(
+            &[ix::register_provider(l, ProviderKind::Laboratory, [7; 32])],
+            &lab,
+            &[],
+        )?;
+        c.send(&[ix::verify_provider(a, &l)], &authority, &[])?;
+        c.send(&[ix::register_patient(p)], &patient, &[])?;
+        c.add_record(
+            &patient,
+            &p,
+            AddRecordArgs {
+                category: Category::LabResults,
+                clinical_day: 0,
+                locator: b"vault://bench/0".to_vec(),
+                content_hash: [9; 32],
+            },
+        )?;
+        let now = c.transport.unix_time()?;
+        let terms = ConsentTerms {
+            categories: Category::LabResults.bit(),
+            modes: MODE_READ,
+            purposes: ALL_PURPOSES,
+            not_before: now,
+            expires_at: now + 300 * 86_400,
+            ..ConsentTerms::default()
+        };
+        // Two versions: a grant and an update, so the export reads a history.
+        c.send(&[ix::grant_consent(p, &p, &l, terms)], &patient, &[])?;
+        let updated = ConsentTerms {
+            expires_at: now + 365 * 86_400,
+            ..terms
+        };
+        c.send(&[ix::update_consent(p, &p, &l, updated)], &patient, &[])?;
+    }
+    let mut runs = Vec::new();
+    let mut fill_seconds = 0.0;
+    for &entries in &config.at {
+        progress(&format!("filling the log to {entries} entries"));
+        let started = Instant::now();
+        fill_log(&ledger, &lab, &p, entries, progress)?;
+        fill_seconds += started.elapsed().as_secs_f64();
+        let server = ServeProcess::start(&config.hdx, dir.path(), &ledger, &key)?;
+        for format in &config.formats {
+            progress(&format!("exporting {entries} entries as {format}"));
+            let out = dir.path().join(format!("export.{format}"));
+            let mut cmd = std::process::Command::new(&config.hdx);
+            cmd.args([
+                "-u",
+                &server.url,
+                "audit",
+                "log",
+                &p.to_string(),
+                "--format",
+                format,
+            ])
+            .env("HOME", dir.path());
+            let (seconds, peak_rss_bytes) = timed_child(&mut cmd, &out)?;
+            let output_bytes = std::fs::metadata(&out)?.len();
+            std::fs::remove_file(&out)?;
+            runs.push(ExportRun {
+                entries,
+                format: format.clone(),
+                seconds,
+                entries_per_second: entries as f64 / seconds,
+                peak_rss_bytes,
+                output_bytes,
+            });
+        }
+        drop(server);
+    }
+    let memory_ratio = config
+        .formats
+        .iter()
+        .map(|f| {
+            let of = |entries: u64| {
+                runs.iter()
+                    .find(|r| &r.format == f && r.entries == entries)
+                    .map_or(0, |r| r.peak_rss_bytes) as f64
+            };
+            let (first, last) = (config.at[0], *config.at.last().unwrap());
+            (f.clone(), of(last) / of(first).max(1.0))
+        })
+        .collect();
+    Ok(ExportBench {
+        runs,
+        memory_ratio,
+        fill_seconds,
+    })
+}
+
+/// The report as `hdx bench export` prints it.
+pub fn render_export(r: &ExportBench) -> String {
+    let mut s = String::from(
+        "hdx audit log over JSON-RPC against hdx serve (a child process each), output to a file\n\n",
+    );
+    s += "  entries   format   seconds   entries/s   peak memory MB   output MB\n";
+    for run in &r.runs {
+        s += &format!(
+            "  {:>7}   {:<6}   {:>7.2}   {:>9.0}   {:>14.1}   {:>9.1}\n",
+            run.entries,
+            run.format,
+            run.seconds,
+            run.entries_per_second,
+            run.peak_rss_bytes as f64 / 1e6,
+            run.output_bytes as f64 / 1e6
+        );
+    }
+    s += "\n  peak memory at the longest log / at the shortest:";
+    for (f, ratio) in &r.memory_ratio {
+        s += &format!(" {f} {ratio:.2}");
+    }
+    s += &format!("\n  filling the log took {:.1} s\n", r.fill_seconds);
+    s
+}

@@ -57,3 +57,52 @@ fn bench_serve_measures_and_accounts_for_every_transaction() {
     assert_eq!(r["flat"], (0.8..=1.25).contains(&ratio));
     assert_eq!(out.status.code() == Some(0), r["flat"] == true);
 }
+
+#[test]
+fn bench_export_exports_every_entry_in_every_format() {
+    let out = Command::new(HDX)
+        .args(["bench", "export", "--at", "300,1200", "--json"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let r: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {stderr}"));
+    let runs = r["runs"].as_array().unwrap();
+    let got: Vec<(u64, &str)> = runs
+        .iter()
+        .map(|r| {
+            (
+                r["entries"].as_u64().unwrap(),
+                r["format"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (300, "json"),
+            (300, "csv"),
+            (300, "fhir"),
+            (1200, "json"),
+            (1200, "csv"),
+            (1200, "fhir")
+        ]
+    );
+    // Every entry is written: four times the log, four times the output (give or take the
+    // header, and the two consent versions at the end of the FHIR bundle).
+    for format in ["json", "csv", "fhir"] {
+        let bytes = |entries: u64| {
+            runs.iter()
+                .find(|r| r["format"] == format && r["entries"] == entries)
+                .unwrap()["output_bytes"]
+                .as_f64()
+                .unwrap()
+        };
+        let ratio = bytes(1200) / bytes(300);
+        assert!((3.6..4.2).contains(&ratio), "{format}: {ratio}");
+    }
+    for run in runs {
+        assert!(run["peak_rss_bytes"].as_u64().unwrap() > 1_000_000, "{run}");
+        assert!(run["seconds"].as_f64().unwrap() > 0.0);
+    }
+}
