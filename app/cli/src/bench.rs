@@ -524,10 +524,10 @@ fn fill_log(
     let ledger = hdx_node::ledger::FileLedger::open(dir, None, 0)?;
     let c = HdxClient::new(ledger);
     let l = lab.pubkey();
-    let mut have = c.patient(patient)?.log_pages;
-    have =
-        have.saturating_sub(1) * 64 + u32::from(c.log_page(patient, have.saturating_sub(1))?.count);
-    let mut have = u64::from(have);
+    // Entries so far: full pages before the current one, and its count.
+    let pages = c.patient(patient)?.log_pages;
+    let current = c.log_page(patient, pages.saturating_sub(1))?;
+    let mut have = current.first_sequence + u64::from(current.count);
     while have < entries {
         c.access_record(lab, &l, patient, 0, Purpose::Treatment)?;
         have += 1;
