@@ -226,6 +226,21 @@ impl Fixture {
         }
     }
 
+    /// Lab results, read, treatment, a 10-day window and a 10-day renewal
+    /// period with `renewals` renewals.
+    pub fn renewable(&self, renewals: u16) -> ConsentTerms {
+        ConsentTerms {
+            renewal_period_secs: 10 * DAY as u32,
+            renewals_allowed: renewals,
+            ..self.terms(
+                Category::LabResults.bit(),
+                hdx_sdk::codes::MODE_READ,
+                Purpose::Treatment.bit(),
+                10,
+            )
+        }
+    }
+
     /// The patient (key = id = authority) grants `terms` to `provider` (key = id).
     pub fn grant(&self, patient: &Keypair, provider: &Keypair, terms: ConsentTerms) {
         let id = patient.pubkey();

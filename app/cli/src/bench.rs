@@ -249,6 +249,48 @@ fn rss_of(pid: u32) -> (u64, u64) {
     (kb("VmRSS:"), kb("VmHWM:"))
 }
 
+/// The benchmarks' scene, on funded keys: the registry, one verified lab,
+/// a patient with one lab-results record, and a consent for it lasting
+/// `days`; returns its terms.
+fn scene<T: Transport>(
+    c: &HdxClient<T>,
+    authority: &Keypair,
+    lab: &Keypair,
+    patient: &Keypair,
+    days: i64,
+) -> anyhow::Result<ConsentTerms> {
+    let (a, l, p) = (authority.pubkey(), lab.pubkey(), patient.pubkey());
+    c.send(&[ix::initialize_registry(a, a, a)], authority, &[])?;
+    c.send(
+        &[ix::register_provider(l, ProviderKind::Laboratory, [7; 32])],
+        lab,
+        &[],
+    )?;
+    c.send(&[ix::verify_provider(a, &l)], authority, &[])?;
+    c.send(&[ix::register_patient(p)], patient, &[])?;
+    c.add_record(
+        patient,
+        &p,
+        AddRecordArgs {
+            category: Category::LabResults,
+            clinical_day: 0,
+            locator: b"vault://bench/0".to_vec(),
+            content_hash: [9; 32],
+        },
+    )?;
+    let now = c.transport.unix_time()?;
+    let terms = ConsentTerms {
+        categories: Category::LabResults.bit(),
+        modes: MODE_READ,
+        purposes: ALL_PURPOSES,
+        not_before: now,
+        expires_at: now + days * 86_400,
+        ..ConsentTerms::default()
+    };
+    c.send(&[ix::grant_consent(p, &p, &l, terms)], patient, &[])?;
+    Ok(terms)
+}
+
 /// Runs the benchmark; `progress` hears what it is doing.
 pub fn serve(
     config: &ServeBenchConfig,
@@ -280,35 +322,8 @@ pub fn serve(
     let pages = config.at.last().unwrap() / 64 + 2;
     c.transport
         .fund(&lab.pubkey(), 1_000_000_000 + pages * 20_000_000)?;
-    let (a, l, p) = (authority.pubkey(), lab.pubkey(), patient.pubkey());
-    c.send(&[ix::initialize_registry(a, a, a)], &authority, &[])?;
-    c.send(
-        &[ix::register_provider(l, ProviderKind::Laboratory, [7; 32])],
-        &lab,
-        &[],
-    )?;
-    c.send(&[ix::verify_provider(a, &l)], &authority, &[])?;
-    c.send(&[ix::register_patient(p)], &patient, &[])?;
-    c.add_record(
-        &patient,
-        &p,
-        AddRecordArgs {
-            category: Category::LabResults,
-            clinical_day: 0,
-            locator: b"vault://bench/0".to_vec(),
-            content_hash: [9; 32],
-        },
-    )?;
-    let now = c.transport.unix_time()?;
-    let terms = ConsentTerms {
-        categories: Category::LabResults.bit(),
-        modes: MODE_READ,
-        purposes: ALL_PURPOSES,
-        not_before: now,
-        expires_at: now + 30 * 86_400,
-        ..ConsentTerms::default()
-    };
-    c.send(&[ix::grant_consent(p, &p, &l, terms)], &patient, &[])?;
+    let (l, p) = (lab.pubkey(), patient.pubkey());
+    scene(&c, &authority, &lab, &patient, 30)?;
 
     let sender = Arc::new(Sender {
         url: server.url.clone(),
@@ -569,37 +584,10 @@ pub fn export(
             fl.node().airdrop(k, 1_000_000_000_000)?;
         }
         let c = HdxClient::new(fl);
-        c.send(&[ix::initialize_registry(a, a, a)], &authority, &[])?;
-        c.send(
-            &[ix::register_provider(l, ProviderKind::Laboratory, [7; 32])],
-            &lab,
-            &[],
-        )?;
-        c.send(&[ix::verify_provider(a, &l)], &authority, &[])?;
-        c.send(&[ix::register_patient(p)], &patient, &[])?;
-        c.add_record(
-            &patient,
-            &p,
-            AddRecordArgs {
-                category: Category::LabResults,
-                clinical_day: 0,
-                locator: b"vault://bench/0".to_vec(),
-                content_hash: [9; 32],
-            },
-        )?;
-        let now = c.transport.unix_time()?;
-        let terms = ConsentTerms {
-            categories: Category::LabResults.bit(),
-            modes: MODE_READ,
-            purposes: ALL_PURPOSES,
-            not_before: now,
-            expires_at: now + 300 * 86_400,
-            ..ConsentTerms::default()
-        };
         // Two versions: a grant and an update, so the export reads a history.
-        c.send(&[ix::grant_consent(p, &p, &l, terms)], &patient, &[])?;
+        let terms = scene(&c, &authority, &lab, &patient, 300)?;
         let updated = ConsentTerms {
-            expires_at: now + 365 * 86_400,
+            expires_at: terms.expires_at + 65 * 86_400,
             ..terms
         };
         c.send(&[ix::update_consent(p, &p, &l, updated)], &patient, &[])?;

@@ -552,20 +552,6 @@ fn patient_registration_stores_exact_fields_and_opens_page_zero() {
     );
 }
 
-/// A consent with a 10-day window and a 10-day renewal period, 2 renewals.
-fn renewable(f: &Fixture) -> ConsentTerms {
-    ConsentTerms {
-        renewal_period_secs: 10 * DAY as u32,
-        renewals_allowed: 2,
-        ..f.terms(
-            Category::LabResults.bit(),
-            MODE_READ,
-            Purpose::Treatment.bit(),
-            10,
-        )
-    }
-}
-
 #[test]
 fn invariant_3_renewal_happens_only_within_the_patients_policy() {
     let f = Fixture::new();
@@ -574,7 +560,7 @@ fn invariant_3_renewal_happens_only_within_the_patients_policy() {
     let (pt, p) = (patient.pubkey(), provider.pubkey());
     let anyone = f.funded();
     let renew = || ix::renew_consent(&pt, &p);
-    let terms = renewable(&f);
+    let terms = f.renewable(2);
     f.grant(&patient, &provider, terms);
     // Not due before the last tenth of the window (day 9 of 10).
     f.advance(9 * DAY - 1);
@@ -600,7 +586,7 @@ fn invariant_3_renewal_happens_only_within_the_patients_policy() {
         ConsentTerms {
             not_before: f.now() - DAY,
             expires_at: f.now() + 1,
-            ..renewable(&f)
+            ..f.renewable(2)
         },
     );
     f.advance(1);
@@ -614,7 +600,7 @@ fn invariant_3_an_update_sets_a_new_policy_and_a_revocation_leaves_nothing_to_re
     let patient = f.patient();
     let (pt, p) = (patient.pubkey(), provider.pubkey());
     let anyone = f.funded();
-    f.grant(&patient, &provider, renewable(&f));
+    f.grant(&patient, &provider, f.renewable(2));
     f.advance(9 * DAY);
     f.ok(&[ix::renew_consent(&pt, &p)], &anyone, &[]);
     // The patient drops the policy: nothing left to renew.
@@ -640,7 +626,7 @@ fn invariant_3_an_update_sets_a_new_policy_and_a_revocation_leaves_nothing_to_re
         hdx(HdxError::NoRenewalPolicy),
     );
     // A new policy starts its own count.
-    f.update(&patient, &provider, renewable(&f));
+    f.update(&patient, &provider, f.renewable(2));
     assert_eq!(
         f.decode::<Consent>(&pda::consent(&pt, &p).0).renewals_used,
         0
@@ -660,7 +646,7 @@ fn invariant_3_renewal_needs_a_verified_provider() {
     let provider = f.verified_provider();
     let patient = f.patient();
     let (pt, p) = (patient.pubkey(), provider.pubkey());
-    f.grant(&patient, &provider, renewable(&f));
+    f.grant(&patient, &provider, f.renewable(2));
     f.advance(9 * DAY);
     f.ok(
         &[ix::suspend_provider(f.authority.pubkey(), &p)],

@@ -13,19 +13,6 @@ use health_data_exchange::instruction;
 use health_data_exchange::state::Consent;
 use health_data_exchange::ConsentTerms;
 
-fn renewable(f: &Fixture) -> ConsentTerms {
-    ConsentTerms {
-        renewal_period_secs: 10 * DAY as u32,
-        renewals_allowed: 1,
-        ..f.terms(
-            Category::LabResults.bit(),
-            MODE_READ,
-            Purpose::Treatment.bit(),
-            10,
-        )
-    }
-}
-
 #[test]
 fn every_consent_change_and_nothing_else_is_listed_under_the_history_address() {
     let f = Fixture::new();
@@ -33,7 +20,7 @@ fn every_consent_change_and_nothing_else_is_listed_under_the_history_address() {
     let patient = f.patient();
     let (pt, p) = (patient.pubkey(), provider.pubkey());
     f.record(&patient, Category::LabResults);
-    let granted = renewable(&f);
+    let granted = f.renewable(1);
     f.grant(&patient, &provider, granted);
     let t1 = f.now();
     f.access(&provider, &patient, 0, Purpose::Treatment)
@@ -119,7 +106,7 @@ fn a_consent_change_naming_another_history_address_is_refused() {
         Pubkey::new_unique(),
     ];
     let seeds = Anchor::ConstraintSeeds as u32;
-    let terms = renewable(&f);
+    let terms = f.renewable(1);
     for address in wrong {
         let grant = ix::build(
             accounts::GrantConsent {
