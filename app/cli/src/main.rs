@@ -13,7 +13,7 @@ use serde_json::json;
 
 mod commands;
 
-use commands::{access, audit, consent, keys, patient, provider, registry, Ctx, Output};
+use commands::{access, audit, consent, gateway, keys, patient, provider, registry, Ctx, Output};
 
 const EXIT_ERROR: u8 = 1;
 const EXIT_USAGE: u8 = 2;
@@ -75,6 +75,12 @@ enum Command {
     Access(access::AccessArgs),
     /// (provider) Add a record pointer to a patient; exit 3 when denied
     Write(access::WriteArgs),
+    /// (provider) Access a record on-chain, then fetch its data from the gateway against
+    /// that log entry and check its hash; exit 3 when denied or refused (nothing written)
+    Fetch(gateway::FetchArgs),
+    /// Run the data gateway (the custodian that releases a record's data only against a
+    /// fresh granted log entry); `gateway log` prints its trail and reconciles it
+    Gateway(gateway::GatewayArgs),
     /// Auditors and patients: export a patient's log; verify its hash chain
     #[command(subcommand)]
     Audit(audit::AuditCmd),
@@ -210,7 +216,7 @@ fn run(cli: Cli) -> anyhow::Result<Output> {
         Command::Patient(c) => c.sends(),
         Command::Record(c) => c.sends(),
         Command::Consent(c) => c.sends(),
-        Command::Access(_) | Command::Write(_) | Command::Serve(_) => true,
+        Command::Access(_) | Command::Write(_) | Command::Fetch(_) | Command::Serve(_) => true,
         _ => false,
     };
     let ctx = Ctx::new(Settings::resolve(&cli.cluster)?, sends);
@@ -225,6 +231,8 @@ fn run(cli: Cli) -> anyhow::Result<Output> {
         Command::Consent(c) => consent::run(&ctx, c),
         Command::Access(a) => access::access(&ctx, a),
         Command::Write(a) => access::write(&ctx, a),
+        Command::Fetch(a) => gateway::fetch(&ctx, a),
+        Command::Gateway(a) => gateway::run(&ctx, a),
         Command::Audit(c) => audit::run(&ctx, c, json_output),
         Command::Keygen { .. }
         | Command::Idl { .. }
@@ -262,6 +270,20 @@ fn classify(e: &anyhow::Error) -> (u8, &'static str, &'static str) {
     ) || find::<hdx_sdk::rpc::ClusterError>(e).is_some()
     {
         return (EXIT_ERROR, "cluster", "ClusterUnreachable");
+    }
+    if find::<gateway::Unreconciled>(e).is_some() {
+        return (EXIT_CHAIN_BROKEN, "chain", "GatewayTrailDoesNotReconcile");
+    }
+    if let Some(g) = find::<hdx_sdk::gateway::GatewayError>(e) {
+        return match g {
+            hdx_sdk::gateway::GatewayError::Refused(_) => {
+                (EXIT_DENIED, "refused", "GatewayRefused")
+            }
+            hdx_sdk::gateway::GatewayError::Unreachable { .. } => {
+                (EXIT_ERROR, "gateway", "GatewayUnreachable")
+            }
+            hdx_sdk::gateway::GatewayError::Other(_) => (EXIT_ERROR, "gateway", "GatewayError"),
+        };
     }
     if find::<hdx_node::ledger::NoLedger>(e).is_some() {
         return (EXIT_ERROR, "not-found", "NoLedger");
@@ -353,11 +375,14 @@ fn fail(e: anyhow::Error, format: OutputFormat) -> ExitCode {
         ),
         _ => {
             let (code, kind, error) = classify(&e);
-            (
-                code,
-                json!({ "kind": kind, "error": error, "message": format!("{e:#}") }),
-                Vec::new(),
-            )
+            let mut detail = json!({ "kind": kind, "error": error, "message": format!("{e:#}") });
+            if let Some(hdx_sdk::gateway::GatewayError::Refused(r)) =
+                e.downcast_ref::<hdx_sdk::gateway::GatewayError>()
+            {
+                detail["reason"] = json!(r.error);
+                detail["status"] = json!(r.status);
+            }
+            (code, detail, Vec::new())
         }
     };
     eprintln!("error: {e:#}");

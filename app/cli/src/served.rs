@@ -70,3 +70,68 @@ impl Drop for ServeProcess {
         self.kill();
     }
 }
+
+/// `hdx gateway` as a child process, reading the chain at `cluster`.
+pub struct GatewayProcess {
+    pub child: Child,
+    /// The gateway's base URL.
+    pub url: String,
+}
+
+impl GatewayProcess {
+    /// Runs `HDX -u CLUSTER gateway --bind 127.0.0.1:0 --store STORE [EXTRA...]`
+    /// with `home` as HOME, and waits until it prints its URL.
+    pub fn start(
+        hdx: &Path,
+        home: &Path,
+        cluster: &str,
+        store: &Path,
+        extra: &[&str],
+    ) -> anyhow::Result<Self> {
+        let mut child = Command::new(hdx)
+            .args(["-u", cluster, "gateway", "--bind", "127.0.0.1:0", "--store"])
+            .arg(store)
+            .args(extra)
+            .env("HOME", home)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|e| anyhow::anyhow!("cannot start {} gateway: {e}", hdx.display()))?;
+        let mut url = None;
+        let mut said = Vec::new();
+        let mut lines = BufReader::new(child.stderr.take().expect("stderr is piped")).lines();
+        for line in lines.by_ref() {
+            let line = line?;
+            if let Some(u) = line.strip_prefix("Gateway: ") {
+                url = Some(u.trim().to_string());
+                break;
+            }
+            said.push(line);
+        }
+        std::thread::spawn(move || lines.for_each(drop));
+        match url {
+            Some(url) => Ok(Self { child, url }),
+            None => {
+                let _ = child.kill();
+                let _ = child.wait();
+                anyhow::bail!("hdx gateway did not start: {}", said.join("\n"))
+            }
+        }
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// SIGKILL, as a crash.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for GatewayProcess {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}

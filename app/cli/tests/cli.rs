@@ -144,7 +144,7 @@ impl Scene {
             "--category",
             "lab-results",
             "--locator",
-            "ipfs://lab-0",
+            "vault://lab-0",
             "--content-hash",
             H1,
             "-k",
@@ -156,7 +156,7 @@ impl Scene {
             "--category",
             "imaging",
             "--locator",
-            "ipfs://img-1",
+            "vault://img-1",
             "--content-hash",
             H2,
             "-k",
@@ -266,7 +266,7 @@ fn patient_provider_auditor_story_runs_through_the_binary() {
     assert_eq!(g["outcome"], "Granted");
     assert_eq!(g["sequence"], 0);
     assert_eq!(g["record"], 0);
-    assert_eq!(g["locator"], "ipfs://lab-0");
+    assert_eq!(g["locator"], "vault://lab-0");
     assert_eq!(g["content_hash"], H1);
 
     // Imaging is not in scope: denied, logged, exit 3.
@@ -389,7 +389,7 @@ fn a_provider_writes_a_record_within_its_write_consent() {
         "--category",
         "lab-results",
         "--locator",
-        "ipfs://lab-2",
+        "vault://lab-2",
         "--content-file",
         content.to_str().unwrap(),
         "--purpose",
@@ -400,7 +400,7 @@ fn a_provider_writes_a_record_within_its_write_consent() {
     assert_eq!(w["record"], 2);
     let records = s.m.json(&["record", "list", &s.patient.pubkey]);
     assert_eq!(records[2]["author"], s.lab.pubkey.as_str());
-    assert_eq!(records[2]["locator"], "ipfs://lab-2");
+    assert_eq!(records[2]["locator"], "vault://lab-2");
     // sha256("not really a pdf"), computed locally; the file never leaves the machine.
     use sha2::{Digest, Sha256};
     let expected: String = Sha256::digest(b"not really a pdf")
@@ -906,7 +906,7 @@ fn fhir_export_is_valid_fhir_r4_by_an_independent_validator() {
         "--category",
         "lab-results",
         "--locator",
-        "ipfs://w",
+        "vault://w",
         "--content-hash",
         H2,
         "--purpose",
@@ -1038,7 +1038,7 @@ fn fhir_export_of_every_outcome_and_every_consent_version_validates_and_resolves
         "--category",
         "lab-results",
         "--locator",
-        "ipfs://lab-2",
+        "vault://lab-2",
         "--content-hash",
         H2,
         "--clinical-date",
@@ -1081,7 +1081,7 @@ fn fhir_export_of_every_outcome_and_every_consent_version_validates_and_resolves
         "--category",
         "lab-results",
         "--locator",
-        "ipfs://w",
+        "vault://w",
         "--content-hash",
         H1,
         "--purpose",
@@ -1922,7 +1922,7 @@ fn caps_date_ranges_and_renewal_through_the_binary() {
         "--clinical-date",
         "2026-03-01",
         "--locator",
-        "ipfs://lab-2",
+        "vault://lab-2",
         "--content-hash",
         H2,
         "-k",

@@ -14,15 +14,19 @@
 //! - [`transport`]: the one interface every cluster implements.
 //! - [`rpc`]: a cluster over JSON-RPC (devnet, mainnet, `hdx serve`).
 //! - [`export`]: the audit trail as JSON, CSV and FHIR R4.
+//! - [`cid`]: content identifiers of record data (`ipfs://` locators).
+//! - [`gateway`]: the data gateway's signed-request protocol and client.
 //! - [`history`]: a patient's consent history, from the program's events.
 //! - [`client`]: high-level operations over a transport.
 
 pub mod accounts;
 pub mod audit;
+pub mod cid;
 pub mod client;
 pub mod errors;
 pub mod events;
 pub mod export;
+pub mod gateway;
 pub mod history;
 pub mod ix;
 pub mod pda;

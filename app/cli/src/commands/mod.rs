@@ -4,6 +4,7 @@
 pub mod access;
 pub mod audit;
 pub mod consent;
+pub mod gateway;
 pub mod idl;
 pub mod keys;
 pub mod patient;
@@ -430,7 +431,7 @@ pub struct PointerArgs {
     /// genomics, reproductive, claims)
     #[arg(long, value_parser = parse_category)]
     pub category: Category,
-    /// Opaque or encrypted locator, at most 128 bytes
+    /// Opaque or encrypted locator, at most 128 bytes; an ipfs://CID locator must name the content hash
     #[arg(long)]
     pub locator: String,
     /// SHA-256 of the record's content: 64 hex digits
@@ -461,11 +462,23 @@ impl PointerArgs {
             "the clinical date {} is in the future",
             hdx_sdk::export::day_date(clinical_day)
         );
+        let content_hash = content_hash(self.content_hash, self.content_file.as_deref())?;
+        // A content-addressed locator must name this very content.
+        if let Some(named) = hdx_sdk::cid::hash_of_locator(&self.locator) {
+            let named = named?;
+            anyhow::ensure!(
+                named == content_hash,
+                "the locator {} names content whose SHA-256 is {}, but the content hash is {}",
+                self.locator,
+                hex(&named),
+                hex(&content_hash)
+            );
+        }
         Ok(Pointer {
             category: self.category,
             clinical_day,
             locator: locator_bytes(&self.locator)?,
-            content_hash: content_hash(self.content_hash, self.content_file.as_deref())?,
+            content_hash,
         })
     }
 }

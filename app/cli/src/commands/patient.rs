@@ -53,6 +53,9 @@ pub enum RecordCmd {
         #[arg(long, value_parser = parse_pubkey)]
         patient: Option<Pubkey>,
     },
+    /// Upload a file to a data gateway (sealed there) and add the record pointing at it:
+    /// its ipfs:// locator and content hash. Nothing goes on-chain if the upload fails.
+    Upload(super::gateway::UploadArgs),
     /// List a patient's record pointers [default: the keypair's patient]
     List {
         /// The patient's id
@@ -64,7 +67,7 @@ pub enum RecordCmd {
 impl RecordCmd {
     /// Whether it sends a transaction (and so may create an embedded ledger).
     pub fn sends(&self) -> bool {
-        matches!(self, RecordCmd::Add { .. })
+        matches!(self, RecordCmd::Add { .. } | RecordCmd::Upload(_))
     }
 }
 
@@ -171,6 +174,7 @@ pub fn record(ctx: &Ctx, cmd: RecordCmd) -> anyhow::Result<Output> {
                 format!("Added record {index} ({})", pointer.category.name()),
             ))
         }
+        RecordCmd::Upload(a) => super::gateway::upload(ctx, a),
         RecordCmd::List { patient } => {
             let client = ctx.client()?;
             let id = match patient {

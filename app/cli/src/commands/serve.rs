@@ -70,7 +70,7 @@ pub fn serve(ctx: &Ctx, args: ServeArgs) -> anyhow::Result<Output> {
     Ok(Output::new(json!({ "stopped": true }), ""))
 }
 
-async fn wait_for_stop() {
+pub async fn wait_for_stop() {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{signal, SignalKind};

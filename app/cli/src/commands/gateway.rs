@@ -1,0 +1,398 @@
+//! `hdx gateway` (run the data custodian; `gateway log` prints its trail and
+//! reconciles it with the chain), `hdx record upload` (the patient seals a
+//! file at the gateway and adds the record pointing at it) and `hdx fetch`
+//! (a provider's access on-chain, then the signed release, then the hash check).
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anchor_lang::prelude::Pubkey;
+use hdx::cluster::Target;
+use hdx_gateway::store::Store;
+use hdx_gateway::{Chain, Config, Gateway};
+use hdx_sdk::client::HdxClient;
+use hdx_sdk::codes::{Category, Purpose};
+use hdx_sdk::gateway::GatewayClient;
+use hdx_sdk::program::AddRecordArgs;
+use hdx_sdk::rpc::RpcTransport;
+use hdx_sdk::transport::Transport;
+use serde_json::json;
+
+use super::{hex, parse_category, parse_day, parse_pubkey, parse_purpose, table, Ctx, Output};
+
+#[derive(clap::Args, Debug)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct GatewayArgs {
+    #[command(subcommand)]
+    cmd: Option<GatewayCmd>,
+    #[command(flatten)]
+    run: RunArgs,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct RunArgs {
+    /// The gateway's store: its database, sealed blobs and master key
+    /// [default: <user data dir>/hdx/gateway]
+    #[arg(long, value_name = "DIR")]
+    store: Option<PathBuf>,
+    /// Address to serve on. Loopback unless told otherwise.
+    #[arg(long, default_value = "127.0.0.1:8898", value_name = "ADDR:PORT")]
+    bind: SocketAddr,
+    /// Largest upload: bytes, or with KiB/MiB/GiB
+    #[arg(long, default_value = "64MiB", value_parser = parse_size)]
+    max_upload: usize,
+    /// How far a request's time may be from the cluster's clock, and how old a
+    /// redeemed log entry may be
+    #[arg(long, default_value = "5m", value_parser = parse_window)]
+    window: i64,
+}
+
+#[derive(clap::Subcommand, Debug)]
+pub enum GatewayCmd {
+    /// Print the gateway's trail (uploads, releases, refusals with their reasons);
+    /// --reconcile checks every release against the chain
+    Log {
+        /// The gateway's store [default: <user data dir>/hdx/gateway]
+        #[arg(long, value_name = "DIR")]
+        store: Option<PathBuf>,
+        /// Check that every release matches exactly one granted read entry on-chain
+        /// (needs -u, the cluster the gateway reads); exit 4 if one does not
+        #[arg(long)]
+        reconcile: bool,
+    },
+}
+
+/// `hdx record upload`.
+#[derive(clap::Args, Debug)]
+pub struct UploadArgs {
+    /// The file to upload (sealed at the gateway; nothing of it goes on-chain but its hash)
+    file: PathBuf,
+    /// The record's category
+    #[arg(long, value_parser = parse_category)]
+    category: Category,
+    /// The gateway's URL
+    #[arg(long, value_name = "URL")]
+    gateway: String,
+    /// The record's clinical date, YYYY-MM-DD (public metadata; omit when unknown)
+    #[arg(long, value_name = "DATE", value_parser = parse_day)]
+    clinical_date: Option<u32>,
+    /// The patient's id [default: the one the keypair controls]
+    #[arg(long, value_parser = parse_pubkey)]
+    patient: Option<Pubkey>,
+}
+
+/// `hdx fetch`.
+#[derive(clap::Args, Debug)]
+pub struct FetchArgs {
+    /// The patient's id
+    #[arg(value_parser = parse_pubkey)]
+    patient: Pubkey,
+    /// The record's index
+    record: u32,
+    /// Purpose of use, by name or HL7 code
+    #[arg(long, value_parser = parse_purpose)]
+    purpose: Purpose,
+    /// The gateway's URL
+    #[arg(long, value_name = "URL")]
+    gateway: String,
+    /// Where to write the record's data (written only once it is checked)
+    #[arg(short = 'o', long = "out", value_name = "FILE")]
+    out: PathBuf,
+    /// Replace FILE if it exists
+    #[arg(long)]
+    force: bool,
+}
+
+/// The gateway's trail and the chain disagree (exit 4, like a broken chain).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct Unreconciled(pub String);
+
+/// `64MiB`, `512KiB`, `1GiB`, `1000`: bytes.
+pub fn parse_size(s: &str) -> Result<usize, String> {
+    let (digits, unit) = s
+        .find(|c: char| !c.is_ascii_digit())
+        .map_or((s, ""), |i| s.split_at(i));
+    let n: usize = digits
+        .parse()
+        .map_err(|_| format!("{s:?} is not a size (try 64MiB, 512KiB, 1000)"))?;
+    let scale: usize = match unit.trim() {
+        "" | "B" => 1,
+        "KiB" | "K" | "KB" => 1 << 10,
+        "MiB" | "M" | "MB" => 1 << 20,
+        "GiB" | "G" | "GB" => 1 << 30,
+        other => return Err(format!("{other:?} is not a size unit (B, KiB, MiB, GiB)")),
+    };
+    n.checked_mul(scale)
+        .filter(|b| (1..=(4usize << 30)).contains(b))
+        .ok_or_else(|| format!("{s:?} is not a size between 1 byte and 4 GiB"))
+}
+
+fn parse_window(s: &str) -> Result<i64, String> {
+    let secs = hdx::cluster::parse_duration(s).map_err(|e| e.to_string())?;
+    if (1..=86_400).contains(&secs) {
+        Ok(secs)
+    } else {
+        Err(format!(
+            "the window {s:?} must be between 1 second and 1 day"
+        ))
+    }
+}
+
+fn default_store() -> anyhow::Result<PathBuf> {
+    Ok(dirs::data_dir()
+        .ok_or_else(|| anyhow::anyhow!("no user data directory: pass --store DIR"))?
+        .join("hdx")
+        .join("gateway"))
+}
+
+/// The chain the gateway reads: JSON-RPC only.
+fn chain(ctx: &Ctx) -> anyhow::Result<Chain> {
+    match &ctx.settings.target {
+        Target::Rpc { url, commitment } => Ok(HdxClient::new(Box::new(RpcTransport::new(
+            url,
+            *commitment,
+        ))
+            as Box<dyn Transport + Send + Sync>)),
+        Target::Embedded { .. } => anyhow::bail!(
+            "the gateway reads the chain over JSON-RPC: start `hdx serve` (or use a cluster) and pass its URL with -u"
+        ),
+    }
+}
+
+pub fn run(ctx: &Ctx, args: GatewayArgs) -> anyhow::Result<Output> {
+    match args.cmd {
+        None => serve(ctx, args.run),
+        Some(GatewayCmd::Log { store, reconcile }) => log(ctx, store, reconcile),
+    }
+}
+
+fn serve(ctx: &Ctx, a: RunArgs) -> anyhow::Result<Output> {
+    let chain = chain(ctx)?;
+    // Fail now, not at the first request, when the cluster is not there.
+    chain.transport.unix_time().map_err(|e| {
+        anyhow::anyhow!(
+            "cannot read the cluster's clock at {}: {e}",
+            ctx.settings.describe()
+        )
+    })?;
+    let dir = match a.store {
+        Some(d) => d,
+        None => default_store()?,
+    };
+    let gateway = Arc::new(Gateway::open(
+        &dir,
+        chain,
+        Config {
+            window_secs: a.window,
+            max_upload: a.max_upload,
+        },
+    )?);
+    if !a.bind.ip().is_loopback() {
+        eprintln!(
+            "warning: serving on {}, reachable beyond this machine: put TLS in front of it",
+            a.bind
+        );
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        let server = hdx_gateway::server::start(gateway, a.bind).await?;
+        eprintln!(
+            "Gateway for {} (store {}, window {}s, uploads up to {} bytes)\nGateway: {}\nCtrl-C stops.",
+            ctx.settings.describe(),
+            dir.display(),
+            a.window,
+            a.max_upload,
+            server.url()
+        );
+        super::serve::wait_for_stop().await;
+        server.stop().await;
+        anyhow::Ok(())
+    })?;
+    Ok(Output::new(json!({ "stopped": true }), ""))
+}
+
+fn log(ctx: &Ctx, store: Option<PathBuf>, reconcile: bool) -> anyhow::Result<Output> {
+    let dir = match store {
+        Some(d) => d,
+        None => default_store()?,
+    };
+    let store = Store::open_read_only(&dir)?;
+    let rows = store.trail(0, usize::MAX)?;
+    let mut text = table(
+        &[
+            "#", "time", "outcome", "request", "signer", "entry", "bytes", "detail",
+        ],
+        &rows
+            .iter()
+            .map(|r| {
+                vec![
+                    r.seq.to_string(),
+                    hdx_sdk::export::rfc3339(r.at),
+                    r.reason.clone(),
+                    format!("{} {}", r.method, r.path),
+                    r.signer.clone().unwrap_or_else(|| "-".into()),
+                    r.entry.map_or("-".into(), |e| e.to_string()),
+                    r.bytes.map_or("-".into(), |b| b.to_string()),
+                    r.message.clone(),
+                ]
+            })
+            .collect::<Vec<_>>(),
+    );
+    let mut value = json!({ "trail": rows });
+    if reconcile {
+        let report = hdx_gateway::reconcile(&store, &chain(ctx)?)?;
+        value["reconciliation"] = serde_json::to_value(&report)?;
+        if !report.ok() {
+            return Err(anyhow::Error::new(Unreconciled(format!(
+                "{} of {} releases do not match a granted read entry on-chain: {}",
+                report.unmatched.len(),
+                report.releases,
+                report.unmatched.join("; ")
+            ))));
+        }
+        text.push_str(&format!(
+            "\nReconciled: {} releases, each matched by exactly one granted read entry on-chain",
+            report.releases
+        ));
+    }
+    Ok(Output::new(value, text))
+}
+
+pub fn upload(ctx: &Ctx, a: UploadArgs) -> anyhow::Result<Output> {
+    let data = std::fs::read(&a.file)
+        .map_err(|e| anyhow::Error::new(e).context(format!("cannot read {}", a.file.display())))?;
+    anyhow::ensure!(!data.is_empty(), "{} is empty", a.file.display());
+    let client = ctx.client()?;
+    let now = client.transport.unix_time()?;
+    let clinical_day = a.clinical_date.unwrap_or(0);
+    anyhow::ensure!(
+        i64::from(clinical_day) <= hdx_sdk::codes::day_of(now) + 1,
+        "the clinical date {} is in the future",
+        hdx_sdk::export::day_date(clinical_day)
+    );
+    let patient = ctx.my_patient(&client, a.patient)?;
+    let signer = ctx.payer(&client)?;
+    let hash = {
+        use sha2::{Digest, Sha256};
+        let h: [u8; 32] = Sha256::digest(&data).into();
+        h
+    };
+    // Upload first: nothing goes on-chain unless the gateway holds the data.
+    let uploaded = GatewayClient::new(&a.gateway).upload(signer, &patient.id, &data, now)?;
+    let locator = hdx_sdk::cid::locator(&hash);
+    anyhow::ensure!(
+        uploaded.locator == locator && uploaded.content_hash == hex(&hash),
+        "the gateway answered with locator {} and hash {}, not this file's {locator} and {}: nothing added",
+        uploaded.locator,
+        uploaded.content_hash,
+        hex(&hash)
+    );
+    let index = client.add_record(
+        signer,
+        &patient.id,
+        AddRecordArgs {
+            category: a.category,
+            clinical_day,
+            locator: locator.as_bytes().to_vec(),
+            content_hash: hash,
+        },
+    )?;
+    Ok(Output::new(
+        json!({
+            "patient": patient.id.to_string(),
+            "index": index,
+            "category": a.category.name(),
+            "locator": locator,
+            "content_hash": hex(&hash),
+            "bytes": data.len(),
+        }),
+        format!(
+            "Uploaded {} bytes to {} and added record {index} ({})\nlocator:      {locator}\ncontent hash: {}",
+            data.len(),
+            a.gateway,
+            a.category.name(),
+            hex(&hash)
+        ),
+    ))
+}
+
+/// Where `fetch` writes: checked before anything is asked on-chain.
+fn check_output(path: &Path, force: bool) -> anyhow::Result<PathBuf> {
+    anyhow::ensure!(
+        force || !path.exists(),
+        "{} exists: pass --force to replace it",
+        path.display()
+    );
+    anyhow::ensure!(!path.is_dir(), "{} is a directory", path.display());
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    anyhow::ensure!(
+        dir.is_dir(),
+        "cannot write {}: {} is not a directory",
+        path.display(),
+        dir.display()
+    );
+    Ok(dir)
+}
+
+pub fn fetch(ctx: &Ctx, a: FetchArgs) -> anyhow::Result<Output> {
+    let dir = check_output(&a.out, a.force)?;
+    let client = ctx.client()?;
+    let provider = ctx.my_provider(&client)?;
+    let count = client.patient(&a.patient)?.record_count;
+    anyhow::ensure!(
+        a.record < count,
+        "patient {} has no record {} (they have {count})",
+        a.patient,
+        a.record
+    );
+    let record = client.record(&a.patient, a.record)?;
+    anyhow::ensure!(
+        hdx_sdk::cid::hash_of_locator(&String::from_utf8_lossy(&record.locator))
+            == Some(Ok(record.content_hash)),
+        "record {} of patient {} is not held by a gateway (its locator is not the ipfs:// CID of its content hash)",
+        a.record,
+        a.patient
+    );
+    let signer = ctx.payer(&client)?;
+    let granted = client.access_record(signer, &provider.id, &a.patient, a.record, a.purpose)?;
+    let now = client.transport.unix_time()?;
+    let data = GatewayClient::new(&a.gateway).fetch(
+        signer,
+        &a.patient,
+        a.record,
+        granted.sequence,
+        &granted.content_hash,
+        now,
+    )?;
+    // Written whole or not at all.
+    let mut tmp = tempfile::NamedTempFile::new_in(&dir)?;
+    tmp.write_all(&data)?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(&a.out).map_err(|e| {
+        anyhow::Error::new(e.error).context(format!("cannot write {}", a.out.display()))
+    })?;
+    Ok(Output::new(
+        json!({
+            "outcome": "Released",
+            "sequence": granted.sequence,
+            "record": a.record,
+            "bytes": data.len(),
+            "content_hash": hex(&granted.content_hash),
+            "output": a.out.display().to_string(),
+        }),
+        format!(
+            "Granted (log entry {}), released {} bytes by the gateway, hash checked\nwritten to {}",
+            granted.sequence,
+            data.len(),
+            a.out.display()
+        ),
+    ))
+}

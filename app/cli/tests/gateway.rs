@@ -1,0 +1,734 @@
+//! The whole round trip through the `hdx` binary, as a patient and a lab
+//! run it: `hdx serve` and `hdx gateway` as child processes on loopback,
+//! `record upload`, `fetch`, a revocation refusing the next fetch (exit 3,
+//! nothing written), `gateway log --reconcile`; bad input refused before
+//! anything changes; and the gateway killed mid-run, again and again,
+//! losing no acknowledged upload and releasing no entry twice.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+use hdx::served::GatewayProcess;
+use hdx_sdk::gateway::GatewayClient;
+use hdx_sdk::transport::Transport;
+use serde_json::Value;
+use solana_sdk::signature::{read_keypair_file, Keypair, Signer};
+
+mod common;
+use common::{Server, HDX};
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+impl Run {
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {} / {}", self.stdout, self.stderr))
+    }
+}
+
+struct Setup {
+    dir: tempfile::TempDir,
+    server: Server,
+    gateway: Option<GatewayProcess>,
+    patient: Keypair,
+    lab: Keypair,
+}
+
+impl Setup {
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    fn home(&self) -> PathBuf {
+        self.path("home")
+    }
+
+    fn key(&self, name: &str) -> String {
+        self.path(&format!("{name}.json")).display().to_string()
+    }
+
+    fn g(&self) -> &str {
+        &self.gateway.as_ref().unwrap().url
+    }
+
+    /// `hdx -u SERVED --output json ARGS -k KEY`.
+    fn hdx(&self, key: &str, args: &[&str]) -> Run {
+        let out = Command::new(HDX)
+            .args(["-u", &self.server.url, "--output", "json"])
+            .args(args)
+            .args(["-k", &self.key(key)])
+            .current_dir(self.dir.path())
+            .env("HOME", self.home())
+            .output()
+            .unwrap();
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    #[track_caller]
+    fn ok(&self, key: &str, args: &[&str]) -> Value {
+        let r = self.hdx(key, args);
+        assert_eq!(r.code, 0, "hdx {args:?}: {} {}", r.stdout, r.stderr);
+        r.json()
+    }
+
+    fn start_gateway(&mut self) {
+        self.gateway = Some(
+            GatewayProcess::start(
+                Path::new(HDX),
+                &self.home(),
+                &self.server.url,
+                &self.path("gateway"),
+                &[],
+            )
+            .unwrap(),
+        );
+    }
+
+    fn entries(&self) -> usize {
+        let c = self.server.client();
+        c.log(&self.patient.pubkey())
+            .map_or(0, |l| l.entries().len())
+    }
+
+    fn records(&self) -> u32 {
+        self.server
+            .client()
+            .patient(&self.patient.pubkey())
+            .unwrap()
+            .record_count
+    }
+}
+
+/// A served ledger, a running gateway, a verified lab and a registered patient.
+fn setup() -> Setup {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("home")).unwrap();
+    let keys: Vec<Keypair> = (0..3).map(|_| Keypair::new()).collect();
+    for (k, name) in keys.iter().zip(["authority", "lab", "patient"]) {
+        solana_sdk::signature::write_keypair_file(k, dir.path().join(format!("{name}.json")))
+            .unwrap();
+    }
+    let server = Server::start(
+        &dir.path().join("home"),
+        &dir.path().join("ledger"),
+        &dir.path().join("authority.json"),
+    );
+    let c = server.client();
+    for k in &keys {
+        c.transport.fund(&k.pubkey(), 10_000_000_000).unwrap();
+    }
+    let mut s = Setup {
+        patient: read_keypair_file(dir.path().join("patient.json")).unwrap(),
+        lab: read_keypair_file(dir.path().join("lab.json")).unwrap(),
+        dir,
+        server,
+        gateway: None,
+    };
+    s.start_gateway();
+    let lab = s.lab.pubkey().to_string();
+    s.ok("authority", &["registry", "init"]);
+    s.ok(
+        "lab",
+        &[
+            "provider",
+            "register",
+            "--kind",
+            "laboratory",
+            "--credential-commitment",
+            &"ab".repeat(32),
+        ],
+    );
+    s.ok("authority", &["provider", "verify", &lab]);
+    s.ok("patient", &["patient", "register"]);
+    s
+}
+
+#[test]
+fn a_record_goes_from_patient_to_lab_only_under_consent_and_the_trails_reconcile() {
+    let s = setup();
+    let (lab, patient) = (s.lab.pubkey().to_string(), s.patient.pubkey().to_string());
+    let data = b"Potassium 4.1 mmol/L\n".repeat(1000);
+    std::fs::write(s.path("k.txt"), &data).unwrap();
+    let up = s.ok(
+        "patient",
+        &[
+            "record",
+            "upload",
+            "k.txt",
+            "--category",
+            "lab-results",
+            "--clinical-date",
+            "2026-01-02",
+            "--gateway",
+            s.g(),
+        ],
+    );
+    assert_eq!(up["index"], 0);
+    assert_eq!(up["bytes"], data.len());
+    let hash = hdx_sdk::gateway::hex(&{
+        use sha2::Digest;
+        let h: [u8; 32] = sha2::Sha256::digest(&data).into();
+        h
+    });
+    assert_eq!(up["content_hash"], hash);
+    assert!(up["locator"]
+        .as_str()
+        .unwrap()
+        .starts_with("ipfs://bafkrei"));
+    let listed = s.ok("patient", &["record", "list"]);
+    assert_eq!(listed[0]["locator"], up["locator"], "{listed}");
+
+    // No consent yet: denied on-chain (exit 3), nothing written.
+    let r = s.hdx(
+        "lab",
+        &[
+            "fetch",
+            &patient,
+            "0",
+            "--purpose",
+            "treatment",
+            "--gateway",
+            s.g(),
+            "-o",
+            "got.txt",
+        ],
+    );
+    assert_eq!(
+        (r.code, r.json()["reason"].as_str()),
+        (3, Some("NoConsent")),
+        "{}",
+        r.stderr
+    );
+    assert!(!s.path("got.txt").exists());
+
+    s.ok(
+        "patient",
+        &[
+            "consent",
+            "grant",
+            &lab,
+            "--categories",
+            "lab-results",
+            "--modes",
+            "read",
+            "--purposes",
+            "treatment",
+            "--expires",
+            "1d",
+        ],
+    );
+    let got = s.ok(
+        "lab",
+        &[
+            "fetch",
+            &patient,
+            "0",
+            "--purpose",
+            "treatment",
+            "--gateway",
+            s.g(),
+            "-o",
+            "got.txt",
+        ],
+    );
+    assert_eq!(
+        (got["outcome"].as_str(), got["sequence"].as_u64()),
+        (Some("Released"), Some(1))
+    );
+    assert_eq!(std::fs::read(s.path("got.txt")).unwrap(), data);
+
+    // An existing output file is refused before anything is asked on-chain.
+    let before = s.entries();
+    let r = s.hdx(
+        "lab",
+        &[
+            "fetch",
+            &patient,
+            "0",
+            "--purpose",
+            "treatment",
+            "--gateway",
+            s.g(),
+            "-o",
+            "got.txt",
+        ],
+    );
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("exists: pass --force"), "{}", r.stderr);
+    assert_eq!(s.entries(), before);
+
+    // Revoked: the next fetch is denied, nothing written.
+    s.ok("patient", &["consent", "revoke", &lab]);
+    let r = s.hdx(
+        "lab",
+        &[
+            "fetch",
+            &patient,
+            "0",
+            "--purpose",
+            "treatment",
+            "--gateway",
+            s.g(),
+            "-o",
+            "after.txt",
+        ],
+    );
+    assert_eq!(
+        (r.code, r.json()["reason"].as_str()),
+        (3, Some("NoConsent")),
+        "{}",
+        r.stderr
+    );
+    assert!(!s.path("after.txt").exists());
+
+    // The gateway refusing (data tampered at rest): exit 3, named, nothing written.
+    s.ok(
+        "patient",
+        &[
+            "consent",
+            "grant",
+            &lab,
+            "--categories",
+            "lab-results",
+            "--modes",
+            "read",
+            "--purposes",
+            "treatment",
+            "--expires",
+            "1d",
+        ],
+    );
+    let cid = up["locator"]
+        .as_str()
+        .unwrap()
+        .trim_start_matches("ipfs://")
+        .to_string();
+    let blob = s.path("gateway").join("blobs").join(&patient).join(&cid);
+    let sealed = std::fs::read(&blob).unwrap();
+    let mut flipped = sealed.clone();
+    flipped[100] ^= 0x40;
+    std::fs::write(&blob, &flipped).unwrap();
+    let r = s.hdx(
+        "lab",
+        &[
+            "fetch",
+            &patient,
+            "0",
+            "--purpose",
+            "treatment",
+            "--gateway",
+            s.g(),
+            "-o",
+            "after.txt",
+        ],
+    );
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    let j = r.json();
+    assert_eq!(
+        (
+            j["kind"].as_str(),
+            j["reason"].as_str(),
+            j["status"].as_u64()
+        ),
+        (Some("refused"), Some("BlobCorrupt"), Some(500))
+    );
+    assert!(!s.path("after.txt").exists());
+    std::fs::write(&blob, &sealed).unwrap();
+
+    // The auditor: the gateway's trail, reconciled with the chain.
+    let log = s.ok(
+        "patient",
+        &[
+            "gateway",
+            "log",
+            "--store",
+            s.path("gateway").to_str().unwrap(),
+            "--reconcile",
+        ],
+    );
+    let reasons: Vec<&str> = log["trail"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["reason"].as_str().unwrap())
+        .collect();
+    assert_eq!(reasons, ["Uploaded", "Released", "BlobCorrupt"], "{log}");
+    assert_eq!(log["reconciliation"]["releases"], 1);
+    assert_eq!(log["reconciliation"]["matched"], 1);
+    assert_eq!(log["trail"][1]["entry"], 1);
+}
+
+#[test]
+fn bad_input_changes_nothing() {
+    let s = setup();
+    let patient = s.patient.pubkey().to_string();
+    std::fs::write(s.path("a.txt"), b"a").unwrap();
+    // A file that is not there; an empty one.
+    let r = s.hdx(
+        "patient",
+        &[
+            "record",
+            "upload",
+            "missing.txt",
+            "--category",
+            "lab-results",
+            "--gateway",
+            s.g(),
+        ],
+    );
+    assert_eq!(
+        (r.code, r.json()["kind"].as_str()),
+        (1, Some("io")),
+        "{}",
+        r.stderr
+    );
+    std::fs::write(s.path("empty.txt"), b"").unwrap();
+    let r = s.hdx(
+        "patient",
+        &[
+            "record",
+            "upload",
+            "empty.txt",
+            "--category",
+            "lab-results",
+            "--gateway",
+            s.g(),
+        ],
+    );
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("is empty"), "{}", r.stderr);
+    // A gateway that is not there: no record added.
+    let r = s.hdx(
+        "patient",
+        &[
+            "record",
+            "upload",
+            "a.txt",
+            "--category",
+            "lab-results",
+            "--gateway",
+            "http://127.0.0.1:9",
+        ],
+    );
+    assert_eq!(
+        (r.code, r.json()["error"].as_str()),
+        (1, Some("GatewayUnreachable")),
+        "{}",
+        r.stderr
+    );
+    // The lab is no patient's authority: the gateway refuses, no record added.
+    let r = s.hdx(
+        "lab",
+        &[
+            "record",
+            "upload",
+            "a.txt",
+            "--category",
+            "lab-results",
+            "--gateway",
+            s.g(),
+            "--patient",
+            &patient,
+        ],
+    );
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("is not the authority of patient"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(s.records(), 0);
+    // An ipfs:// locator that names other content than the hash.
+    let other = hdx_sdk::cid::locator(&[7; 32]);
+    let r = s.hdx(
+        "patient",
+        &[
+            "record",
+            "add",
+            "--category",
+            "lab-results",
+            "--locator",
+            &other,
+            "--content-hash",
+            &"08".repeat(32),
+        ],
+    );
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr.contains("names content whose SHA-256 is 0707"),
+        "{}",
+        r.stderr
+    );
+    let r = s.hdx(
+        "patient",
+        &[
+            "record",
+            "add",
+            "--category",
+            "lab-results",
+            "--locator",
+            "ipfs://QmNotACidV1",
+            "--content-hash",
+            &"08".repeat(32),
+        ],
+    );
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("is not a CID"), "{}", r.stderr);
+    assert_eq!(s.records(), 0);
+    // A record that no gateway holds: refused before any access is logged.
+    s.ok(
+        "patient",
+        &[
+            "record",
+            "add",
+            "--category",
+            "lab-results",
+            "--locator",
+            "vault://x",
+            "--content-hash",
+            &"08".repeat(32),
+        ],
+    );
+    let before = s.entries();
+    let r = s.hdx(
+        "lab",
+        &[
+            "fetch",
+            &patient,
+            "0",
+            "--purpose",
+            "treatment",
+            "--gateway",
+            s.g(),
+            "-o",
+            "x.txt",
+        ],
+    );
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr.contains("is not held by a gateway"),
+        "{}",
+        r.stderr
+    );
+    let r = s.hdx(
+        "lab",
+        &[
+            "fetch",
+            &patient,
+            "0",
+            "--purpose",
+            "treatment",
+            "--gateway",
+            s.g(),
+            "-o",
+            "no/such/dir/x.txt",
+        ],
+    );
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("is not a directory"), "{}", r.stderr);
+    assert_eq!(s.entries(), before);
+    // The gateway on the embedded ledger, and with bad settings.
+    let out = Command::new(HDX)
+        .args(["gateway", "--store"])
+        .arg(s.path("g2"))
+        .env("HOME", s.home())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("pass its URL with -u"));
+    for (flag, value, says) in [
+        ("--max-upload", "12XB", "not a size unit"),
+        ("--max-upload", "0", "between 1 byte"),
+        ("--window", "2d", "between 1 second and 1 day"),
+    ] {
+        let out = Command::new(HDX)
+            .args(["-u", &s.server.url, "gateway", flag, value])
+            .env("HOME", s.home())
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{flag} {value}");
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains(says),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    // A store that is not one.
+    let r = s.hdx(
+        "patient",
+        &[
+            "gateway",
+            "log",
+            "--store",
+            s.path("nothing").to_str().unwrap(),
+        ],
+    );
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("is not a gateway store"), "{}", r.stderr);
+}
+
+/// The gateway is SIGKILLed at spread-out moments while a patient uploads
+/// and a lab fetches; after each restart every acknowledged upload is held
+/// (and opens to its content), every acknowledged release is redeemed,
+/// every redemption has its one trail row, and no entry released twice.
+#[test]
+fn a_killed_gateway_loses_no_upload_and_never_releases_twice() {
+    let mut s = setup();
+    let lab = s.lab.pubkey().to_string();
+    let p = s.patient.pubkey();
+    std::fs::write(s.path("r.txt"), b"the record").unwrap();
+    s.ok(
+        "patient",
+        &[
+            "record",
+            "upload",
+            "r.txt",
+            "--category",
+            "lab-results",
+            "--gateway",
+            s.g(),
+        ],
+    );
+    s.ok(
+        "patient",
+        &[
+            "consent",
+            "grant",
+            &lab,
+            "--categories",
+            "lab-results",
+            "--modes",
+            "read",
+            "--purposes",
+            "treatment",
+            "--expires",
+            "1d",
+        ],
+    );
+    let record_hash = {
+        use sha2::Digest;
+        let h: [u8; 32] = sha2::Sha256::digest(b"the record").into();
+        h
+    };
+    let uploads: Arc<Mutex<Vec<Vec<u8>>>> = Arc::default();
+    let releases: Arc<Mutex<Vec<u64>>> = Arc::default();
+    let mut landed_unacknowledged = 0;
+    const ROUNDS: u64 = 8;
+    for round in 0..ROUNDS {
+        let url = s.g().to_string();
+        let stop = Arc::new(AtomicBool::new(false));
+        let client = s.server.client();
+        let patient = read_keypair_file(s.path("patient.json")).unwrap();
+        let lab_key = read_keypair_file(s.path("lab.json")).unwrap();
+        let (ups, rels, stop2) = (uploads.clone(), releases.clone(), stop.clone());
+        let worker = std::thread::spawn(move || {
+            let g = GatewayClient::new(&url);
+            let mut n = 0u64;
+            while !stop2.load(Ordering::SeqCst) {
+                n += 1;
+                let data = format!("round {round} upload {n} ")
+                    .repeat(2000)
+                    .into_bytes();
+                let now = client.transport.unix_time().unwrap();
+                match g.upload(&patient, &p, &data, now) {
+                    Ok(_) => ups.lock().unwrap().push(data),
+                    Err(_) => break,
+                }
+                let granted = client
+                    .access_record(
+                        &lab_key,
+                        &lab_key.pubkey(),
+                        &p,
+                        0,
+                        hdx_sdk::codes::Purpose::Treatment,
+                    )
+                    .unwrap();
+                match g.fetch(&lab_key, &p, 0, granted.sequence, &record_hash, now) {
+                    Ok(_) => rels.lock().unwrap().push(granted.sequence),
+                    Err(_) => break,
+                }
+            }
+        });
+        // Spread the kills over two seconds of work (an access waits for a new blockhash, ~0.4 s).
+        std::thread::sleep(std::time::Duration::from_millis(300 + round * 250));
+        s.gateway.as_mut().unwrap().kill();
+        stop.store(true, Ordering::SeqCst);
+        worker.join().unwrap();
+        s.start_gateway();
+
+        let store = hdx_gateway::store::Store::open_read_only(&s.path("gateway")).unwrap();
+        let key =
+            hdx_gateway::seal::MasterKey::load_or_create(&s.path("gateway").join("master.key"))
+                .unwrap();
+        for data in uploads.lock().unwrap().iter() {
+            let cid = hdx_sdk::cid::of_hash(&{
+                use sha2::Digest;
+                sha2::Sha256::digest(data).into()
+            });
+            let row = store
+                .blob(&p.to_string(), &cid)
+                .unwrap()
+                .unwrap_or_else(|| panic!("round {round}: acknowledged upload {cid} lost"));
+            let sealed = hdx_gateway::seal::Sealed {
+                ciphertext: store.blob_file(&p.to_string(), &cid).unwrap(),
+                nonce: row.nonce,
+                wrapped_key: row.wrapped_key,
+                key_nonce: row.key_nonce,
+            };
+            assert_eq!(&key.open(&cid, &sealed).unwrap(), data, "round {round}");
+        }
+        let redeemed: Vec<u64> = store.redemptions().unwrap().iter().map(|r| r.1).collect();
+        for e in releases.lock().unwrap().iter() {
+            assert!(
+                redeemed.contains(e),
+                "round {round}: acknowledged release of entry {e} not redeemed"
+            );
+        }
+        landed_unacknowledged += redeemed.len() - releases.lock().unwrap().len();
+        let released: Vec<u64> = store
+            .trail(0, usize::MAX)
+            .unwrap()
+            .iter()
+            .filter(|r| r.reason == "Released")
+            .map(|r| r.entry.unwrap())
+            .collect();
+        let mut distinct = released.clone();
+        distinct.dedup();
+        assert_eq!(released, distinct, "round {round}: an entry released twice");
+        assert_eq!(
+            released, redeemed,
+            "round {round}: trail and redemptions disagree"
+        );
+        // Every redeemed entry stays redeemed after the restart.
+        if let Some(e) = redeemed.last() {
+            let now = s.server.client().transport.unix_time().unwrap();
+            match GatewayClient::new(s.g()).fetch(&s.lab, &p, 0, *e, &record_hash, now) {
+                Err(hdx_sdk::gateway::GatewayError::Refused(r)) => {
+                    assert_eq!(r.error, "AlreadyRedeemed")
+                }
+                other => panic!("round {round}: {other:?}"),
+            }
+        }
+    }
+    let store = hdx_gateway::store::Store::open_read_only(&s.path("gateway")).unwrap();
+    assert_eq!(store.integrity_check().unwrap(), "ok");
+    eprintln!(
+        "{ROUNDS} kills: {} uploads and {} releases acknowledged, none lost; {landed_unacknowledged} releases committed but unacknowledged",
+        uploads.lock().unwrap().len(),
+        releases.lock().unwrap().len()
+    );
+    assert!(
+        uploads.lock().unwrap().len() as u64 >= ROUNDS,
+        "the kills came too early to test anything"
+    );
+}

@@ -1,0 +1,268 @@
+//! The data gateway's protocol and its client.
+//!
+//! The gateway (crate `hdx-gateway`, `hdx gateway`) holds records' data
+//! encrypted and releases it only against a fresh granted log entry. Every
+//! request is signed with Solana's off-chain message format (version 0,
+//! restricted ASCII, so a Ledger can sign it) over one line naming the
+//! method, the path, what the request is about, the time and a nonce:
+//!
+//! ```text
+//! hdx-gateway-v1 PUT /v1/blobs/<patient>/<cid> sha256=<hex> time=<unix> nonce=<hex>
+//! hdx-gateway-v1 GET /v1/records/<patient>/<index> entry=<sequence> time=<unix> nonce=<hex>
+//! ```
+//!
+//! The signer, signature (base58), time and nonce travel in the `X-Hdx-*`
+//! headers; the gateway rebuilds the line from the request and verifies it.
+//! Errors come back as JSON `{"error": Name, "message": ...}`.
+
+use anchor_lang::prelude::Pubkey;
+use serde::{Deserialize, Serialize};
+use solana_offchain_message::OffchainMessage;
+use solana_sdk::signature::{Signature, Signer};
+
+use crate::cid;
+
+pub const PROTOCOL: &str = "hdx-gateway-v1";
+pub const SIGNER_HEADER: &str = "x-hdx-signer";
+pub const SIGNATURE_HEADER: &str = "x-hdx-signature";
+pub const TIME_HEADER: &str = "x-hdx-time";
+pub const NONCE_HEADER: &str = "x-hdx-nonce";
+/// On a release: the log entry it redeemed, and the content hash it checked.
+pub const ENTRY_HEADER: &str = "x-hdx-entry";
+pub const CONTENT_HASH_HEADER: &str = "x-hdx-content-hash";
+
+pub fn upload_path(patient: &Pubkey, cid: &str) -> String {
+    format!("/v1/blobs/{patient}/{cid}")
+}
+
+pub fn release_path(patient: &Pubkey, index: u32) -> String {
+    format!("/v1/records/{patient}/{index}")
+}
+
+/// The line an upload signs.
+pub fn upload_line(path: &str, sha256: &[u8; 32], time: i64, nonce: &str) -> String {
+    format!(
+        "{PROTOCOL} PUT {path} sha256={} time={time} nonce={nonce}",
+        hex(sha256)
+    )
+}
+
+/// The line a release request signs.
+pub fn release_line(path: &str, entry: u64, time: i64, nonce: &str) -> String {
+    format!("{PROTOCOL} GET {path} entry={entry} time={time} nonce={nonce}")
+}
+
+fn offchain(line: &str) -> anyhow::Result<OffchainMessage> {
+    OffchainMessage::new(0, line.as_bytes())
+        .map_err(|e| anyhow::anyhow!("not an off-chain message: {e:?}"))
+}
+
+/// Signs `line` as a version-0 off-chain message.
+pub fn sign(signer: &dyn Signer, line: &str) -> anyhow::Result<Signature> {
+    offchain(line)?
+        .sign(signer)
+        .map_err(|e| anyhow::anyhow!("cannot sign: {e:?}"))
+}
+
+/// Whether `signature` is `signer`'s over `line` as a version-0 off-chain message.
+pub fn verify(signer: &Pubkey, signature: &Signature, line: &str) -> bool {
+    offchain(line)
+        .ok()
+        .and_then(|m| m.verify(signer, signature).ok())
+        .unwrap_or(false)
+}
+
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// 16 random bytes, hex: a request's nonce.
+pub fn nonce() -> anyhow::Result<String> {
+    let mut bytes = [0u8; 16];
+    getrandom::getrandom(&mut bytes).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
+    Ok(hex(&bytes))
+}
+
+/// What the gateway answers an upload with.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Uploaded {
+    pub patient: String,
+    pub cid: String,
+    /// `ipfs://<cid>`: the record's locator.
+    pub locator: String,
+    /// Hex SHA-256 of the content: the record's content hash.
+    pub content_hash: String,
+    pub bytes: u64,
+}
+
+/// A refusal: the HTTP status and the gateway's JSON body.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
+#[error("the gateway refused ({status} {error}): {message}")]
+pub struct Refused {
+    #[serde(default)]
+    pub status: u16,
+    pub error: String,
+    pub message: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum GatewayError {
+    #[error(transparent)]
+    Refused(#[from] Refused),
+    #[error("cannot reach the gateway at {url}: {detail}")]
+    Unreachable { url: String, detail: String },
+    #[error(transparent)]
+    Other(#[from] anyhow::Error),
+}
+
+/// The gateway's HTTP client, as a patient's tool or a provider's system uses it.
+pub struct GatewayClient {
+    base: String,
+    http: reqwest::blocking::Client,
+}
+
+impl GatewayClient {
+    pub fn new(base: &str) -> Self {
+        Self {
+            base: base.trim_end_matches('/').to_string(),
+            http: reqwest::blocking::Client::builder()
+                .timeout(std::time::Duration::from_secs(120))
+                .build()
+                .expect("an HTTP client"),
+        }
+    }
+
+    pub fn url(&self) -> &str {
+        &self.base
+    }
+
+    fn unreachable(&self, e: reqwest::Error) -> GatewayError {
+        GatewayError::Unreachable {
+            url: self.base.clone(),
+            detail: e.to_string(),
+        }
+    }
+
+    fn refused(response: reqwest::blocking::Response) -> GatewayError {
+        let status = response.status().as_u16();
+        let text = response.text().unwrap_or_default();
+        let mut refused: Refused = serde_json::from_str(&text).unwrap_or(Refused {
+            status,
+            error: "NotTheGateway".into(),
+            message: format!("an answer that is not the gateway's: {text:.200}"),
+        });
+        refused.status = status;
+        refused.into()
+    }
+
+    /// Uploads `data` for `patient` (by id), signed by the patient's current
+    /// authority at cluster time `time`.
+    pub fn upload(
+        &self,
+        signer: &dyn Signer,
+        patient: &Pubkey,
+        data: &[u8],
+        time: i64,
+    ) -> Result<Uploaded, GatewayError> {
+        use sha2::{Digest, Sha256};
+        let hash: [u8; 32] = Sha256::digest(data).into();
+        let path = upload_path(patient, &cid::of_hash(&hash));
+        let nonce = nonce()?;
+        let signature = sign(signer, &upload_line(&path, &hash, time, &nonce))?;
+        let response = self
+            .http
+            .put(format!("{}{path}", self.base))
+            .header(SIGNER_HEADER, signer.pubkey().to_string())
+            .header(SIGNATURE_HEADER, signature.to_string())
+            .header(TIME_HEADER, time.to_string())
+            .header(NONCE_HEADER, &nonce)
+            .body(data.to_vec())
+            .send()
+            .map_err(|e| self.unreachable(e))?;
+        if !response.status().is_success() {
+            return Err(Self::refused(response));
+        }
+        let uploaded: Uploaded = response
+            .json_or_text()
+            .map_err(|e| anyhow::anyhow!("the gateway's answer is not an upload receipt: {e}"))?;
+        Ok(uploaded)
+    }
+
+    /// Asks for record `index` of `patient` (by id), redeeming log entry
+    /// `entry`, signed by the provider's current key at cluster time `time`.
+    /// Returns the data, checked against `content_hash`.
+    pub fn fetch(
+        &self,
+        signer: &dyn Signer,
+        patient: &Pubkey,
+        index: u32,
+        entry: u64,
+        content_hash: &[u8; 32],
+        time: i64,
+    ) -> Result<Vec<u8>, GatewayError> {
+        use sha2::{Digest, Sha256};
+        let path = release_path(patient, index);
+        let nonce = nonce()?;
+        let signature = sign(signer, &release_line(&path, entry, time, &nonce))?;
+        let response = self
+            .http
+            .get(format!("{}{path}?entry={entry}", self.base))
+            .header(SIGNER_HEADER, signer.pubkey().to_string())
+            .header(SIGNATURE_HEADER, signature.to_string())
+            .header(TIME_HEADER, time.to_string())
+            .header(NONCE_HEADER, &nonce)
+            .send()
+            .map_err(|e| self.unreachable(e))?;
+        if !response.status().is_success() {
+            return Err(Self::refused(response));
+        }
+        let data = response.bytes().map_err(|e| self.unreachable(e))?.to_vec();
+        let got: [u8; 32] = Sha256::digest(&data).into();
+        if &got != content_hash {
+            return Err(anyhow::anyhow!(
+                "the gateway released data whose SHA-256 {} is not the record's content hash {}",
+                hex(&got),
+                hex(content_hash)
+            )
+            .into());
+        }
+        Ok(data)
+    }
+}
+
+/// `Response::json` without reqwest's `json` feature.
+trait JsonOrText {
+    fn json_or_text<T: serde::de::DeserializeOwned>(self) -> anyhow::Result<T>;
+}
+
+impl JsonOrText for reqwest::blocking::Response {
+    fn json_or_text<T: serde::de::DeserializeOwned>(self) -> anyhow::Result<T> {
+        let text = self.text()?;
+        serde_json::from_str(&text).map_err(|e| anyhow::anyhow!("{e}: {text:.200}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use solana_sdk::signature::Keypair;
+
+    #[test]
+    fn a_signed_line_verifies_for_its_signer_and_line_only() {
+        let k = Keypair::new();
+        let path = release_path(&Pubkey::new_unique(), 3);
+        let line = release_line(&path, 7, 1_767_225_600, "00ff");
+        assert!(
+            line.bytes().all(|b| (0x20..=0x7e).contains(&b)),
+            "restricted ASCII"
+        );
+        let sig = sign(&k, &line).unwrap();
+        assert!(verify(&k.pubkey(), &sig, &line));
+        assert!(!verify(&Keypair::new().pubkey(), &sig, &line));
+        assert!(!verify(
+            &k.pubkey(),
+            &sig,
+            &release_line(&path, 8, 1_767_225_600, "00ff")
+        ));
+    }
+}
