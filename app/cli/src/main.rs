@@ -109,6 +109,26 @@ enum Command {
 
 #[derive(Subcommand)]
 enum BenchCmd {
+    /// The data gateway under load on loopback: N providers at once, each doing access
+    /// (on-chain) + fetch (1 MiB) repeatedly; releases/s, p50/p99, and every release
+    /// reconciled with exactly one granted entry. Bounded in count and time.
+    Gateway {
+        /// Concurrent providers (each with its own patient)
+        #[arg(long, default_value_t = 8)]
+        providers: usize,
+        /// Releases per provider
+        #[arg(long, default_value_t = 25)]
+        releases: u64,
+        /// Size of each record's data
+        #[arg(long, default_value = "1MiB", value_parser = gateway::parse_size)]
+        bytes: usize,
+        /// Stop asking after this long
+        #[arg(long, default_value = "2m", value_parser = parse_bench_deadline)]
+        deadline: std::time::Duration,
+        /// Print one JSON object
+        #[arg(long)]
+        json: bool,
+    },
     /// Audit export over JSON-RPC at growing log lengths: seconds, entries/s and the
     /// exporting process's peak memory per format (memory must not grow with the log).
     /// Defaults are the full run (a 100,000-entry log: minutes); `--at 500,2000` is quick.
@@ -141,6 +161,16 @@ enum BenchCmd {
         #[arg(long)]
         json: bool,
     },
+}
+
+fn parse_bench_deadline(s: &str) -> Result<std::time::Duration, String> {
+    match hdx::cluster::parse_duration(s) {
+        Ok(secs) if (1..=3600).contains(&secs) => Ok(std::time::Duration::from_secs(secs as u64)),
+        Ok(_) => Err(format!(
+            "the deadline {s:?} must be between 1 second and 1 hour"
+        )),
+        Err(e) => Err(e.to_string()),
+    }
 }
 
 fn run(cli: Cli) -> anyhow::Result<Output> {
@@ -191,6 +221,35 @@ fn run(cli: Cli) -> anyhow::Result<Output> {
                 report.windows.last().map_or(0, |w| w.entries_before),
                 report.tps_ratio * 100.0,
                 report.windows[0].entries_before
+            );
+            return Ok(Output::new(json!({ "ok": true }), ""));
+        }
+        Command::Bench(BenchCmd::Gateway {
+            providers,
+            releases,
+            bytes,
+            deadline,
+            json,
+        }) => {
+            let config = hdx::bench::gateway::GatewayBenchConfig {
+                hdx: std::env::current_exe()?,
+                providers,
+                releases,
+                bytes,
+                deadline,
+            };
+            let report = hdx::bench::gateway::run(&config, &mut |line| eprintln!("{line}"))?;
+            if json || json_output {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                print!("{}", hdx::bench::gateway::render(&report));
+            }
+            anyhow::ensure!(
+                report.reconciled,
+                "{} releases, {} in the gateway's trail, {} matched on-chain: not reconciled",
+                report.releases,
+                report.trail_releases,
+                report.matched
             );
             return Ok(Output::new(json!({ "ok": true }), ""));
         }

@@ -1,4 +1,4 @@
-//! `hdx bench serve` at a small scale (the full run is 100,000 transactions,
+//! `hdx bench serve`, `bench export` and `bench gateway` at a small scale (the full runs are long,
 //! outside CI): it serves, fills, measures and accounts for every
 //! transaction it sent.
 
@@ -105,4 +105,31 @@ fn bench_export_exports_every_entry_in_every_format() {
         assert!(run["peak_rss_bytes"].as_u64().unwrap() > 1_000_000, "{run}");
         assert!(run["seconds"].as_f64().unwrap() > 0.0);
     }
+}
+
+#[test]
+fn bench_gateway_releases_every_fetch_once_and_reconciles() {
+    let out = Command::new(HDX)
+        .args([
+            "bench",
+            "gateway",
+            "--providers",
+            "3",
+            "--releases",
+            "4",
+            "--bytes",
+            "64KiB",
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let r: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {stderr}"));
+    assert_eq!(r["releases"], 12, "{r}");
+    assert_eq!(r["trail_releases"], 12);
+    assert_eq!(r["matched"], 12);
+    assert_eq!(r["reconciled"], true);
+    assert_eq!(r["record_bytes"], 65536);
+    assert!(r["fetch_p50_ms"].as_f64().unwrap() > 0.0);
 }

@@ -7,6 +7,8 @@
 //! cost of an access must not grow with the log); the store's size and the
 //! server's resident memory are read at the end.
 
+pub mod gateway;
+
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::Arc;

@@ -1,0 +1,285 @@
+//! `hdx bench gateway`: the data gateway under load, on loopback. A child
+//! `hdx serve` and a child `hdx gateway`; N provider threads, each with its
+//! own patient holding one record of 1 MiB at the gateway, each doing
+//! access (on-chain, confirmed) then fetch (signed request, 1 MiB, hash
+//! checked), a bounded number of times within a bounded time. Reported:
+//! releases per second, p50/p99 of the access, of the fetch and of both,
+//! and the reconciliation: every release matched by exactly one granted
+//! read entry on-chain (none released twice under concurrency).
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+use solana_commitment_config::CommitmentConfig;
+use solana_compute_budget_interface::ComputeBudgetInstruction;
+use solana_sdk::signature::{write_keypair_file, Keypair, Signer};
+
+use hdx_sdk::client::{granted, HdxClient};
+use hdx_sdk::codes::{Category, ProviderKind, Purpose, ALL_PURPOSES, MODE_READ};
+use hdx_sdk::gateway::GatewayClient;
+use hdx_sdk::program::{AddRecordArgs, ConsentTerms};
+use hdx_sdk::rpc::RpcTransport;
+use hdx_sdk::transport::Transport;
+use hdx_sdk::{cid, ix};
+
+use super::{percentile_ms, rss_of};
+use crate::served::{GatewayProcess, ServeProcess};
+
+#[derive(Debug, Clone)]
+pub struct GatewayBenchConfig {
+    pub hdx: PathBuf,
+    /// Concurrent providers.
+    pub providers: usize,
+    /// Releases each provider asks for.
+    pub releases: u64,
+    /// Size of each record's data.
+    pub bytes: usize,
+    /// Stop asking after this long.
+    pub deadline: Duration,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct GatewayBench {
+    pub providers: usize,
+    pub record_bytes: usize,
+    pub releases: u64,
+    pub seconds: f64,
+    pub releases_per_second: f64,
+    pub megabytes_per_second: f64,
+    pub access_p50_ms: f64,
+    pub access_p99_ms: f64,
+    pub fetch_p50_ms: f64,
+    pub fetch_p99_ms: f64,
+    pub round_trip_p50_ms: f64,
+    pub round_trip_p99_ms: f64,
+    /// Releases in the gateway's trail, and how many matched exactly one
+    /// granted read entry of their provider for their record on-chain.
+    pub trail_releases: u64,
+    pub matched: u64,
+    pub reconciled: bool,
+    pub stopped_by_deadline: bool,
+    pub gateway_rss_bytes: u64,
+    pub gateway_peak_rss_bytes: u64,
+}
+
+struct Timing {
+    access: Duration,
+    fetch: Duration,
+}
+
+fn data_for(i: usize, bytes: usize) -> Vec<u8> {
+    // Distinct per provider, not compressible to nothing.
+    (0..bytes)
+        .map(|n| {
+            (n as u64)
+                .wrapping_mul(2654435761)
+                .wrapping_add(i as u64 * 97) as u8
+        })
+        .collect()
+}
+
+pub fn run(
+    config: &GatewayBenchConfig,
+    progress: &mut dyn FnMut(&str),
+) -> anyhow::Result<GatewayBench> {
+    anyhow::ensure!(config.providers >= 1, "at least one provider");
+    anyhow::ensure!(config.releases >= 1, "at least one release each");
+    let dir = tempfile::tempdir()?;
+    let key = dir.path().join("authority.json");
+    let authority = Keypair::new();
+    write_keypair_file(&authority, &key).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let server = ServeProcess::start(&config.hdx, dir.path(), &dir.path().join("ledger"), &key)?;
+    let store = dir.path().join("gateway");
+    let mut gateway = GatewayProcess::start(
+        &config.hdx,
+        dir.path(),
+        &server.url,
+        &store,
+        &["--max-upload", &format!("{}", config.bytes.max(1))],
+    )?;
+    progress(&format!(
+        "serving a fresh ledger at {}, the gateway at {}",
+        server.url, gateway.url
+    ));
+    let c = HdxClient::new(RpcTransport::new(
+        &server.url,
+        CommitmentConfig::confirmed(),
+    ));
+    let a = authority.pubkey();
+    c.transport.fund(&a, 10_000_000_000)?;
+    c.send(&[ix::initialize_registry(a, a, a)], &authority, &[])?;
+    let g = GatewayClient::new(&gateway.url);
+    let mut cast = Vec::new();
+    for i in 0..config.providers {
+        let (lab, patient) = (Keypair::new(), Keypair::new());
+        let (l, p) = (lab.pubkey(), patient.pubkey());
+        c.transport.fund(&l, 10_000_000_000)?;
+        c.transport.fund(&p, 10_000_000_000)?;
+        c.send(
+            &[ix::register_provider(l, ProviderKind::Laboratory, [7; 32])],
+            &lab,
+            &[],
+        )?;
+        c.send(&[ix::verify_provider(a, &l)], &authority, &[])?;
+        c.send(&[ix::register_patient(p)], &patient, &[])?;
+        let data = data_for(i, config.bytes);
+        let up = g.upload(&patient, &p, &data, c.transport.unix_time()?)?;
+        let hash: [u8; 32] = {
+            use sha2::{Digest, Sha256};
+            Sha256::digest(&data).into()
+        };
+        anyhow::ensure!(up.locator == cid::locator(&hash), "the gateway's locator");
+        c.add_record(
+            &patient,
+            &p,
+            AddRecordArgs {
+                category: Category::LabResults,
+                clinical_day: 0,
+                locator: up.locator.into_bytes(),
+                content_hash: hash,
+            },
+        )?;
+        let now = c.transport.unix_time()?;
+        let terms = ConsentTerms {
+            categories: Category::LabResults.bit(),
+            modes: MODE_READ,
+            purposes: ALL_PURPOSES,
+            not_before: now,
+            expires_at: now + 86_400,
+            ..ConsentTerms::default()
+        };
+        c.send(&[ix::grant_consent(p, &p, &l, terms)], &patient, &[])?;
+        cast.push((Arc::new(lab), p, hash));
+    }
+    progress(&format!(
+        "{} providers, each fetching its patient's {} byte record {} times",
+        config.providers, config.bytes, config.releases
+    ));
+    let started = Instant::now();
+    let deadline = started + config.deadline;
+    let workers: Vec<_> = cast
+        .into_iter()
+        .map(|(lab, p, hash)| {
+            let (url, gw) = (server.url.clone(), gateway.url.clone());
+            let releases = config.releases;
+            std::thread::spawn(move || -> anyhow::Result<Vec<Timing>> {
+                let c = HdxClient::new(RpcTransport::new(&url, CommitmentConfig::confirmed()));
+                let g = GatewayClient::new(&gw);
+                let l = lab.pubkey();
+                let mut out = Vec::new();
+                for ticket in 0..releases {
+                    if Instant::now() >= deadline {
+                        break;
+                    }
+                    let t0 = Instant::now();
+                    let page = c.writable_log_page(&*lab, &p)?;
+                    // Distinct transactions under one blockhash (the unit limit varies).
+                    let receipt = c.send(
+                        &[
+                            ComputeBudgetInstruction::set_compute_unit_limit(
+                                200_000 + ticket as u32,
+                            ),
+                            ix::access_record(l, &l, &p, 0, page, Purpose::Treatment),
+                        ],
+                        &*lab,
+                        &[],
+                    )?;
+                    let access = granted(&receipt)?;
+                    let t1 = Instant::now();
+                    let data = g.fetch(
+                        &*lab,
+                        &p,
+                        0,
+                        access.sequence,
+                        &hash,
+                        c.transport.unix_time()?,
+                    )?;
+                    drop(data); // hash-checked by the client
+                    out.push(Timing {
+                        access: t1 - t0,
+                        fetch: t1.elapsed(),
+                    });
+                }
+                Ok(out)
+            })
+        })
+        .collect();
+    let mut timings = Vec::new();
+    for w in workers {
+        timings.extend(
+            w.join()
+                .map_err(|_| anyhow::anyhow!("a provider thread panicked"))??,
+        );
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    let (gateway_rss_bytes, gateway_peak_rss_bytes) = rss_of(gateway.pid());
+    let releases = timings.len() as u64;
+    let sorted = |f: &dyn Fn(&Timing) -> Duration| {
+        let mut v: Vec<Duration> = timings.iter().map(f).collect();
+        v.sort();
+        v
+    };
+    let access = sorted(&|t| t.access);
+    let fetch = sorted(&|t| t.fetch);
+    let both = sorted(&|t| t.access + t.fetch);
+    // Reconcile from the gateway's own store with the chain.
+    gateway.kill();
+    let store = hdx_gateway::store::Store::open_read_only(&store)?;
+    let chain: hdx_gateway::Chain = HdxClient::new(Box::new(RpcTransport::new(
+        &server.url,
+        CommitmentConfig::confirmed(),
+    )) as Box<dyn Transport + Send + Sync>);
+    let r = hdx_gateway::reconcile(&store, &chain)?;
+    Ok(GatewayBench {
+        providers: config.providers,
+        record_bytes: config.bytes,
+        releases,
+        seconds,
+        releases_per_second: releases as f64 / seconds,
+        megabytes_per_second: releases as f64 * config.bytes as f64 / seconds / 1_048_576.0,
+        access_p50_ms: percentile_ms(&access, 50),
+        access_p99_ms: percentile_ms(&access, 99),
+        fetch_p50_ms: percentile_ms(&fetch, 50),
+        fetch_p99_ms: percentile_ms(&fetch, 99),
+        round_trip_p50_ms: percentile_ms(&both, 50),
+        round_trip_p99_ms: percentile_ms(&both, 99),
+        trail_releases: r.releases,
+        matched: r.matched,
+        reconciled: r.ok() && r.releases == releases,
+        stopped_by_deadline: releases < config.providers as u64 * config.releases,
+        gateway_rss_bytes,
+        gateway_peak_rss_bytes,
+    })
+}
+
+pub fn render(r: &GatewayBench) -> String {
+    format!(
+        "Gateway under load (loopback; {} providers, each its own patient's {} KiB record)\n\
+         releases             {} in {:.2} s: {:.1} releases/s, {:.1} MiB/s{}\n\
+         access (on-chain)    p50 {:.2} ms  p99 {:.2} ms\n\
+         fetch (1 release)    p50 {:.2} ms  p99 {:.2} ms\n\
+         access + fetch       p50 {:.2} ms  p99 {:.2} ms\n\
+         reconciliation       {} releases in the gateway's trail, {} matched by exactly one granted read entry: {}\n\
+         gateway memory       {:.1} MB resident (peak {:.1} MB)\n",
+        r.providers,
+        r.record_bytes / 1024,
+        r.releases,
+        r.seconds,
+        r.releases_per_second,
+        r.megabytes_per_second,
+        if r.stopped_by_deadline { " (stopped by the deadline)" } else { "" },
+        r.access_p50_ms,
+        r.access_p99_ms,
+        r.fetch_p50_ms,
+        r.fetch_p99_ms,
+        r.round_trip_p50_ms,
+        r.round_trip_p99_ms,
+        r.trail_releases,
+        r.matched,
+        if r.reconciled { "ok" } else { "MISMATCH" },
+        r.gateway_rss_bytes as f64 / 1e6,
+        r.gateway_peak_rss_bytes as f64 / 1e6,
+    )
+}
