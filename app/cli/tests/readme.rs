@@ -19,12 +19,15 @@ struct Step {
 }
 
 fn session() -> Vec<Step> {
+    block("```console\n$ cargo build -p hdx")
+}
+
+/// The `$` steps of the README's console block that starts with `opening`.
+fn block(opening: &str) -> Vec<Step> {
     let readme =
         std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../README.md"))
             .expect("README.md");
-    let start = readme
-        .find("```console\n$ cargo build -p hdx")
-        .expect("the README's session block");
+    let start = readme.find(opening).expect("the README's session block");
     let block = &readme[start + "```console\n".len()..];
     let block = &block[..block.find("```").expect("the block ends")];
     let mut steps: Vec<Step> = Vec::new();
@@ -40,7 +43,7 @@ fn session() -> Vec<Step> {
             step.expected.push(line.to_string());
         }
     }
-    assert!(steps.len() > 20, "the session has {} commands", steps.len());
+    assert!(steps.len() > 15, "the session has {} commands", steps.len());
     steps
 }
 
@@ -185,6 +188,94 @@ fn the_readme_session_runs_as_written_on_the_embedded_ledger() {
 #[test]
 fn the_readme_session_runs_unchanged_against_hdx_serve() {
     run_session(true);
+}
+
+/// A README command that keeps running (`hdx serve`, `hdx gateway`): started
+/// in the background; what it prints up to "Ctrl-C stops." is compared.
+struct Background(std::process::Child);
+
+impl Drop for Background {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl User {
+    fn start(&self, command: &str) -> (Background, Vec<String>) {
+        use std::io::BufRead;
+        let path = format!(
+            "{}:{}",
+            self.dir.path().join("bin").display(),
+            std::env::var("PATH").unwrap_or_default()
+        );
+        let mut child = Command::new("bash")
+            .arg("-c")
+            .arg(format!("exec {command}"))
+            .current_dir(self.dir.path())
+            .env("HOME", self.home())
+            .env("PATH", path)
+            .env_remove("XDG_DATA_HOME")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("bash runs");
+        let mut lines = std::io::BufReader::new(child.stderr.take().unwrap()).lines();
+        let home = self.home().display().to_string();
+        let mut said = Vec::new();
+        for line in lines.by_ref() {
+            let line = line.unwrap().replace(&home, "/home/you");
+            let last = line == "Ctrl-C stops." || line.ends_with("Ctrl-C stops.");
+            said.push(line);
+            if last {
+                break;
+            }
+        }
+        std::thread::spawn(move || lines.for_each(drop));
+        (Background(child), said)
+    }
+}
+
+/// "Sharing a record end to end": the three terminals, as written, with the
+/// README's ports (8899/8900 for `hdx serve`, 8898 for the gateway).
+#[test]
+fn the_readme_sharing_session_runs_as_written() {
+    for port in [8898, 8899, 8900] {
+        assert!(
+            std::net::TcpListener::bind(("127.0.0.1", port)).is_ok(),
+            "port {port} is in use: the README's sharing session needs 8898-8900 (stop a local validator or gateway)"
+        );
+    }
+    let user = User::new();
+    let mut running = Vec::new();
+    for (n, step) in block("```console\n# Terminal 1: the chain")
+        .into_iter()
+        .enumerate()
+    {
+        let background =
+            step.command.starts_with("hdx serve") || step.command.starts_with("hdx gateway");
+        let actual = if background {
+            let (child, said) = user.start(&step.command);
+            running.push(child);
+            said
+        } else {
+            user.run(&step.command)
+        };
+        let expected: Vec<String> = step.expected.iter().map(|l| normalise(l)).collect();
+        let got: Vec<String> = actual.iter().map(|l| normalise(l)).collect();
+        assert_eq!(
+            got,
+            expected,
+            "README sharing command {n} ({}) printed:\n{}",
+            step.command,
+            actual.join("\n")
+        );
+    }
+    assert_eq!(
+        std::fs::read_to_string(user.dir.path().join("from-patient.txt")).unwrap(),
+        "HbA1c 5.6 % (2026-11-20)\n"
+    );
+    drop(running);
 }
 
 #[test]

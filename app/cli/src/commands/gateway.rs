@@ -91,9 +91,12 @@ pub struct FetchArgs {
     patient: Pubkey,
     /// The record's index
     record: u32,
-    /// Purpose of use, by name or HL7 code
-    #[arg(long, value_parser = parse_purpose)]
-    purpose: Purpose,
+    /// Purpose of use, by name or HL7 code (for the access on-chain)
+    #[arg(long, value_parser = parse_purpose, required_unless_present = "entry")]
+    purpose: Option<Purpose>,
+    /// Redeem this granted log entry (from an earlier `hdx access`) instead of accessing now
+    #[arg(long, value_name = "SEQUENCE", conflicts_with = "purpose")]
+    entry: Option<u64>,
     /// The gateway's URL
     #[arg(long, value_name = "URL")]
     gateway: String,
@@ -225,19 +228,34 @@ fn log(ctx: &Ctx, store: Option<PathBuf>, reconcile: bool) -> anyhow::Result<Out
     let rows = store.trail(0, usize::MAX)?;
     let mut text = table(
         &[
-            "#", "time", "outcome", "request", "signer", "entry", "bytes", "detail",
+            "seq", "time", "outcome", "request", "patient", "record", "entry", "signer", "bytes",
+            "detail",
         ],
         &rows
             .iter()
             .map(|r| {
+                let dash = || "-".to_string();
+                let request = if r.path.starts_with("/v1/blobs/") && r.method == "PUT" {
+                    "upload".to_string()
+                } else if r.path.starts_with("/v1/records/") && r.method == "GET" {
+                    "release".to_string()
+                } else {
+                    format!(
+                        "{} {}",
+                        r.method,
+                        r.path.chars().take(40).collect::<String>()
+                    )
+                };
                 vec![
                     r.seq.to_string(),
                     hdx_sdk::export::rfc3339(r.at),
                     r.reason.clone(),
-                    format!("{} {}", r.method, r.path),
-                    r.signer.clone().unwrap_or_else(|| "-".into()),
-                    r.entry.map_or("-".into(), |e| e.to_string()),
-                    r.bytes.map_or("-".into(), |b| b.to_string()),
+                    request,
+                    r.patient.clone().unwrap_or_else(dash),
+                    r.record.map_or_else(dash, |i| i.to_string()),
+                    r.entry.map_or_else(dash, |e| e.to_string()),
+                    r.signer.clone().unwrap_or_else(dash),
+                    r.bytes.map_or_else(dash, |b| b.to_string()),
                     r.message.clone(),
                 ]
             })
@@ -256,8 +274,9 @@ fn log(ctx: &Ctx, store: Option<PathBuf>, reconcile: bool) -> anyhow::Result<Out
             ))));
         }
         text.push_str(&format!(
-            "\nReconciled: {} releases, each matched by exactly one granted read entry on-chain",
-            report.releases
+            "\nReconciled: {} release{}, each matched by exactly one granted read entry on-chain",
+            report.releases,
+            if report.releases == 1 { "" } else { "s" }
         ));
     }
     Ok(Output::new(value, text))
@@ -362,14 +381,23 @@ pub fn fetch(ctx: &Ctx, a: FetchArgs) -> anyhow::Result<Output> {
         a.patient
     );
     let signer = ctx.payer(&client)?;
-    let granted = client.access_record(signer, &provider.id, &a.patient, a.record, a.purpose)?;
+    let (sequence, content_hash) = match (a.entry, a.purpose) {
+        (Some(entry), _) => (entry, record.content_hash),
+        (None, Some(purpose)) => {
+            let g = client.access_record(signer, &provider.id, &a.patient, a.record, purpose)?;
+            (g.sequence, g.content_hash)
+        }
+        (None, None) => {
+            anyhow::bail!("give --purpose (access now) or --entry (redeem an earlier access)")
+        }
+    };
     let now = client.transport.unix_time()?;
     let data = GatewayClient::new(&a.gateway).fetch(
         signer,
         &a.patient,
         a.record,
-        granted.sequence,
-        &granted.content_hash,
+        sequence,
+        &content_hash,
         now,
     )?;
     // Written whole or not at all.
@@ -382,15 +410,15 @@ pub fn fetch(ctx: &Ctx, a: FetchArgs) -> anyhow::Result<Output> {
     Ok(Output::new(
         json!({
             "outcome": "Released",
-            "sequence": granted.sequence,
+            "sequence": sequence,
             "record": a.record,
             "bytes": data.len(),
-            "content_hash": hex(&granted.content_hash),
+            "content_hash": hex(&content_hash),
             "output": a.out.display().to_string(),
         }),
         format!(
-            "Granted (log entry {}), released {} bytes by the gateway, hash checked\nwritten to {}",
-            granted.sequence,
+            "{} (log entry {sequence}), released {} bytes by the gateway, hash checked\nwritten to {}",
+            if a.entry.is_some() { "Redeemed" } else { "Granted" },
             data.len(),
             a.out.display()
         ),
