@@ -475,3 +475,83 @@ impl Fixture {
         self.client.patient(patient).unwrap().current_log_page()
     }
 }
+
+/// Emergency helpers.
+impl Fixture {
+    /// A verified provider holding the emergency role.
+    pub fn emergency_provider(&self) -> Keypair {
+        let p = self.verified_provider();
+        self.ok(
+            &[ix::set_provider_roles(
+                self.authority.pubkey(),
+                &p.pubkey(),
+                health_data_exchange::codes::ROLE_EMERGENCY,
+            )],
+            &self.authority,
+            &[],
+        );
+        p
+    }
+
+    /// `provider` (key = id) opens an emergency window for `patient`: the instruction.
+    pub fn open_emergency_ix(
+        &self,
+        provider: &Keypair,
+        patient: &Pubkey,
+        duration_secs: u32,
+    ) -> Instruction {
+        let index = self.client.patient(patient).unwrap().emergency_windows;
+        ix::open_emergency(
+            provider.pubkey(),
+            &provider.pubkey(),
+            patient,
+            index,
+            self.current_page(patient),
+            health_data_exchange::codes::EmergencyReason::PatientCannotConsent,
+            duration_secs,
+        )
+    }
+
+    /// Opens a window; returns its index.
+    pub fn open_emergency(&self, provider: &Keypair, patient: &Pubkey, duration_secs: u32) -> u32 {
+        self.client
+            .open_emergency(
+                provider,
+                &provider.pubkey(),
+                patient,
+                health_data_exchange::codes::EmergencyReason::PatientCannotConsent,
+                duration_secs,
+            )
+            .unwrap()
+    }
+
+    /// An emergency read through the SDK.
+    pub fn emergency_read(
+        &self,
+        provider: &Keypair,
+        patient: &Pubkey,
+        record: u32,
+        window: u32,
+    ) -> Result<hdx_sdk::client::Granted, ClientError> {
+        self.client
+            .emergency_access(provider, &provider.pubkey(), patient, record, window)
+    }
+
+    /// The emergency read's instruction at the patient's current page.
+    pub fn emergency_read_ix(
+        &self,
+        provider: &Keypair,
+        patient: &Pubkey,
+        record: u32,
+        window: u32,
+    ) -> Instruction {
+        ix::emergency_access(
+            provider.pubkey(),
+            &provider.pubkey(),
+            patient,
+            record,
+            window,
+            self.current_page(patient),
+        )
+    }
+}

@@ -35,7 +35,7 @@ pub const OUTCOMES: [(u8, &str); 9] = [
 ];
 
 pub const CATEGORY_COUNT: u8 = 14;
-pub const PURPOSE_COUNT: u8 = 6;
+pub const PURPOSE_COUNT: u8 = 7;
 pub const READ: u8 = 1;
 pub const WRITE: u8 = 2;
 pub const DAY: i64 = 86_400;

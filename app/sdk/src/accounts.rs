@@ -30,6 +30,12 @@ pub mod offsets {
     pub const CONSENT_PROVIDER: usize = 40;
     /// `LogPage.patient` (id).
     pub const LOG_PAGE_PATIENT: usize = 8;
+    /// `EmergencyWindow.patient` (id).
+    pub const EMERGENCY_PATIENT: usize = 8;
+    /// `EmergencyWindow.provider` (id).
+    pub const EMERGENCY_PROVIDER: usize = 40;
+    /// `EmergencyWindow.verdict` (1 byte: 0 unreviewed).
+    pub const EMERGENCY_VERDICT: usize = 72;
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]

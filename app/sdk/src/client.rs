@@ -5,9 +5,11 @@
 use std::collections::BTreeMap;
 
 use anchor_lang::{AccountDeserialize, AnchorDeserialize, Discriminator};
-use health_data_exchange::codes::{ProviderStatus, Purpose};
+use health_data_exchange::codes::{EmergencyReason, ProviderStatus, Purpose, Verdict};
 use health_data_exchange::instructions::{AddRecordArgs, WriteRecordArgs};
-use health_data_exchange::state::{Consent, LogPage, Patient, Provider, Record, Registry};
+use health_data_exchange::state::{
+    Consent, EmergencyWindow, LogPage, Patient, Provider, Record, Registry,
+};
 use health_data_exchange::AccessResult;
 use solana_sdk::instruction::{Instruction, InstructionError};
 use solana_sdk::pubkey::Pubkey;
@@ -504,6 +506,107 @@ impl<T: Transport> HdxClient<T> {
             &[],
         )?;
         Ok(index)
+    }
+}
+
+/// Which emergency windows to list.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct WindowFilter {
+    pub patient: Option<Pubkey>,
+    pub provider: Option<Pubkey>,
+    /// Only windows without a verdict.
+    pub unreviewed: bool,
+}
+
+impl<T: Transport> HdxClient<T> {
+    /// Emergency windows matching `filter` (one `getProgramAccounts`), ordered
+    /// by patient, then index.
+    pub fn emergency_windows(
+        &self,
+        filter: WindowFilter,
+    ) -> Result<Vec<EmergencyWindow>, ClientError> {
+        let mut filters = Vec::new();
+        if let Some(p) = filter.patient {
+            filters.push(Memcmp::new(offsets::EMERGENCY_PATIENT, p.as_ref()));
+        }
+        if let Some(p) = filter.provider {
+            filters.push(Memcmp::new(offsets::EMERGENCY_PROVIDER, p.as_ref()));
+        }
+        if filter.unreviewed {
+            filters.push(Memcmp::new(
+                offsets::EMERGENCY_VERDICT,
+                &[Verdict::Unreviewed.code()],
+            ));
+        }
+        let mut found: Vec<EmergencyWindow> = self.program_accounts(filters)?;
+        found.sort_by_key(|w| (w.patient, w.index));
+        Ok(found)
+    }
+
+    /// A patient's emergency window.
+    pub fn emergency_window(
+        &self,
+        patient: &Pubkey,
+        index: u32,
+    ) -> Result<EmergencyWindow, ClientError> {
+        self.require(
+            &pda::emergency_window(patient, index).0,
+            format!("emergency window {index} of patient {patient}"),
+        )
+    }
+
+    /// A provider (`signer`, its current key, holding the emergency role)
+    /// opens an emergency window for a patient; returns the window's index.
+    pub fn open_emergency(
+        &self,
+        signer: &dyn Signer,
+        provider_id: &Pubkey,
+        patient_id: &Pubkey,
+        reason: EmergencyReason,
+        duration_secs: u32,
+    ) -> Result<u32, ClientError> {
+        let page = self.writable_log_page(signer, patient_id)?;
+        let index = self.patient(patient_id)?.emergency_windows;
+        self.send(
+            &[ix::open_emergency(
+                signer.pubkey(),
+                provider_id,
+                patient_id,
+                index,
+                page,
+                reason,
+                duration_secs,
+            )],
+            signer,
+            &[],
+        )?;
+        Ok(index)
+    }
+
+    /// An emergency read of one record inside window `window`; a denial
+    /// (window over, opted out, category excluded) is `ClientError::Denied`.
+    pub fn emergency_access(
+        &self,
+        signer: &dyn Signer,
+        provider_id: &Pubkey,
+        patient_id: &Pubkey,
+        record_index: u32,
+        window: u32,
+    ) -> Result<Granted, ClientError> {
+        let page = self.writable_log_page(signer, patient_id)?;
+        let receipt = self.send(
+            &[ix::emergency_access(
+                signer.pubkey(),
+                provider_id,
+                patient_id,
+                record_index,
+                window,
+                page,
+            )],
+            signer,
+            &[],
+        )?;
+        granted(&receipt)
     }
 }
 

@@ -11,9 +11,10 @@
 use anchor_lang::prelude::Pubkey;
 use anchor_lang::solana_program::instruction::Instruction;
 use anchor_lang::{system_program, InstructionData, ToAccountMetas};
-use health_data_exchange::codes::{ProviderKind, Purpose};
+use health_data_exchange::codes::{EmergencyReason, ProviderKind, Purpose, Verdict};
 use health_data_exchange::instructions::{
-    AccessArgs, AddRecordArgs, InitializeRegistryArgs, RegisterProviderArgs, WriteRecordArgs,
+    AccessArgs, AddRecordArgs, InitializeRegistryArgs, OpenEmergencyArgs, RegisterProviderArgs,
+    WriteRecordArgs,
 };
 use health_data_exchange::{accounts, instruction, ConsentTerms, ID};
 
@@ -405,5 +406,248 @@ pub fn open_log_page(payer: Pubkey, patient_id: &Pubkey, current_page: u32) -> I
     build(
         open_log_page_accounts(payer, patient_id, current_page),
         instruction::OpenLogPage {},
+    )
+}
+
+// ---- emergency access -------------------------------------------------------
+
+pub fn set_emergency_policy_accounts(authority: Pubkey) -> accounts::SetEmergencyPolicy {
+    accounts::SetEmergencyPolicy {
+        authority,
+        registry: pda::registry().0,
+    }
+}
+
+/// The registry authority sets the longest emergency window and the cooldown.
+pub fn set_emergency_policy(authority: Pubkey, max_secs: u32, cooldown_secs: u32) -> Instruction {
+    build(
+        set_emergency_policy_accounts(authority),
+        instruction::SetEmergencyPolicy {
+            max_secs,
+            cooldown_secs,
+        },
+    )
+}
+
+pub fn set_provider_roles_accounts(
+    authority: Pubkey,
+    provider_id: &Pubkey,
+) -> accounts::SetProviderRoles {
+    accounts::SetProviderRoles {
+        authority,
+        registry: pda::registry().0,
+        provider: pda::provider(provider_id).0,
+    }
+}
+
+/// The registry authority sets a provider's roles (`codes::ROLE_EMERGENCY`).
+pub fn set_provider_roles(authority: Pubkey, provider_id: &Pubkey, roles: u8) -> Instruction {
+    build(
+        set_provider_roles_accounts(authority, provider_id),
+        instruction::SetProviderRoles { roles },
+    )
+}
+
+pub fn set_emergency_preferences_accounts(
+    authority: Pubkey,
+    patient_id: &Pubkey,
+) -> accounts::SetEmergencyPreferences {
+    accounts::SetEmergencyPreferences {
+        authority,
+        patient: pda::patient(patient_id).0,
+    }
+}
+
+/// The patient opts out of emergency access, or excludes categories from it.
+pub fn set_emergency_preferences(
+    authority: Pubkey,
+    patient_id: &Pubkey,
+    opt_out: bool,
+    excluded: u16,
+) -> Instruction {
+    build(
+        set_emergency_preferences_accounts(authority, patient_id),
+        instruction::SetEmergencyPreferences { opt_out, excluded },
+    )
+}
+
+/// `window` is the patient's `emergency_windows` (the next window's index);
+/// `log_page` its current page.
+pub fn open_emergency_accounts(
+    signer: Pubkey,
+    provider_id: &Pubkey,
+    patient_id: &Pubkey,
+    window: u32,
+    log_page: u32,
+) -> accounts::OpenEmergency {
+    accounts::OpenEmergency {
+        signer,
+        provider: pda::provider(provider_id).0,
+        registry: pda::registry().0,
+        patient: pda::patient(patient_id).0,
+        window: pda::emergency_window(patient_id, window).0,
+        tracker: pda::emergency_tracker(patient_id, provider_id).0,
+        log_page: pda::log_page(patient_id, log_page).0,
+        system_program: system_program::ID,
+    }
+}
+
+pub fn open_emergency(
+    signer: Pubkey,
+    provider_id: &Pubkey,
+    patient_id: &Pubkey,
+    window: u32,
+    log_page: u32,
+    reason: EmergencyReason,
+    duration_secs: u32,
+) -> Instruction {
+    build(
+        open_emergency_accounts(signer, provider_id, patient_id, window, log_page),
+        instruction::OpenEmergency {
+            args: OpenEmergencyArgs {
+                reason,
+                duration_secs,
+            },
+        },
+    )
+}
+
+pub fn emergency_access_accounts(
+    signer: Pubkey,
+    provider_id: &Pubkey,
+    patient_id: &Pubkey,
+    record_index: u32,
+    window: u32,
+    log_page: u32,
+) -> accounts::EmergencyAccess {
+    accounts::EmergencyAccess {
+        signer,
+        provider: pda::provider(provider_id).0,
+        registry: pda::registry().0,
+        patient: pda::patient(patient_id).0,
+        record: pda::record(patient_id, record_index).0,
+        window: pda::emergency_window(patient_id, window).0,
+        log_page: pda::log_page(patient_id, log_page).0,
+    }
+}
+
+/// An emergency read of one record inside window `window`.
+pub fn emergency_access(
+    signer: Pubkey,
+    provider_id: &Pubkey,
+    patient_id: &Pubkey,
+    record_index: u32,
+    window: u32,
+    log_page: u32,
+) -> Instruction {
+    build(
+        emergency_access_accounts(
+            signer,
+            provider_id,
+            patient_id,
+            record_index,
+            window,
+            log_page,
+        ),
+        instruction::EmergencyAccess {},
+    )
+}
+
+pub fn close_emergency_accounts(
+    signer: Pubkey,
+    provider_id: &Pubkey,
+    patient_id: &Pubkey,
+    window: u32,
+) -> accounts::CloseEmergency {
+    accounts::CloseEmergency {
+        signer,
+        provider: pda::provider(provider_id).0,
+        window: pda::emergency_window(patient_id, window).0,
+        tracker: pda::emergency_tracker(patient_id, provider_id).0,
+    }
+}
+
+/// The provider closes its window early.
+pub fn close_emergency(
+    signer: Pubkey,
+    provider_id: &Pubkey,
+    patient_id: &Pubkey,
+    window: u32,
+) -> Instruction {
+    build(
+        close_emergency_accounts(signer, provider_id, patient_id, window),
+        instruction::CloseEmergency {},
+    )
+}
+
+pub fn end_emergency_accounts(
+    authority: Pubkey,
+    patient_id: &Pubkey,
+    provider_id: &Pubkey,
+    window: u32,
+) -> accounts::EndEmergency {
+    accounts::EndEmergency {
+        authority,
+        patient: pda::patient(patient_id).0,
+        window: pda::emergency_window(patient_id, window).0,
+        tracker: pda::emergency_tracker(patient_id, provider_id).0,
+    }
+}
+
+/// The patient ends window `window` (opened by `provider_id`) at once.
+pub fn end_emergency(
+    authority: Pubkey,
+    patient_id: &Pubkey,
+    provider_id: &Pubkey,
+    window: u32,
+) -> Instruction {
+    build(
+        end_emergency_accounts(authority, patient_id, provider_id, window),
+        instruction::EndEmergency {},
+    )
+}
+
+pub fn review_emergency_accounts(
+    authority: Pubkey,
+    patient_id: &Pubkey,
+    window: u32,
+) -> accounts::ReviewEmergency {
+    accounts::ReviewEmergency {
+        authority,
+        registry: pda::registry().0,
+        window: pda::emergency_window(patient_id, window).0,
+    }
+}
+
+/// The registry authority's verdict on an ended window.
+pub fn review_emergency(
+    authority: Pubkey,
+    patient_id: &Pubkey,
+    window: u32,
+    verdict: Verdict,
+) -> Instruction {
+    build(
+        review_emergency_accounts(authority, patient_id, window),
+        instruction::ReviewEmergency { verdict },
+    )
+}
+
+pub fn acknowledge_emergency_accounts(
+    authority: Pubkey,
+    patient_id: &Pubkey,
+    window: u32,
+) -> accounts::AcknowledgeEmergency {
+    accounts::AcknowledgeEmergency {
+        authority,
+        patient: pda::patient(patient_id).0,
+        window: pda::emergency_window(patient_id, window).0,
+    }
+}
+
+/// The patient acknowledges a window.
+pub fn acknowledge_emergency(authority: Pubkey, patient_id: &Pubkey, window: u32) -> Instruction {
+    build(
+        acknowledge_emergency_accounts(authority, patient_id, window),
+        instruction::AcknowledgeEmergency {},
     )
 }

@@ -52,3 +52,23 @@ pub fn program_data() -> Pubkey {
 pub fn consent_history(patient_id: &Pubkey) -> (Pubkey, u8) {
     Pubkey::find_program_address(&[seeds::CONSENT_HISTORY, patient_id.as_ref()], &ID)
 }
+
+/// The patient's emergency window number `index`.
+pub fn emergency_window(patient_id: &Pubkey, index: u32) -> (Pubkey, u8) {
+    Pubkey::find_program_address(
+        &[seeds::EMERGENCY, patient_id.as_ref(), &index.to_le_bytes()],
+        &ID,
+    )
+}
+
+/// The (patient, provider) emergency tracker: the cooldown's clock.
+pub fn emergency_tracker(patient_id: &Pubkey, provider_id: &Pubkey) -> (Pubkey, u8) {
+    Pubkey::find_program_address(
+        &[
+            seeds::EMERGENCY_TRACKER,
+            patient_id.as_ref(),
+            provider_id.as_ref(),
+        ],
+        &ID,
+    )
+}

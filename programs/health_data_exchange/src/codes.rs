@@ -160,6 +160,8 @@ pub enum Purpose {
     PublicHealth,
     /// HL7 `PATRQT`
     PatientRequest,
+    /// HL7 `ETREAT`: emergency treatment (every emergency read carries it).
+    EmergencyTreatment,
 }
 
 code_table! {
@@ -170,6 +172,7 @@ code_table! {
         Research = 3, "research", PURPOSE_RESEARCH;
         PublicHealth = 4, "public-health", PURPOSE_PUBLIC_HEALTH;
         PatientRequest = 5, "patient-request", PURPOSE_PATIENT_REQUEST;
+        EmergencyTreatment = 6, "emergency-treatment", PURPOSE_EMERGENCY_TREATMENT;
     }
 }
 
@@ -188,6 +191,7 @@ impl Purpose {
             Purpose::Research => PURPOSE_RESEARCH_HL7,
             Purpose::PublicHealth => PURPOSE_PUBLIC_HEALTH_HL7,
             Purpose::PatientRequest => PURPOSE_PATIENT_REQUEST_HL7,
+            Purpose::EmergencyTreatment => PURPOSE_EMERGENCY_TREATMENT_HL7,
         }
     }
 }
@@ -210,6 +214,12 @@ pub const PURPOSE_PUBLIC_HEALTH_HL7: &str = "PUBHLTH";
 /// HL7 v3 ActReason of `Purpose::PatientRequest`.
 #[constant]
 pub const PURPOSE_PATIENT_REQUEST_HL7: &str = "PATRQT";
+/// HL7 v3 ActReason of `Purpose::EmergencyTreatment`.
+#[constant]
+pub const PURPOSE_EMERGENCY_TREATMENT_HL7: &str = "ETREAT";
+/// HL7 v3 ActCode of break-the-glass access (the security label of emergency reads).
+#[constant]
+pub const BREAK_THE_GLASS_HL7: &str = "BTG";
 
 /// Every defined purpose bit.
 #[constant]
@@ -234,12 +244,18 @@ pub enum Action {
     Read,
     /// Add a record pointer (`write_record`).
     Write,
+    /// Open an emergency window (`open_emergency`); the entry's record index is `NO_RECORD`.
+    EmergencyOpen,
+    /// Read a record's pointer inside an emergency window (`emergency_access`).
+    EmergencyRead,
 }
 
 code_table! {
     Action {
         Read = 0, "read", ACTION_READ;
         Write = 1, "write", ACTION_WRITE;
+        EmergencyOpen = 2, "emergency-open", ACTION_EMERGENCY_OPEN;
+        EmergencyRead = 3, "emergency-read", ACTION_EMERGENCY_READ;
     }
 }
 
@@ -249,6 +265,8 @@ impl Action {
         match self {
             Action::Read => MODE_READ,
             Action::Write => MODE_WRITE,
+            Action::EmergencyRead => MODE_READ,
+            Action::EmergencyOpen => 0,
         }
     }
 }
@@ -287,6 +305,12 @@ pub enum Outcome {
     OutsideDateRange,
     /// The consent's cap on granted accesses is used up.
     AccessCapReached,
+    /// An emergency read outside its window: expired, closed by the provider or ended by the patient.
+    EmergencyWindowEnded,
+    /// An emergency read after the patient opted out of emergency access.
+    EmergencyOptedOut,
+    /// An emergency read of a category the patient excluded from emergency access.
+    EmergencyCategoryExcluded,
 }
 
 code_table! {
@@ -300,6 +324,9 @@ code_table! {
         PurposeNotPermitted = 6, "PurposeNotPermitted", OUTCOME_PURPOSE_NOT_PERMITTED;
         OutsideDateRange = 7, "OutsideDateRange", OUTCOME_OUTSIDE_DATE_RANGE;
         AccessCapReached = 8, "AccessCapReached", OUTCOME_ACCESS_CAP_REACHED;
+        EmergencyWindowEnded = 9, "EmergencyWindowEnded", OUTCOME_EMERGENCY_WINDOW_ENDED;
+        EmergencyOptedOut = 10, "EmergencyOptedOut", OUTCOME_EMERGENCY_OPTED_OUT;
+        EmergencyCategoryExcluded = 11, "EmergencyCategoryExcluded", OUTCOME_EMERGENCY_CATEGORY_EXCLUDED;
     }
 }
 
@@ -386,4 +413,155 @@ pub const SECONDS_PER_DAY: i64 = 86_400;
 /// The day number of a unix time.
 pub const fn day_of(unix_time: i64) -> i64 {
     unix_time.div_euclid(SECONDS_PER_DAY)
+}
+
+/// Provider role bit: may open emergency windows (given by the registry authority).
+#[constant]
+pub const ROLE_EMERGENCY: u8 = 1;
+/// Every defined role bit.
+#[constant]
+pub const ALL_ROLES: u8 = ROLE_EMERGENCY;
+
+/// Default longest emergency window: one hour.
+#[constant]
+pub const DEFAULT_EMERGENCY_MAX_SECS: u32 = 3_600;
+/// Default cooldown after a window ends before the same provider may open
+/// another for the same patient: 24 hours.
+#[constant]
+pub const DEFAULT_EMERGENCY_COOLDOWN_SECS: u32 = 86_400;
+/// The longest emergency window any policy may allow: 7 days.
+#[constant]
+pub const MAX_EMERGENCY_WINDOW_SECS: u32 = 7 * 86_400;
+/// The longest cooldown any policy may set: 30 days.
+#[constant]
+pub const MAX_EMERGENCY_COOLDOWN_SECS: u32 = 30 * 86_400;
+
+/// Why a provider breaks the glass: a fixed list, no free text. A log
+/// entry's `reason` is this code (1..); 0 means no reason.
+#[derive(
+    AnchorSerialize,
+    AnchorDeserialize,
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    InitSpace,
+)]
+pub enum EmergencyReason {
+    /// The patient cannot consent (unconscious, incapacitated).
+    PatientCannotConsent,
+    /// A life-threatening condition.
+    LifeThreatening,
+    /// Treatment that cannot wait for consent.
+    UrgentTreatment,
+}
+
+/// Log-entry code of `EmergencyReason::PatientCannotConsent`.
+#[constant]
+pub const EMERGENCY_REASON_PATIENT_CANNOT_CONSENT: u8 = 1;
+/// Log-entry code of `EmergencyReason::LifeThreatening`.
+#[constant]
+pub const EMERGENCY_REASON_LIFE_THREATENING: u8 = 2;
+/// Log-entry code of `EmergencyReason::UrgentTreatment`.
+#[constant]
+pub const EMERGENCY_REASON_URGENT_TREATMENT: u8 = 3;
+
+impl EmergencyReason {
+    pub const ALL: &'static [EmergencyReason] = &[
+        EmergencyReason::PatientCannotConsent,
+        EmergencyReason::LifeThreatening,
+        EmergencyReason::UrgentTreatment,
+    ];
+
+    /// The code a log entry's `reason` carries: 1.. (0 is "no reason").
+    pub const fn code(self) -> u8 {
+        match self {
+            EmergencyReason::PatientCannotConsent => EMERGENCY_REASON_PATIENT_CANNOT_CONSENT,
+            EmergencyReason::LifeThreatening => EMERGENCY_REASON_LIFE_THREATENING,
+            EmergencyReason::UrgentTreatment => EMERGENCY_REASON_URGENT_TREATMENT,
+        }
+    }
+
+    pub const fn from_code(code: u8) -> Option<Self> {
+        match code {
+            EMERGENCY_REASON_PATIENT_CANNOT_CONSENT => Some(EmergencyReason::PatientCannotConsent),
+            EMERGENCY_REASON_LIFE_THREATENING => Some(EmergencyReason::LifeThreatening),
+            EMERGENCY_REASON_URGENT_TREATMENT => Some(EmergencyReason::UrgentTreatment),
+            _ => None,
+        }
+    }
+
+    pub const fn name(self) -> &'static str {
+        match self {
+            EmergencyReason::PatientCannotConsent => "patient-cannot-consent",
+            EmergencyReason::LifeThreatening => "life-threatening",
+            EmergencyReason::UrgentTreatment => "urgent-treatment",
+        }
+    }
+}
+
+/// The registry authority's verdict on an emergency window.
+#[derive(
+    AnchorSerialize,
+    AnchorDeserialize,
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    InitSpace,
+)]
+pub enum Verdict {
+    /// Not reviewed yet.
+    Unreviewed,
+    /// The access was justified.
+    Justified,
+    /// The access was not justified.
+    NotJustified,
+}
+
+code_table! {
+    Verdict {
+        Unreviewed = 0, "unreviewed", VERDICT_UNREVIEWED;
+        Justified = 1, "justified", VERDICT_JUSTIFIED;
+        NotJustified = 2, "not-justified", VERDICT_NOT_JUSTIFIED;
+    }
+}
+
+/// How an emergency window ended before its expiry, if it did.
+#[derive(
+    AnchorSerialize,
+    AnchorDeserialize,
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    InitSpace,
+)]
+pub enum EndedBy {
+    /// Still open, or expired on its own.
+    NotEnded,
+    /// Closed early by the provider.
+    Provider,
+    /// Ended by the patient.
+    Patient,
+}
+
+code_table! {
+    EndedBy {
+        NotEnded = 0, "not-ended", ENDED_BY_NOT_ENDED;
+        Provider = 1, "provider", ENDED_BY_PROVIDER;
+        Patient = 2, "patient", ENDED_BY_PATIENT;
+    }
 }

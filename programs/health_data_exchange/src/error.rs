@@ -93,4 +93,34 @@ pub enum HdxError {
     RenewalNotDue,
     #[msg("The consent has expired: only the patient can grant it again")]
     ConsentExpired,
+    #[msg("The provider does not hold the emergency role")]
+    NoEmergencyRole,
+    #[msg("The patient has opted out of emergency access")]
+    EmergencyOptedOut,
+    #[msg("The emergency window's duration must be at least one second and at most the policy's maximum")]
+    EmergencyDurationInvalid,
+    #[msg("This provider already has an open emergency window for this patient")]
+    EmergencyWindowAlreadyOpen,
+    #[msg(
+        "The cooldown after this provider's last emergency window for this patient has not passed"
+    )]
+    EmergencyCooldown,
+    #[msg("The emergency window has already ended")]
+    EmergencyWindowEnded,
+    #[msg("The emergency window is for another patient or provider")]
+    EmergencyWindowMismatch,
+    #[msg("The emergency window is still open: review it after it ends")]
+    EmergencyWindowStillOpen,
+    #[msg("The emergency window has already been reviewed")]
+    AlreadyReviewed,
+    #[msg("A verdict must be justified or not justified")]
+    InvalidVerdict,
+    #[msg("The window has already been acknowledged")]
+    AlreadyAcknowledged,
+    #[msg("Unknown role bits")]
+    InvalidRoles,
+    #[msg("The emergency policy is out of range (window 1 s to 7 days, cooldown at most 30 days)")]
+    InvalidEmergencyPolicy,
+    #[msg("The record belongs to another patient")]
+    RecordPatientMismatch,
 }

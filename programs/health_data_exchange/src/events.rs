@@ -5,7 +5,7 @@
 
 use anchor_lang::prelude::*;
 
-use crate::codes::{ProviderKind, ProviderStatus};
+use crate::codes::{EndedBy, ProviderKind, ProviderStatus, Verdict};
 use crate::state::ConsentTerms;
 
 #[event]
@@ -156,4 +156,72 @@ pub struct AccessRecorded {
     pub purpose: u8,
     pub outcome: u8,
     pub reason: u8,
+}
+
+#[event]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EmergencyPolicySet {
+    pub max_secs: u32,
+    pub cooldown_secs: u32,
+}
+
+#[event]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProviderRolesChanged {
+    pub provider: Pubkey,
+    pub previous: u8,
+    pub roles: u8,
+}
+
+#[event]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EmergencyPreferencesSet {
+    pub patient: Pubkey,
+    pub opt_out: bool,
+    /// Excluded categories (bitmask).
+    pub excluded: u16,
+}
+
+#[event]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EmergencyOpened {
+    pub patient: Pubkey,
+    pub provider: Pubkey,
+    /// The window's index among the patient's windows.
+    pub window: u32,
+    /// `codes::EmergencyReason` code.
+    pub reason: u8,
+    pub opened_at: i64,
+    pub expires_at: i64,
+    /// The log entry that records the opening.
+    pub sequence: u64,
+}
+
+#[event]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EmergencyEnded {
+    pub patient: Pubkey,
+    pub provider: Pubkey,
+    pub window: u32,
+    pub by: EndedBy,
+    pub at: i64,
+}
+
+#[event]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EmergencyReviewed {
+    pub patient: Pubkey,
+    pub provider: Pubkey,
+    pub window: u32,
+    pub verdict: Verdict,
+    pub reviewer: Pubkey,
+    pub at: i64,
+}
+
+#[event]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EmergencyAcknowledged {
+    pub patient: Pubkey,
+    pub window: u32,
+    pub at: i64,
 }

@@ -23,10 +23,12 @@ pub mod native;
 pub mod state;
 pub mod utils;
 
+use codes::Verdict;
 pub use gate::AccessResult;
 use instructions::*;
 pub use instructions::{
-    AccessArgs, AddRecordArgs, InitializeRegistryArgs, RegisterProviderArgs, WriteRecordArgs,
+    AccessArgs, AddRecordArgs, InitializeRegistryArgs, OpenEmergencyArgs, RegisterProviderArgs,
+    WriteRecordArgs,
 };
 pub use state::ConsentTerms;
 
@@ -155,5 +157,51 @@ pub mod health_data_exchange {
     /// Opens the patient's next log page when the current one is full (anyone pays).
     pub fn open_log_page(ctx: Context<OpenLogPage>) -> Result<()> {
         handle_open_log_page(ctx)
+    }
+
+    // ---- emergency access -------------------------------------------------
+
+    pub fn set_emergency_policy(
+        ctx: Context<SetEmergencyPolicy>,
+        max_secs: u32,
+        cooldown_secs: u32,
+    ) -> Result<()> {
+        handle_set_emergency_policy(ctx, max_secs, cooldown_secs)
+    }
+
+    pub fn set_provider_roles(ctx: Context<SetProviderRoles>, roles: u8) -> Result<()> {
+        handle_set_provider_roles(ctx, roles)
+    }
+
+    pub fn set_emergency_preferences(
+        ctx: Context<SetEmergencyPreferences>,
+        opt_out: bool,
+        excluded: u16,
+    ) -> Result<()> {
+        handle_set_emergency_preferences(ctx, opt_out, excluded)
+    }
+
+    pub fn open_emergency(ctx: Context<OpenEmergency>, args: OpenEmergencyArgs) -> Result<()> {
+        handle_open_emergency(ctx, args)
+    }
+
+    pub fn emergency_access(ctx: Context<EmergencyAccess>) -> Result<AccessResult> {
+        handle_emergency_access(ctx)
+    }
+
+    pub fn close_emergency(ctx: Context<CloseEmergency>) -> Result<()> {
+        handle_close_emergency(ctx)
+    }
+
+    pub fn end_emergency(ctx: Context<EndEmergency>) -> Result<()> {
+        handle_end_emergency(ctx)
+    }
+
+    pub fn review_emergency(ctx: Context<ReviewEmergency>, verdict: Verdict) -> Result<()> {
+        handle_review_emergency(ctx, verdict)
+    }
+
+    pub fn acknowledge_emergency(ctx: Context<AcknowledgeEmergency>) -> Result<()> {
+        handle_acknowledge_emergency(ctx)
     }
 }

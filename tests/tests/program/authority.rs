@@ -48,6 +48,8 @@ fn invariant_4_only_the_upgrade_authority_initialises_the_registry() {
             bump: pda::registry().1,
             provider_count: 0,
             created_at: f.now(),
+            emergency_max_secs: 3_600,
+            emergency_cooldown_secs: 86_400,
         }
     );
 }
@@ -251,6 +253,7 @@ fn provider_registration_stores_exact_fields_and_refuses_empty_commitment_and_re
         credential_commitment: [9; 32],
         registered_at: f.now(),
         status_changed_at: f.now(),
+        roles: 0,
     };
     assert_eq!(f.decode::<Provider>(&addr), expected);
     f.fails_with(

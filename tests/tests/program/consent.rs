@@ -315,7 +315,7 @@ fn bad_consent_terms_give_named_errors_and_change_nothing() {
         (
             "unknown purpose bit",
             ConsentTerms {
-                purposes: 1 << 6,
+                purposes: 1 << 7,
                 ..ok
             },
             HdxError::UnknownPurposeBits,
@@ -535,6 +535,9 @@ fn patient_registration_stores_exact_fields_and_opens_page_zero() {
             log_pages: 1,
             consent_revisions: 0,
             registered_at: f.now(),
+            emergency_opt_out: false,
+            emergency_excluded: 0,
+            emergency_windows: 0,
         }
     );
     let page = f.client.log_page(&id, 0).unwrap();

@@ -6,6 +6,7 @@
 mod attacks;
 mod authority;
 mod consent;
+mod emergency;
 mod events;
 mod fuzz;
 mod gate;

@@ -51,10 +51,10 @@ fn terms() -> impl Strategy<Value = TermsSpec> {
     let modes =
         prop_oneof![4 => Just(1u8), 2 => Just(3u8), 2 => Just(2u8), 1 => Just(0u8), 1 => Just(4u8)];
     let purposes = prop_oneof![
-        3 => Just(0x3fu8),
-        3 => 1u8..0x40,
+        3 => Just(0x7fu8),
+        3 => 1u8..0x80,
         1 => Just(0u8),
-        1 => Just(0x40u8),
+        1 => Just(0x80u8),
     ];
     let start = prop_oneof![6 => Just(0i64), 2 => 1i64..3 * 86_400, 1 => -86_400i64..0];
     let length = prop_oneof![
@@ -99,7 +99,7 @@ fn terms() -> impl Strategy<Value = TermsSpec> {
 fn scene_terms() -> impl Strategy<Value = TermsSpec> {
     let categories = prop_oneof![3 => Just(0x3fffu16), 1 => 1u16..0x4000];
     let modes = prop_oneof![3 => Just(3u8), 1 => Just(1u8), 1 => Just(2u8)];
-    let purposes = prop_oneof![3 => Just(0x3fu8), 1 => 1u8..0x40];
+    let purposes = prop_oneof![3 => Just(0x7fu8), 1 => 1u8..0x80];
     let start = prop_oneof![5 => Just(0i64), 1 => 3_600i64..2 * 86_400];
     let length = prop_oneof![3 => Just(30 * 86_400i64), 1 => 600i64..3 * 86_400];
     let cap = prop_oneof![1 => Just(0u32), 1 => Just(1u32), 1 => Just(2u32)];
@@ -152,9 +152,9 @@ fn op() -> impl Strategy<Value = Op> {
         2 => (pt.clone(), p.clone(), terms(), key()).prop_map(|(patient, provider, terms, key)| Op::Update { patient, provider, terms, key }),
         1 => (pt.clone(), p.clone(), key()).prop_map(|(patient, provider, key)| Op::Revoke { patient, provider, key }),
         2 => (pt.clone(), p.clone()).prop_map(|(patient, provider)| Op::Renew { patient, provider }),
-        16 => (p.clone(), pt.clone(), prop_oneof![6 => 0u32..2, 1 => 0u32..5], 0u8..6, key())
+        16 => (p.clone(), pt.clone(), prop_oneof![6 => 0u32..2, 1 => 0u32..5], 0u8..7, key())
             .prop_map(|(provider, patient, record, purpose, key)| Op::Access { provider, patient, record, purpose, key }),
-        3 => (p.clone(), pt.clone(), 0u8..14, 0u8..6, day(), key())
+        3 => (p.clone(), pt.clone(), 0u8..14, 0u8..7, day(), key())
             .prop_map(|(provider, patient, category, purpose, day, key)| Op::Write { provider, patient, category, purpose, day, key }),
         1 => prop_oneof![3 => Just(false), 1 => Just(true)].prop_map(Op::SetPaused),
         3 => prop_oneof![1i64..3_600, 86_400i64..20 * 86_400].prop_map(Op::Advance),

@@ -96,7 +96,10 @@ fn the_idl_publishes_every_code_table_as_constants() {
     }
     for a in Action::ALL {
         assert_eq!(
-            value(&format!("ACTION_{}", a.name().to_uppercase())),
+            value(&format!(
+                "ACTION_{}",
+                a.name().to_uppercase().replace('-', "_")
+            )),
             a.code().to_string()
         );
     }
@@ -112,6 +115,35 @@ fn the_idl_publishes_every_code_table_as_constants() {
             s.code().to_string()
         );
     }
+    for v in Verdict::ALL {
+        assert_eq!(
+            value(&format!(
+                "VERDICT_{}",
+                v.name().to_uppercase().replace('-', "_")
+            )),
+            v.code().to_string()
+        );
+    }
+    for e in EndedBy::ALL {
+        assert_eq!(
+            value(&format!(
+                "ENDED_BY_{}",
+                e.name().to_uppercase().replace('-', "_")
+            )),
+            e.code().to_string()
+        );
+    }
+    for r in EmergencyReason::ALL {
+        assert_eq!(
+            value(&format!(
+                "EMERGENCY_REASON_{}",
+                r.name().to_uppercase().replace('-', "_")
+            )),
+            r.code().to_string()
+        );
+    }
+    assert_eq!(value("ROLE_EMERGENCY"), ROLE_EMERGENCY.to_string());
+    assert_eq!(value("PURPOSE_EMERGENCY_TREATMENT_HL7"), "\"ETREAT\"");
     assert_eq!(value("MODE_READ"), MODE_READ.to_string());
     assert_eq!(value("MODE_WRITE"), MODE_WRITE.to_string());
 }

@@ -62,6 +62,8 @@ pub fn handle_initialize_registry(
             bump,
             provider_count: 0,
             created_at: Clock::get()?.unix_timestamp,
+            emergency_max_secs: crate::codes::DEFAULT_EMERGENCY_MAX_SECS,
+            emergency_cooldown_secs: crate::codes::DEFAULT_EMERGENCY_COOLDOWN_SECS,
         },
     )?;
     emit_event!(RegistryInitialized {

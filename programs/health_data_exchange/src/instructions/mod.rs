@@ -1,6 +1,8 @@
 pub mod accept_registry_authority;
 pub mod access_record;
 pub mod add_record;
+pub mod emergency;
+pub mod emergency_settings;
 pub mod grant_consent;
 pub mod initialize_registry;
 pub mod open_log_page;
@@ -19,6 +21,8 @@ pub mod write_record;
 pub use accept_registry_authority::*;
 pub use access_record::*;
 pub use add_record::*;
+pub use emergency::*;
+pub use emergency_settings::*;
 pub use grant_consent::*;
 pub use initialize_registry::*;
 pub use open_log_page::*;

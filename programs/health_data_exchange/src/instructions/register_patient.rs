@@ -43,6 +43,9 @@ pub fn handle_register_patient(ctx: Context<RegisterPatient>) -> Result<()> {
             log_pages: 1,
             consent_revisions: 0,
             registered_at: Clock::get()?.unix_timestamp,
+            emergency_opt_out: false,
+            emergency_excluded: 0,
+            emergency_windows: 0,
         },
     )?;
     // Page 0 exists only if the patient does (created together), so a plain create suffices.

@@ -65,6 +65,7 @@ pub fn handle_register_provider(
             credential_commitment: args.credential_commitment,
             registered_at: now,
             status_changed_at: now,
+            roles: 0,
         },
     )?;
     emit_event!(ProviderRegistered {

@@ -2,6 +2,7 @@
 //! [`seeds`] and its bump is stored in the account and reused.
 
 pub mod consent;
+pub mod emergency;
 pub mod log;
 pub mod patient;
 pub mod provider;
@@ -10,6 +11,7 @@ pub mod registry;
 pub mod seeds;
 
 pub use consent::*;
+pub use emergency::*;
 pub use log::*;
 pub use patient::*;
 pub use provider::*;

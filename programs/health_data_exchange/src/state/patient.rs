@@ -21,6 +21,12 @@ pub struct Patient {
     pub consent_revisions: u32,
     /// Unix time of registration.
     pub registered_at: i64,
+    /// The patient opted out of emergency access altogether.
+    pub emergency_opt_out: bool,
+    /// Categories (bitmask) the patient excluded from emergency access.
+    pub emergency_excluded: u16,
+    /// Emergency windows opened for this patient: the next window's index.
+    pub emergency_windows: u32,
 }
 
 impl Patient {

@@ -28,10 +28,16 @@ pub struct Provider {
     pub registered_at: i64,
     /// Unix time of the last status change.
     pub status_changed_at: i64,
+    /// Role bits given by the registry authority (`codes::ROLE_EMERGENCY`).
+    pub roles: u8,
 }
 
 impl Provider {
     pub const SPACE: usize = 8 + Provider::INIT_SPACE;
+
+    pub fn has_role(&self, role: u8) -> bool {
+        self.roles & role != 0
+    }
 
     /// Verified, not pending, not suspended: the status part of the gate's hard checks.
     pub fn require_verified(&self) -> Result<()> {

@@ -18,6 +18,11 @@ pub struct Registry {
     pub provider_count: u32,
     /// Unix time the registry was initialised.
     pub created_at: i64,
+    /// Emergency policy: the longest window a provider may open, in seconds.
+    pub emergency_max_secs: u32,
+    /// Emergency policy: after a window ends, how long before the same
+    /// provider may open another for the same patient, in seconds.
+    pub emergency_cooldown_secs: u32,
 }
 
 impl Registry {

@@ -20,3 +20,8 @@ pub const LOG: &[u8] = b"log";
 /// lists exactly the patient's consent changes (the consent's own address
 /// is also in every access).
 pub const CONSENT_HISTORY: &[u8] = b"consent-history";
+/// `["emergency", patient_id, index as u32 LE]`: one emergency window.
+pub const EMERGENCY: &[u8] = b"emergency";
+/// `["emergency-tracker", patient_id, provider_id]`: when the provider's
+/// last window for the patient ended (for the cooldown).
+pub const EMERGENCY_TRACKER: &[u8] = b"emergency-tracker";
