@@ -6,10 +6,11 @@ use std::collections::BTreeSet;
 
 use anchor_lang::prelude::Pubkey;
 use health_data_exchange::codes::{
-    Category, ProviderKind, Purpose, ALL_PURPOSES, MODE_READ, MODE_WRITE,
+    Category, EmergencyReason, ProviderKind, Purpose, Verdict, ALL_PURPOSES, MODE_READ, MODE_WRITE,
+    ROLE_EMERGENCY,
 };
 use health_data_exchange::instructions::{AddRecordArgs, WriteRecordArgs};
-use health_data_exchange::state::{Consent, LogPage, LOG_PAGE_CAPACITY};
+use health_data_exchange::state::{Consent, EmergencyWindow, LogPage, LOG_PAGE_CAPACITY};
 use health_data_exchange::ConsentTerms;
 use serde::Serialize;
 use solana_sdk::instruction::Instruction;
@@ -60,6 +61,10 @@ pub struct CostReport {
     pub access_writable_accounts: usize,
     pub access_loaded_bytes_first: usize,
     pub access_loaded_bytes_after_1000: usize,
+    /// An emergency read (granted): within the access budgets too.
+    pub emergency_read_tx_bytes: usize,
+    pub emergency_read_writable_accounts: usize,
+    pub emergency_window_bytes: usize,
     pub within_budget: bool,
     pub instructions: Vec<InstructionCost>,
 }
@@ -276,8 +281,97 @@ pub fn run() -> anyhow::Result<CostReport> {
         &[],
     )?;
 
+    // Emergency access: the lab gets the role; a window with no cooldown so
+    // it can be opened again to measure the patient ending one.
+    let l = pk(&lab);
+    b.measure(
+        "set_emergency_policy",
+        &[ix::set_emergency_policy(pk(&authority), 3_600, 0)],
+        &authority,
+        &[],
+    )?;
+    b.measure(
+        "set_provider_roles",
+        &[ix::set_provider_roles(pk(&authority), &l, ROLE_EMERGENCY)],
+        &authority,
+        &[],
+    )?;
+    b.measure(
+        "set_emergency_preferences",
+        &[ix::set_emergency_preferences(
+            p,
+            &p,
+            false,
+            Category::MentalHealth.bit(),
+        )],
+        &patient,
+        &[],
+    )?;
+    b.measure(
+        "open_emergency",
+        &[ix::open_emergency(
+            l,
+            &l,
+            &p,
+            0,
+            0,
+            EmergencyReason::PatientCannotConsent,
+            3_600,
+        )],
+        &lab,
+        &[],
+    )?;
+    b.measure(
+        "emergency_access (granted)",
+        &[ix::emergency_access(l, &l, &p, 0, 0, 0)],
+        &lab,
+        &[],
+    )?;
+    b.measure(
+        "close_emergency",
+        &[ix::close_emergency(l, &l, &p, 0)],
+        &lab,
+        &[],
+    )?;
+    b.measure(
+        "review_emergency",
+        &[ix::review_emergency(
+            pk(&authority),
+            &p,
+            0,
+            Verdict::Justified,
+        )],
+        &authority,
+        &[],
+    )?;
+    b.measure(
+        "acknowledge_emergency",
+        &[ix::acknowledge_emergency(p, &p, 0)],
+        &patient,
+        &[],
+    )?;
+    b.client.send(
+        &[ix::open_emergency(
+            l,
+            &l,
+            &p,
+            1,
+            0,
+            EmergencyReason::UrgentTreatment,
+            600,
+        )],
+        &lab,
+        &[],
+    )?;
+    b.measure(
+        "end_emergency",
+        &[ix::end_emergency(p, &p, &l, 1)],
+        &patient,
+        &[],
+    )?;
+
     // Fill the log to 1,000 entries through the SDK (it opens pages as they fill).
-    let mut last = 3u64;
+    let mut last = 6u64;
     while last < 999 {
         last = b
             .client
@@ -352,6 +446,12 @@ pub fn run() -> anyhow::Result<CostReport> {
     let log_bytes_per_access = (LogPage::SPACE + 128) as f64 / LOG_PAGE_CAPACITY as f64;
     let log_rent_per_access = page_rent.div_ceil(LOG_PAGE_CAPACITY as u64);
     let consent_account_bytes = Consent::SPACE;
+    let emergency_row = b
+        .rows
+        .iter()
+        .find(|r| r.instruction == "emergency_access (granted)")
+        .expect("measured")
+        .clone();
     let mut report = CostReport {
         log_entry_bytes: health_data_exchange::state::LogEntry::SIZE,
         log_page_bytes: LogPage::SPACE,
@@ -363,6 +463,9 @@ pub fn run() -> anyhow::Result<CostReport> {
         access_writable_accounts: access_row.writable_accounts,
         access_loaded_bytes_first: access_loaded_first,
         access_loaded_bytes_after_1000: access_loaded_after,
+        emergency_read_tx_bytes: emergency_row.tx_bytes,
+        emergency_read_writable_accounts: emergency_row.writable_accounts,
+        emergency_window_bytes: EmergencyWindow::SPACE,
         within_budget: false,
         instructions: b.rows.clone(),
     };
@@ -406,6 +509,20 @@ impl CostReport {
             out.push(format!(
                 "access transaction writes {} accounts > {}",
                 self.access_writable_accounts,
+                budget::ACCESS_WRITABLE_ACCOUNTS
+            ));
+        }
+        if self.emergency_read_tx_bytes > budget::ACCESS_TX_BYTES {
+            out.push(format!(
+                "emergency read transaction {} bytes > {}",
+                self.emergency_read_tx_bytes,
+                budget::ACCESS_TX_BYTES
+            ));
+        }
+        if self.emergency_read_writable_accounts > budget::ACCESS_WRITABLE_ACCOUNTS {
+            out.push(format!(
+                "emergency read writes {} accounts > {}",
+                self.emergency_read_writable_accounts,
                 budget::ACCESS_WRITABLE_ACCOUNTS
             ));
         }
@@ -488,6 +605,24 @@ impl CostReport {
             "access writable accounts",
             self.access_writable_accounts.to_string(),
             "<= 3: fee payer, log page, consent".into(),
+        );
+        row(
+            &mut s,
+            "emergency read transaction bytes",
+            self.emergency_read_tx_bytes.to_string(),
+            "<= 700".into(),
+        );
+        row(
+            &mut s,
+            "emergency read writable accounts",
+            self.emergency_read_writable_accounts.to_string(),
+            "<= 3: fee payer, log page, window".into(),
+        );
+        row(
+            &mut s,
+            "emergency window account bytes",
+            self.emergency_window_bytes.to_string(),
+            "<= 160".into(),
         );
         row(
             &mut s,

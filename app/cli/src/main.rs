@@ -81,6 +81,10 @@ enum Command {
     /// Run the data gateway (the custodian that releases a record's data only against a
     /// fresh granted log entry); `gateway log` prints its trail and reconciles it
     Gateway(gateway::GatewayArgs),
+    /// Emergency (break-the-glass) access: open, access, close (provider); end, ack
+    /// (patient); review (registry authority); list
+    #[command(subcommand)]
+    Emergency(commands::emergency::EmergencyCmd),
     /// Auditors and patients: export a patient's log; verify its hash chain
     #[command(subcommand)]
     Audit(audit::AuditCmd),
@@ -275,6 +279,7 @@ fn run(cli: Cli) -> anyhow::Result<Output> {
         Command::Patient(c) => c.sends(),
         Command::Record(c) => c.sends(),
         Command::Consent(c) => c.sends(),
+        Command::Emergency(c) => c.sends(),
         Command::Access(_) | Command::Write(_) | Command::Fetch(_) | Command::Serve(_) => true,
         _ => false,
     };
@@ -288,6 +293,7 @@ fn run(cli: Cli) -> anyhow::Result<Output> {
         Command::Patient(c) => patient::patient(&ctx, c),
         Command::Record(c) => patient::record(&ctx, c),
         Command::Consent(c) => consent::run(&ctx, c),
+        Command::Emergency(c) => commands::emergency::run(&ctx, c),
         Command::Access(a) => access::access(&ctx, a),
         Command::Write(a) => access::write(&ctx, a),
         Command::Fetch(a) => gateway::fetch(&ctx, a),

@@ -2029,3 +2029,172 @@ fn caps_date_ranges_and_renewal_through_the_binary() {
         r.stderr
     );
 }
+
+#[test]
+fn emergency_access_through_the_binary_and_its_fhir_export() {
+    let s = Scene::new();
+    let patient = s.patient.pubkey.as_str();
+    let lab = s.lab.pubkey.as_str();
+    let as_lab = |args: &[&str]| {
+        let mut all = args.to_vec();
+        all.extend(["-k", &s.lab.path, "--output", "json"]);
+        s.m.run(&all)
+    };
+    // No role: refused by name, nothing logged.
+    let r = as_lab(&[
+        "emergency",
+        "open",
+        patient,
+        "--reason",
+        "patient-cannot-consent",
+        "--duration",
+        "30m",
+    ]);
+    assert_eq!(
+        (r.code, r.json()["error"].as_str()),
+        (1, Some("NoEmergencyRole")),
+        "{}",
+        r.stderr
+    );
+    s.m.ok(&[
+        "provider",
+        "roles",
+        lab,
+        "--emergency",
+        "on",
+        "-k",
+        &s.auth.path,
+    ]);
+    let shown = s.m.ok(&["provider", "show", lab, "--output", "json"]);
+    assert_eq!(shown.json()["roles"], serde_json::json!(["emergency"]));
+    // The patient excludes imaging; a duration over the policy is refused before sending.
+    let r = s.as_patient(&["patient", "emergency-policy", "--exclude", "imaging"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = as_lab(&[
+        "emergency",
+        "open",
+        patient,
+        "--reason",
+        "life-threatening",
+        "--duration",
+        "2h",
+    ]);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("at most 3600 s"), "{}", r.stderr);
+    let r = as_lab(&["emergency", "open", patient, "--reason", "gut-feeling"]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains("is not an emergency reason"),
+        "{}",
+        r.stderr
+    );
+    let opened = as_lab(&[
+        "emergency",
+        "open",
+        patient,
+        "--reason",
+        "life-threatening",
+        "--duration",
+        "30m",
+    ]);
+    assert_eq!(opened.code, 0, "{}", opened.stderr);
+    assert_eq!(
+        (
+            opened.json()["window"].as_u64(),
+            opened.json()["open"].as_bool()
+        ),
+        (Some(0), Some(true))
+    );
+    let read = as_lab(&["emergency", "access", patient, "0"]);
+    assert_eq!(
+        (read.code, read.json()["sequence"].as_u64()),
+        (0, Some(1)),
+        "{}",
+        read.stderr
+    );
+    let denied = as_lab(&["emergency", "access", patient, "1"]);
+    assert_eq!(
+        (denied.code, denied.json()["reason"].as_str()),
+        (3, Some("EmergencyCategoryExcluded"))
+    );
+    // Review refused while open; the lab closes; the authority reviews; the patient acknowledges.
+    let r = s.m.run(&[
+        "emergency",
+        "review",
+        patient,
+        "0",
+        "--verdict",
+        "justified",
+        "-k",
+        &s.auth.path,
+    ]);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("review it after it ends"), "{}", r.stderr);
+    let unreviewed =
+        s.m.ok(&["emergency", "list", "--unreviewed", "--output", "json"]);
+    assert_eq!(unreviewed.json().as_array().unwrap().len(), 1);
+    assert_eq!(as_lab(&["emergency", "close", patient]).code, 0);
+    s.m.ok(&[
+        "emergency",
+        "review",
+        patient,
+        "0",
+        "--verdict",
+        "not-justified",
+        "-k",
+        &s.auth.path,
+    ]);
+    assert_eq!(s.as_patient(&["emergency", "ack", "0"]).code, 0);
+    let all = s.m.ok(&[
+        "emergency",
+        "list",
+        "--patient",
+        patient,
+        "--output",
+        "json",
+    ]);
+    let w = &all.json()[0];
+    assert_eq!(
+        (
+            w["verdict"].as_str(),
+            w["ended_by"].as_str(),
+            w["reads"].as_u64()
+        ),
+        (Some("not-justified"), Some("provider"), Some(1))
+    );
+    assert!(w["acknowledged_at"].is_string());
+    assert!(s
+        .m
+        .ok(&["emergency", "list", "--unreviewed", "--output", "json"])
+        .json()
+        .as_array()
+        .unwrap()
+        .is_empty());
+    // The accounting lists emergency entries distinctly, with the reason.
+    let table = s.as_patient(&["audit", "log", patient]);
+    assert!(
+        table.stdout.contains("emergency-open")
+            && table.stdout.contains("ETREAT (life-threatening)"),
+        "{}",
+        table.stdout
+    );
+    // FHIR: ETREAT and break-the-glass on the emergency events, the verdict as an event; valid R4.
+    let fhir = s.as_patient(&["audit", "log", patient, "--format", "fhir"]);
+    assert_eq!(fhir.code, 0, "{}", fhir.stderr);
+    let bundle: serde_json::Value = serde_json::from_str(&fhir.stdout).unwrap();
+    let events: Vec<&serde_json::Value> = bundle["entry"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| &e["resource"])
+        .filter(|r| r["resourceType"] == "AuditEvent")
+        .collect();
+    assert_eq!(events.len(), 4, "open, read, denied read, review");
+    for e in &events {
+        assert_eq!(e["meta"]["security"][0]["code"], "BTG", "{e}");
+        assert_eq!(e["purposeOfEvent"][0]["coding"][0]["code"], "ETREAT", "{e}");
+    }
+    assert_eq!(events[3]["outcomeDesc"], "Verdict: not-justified");
+    let verdict = validate_fhir(&s, &fhir.stdout);
+    assert!(verdict.contains("passed"), "{verdict}");
+}

@@ -25,7 +25,10 @@
 //! | claims | Claim | |
 
 use anchor_lang::prelude::Pubkey;
-use health_data_exchange::codes::{Action, Category, Outcome, Purpose, MODE_READ, MODE_WRITE};
+use health_data_exchange::codes::{
+    Action, Category, EmergencyReason, Outcome, Purpose, MODE_READ, MODE_WRITE,
+};
+use health_data_exchange::state::EmergencyWindow;
 use std::io::Write;
 
 use health_data_exchange::state::{NO_CONSENT_REVISION, NO_RECORD};
@@ -38,6 +41,8 @@ use crate::history::{ConsentVersion, Ending, Origin};
 
 pub const PUBKEY_SYSTEM: &str = "urn:solana:pubkey";
 pub const RECORD_SYSTEM: &str = "urn:hdx:record";
+/// Emergency (break-the-glass) entries: `<patient>/<sequence>`, and the opening's subtype.
+pub const EMERGENCY_SYSTEM: &str = "urn:hdx:emergency";
 /// A consent version: `<consent account>/<revision>`.
 pub const CONSENT_SYSTEM: &str = "urn:hdx:consent";
 const ACT_REASON: &str = "http://terminology.hl7.org/CodeSystem/v3-ActReason";
@@ -139,7 +144,12 @@ pub fn row(e: &Entry, directory: &Directory) -> Result<EntryRow, ClientError> {
         provider_kind: p.kind.name().to_string(),
         action: name_or_code(Action::from_code(x.action), Action::name, x.action),
         record_index: (x.record_index != NO_RECORD).then_some(x.record_index),
-        category: name_or_code(Category::from_code(x.category), Category::name, x.category),
+        // An emergency opening names no record, so no category.
+        category: if Action::from_code(x.action) == Some(Action::EmergencyOpen) {
+            "none".to_string()
+        } else {
+            name_or_code(Category::from_code(x.category), Category::name, x.category)
+        },
         purpose: name_or_code(Purpose::from_code(x.purpose), Purpose::hl7_code, x.purpose),
         outcome: name_or_code(Outcome::from_code(x.outcome), Outcome::name, x.outcome),
         reason: x.reason,
@@ -300,6 +310,8 @@ fn short(key: &Pubkey) -> String {
 /// force at that access, a `Consent` of the same export.
 pub fn audit_event(patient: &Pubkey, row: &EntryRow) -> Value {
     let write = row.action == Action::Write.name();
+    let open = row.action == Action::EmergencyOpen.name();
+    let emergency = open || row.action == Action::EmergencyRead.name();
     let granted = row.outcome == Outcome::Granted.name();
     let provider: Pubkey = row.provider.parse().unwrap_or_default();
     let entity_type = |code: &str, display: &str| json!({ "system": "http://terminology.hl7.org/CodeSystem/audit-entity-type", "code": code, "display": display });
@@ -335,14 +347,40 @@ pub fn audit_event(patient: &Pubkey, row: &EntryRow) -> Value {
             "description": "authorizing consent: on-chain consent account / revision in force"
         }));
     }
+    if emergency {
+        let reason =
+            EmergencyReason::from_code(row.reason).map_or("unknown", EmergencyReason::name);
+        entities.push(json!({
+            "what": { "identifier": { "system": EMERGENCY_SYSTEM, "value": format!("{patient}/{}", row.sequence) } },
+            "type": entity_type("2", "System Object"),
+            "description": "emergency access (break the glass)",
+            "detail": [{ "type": "emergency-reason", "valueString": reason }]
+        }));
+    }
     let dcm = |code: &str, display: &str| json!({ "coding": [{ "system": "http://dicom.nema.org/resources/ontology/DCM", "code": code, "display": display }] });
     let program = json!({ "identifier": { "system": PUBKEY_SYSTEM, "value": health_data_exchange::ID.to_string() } });
-    json!({
+    let (subtype, action) = if open {
+        (
+            json!({ "system": EMERGENCY_SYSTEM, "code": "emergency-open", "display": "open an emergency window" }),
+            "E",
+        )
+    } else if write {
+        (
+            json!({ "system": "http://hl7.org/fhir/restful-interaction", "code": "create" }),
+            "C",
+        )
+    } else {
+        (
+            json!({ "system": "http://hl7.org/fhir/restful-interaction", "code": "read" }),
+            "R",
+        )
+    };
+    let mut event = json!({
         "resourceType": "AuditEvent",
         "id": format!("hdx-{}-{}", short(patient), row.sequence),
         "type": { "system": "http://terminology.hl7.org/CodeSystem/audit-event-type", "code": "rest", "display": "RESTful Operation" },
-        "subtype": [{ "system": "http://hl7.org/fhir/restful-interaction", "code": if write { "create" } else { "read" } }],
-        "action": if write { "C" } else { "R" },
+        "subtype": [subtype],
+        "action": action,
         "recorded": row.time,
         "outcome": if granted { "0" } else { "4" },
         "outcomeDesc": if granted { "Granted".to_string() } else { format!("Denied: {}", row.outcome) },
@@ -361,6 +399,58 @@ pub fn audit_event(patient: &Pubkey, row: &EntryRow) -> Value {
             "type": [{ "system": "http://terminology.hl7.org/CodeSystem/security-source-type", "code": "4", "display": "Application Server" }]
         },
         "entity": entities
+    });
+    if emergency {
+        // Break-the-glass: the HL7 security label on the event itself.
+        event["meta"] = json!({ "security": [{ "system": ACT_CODE, "code": health_data_exchange::codes::BREAK_THE_GLASS_HL7, "display": "break the glass" }] });
+    }
+    event
+}
+
+/// A reviewed emergency window as an R4 `AuditEvent`: the registry
+/// authority's verdict (`outcomeDesc`), recorded when it was given; the
+/// window (account address, reason, reads, when it opened and ended) as
+/// the entity; break-the-glass as the security label.
+pub fn emergency_review_event(w: &EmergencyWindow, reviewer: &Pubkey) -> Value {
+    let address = crate::pda::emergency_window(&w.patient, w.index).0;
+    let reason = EmergencyReason::from_code(w.reason).map_or("unknown", EmergencyReason::name);
+    json!({
+        "resourceType": "AuditEvent",
+        "id": format!("hdx-{}-emergency-{}-review", short(&w.patient), w.index),
+        "meta": { "security": [{ "system": ACT_CODE, "code": health_data_exchange::codes::BREAK_THE_GLASS_HL7, "display": "break the glass" }] },
+        "type": { "system": EMERGENCY_SYSTEM, "code": "emergency-review", "display": "review of an emergency access window" },
+        "action": "E",
+        "period": { "start": rfc3339(w.opened_at), "end": rfc3339(w.ends_at()) },
+        "recorded": rfc3339(w.reviewed_at),
+        "outcome": "0",
+        "outcomeDesc": format!("Verdict: {}", w.verdict.name()),
+        "purposeOfEvent": [purpose_concept(Purpose::EmergencyTreatment.hl7_code())],
+        "agent": [
+            { "type": { "coding": [{ "system": "http://terminology.hl7.org/CodeSystem/extra-security-role-type", "code": "authserver", "display": "authorization server" }] }, "who": key_ref(reviewer), "requestor": true },
+            { "type": { "coding": [{ "system": "http://terminology.hl7.org/CodeSystem/v3-ParticipationType", "code": "IRCP", "display": "information recipient" }] }, "who": key_ref(&w.provider), "requestor": false }
+        ],
+        "source": {
+            "observer": { "display": format!("HealthDataExchange program {}", health_data_exchange::ID) },
+            "type": [{ "system": "http://terminology.hl7.org/CodeSystem/security-source-type", "code": "4", "display": "Application Server" }]
+        },
+        "entity": [
+            {
+                "what": key_ref(&w.patient),
+                "type": { "system": "http://terminology.hl7.org/CodeSystem/audit-entity-type", "code": "1", "display": "Person" },
+                "role": { "system": "http://terminology.hl7.org/CodeSystem/object-role", "code": "1", "display": "Patient" }
+            },
+            {
+                "what": { "identifier": { "system": PUBKEY_SYSTEM, "value": address.to_string() } },
+                "type": { "system": "http://terminology.hl7.org/CodeSystem/audit-entity-type", "code": "2", "display": "System Object" },
+                "description": "emergency window (on-chain account)",
+                "detail": [
+                    { "type": "emergency-reason", "valueString": reason },
+                    { "type": "reads", "valueString": w.reads.to_string() },
+                    { "type": "ended-by", "valueString": w.ended_by.name() },
+                    { "type": "verdict", "valueString": w.verdict.name() }
+                ]
+            }
+        ]
     })
 }
 

@@ -158,6 +158,16 @@ pub fn run(ctx: &Ctx, cmd: AuditCmd, json_output: bool) -> anyhow::Result<Output
                             .into_iter()
                             .filter(|v| provider.is_none_or(|p| v.provider == p))
                             .collect();
+                    // Reviewed emergency windows: the verdicts, as events of the export.
+                    let reviewed: Vec<_> = client
+                        .emergency_windows(hdx_sdk::client::WindowFilter {
+                            patient: Some(patient),
+                            ..Default::default()
+                        })?
+                        .into_iter()
+                        .filter(|w| w.verdict != hdx_sdk::codes::Verdict::Unreviewed)
+                        .collect();
+                    let reviewer = client.registry().map(|r| r.authority).unwrap_or_default();
                     let mut w = export::FhirBundle::new(out(), now)?;
                     quiet_on_closed_pipe(
                         stream_rows(&client, &patient, &mut |r| {
@@ -169,6 +179,9 @@ pub fn run(ctx: &Ctx, cmd: AuditCmd, json_output: bool) -> anyhow::Result<Output
                         .and_then(|_| {
                             for v in &versions {
                                 w.resource(&export::consent_resource(v, now))?;
+                            }
+                            for window in &reviewed {
+                                w.resource(&export::emergency_review_event(window, &reviewer))?;
                             }
                             w.finish().map(drop)
                         }),
@@ -185,7 +198,10 @@ pub fn run(ctx: &Ctx, cmd: AuditCmd, json_output: bool) -> anyhow::Result<Output
                                 r.action.clone(),
                                 r.record_index.map_or("-".into(), |i| format!("#{i}")),
                                 r.category.clone(),
-                                r.purpose.clone(),
+                                match hdx_sdk::codes::EmergencyReason::from_code(r.reason) {
+                                    Some(reason) => format!("{} ({})", r.purpose, reason.name()),
+                                    None => r.purpose.clone(),
+                                },
                                 r.outcome.clone(),
                             ]);
                         }

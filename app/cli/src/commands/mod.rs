@@ -4,6 +4,7 @@
 pub mod access;
 pub mod audit;
 pub mod consent;
+pub mod emergency;
 pub mod gateway;
 pub mod idl;
 pub mod keys;

@@ -33,6 +33,23 @@ pub enum PatientCmd {
         #[arg(long, value_parser = parse_pubkey)]
         patient: Option<Pubkey>,
     },
+    /// What the patient allows in an emergency: opt out altogether, or exclude
+    /// categories (emergency access is allowed by default; changes apply from
+    /// the next transaction)
+    EmergencyPolicy {
+        /// Refuse all emergency access
+        #[arg(long, conflicts_with = "opt_in")]
+        opt_out: bool,
+        /// Allow emergency access again
+        #[arg(long)]
+        opt_in: bool,
+        /// Categories emergency access may not read, comma-separated, or `none`
+        #[arg(long, value_delimiter = ',')]
+        exclude: Vec<String>,
+        /// The patient's id [default: the one the keypair controls]
+        #[arg(long, value_parser = parse_pubkey)]
+        patient: Option<Pubkey>,
+    },
 }
 
 impl PatientCmd {
@@ -100,6 +117,12 @@ pub fn patient(ctx: &Ctx, cmd: PatientCmd) -> anyhow::Result<Output> {
                 format!("Registered patient {me}\nsignature: {sig}"),
             ))
         }
+        PatientCmd::EmergencyPolicy {
+            opt_out,
+            opt_in,
+            exclude,
+            patient,
+        } => super::emergency::preferences(ctx, &client, patient, opt_out, opt_in, exclude),
         PatientCmd::Show { patient } => {
             let p = match patient {
                 Some(id) => client.patient(&id)?,

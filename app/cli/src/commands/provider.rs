@@ -54,6 +54,16 @@ pub enum ProviderCmd {
         #[command(flatten)]
         tx: TxOpts,
     },
+    /// Set a provider's roles (registry authority): --emergency on|off
+    Roles {
+        #[arg(value_parser = parse_pubkey)]
+        provider: Pubkey,
+        /// May open emergency windows
+        #[arg(long, value_parser = parse_on_off, value_name = "on|off", action = clap::ArgAction::Set)]
+        emergency: bool,
+        #[command(flatten)]
+        tx: TxOpts,
+    },
     /// Show one provider, by id or current key [default: the keypair's]
     Show {
         #[arg(value_parser = parse_pubkey)]
@@ -74,6 +84,14 @@ impl ProviderCmd {
     }
 }
 
+fn parse_on_off(s: &str) -> Result<bool, String> {
+    match s {
+        "on" => Ok(true),
+        "off" => Ok(false),
+        _ => Err(format!("{s:?}: say on or off")),
+    }
+}
+
 fn provider_json(p: &Provider) -> Value {
     json!({
         "provider": p.id.to_string(),
@@ -84,6 +102,7 @@ fn provider_json(p: &Provider) -> Value {
         "credential_commitment": hex(&p.credential_commitment),
         "registered_at": rfc3339(p.registered_at),
         "status_changed_at": rfc3339(p.status_changed_at),
+        "roles": if p.has_role(hdx_sdk::codes::ROLE_EMERGENCY) { vec!["emergency"] } else { vec![] },
     })
 }
 
@@ -180,6 +199,27 @@ pub fn run(ctx: &Ctx, cmd: ProviderCmd) -> anyhow::Result<Output> {
                 &client,
                 ix::reinstate_provider(tx.authority(ctx)?, &id),
                 &format!("Reinstated provider {id}"),
+            )
+        }
+        ProviderCmd::Roles {
+            provider,
+            emergency,
+            tx,
+        } => {
+            let id = provider_named(&client, &provider)?.id;
+            let roles = if emergency {
+                hdx_sdk::codes::ROLE_EMERGENCY
+            } else {
+                0
+            };
+            tx.submit(
+                ctx,
+                &client,
+                ix::set_provider_roles(tx.authority(ctx)?, &id, roles),
+                &format!(
+                    "Provider {id}: emergency role {}",
+                    if emergency { "given" } else { "removed" }
+                ),
             )
         }
         ProviderCmd::Show { provider } => {

@@ -42,6 +42,24 @@ pub enum RegistryCmd {
         #[command(flatten)]
         tx: TxOpts,
     },
+    /// Set the emergency policy: the longest window and the cooldown after one
+    EmergencyPolicy {
+        /// Longest emergency window (1s to 7d)
+        #[arg(long, value_parser = super::emergency::parse_window_secs)]
+        max_window: u32,
+        /// After a window ends, how long before the same provider may open another for the same patient (at most 30d; 0 = none)
+        #[arg(long, value_parser = parse_cooldown)]
+        cooldown: u32,
+        #[command(flatten)]
+        tx: TxOpts,
+    },
+}
+
+fn parse_cooldown(s: &str) -> Result<u32, String> {
+    if s == "0" {
+        return Ok(0);
+    }
+    super::emergency::parse_window_secs(s)
 }
 
 impl RegistryCmd {
@@ -87,18 +105,32 @@ pub fn run(ctx: &Ctx, cmd: RegistryCmd) -> anyhow::Result<Output> {
                     "paused": r.paused,
                     "providers": r.provider_count,
                     "created_at": rfc3339(r.created_at),
+                    "emergency_max_secs": r.emergency_max_secs,
+                    "emergency_cooldown_secs": r.emergency_cooldown_secs,
                 }),
                 format!(
-                    "Registry {}\nauthority:         {}\npending authority: {}\npaused:            {}\nproviders:         {}\ncreated:           {}",
+                    "Registry {}\nauthority:         {}\npending authority: {}\npaused:            {}\nproviders:         {}\ncreated:           {}\nemergency windows: at most {} s, cooldown {} s",
                     pda::registry().0,
                     r.authority,
                     pending.map_or("none".to_string(), |k| k.to_string()),
                     if r.paused { "yes" } else { "no" },
                     r.provider_count,
-                    rfc3339(r.created_at)
+                    rfc3339(r.created_at),
+                    r.emergency_max_secs,
+                    r.emergency_cooldown_secs
                 ),
             ))
         }
+        RegistryCmd::EmergencyPolicy {
+            max_window,
+            cooldown,
+            tx,
+        } => tx.submit(
+            ctx,
+            &client,
+            ix::set_emergency_policy(tx.authority(ctx)?, max_window, cooldown),
+            &format!("Emergency policy: windows of at most {max_window} s, cooldown {cooldown} s"),
+        ),
         RegistryCmd::ProposeAuthority { new_authority, tx } => {
             let ix = ix::propose_registry_authority(tx.authority(ctx)?, new_authority);
             tx.submit(
