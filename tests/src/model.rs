@@ -21,6 +21,24 @@ pub const MODE: u8 = 5;
 pub const PURPOSE: u8 = 6;
 pub const DATE_RANGE: u8 = 7;
 pub const CAP: u8 = 8;
+pub const WINDOW_ENDED: u8 = 9;
+pub const OPTED_OUT: u8 = 10;
+pub const EXCLUDED: u8 = 11;
+/// The emergency outcomes, with their README names.
+pub const EMERGENCY_OUTCOMES: [(u8, &str); 4] = [
+    (GRANTED, "Granted"),
+    (WINDOW_ENDED, "EmergencyWindowEnded"),
+    (OPTED_OUT, "EmergencyOptedOut"),
+    (EXCLUDED, "EmergencyCategoryExcluded"),
+];
+/// Log actions (README table).
+pub const ACTION_EMERGENCY_OPEN: u8 = 2;
+pub const ACTION_EMERGENCY_READ: u8 = 3;
+/// `emergency-treatment` (ETREAT): every emergency entry's purpose.
+pub const PURPOSE_EMERGENCY: u8 = 6;
+/// The registry's emergency policy until it is set (README): 1 hour, 24 hours.
+pub const DEFAULT_EMERGENCY_MAX: u32 = 3_600;
+pub const DEFAULT_EMERGENCY_COOLDOWN: u32 = 86_400;
 /// Every outcome code, in code order, with its README name.
 pub const OUTCOMES: [(u8, &str); 9] = [
     (GRANTED, "Granted"),
@@ -178,6 +196,69 @@ pub enum Op {
         edge: Edge,
         delta: i64,
     },
+    /// The registry authority gives or takes the emergency role.
+    SetEmergencyRole {
+        provider: usize,
+        on: bool,
+    },
+    SetEmergencyPolicy {
+        max_secs: u32,
+        cooldown_secs: u32,
+    },
+    SetEmergencyPreferences {
+        patient: usize,
+        opt_out: bool,
+        excluded: u16,
+        key: Key,
+    },
+    OpenEmergency {
+        provider: usize,
+        patient: usize,
+        /// 1..=3
+        reason: u8,
+        duration: u32,
+        key: Key,
+    },
+    /// An emergency read in `window`: `None` = the provider's latest window
+    /// for the patient; `Some(k)` = the patient's window `k mod count`.
+    EmergencyRead {
+        provider: usize,
+        patient: usize,
+        record: u32,
+        window: Option<usize>,
+        key: Key,
+    },
+    /// The provider closes its latest window for the patient.
+    CloseEmergency {
+        provider: usize,
+        patient: usize,
+        key: Key,
+    },
+    /// The patient ends the provider's latest window.
+    EndEmergency {
+        patient: usize,
+        provider: usize,
+        key: Key,
+    },
+    /// The registry authority reviews the patient's window `window mod count`.
+    ReviewEmergency {
+        patient: usize,
+        window: usize,
+        verdict: u8,
+    },
+    AcknowledgeEmergency {
+        patient: usize,
+        window: usize,
+        key: Key,
+    },
+    /// Moves the clock to the end of the provider's latest window for the
+    /// patient, or of the cooldown after it, give or take a second.
+    AdvanceToWindow {
+        patient: usize,
+        provider: usize,
+        cooldown: bool,
+        delta: i64,
+    },
 }
 
 /// An instant of a consent's window.
@@ -207,6 +288,39 @@ pub struct Entry {
     pub action: u8,
     pub purpose: u8,
     pub outcome: u8,
+    pub reason: u8,
+}
+
+/// An emergency window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WindowState {
+    pub provider: usize,
+    pub reason: u8,
+    pub opened_at: i64,
+    pub expires_at: i64,
+    /// 0 = not ended early.
+    pub ended_at: i64,
+    /// 0 not ended, 1 provider, 2 patient.
+    pub ended_by: u8,
+    pub reads: u32,
+    /// 0 unreviewed, 1 justified, 2 not justified.
+    pub verdict: u8,
+    pub reviewed_at: i64,
+    pub acknowledged_at: i64,
+}
+
+impl WindowState {
+    pub fn ends_at(&self) -> i64 {
+        if self.ended_at != 0 {
+            self.ended_at.min(self.expires_at)
+        } else {
+            self.expires_at
+        }
+    }
+
+    pub fn is_open(&self, now: i64) -> bool {
+        self.opened_at <= now && now < self.ends_at()
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -224,6 +338,16 @@ pub struct PatientState {
     /// Index in the patient's key chain of its current authority.
     pub authority: usize,
     pub consent_revisions: u32,
+    pub opt_out: bool,
+    pub excluded: u16,
+    pub windows: Vec<WindowState>,
+}
+
+impl PatientState {
+    /// The index of `provider`'s latest window, if any.
+    pub fn latest_window(&self, provider: usize) -> Option<usize> {
+        self.windows.iter().rposition(|w| w.provider == provider)
+    }
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -232,6 +356,7 @@ pub struct ProviderState {
     pub number: u32,
     /// Index in the provider's key chain of its current key.
     pub key: usize,
+    pub emergency: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -250,6 +375,10 @@ pub struct Model {
     pub providers: BTreeMap<usize, ProviderState>,
     pub patients: BTreeMap<usize, PatientState>,
     pub consents: BTreeMap<(usize, usize), ConsentState>,
+    pub emergency_max: u32,
+    pub emergency_cooldown: u32,
+    /// (patient, provider) -> (last window index, when it ends).
+    pub trackers: BTreeMap<(usize, usize), (usize, i64)>,
 }
 
 const MISSING: Expect = Expect::Error("AccountNotInitialized");
@@ -263,6 +392,9 @@ impl Model {
             providers: BTreeMap::new(),
             patients: BTreeMap::new(),
             consents: BTreeMap::new(),
+            emergency_max: DEFAULT_EMERGENCY_MAX,
+            emergency_cooldown: DEFAULT_EMERGENCY_COOLDOWN,
+            trackers: BTreeMap::new(),
         }
     }
 
@@ -428,6 +560,7 @@ impl Model {
             action,
             purpose,
             outcome,
+            reason: 0,
         };
         self.patients.get_mut(&patient).unwrap().log.push(entry);
         outcome
@@ -447,6 +580,7 @@ impl Model {
                         status: PENDING,
                         number: self.provider_count,
                         key: 0,
+                        emergency: false,
                     },
                 );
                 self.provider_count += 1;
@@ -709,6 +843,316 @@ impl Model {
                 self.now += self.advance_to(patient, provider, edge, delta);
                 Ok
             }
+            Op::AdvanceToWindow {
+                patient,
+                provider,
+                cooldown,
+                delta,
+            } => {
+                self.now += self.advance_to_window(patient, provider, cooldown, delta);
+                Ok
+            }
+            op => self.apply_emergency(op),
         }
+    }
+
+    /// How far `AdvanceToWindow` moves the clock (0 when it does not).
+    pub fn advance_to_window(
+        &self,
+        patient: usize,
+        provider: usize,
+        cooldown: bool,
+        delta: i64,
+    ) -> i64 {
+        let Some(w) = self
+            .patients
+            .get(&patient)
+            .and_then(|p| p.latest_window(provider).map(|i| p.windows[i]))
+        else {
+            return 0;
+        };
+        let at = w.ends_at()
+            + if cooldown {
+                i64::from(self.emergency_cooldown)
+            } else {
+                0
+            }
+            + delta;
+        (at - self.now).max(0)
+    }
+
+    /// Emergency access, from docs/DESIGN.md and the README: who may open,
+    /// for how long, what a window allows, how it ends, its review.
+    fn apply_emergency(&mut self, op: Op) -> Expect {
+        use Expect::*;
+        let now = self.now;
+        match op {
+            Op::SetEmergencyRole { provider, on } => {
+                let Some(p) = self.providers.get_mut(&provider) else {
+                    return MISSING;
+                };
+                p.emergency = on;
+                Ok
+            }
+            Op::SetEmergencyPolicy {
+                max_secs,
+                cooldown_secs,
+            } => {
+                if !(1..=7 * 86_400).contains(&max_secs) || cooldown_secs > 30 * 86_400 {
+                    return Error("InvalidEmergencyPolicy");
+                }
+                self.emergency_max = max_secs;
+                self.emergency_cooldown = cooldown_secs;
+                Ok
+            }
+            Op::SetEmergencyPreferences {
+                patient,
+                opt_out,
+                excluded,
+                key,
+            } => {
+                if !self.patients.contains_key(&patient) {
+                    return MISSING;
+                }
+                if let Some(e) = Self::patient_key_error(key) {
+                    return Error(e);
+                }
+                if excluded >> CATEGORY_COUNT != 0 {
+                    return Error("UnknownCategoryBits");
+                }
+                let p = self.patients.get_mut(&patient).unwrap();
+                p.opt_out = opt_out;
+                p.excluded = excluded;
+                Ok
+            }
+            Op::OpenEmergency {
+                provider,
+                patient,
+                reason,
+                duration,
+                key,
+            } => {
+                if !self.providers.contains_key(&provider) || !self.patients.contains_key(&patient)
+                {
+                    return MISSING;
+                }
+                if let Some(e) = self.caller_error(provider, key) {
+                    return Error(e);
+                }
+                if !self.providers[&provider].emergency {
+                    return Error("NoEmergencyRole");
+                }
+                if self.patients[&patient].opt_out {
+                    return Error("EmergencyOptedOut");
+                }
+                if duration < 1 || duration > self.emergency_max {
+                    return Error("EmergencyDurationInvalid");
+                }
+                if let Some((_, ends)) = self.trackers.get(&(patient, provider)) {
+                    if now < *ends {
+                        return Error("EmergencyWindowAlreadyOpen");
+                    }
+                    if now < ends + i64::from(self.emergency_cooldown) {
+                        return Error("EmergencyCooldown");
+                    }
+                }
+                let expires_at = now + i64::from(duration);
+                let number = self.providers[&provider].number;
+                let p = self.patients.get_mut(&patient).unwrap();
+                p.windows.push(WindowState {
+                    provider,
+                    reason,
+                    opened_at: now,
+                    expires_at,
+                    ended_at: 0,
+                    ended_by: 0,
+                    reads: 0,
+                    verdict: 0,
+                    reviewed_at: 0,
+                    acknowledged_at: 0,
+                });
+                let index = p.windows.len() - 1;
+                p.log.push(Entry {
+                    provider: number,
+                    time: now,
+                    record: NO_RECORD,
+                    consent_revision: 0,
+                    category: 0,
+                    action: ACTION_EMERGENCY_OPEN,
+                    purpose: PURPOSE_EMERGENCY,
+                    outcome: GRANTED,
+                    reason,
+                });
+                self.trackers
+                    .insert((patient, provider), (index, expires_at));
+                Ok
+            }
+            Op::EmergencyRead {
+                provider,
+                patient,
+                record,
+                window,
+                key,
+            } => {
+                let Some(state) = self.patients.get(&patient) else {
+                    return MISSING;
+                };
+                let Some(rec) = state.records.get(record as usize).copied() else {
+                    return MISSING;
+                };
+                if !self.providers.contains_key(&provider) {
+                    return MISSING;
+                }
+                let Some(w) = self.pick_window(patient, provider, window) else {
+                    return MISSING;
+                };
+                if let Some(e) = self.caller_error(provider, key) {
+                    return Error(e);
+                }
+                if !self.providers[&provider].emergency {
+                    return Error("NoEmergencyRole");
+                }
+                let p = &self.patients[&patient];
+                let win = p.windows[w];
+                if win.provider != provider {
+                    return Error("EmergencyWindowMismatch");
+                }
+                let outcome = if !win.is_open(now) {
+                    WINDOW_ENDED
+                } else if p.opt_out {
+                    OPTED_OUT
+                } else if p.excluded & (1 << rec.category) != 0 {
+                    EXCLUDED
+                } else {
+                    GRANTED
+                };
+                let number = self.providers[&provider].number;
+                let p = self.patients.get_mut(&patient).unwrap();
+                if outcome == GRANTED {
+                    p.windows[w].reads += 1;
+                }
+                p.log.push(Entry {
+                    provider: number,
+                    time: now,
+                    record,
+                    consent_revision: 0,
+                    category: rec.category,
+                    action: ACTION_EMERGENCY_READ,
+                    purpose: PURPOSE_EMERGENCY,
+                    outcome,
+                    reason: win.reason,
+                });
+                Outcome(outcome)
+            }
+            Op::CloseEmergency {
+                provider,
+                patient,
+                key,
+            } => {
+                if !self.providers.contains_key(&provider) {
+                    return MISSING;
+                }
+                let Some(w) = self
+                    .patients
+                    .get(&patient)
+                    .and_then(|p| p.latest_window(provider))
+                else {
+                    return MISSING;
+                };
+                if key == Key::Stale {
+                    return Error("NotProviderKey");
+                }
+                self.end_window(patient, provider, w, 1)
+            }
+            Op::EndEmergency {
+                patient,
+                provider,
+                key,
+            } => {
+                let Some(w) = self
+                    .patients
+                    .get(&patient)
+                    .and_then(|p| p.latest_window(provider))
+                else {
+                    return MISSING;
+                };
+                if let Some(e) = Self::patient_key_error(key) {
+                    return Error(e);
+                }
+                self.end_window(patient, provider, w, 2)
+            }
+            Op::ReviewEmergency {
+                patient,
+                window,
+                verdict,
+            } => {
+                let Some(w) = self.pick_window(patient, 0, Some(window)) else {
+                    return MISSING;
+                };
+                let win = &mut self.patients.get_mut(&patient).unwrap().windows[w];
+                if verdict == 0 {
+                    return Error("InvalidVerdict");
+                }
+                if win.verdict != 0 {
+                    return Error("AlreadyReviewed");
+                }
+                if now < win.ends_at() {
+                    return Error("EmergencyWindowStillOpen");
+                }
+                win.verdict = verdict;
+                win.reviewed_at = now;
+                Ok
+            }
+            Op::AcknowledgeEmergency {
+                patient,
+                window,
+                key,
+            } => {
+                let Some(w) = self.pick_window(patient, 0, Some(window)) else {
+                    return MISSING;
+                };
+                if let Some(e) = Self::patient_key_error(key) {
+                    return Error(e);
+                }
+                let win = &mut self.patients.get_mut(&patient).unwrap().windows[w];
+                if win.acknowledged_at != 0 {
+                    return Error("AlreadyAcknowledged");
+                }
+                win.acknowledged_at = now;
+                Ok
+            }
+            _ => unreachable!("handled in apply"),
+        }
+    }
+
+    /// The window an operation names (see `Op::EmergencyRead`).
+    pub fn pick_window(
+        &self,
+        patient: usize,
+        provider: usize,
+        window: Option<usize>,
+    ) -> Option<usize> {
+        let p = self.patients.get(&patient)?;
+        match window {
+            None => p.latest_window(provider),
+            Some(_) if p.windows.is_empty() => None,
+            Some(k) => Some(k % p.windows.len()),
+        }
+    }
+
+    fn end_window(&mut self, patient: usize, provider: usize, w: usize, by: u8) -> Expect {
+        let now = self.now;
+        let win = &mut self.patients.get_mut(&patient).unwrap().windows[w];
+        if !win.is_open(now) {
+            return Expect::Error("EmergencyWindowEnded");
+        }
+        win.ended_at = now;
+        win.ended_by = by;
+        if let Some(t) = self.trackers.get_mut(&(patient, provider)) {
+            if t.0 == w {
+                t.1 = now;
+            }
+        }
+        Expect::Ok
     }
 }

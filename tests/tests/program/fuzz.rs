@@ -65,6 +65,17 @@ fn world() -> World {
         ..f.terms(ALL_CATEGORIES, MODE_READ | MODE_WRITE, ALL_PURPOSES, 1)
     };
     f.grant(&alice, &p, renewable);
+    // Emergency: the provider holds the role and has window 0 open on alice.
+    f.ok(
+        &[ix::set_provider_roles(
+            f.authority.pubkey(),
+            &p.pubkey(),
+            hdx_sdk::codes::ROLE_EMERGENCY,
+        )],
+        &f.authority,
+        &[],
+    );
+    f.open_emergency(&p, &alice.pubkey(), 1_800);
     let newcomer = f.funded();
     let next_key = f.funded();
     let (a, pk, b, n) = (alice.pubkey(), p.pubkey(), bob.pubkey(), newcomer.pubkey());
@@ -97,6 +108,28 @@ fn world() -> World {
         ix::propose_registry_authority(f.authority.pubkey(), n),
         ix::accept_registry_authority(n),
         ix::open_log_page(pk, &a, 0),
+        ix::set_emergency_policy(f.authority.pubkey(), 3_600, 86_400),
+        ix::set_provider_roles(f.authority.pubkey(), &pk, hdx_sdk::codes::ROLE_EMERGENCY),
+        ix::set_emergency_preferences(a, &a, false, Category::MentalHealth.bit()),
+        ix::open_emergency(
+            pk,
+            &pk,
+            &b,
+            0,
+            0,
+            hdx_sdk::codes::EmergencyReason::LifeThreatening,
+            600,
+        ),
+        ix::emergency_access(pk, &pk, &a, 0, 0, 0),
+        ix::close_emergency(pk, &pk, &a, 0),
+        ix::end_emergency(a, &a, &pk, 0),
+        ix::review_emergency(
+            f.authority.pubkey(),
+            &a,
+            0,
+            hdx_sdk::codes::Verdict::Justified,
+        ),
+        ix::acknowledge_emergency(a, &a, 0),
         ix::initialize_registry(
             f.upgrade_authority.pubkey(),
             f.upgrade_authority.pubkey(),

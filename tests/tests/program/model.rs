@@ -25,10 +25,12 @@ use std::sync::{Mutex, OnceLock};
 use hdx_sdk::client::ClientError;
 use hdx_sdk::transport::Transport;
 use hdx_sdk::{audit, ix, pda};
-use hdx_tests::model::{Edge, Expect, Key, Model, Op, TermsSpec, OUTCOMES};
+use hdx_tests::model::{Edge, Expect, Key, Model, Op, TermsSpec, EMERGENCY_OUTCOMES, OUTCOMES};
 use hdx_tests::*;
-use health_data_exchange::codes::ProviderKind;
-use health_data_exchange::state::{Consent, LogEntry, Patient, Provider, Record, Registry};
+use health_data_exchange::codes::{EmergencyReason, ProviderKind, Verdict, ROLE_EMERGENCY};
+use health_data_exchange::state::{
+    Consent, EmergencyTracker, EmergencyWindow, LogEntry, Patient, Provider, Record, Registry,
+};
 use health_data_exchange::{AddRecordArgs, ConsentTerms, WriteRecordArgs};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, FileFailurePersistence, TestRunner};
@@ -158,8 +160,69 @@ fn op() -> impl Strategy<Value = Op> {
             .prop_map(|(provider, patient, category, purpose, day, key)| Op::Write { provider, patient, category, purpose, day, key }),
         1 => prop_oneof![3 => Just(false), 1 => Just(true)].prop_map(Op::SetPaused),
         3 => prop_oneof![1i64..3_600, 86_400i64..20 * 86_400].prop_map(Op::Advance),
-        3 => (pt, p, prop_oneof![Just(Edge::NotBefore), Just(Edge::Expiry), Just(Edge::RenewalOpens)], -1i64..=1)
+        3 => (pt.clone(), p.clone(), prop_oneof![Just(Edge::NotBefore), Just(Edge::Expiry), Just(Edge::RenewalOpens)], -1i64..=1)
             .prop_map(|(patient, provider, edge, delta)| Op::AdvanceTo { patient, provider, edge, delta }),
+        8 => emergency_op(),
+    ]
+}
+
+/// Two operations on one (patient, provider) pair at an emergency edge: the
+/// clock moved to the end of its latest window (give or take a second) then
+/// a read in it, or to the end of the cooldown after it then an opening.
+fn edge_pair() -> impl Strategy<Value = Vec<Op>> {
+    (0..PATIENTS, 0..PROVIDERS, any::<bool>(), -1i64..=1, 0u32..2).prop_map(
+        |(patient, provider, cooldown, delta, record)| {
+            let then = if cooldown {
+                Op::OpenEmergency {
+                    provider,
+                    patient,
+                    reason: 1,
+                    duration: 600,
+                    key: Key::Current,
+                }
+            } else {
+                Op::EmergencyRead {
+                    provider,
+                    patient,
+                    record,
+                    window: None,
+                    key: Key::Current,
+                }
+            };
+            vec![
+                Op::AdvanceToWindow {
+                    patient,
+                    provider,
+                    cooldown,
+                    delta,
+                },
+                then,
+            ]
+        },
+    )
+}
+
+/// Emergency operations: roles, policy, preferences, windows, reads, ends, reviews.
+fn emergency_op() -> impl Strategy<Value = Op> {
+    let p = 0..PROVIDERS;
+    let pt = 0..PATIENTS;
+    prop_oneof![
+        2 => (p.clone(), prop_oneof![4 => Just(true), 1 => Just(false)]).prop_map(|(provider, on)| Op::SetEmergencyRole { provider, on }),
+        1 => (prop_oneof![4 => Just(3_600u32), 1 => Just(0u32), 1 => Just(7 * 86_400 + 1), 2 => 60u32..7_200],
+              prop_oneof![3 => Just(86_400u32), 2 => Just(0u32), 1 => Just(30 * 86_400 + 1), 2 => 1u32..7_200])
+            .prop_map(|(max_secs, cooldown_secs)| Op::SetEmergencyPolicy { max_secs, cooldown_secs }),
+        2 => (pt.clone(), prop_oneof![2 => Just(false), 1 => Just(true)],
+              prop_oneof![3 => Just(0u16), 3 => (0u16..14).prop_map(|c| 1 << c), 1 => Just(1u16 << 14)], key())
+            .prop_map(|(patient, opt_out, excluded, key)| Op::SetEmergencyPreferences { patient, opt_out, excluded, key }),
+        4 => (p.clone(), pt.clone(), 1u8..=3, prop_oneof![6 => 60u32..3_600, 1 => Just(0u32), 1 => Just(3_601u32)], key())
+            .prop_map(|(provider, patient, reason, duration, key)| Op::OpenEmergency { provider, patient, reason, duration, key }),
+        10 => (p.clone(), pt.clone(), prop_oneof![6 => 0u32..2, 1 => 0u32..5], prop_oneof![5 => Just(None), 1 => (0usize..4).prop_map(Some)], key())
+            .prop_map(|(provider, patient, record, window, key)| Op::EmergencyRead { provider, patient, record, window, key }),
+        1 => (p.clone(), pt.clone(), key()).prop_map(|(provider, patient, key)| Op::CloseEmergency { provider, patient, key }),
+        1 => (pt.clone(), p.clone(), key()).prop_map(|(patient, provider, key)| Op::EndEmergency { patient, provider, key }),
+        2 => (pt.clone(), 0usize..4, prop_oneof![4 => 1u8..=2, 1 => Just(0u8)]).prop_map(|(patient, window, verdict)| Op::ReviewEmergency { patient, window, verdict }),
+        1 => (pt.clone(), 0usize..4, key()).prop_map(|(patient, window, key)| Op::AcknowledgeEmergency { patient, window, key }),
+        3 => (pt, p, any::<bool>(), -1i64..=1).prop_map(|(patient, provider, cooldown, delta)| Op::AdvanceToWindow { patient, provider, cooldown, delta }),
     ]
 }
 
@@ -174,40 +237,97 @@ fn sequence() -> impl Strategy<Value = Vec<Op>> {
         prop_oneof![1 => Just(None), 5 => scene_terms().prop_map(Some)],
         PATIENTS * PROVIDERS,
     );
-    let body = proptest::collection::vec(op(), 1..40);
-    (verify, records, grants, body).prop_map(|(verify, records, grants, body)| {
-        let mut ops = Vec::new();
-        for (p, v) in verify.into_iter().enumerate() {
-            ops.push(Op::RegisterProvider(p));
-            if v {
-                ops.push(Op::Verify(p));
+    let body = proptest::collection::vec(
+        prop_oneof![12 => op().prop_map(|o| vec![o]), 1 => edge_pair()],
+        1..40,
+    );
+    // Emergency: most providers hold the role; some windows are open from the start.
+    let roles =
+        proptest::collection::vec(prop_oneof![6 => Just(true), 1 => Just(false)], PROVIDERS);
+    let windows = proptest::collection::vec(
+        prop_oneof![1 => Just(None), 6 => (1u8..=3, 300u32..3_600).prop_map(Some)],
+        PATIENTS * PROVIDERS,
+    );
+    let preferences = proptest::collection::vec(
+        (
+            prop_oneof![1 => Just(0u16), 1 => 0u16..0x4000],
+            prop_oneof![4 => Just(false), 1 => Just(true)],
+        ),
+        PATIENTS,
+    );
+    (verify, records, grants, body, (roles, windows, preferences)).prop_map(
+        |(verify, records, grants, body, (roles, windows, preferences))| {
+            let mut ops = Vec::new();
+            let can_open: Vec<bool> = verify.iter().zip(&roles).map(|(v, r)| *v && *r).collect();
+            for (p, v) in verify.into_iter().enumerate() {
+                ops.push(Op::RegisterProvider(p));
+                if v {
+                    ops.push(Op::Verify(p));
+                }
             }
-        }
-        for (patient, recs) in records.into_iter().enumerate() {
-            ops.push(Op::RegisterPatient(patient));
-            for (category, day) in recs {
-                ops.push(Op::AddRecord {
-                    patient,
-                    category,
-                    locator_len: 16,
-                    day: day.filter(|d| *d >= 0),
-                    key: Key::Current,
-                });
+            for (patient, recs) in records.into_iter().enumerate() {
+                ops.push(Op::RegisterPatient(patient));
+                for (category, day) in recs {
+                    ops.push(Op::AddRecord {
+                        patient,
+                        category,
+                        locator_len: 16,
+                        day: day.filter(|d| *d >= 0),
+                        key: Key::Current,
+                    });
+                }
             }
-        }
-        for (pair, terms) in grants.into_iter().enumerate() {
-            if let Some(terms) = terms {
-                ops.push(Op::Grant {
-                    patient: pair / PROVIDERS,
-                    provider: pair % PROVIDERS,
-                    terms,
-                    key: Key::Current,
-                });
+            for (pair, terms) in grants.into_iter().enumerate() {
+                if let Some(terms) = terms {
+                    ops.push(Op::Grant {
+                        patient: pair / PROVIDERS,
+                        provider: pair % PROVIDERS,
+                        terms,
+                        key: Key::Current,
+                    });
+                }
             }
-        }
-        ops.extend(body);
-        ops
-    })
+            for (provider, on) in roles.into_iter().enumerate() {
+                if on {
+                    ops.push(Op::SetEmergencyRole { provider, on });
+                }
+            }
+            for (patient, (excluded, _)) in preferences.iter().enumerate() {
+                if *excluded != 0 {
+                    ops.push(Op::SetEmergencyPreferences {
+                        patient,
+                        opt_out: false,
+                        excluded: *excluded,
+                        key: Key::Current,
+                    });
+                }
+            }
+            for (pair, window) in windows.into_iter().enumerate() {
+                if let (Some((reason, duration)), true) = (window, can_open[pair % PROVIDERS]) {
+                    ops.push(Op::OpenEmergency {
+                        provider: pair % PROVIDERS,
+                        patient: pair / PROVIDERS,
+                        reason,
+                        duration,
+                        key: Key::Current,
+                    });
+                }
+            }
+            // Some patients opt out once windows are open: their reads in them are denied.
+            for (patient, (excluded, late)) in preferences.into_iter().enumerate() {
+                if late {
+                    ops.push(Op::SetEmergencyPreferences {
+                        patient,
+                        opt_out: true,
+                        excluded,
+                        key: Key::Current,
+                    });
+                }
+            }
+            ops.extend(body.into_iter().flatten());
+            ops
+        },
+    )
 }
 
 thread_local! {
@@ -219,6 +339,13 @@ static CENSUS: Mutex<BTreeMap<String, u64>> = Mutex::new(BTreeMap::new());
 /// Sequences run, and the number of the first that diverged (before shrinking).
 static SEQUENCES: AtomicU64 = AtomicU64::new(0);
 static FIRST_DIVERGENCE: OnceLock<u64> = OnceLock::new();
+
+/// Emergency read outcomes (and hard errors) seen, across the run.
+static EMERGENCY_CENSUS: Mutex<BTreeMap<String, u64>> = Mutex::new(BTreeMap::new());
+
+fn count_emergency(what: String) {
+    *EMERGENCY_CENSUS.lock().unwrap().entry(what).or_default() += 1;
+}
 
 fn count(what: String) {
     *CENSUS.lock().unwrap().entry(what).or_default() += 1;
@@ -513,6 +640,183 @@ impl Run<'_> {
                 f.advance(m.advance_to(patient, provider, edge, delta));
                 Ok(None)
             }
+            Op::AdvanceToWindow {
+                patient,
+                provider,
+                cooldown,
+                delta,
+            } => {
+                f.advance(m.advance_to_window(patient, provider, cooldown, delta));
+                Ok(None)
+            }
+            Op::SetEmergencyRole { provider, on } => send(
+                &[ix::set_provider_roles(
+                    a.pubkey(),
+                    &pid(provider),
+                    if on { ROLE_EMERGENCY } else { 0 },
+                )],
+                a,
+                &[],
+            ),
+            Op::SetEmergencyPolicy {
+                max_secs,
+                cooldown_secs,
+            } => send(
+                &[ix::set_emergency_policy(
+                    a.pubkey(),
+                    max_secs,
+                    cooldown_secs,
+                )],
+                a,
+                &[],
+            ),
+            Op::SetEmergencyPreferences {
+                patient,
+                opt_out,
+                excluded,
+                key,
+            } => {
+                let signer = tkey(patient, key);
+                send(
+                    &[ix::set_emergency_preferences(
+                        signer.pubkey(),
+                        &tid(patient),
+                        opt_out,
+                        excluded,
+                    )],
+                    signer,
+                    &[],
+                )
+            }
+            Op::OpenEmergency {
+                provider,
+                patient,
+                reason,
+                duration,
+                key,
+            } => {
+                let signer = pkey(provider, key);
+                let index = c
+                    .patient(&tid(patient))
+                    .map(|p| p.emergency_windows)
+                    .unwrap_or(0);
+                let page = page(patient, signer);
+                send(
+                    &[ix::open_emergency(
+                        signer.pubkey(),
+                        &pid(provider),
+                        &tid(patient),
+                        index,
+                        page,
+                        EmergencyReason::from_code(reason).unwrap(),
+                        duration,
+                    )],
+                    signer,
+                    &[],
+                )
+            }
+            Op::EmergencyRead {
+                provider,
+                patient,
+                record,
+                window,
+                key,
+            } => {
+                let signer = pkey(provider, key);
+                // The window the model names; a missing one is the next index (no account there).
+                let w = m
+                    .pick_window(patient, provider, window)
+                    .unwrap_or_else(|| m.patients.get(&patient).map_or(0, |p| p.windows.len()))
+                    as u32;
+                let page = page(patient, signer);
+                c.send(
+                    &[ix::emergency_access(
+                        signer.pubkey(),
+                        &pid(provider),
+                        &tid(patient),
+                        record,
+                        w,
+                        page,
+                    )],
+                    signer,
+                    &[],
+                )
+                .map(|r| Some(outcome_of(&r)))
+            }
+            Op::CloseEmergency {
+                provider,
+                patient,
+                key,
+            } => {
+                let signer = pkey(provider, key);
+                let w = m
+                    .patients
+                    .get(&patient)
+                    .and_then(|p| p.latest_window(provider))
+                    .unwrap_or(64) as u32;
+                send(
+                    &[ix::close_emergency(
+                        signer.pubkey(),
+                        &pid(provider),
+                        &tid(patient),
+                        w,
+                    )],
+                    signer,
+                    &[],
+                )
+            }
+            Op::EndEmergency {
+                patient,
+                provider,
+                key,
+            } => {
+                let signer = tkey(patient, key);
+                let w = m
+                    .patients
+                    .get(&patient)
+                    .and_then(|p| p.latest_window(provider))
+                    .unwrap_or(64) as u32;
+                send(
+                    &[ix::end_emergency(
+                        signer.pubkey(),
+                        &tid(patient),
+                        &pid(provider),
+                        w,
+                    )],
+                    signer,
+                    &[],
+                )
+            }
+            Op::ReviewEmergency {
+                patient,
+                window,
+                verdict,
+            } => {
+                let w = m.pick_window(patient, 0, Some(window)).unwrap_or(64) as u32;
+                send(
+                    &[ix::review_emergency(
+                        a.pubkey(),
+                        &tid(patient),
+                        w,
+                        Verdict::from_code(verdict).unwrap(),
+                    )],
+                    a,
+                    &[],
+                )
+            }
+            Op::AcknowledgeEmergency {
+                patient,
+                window,
+                key,
+            } => {
+                let signer = tkey(patient, key);
+                let w = m.pick_window(patient, 0, Some(window)).unwrap_or(64) as u32;
+                send(
+                    &[ix::acknowledge_emergency(signer.pubkey(), &tid(patient), w)],
+                    signer,
+                    &[],
+                )
+            }
         };
         match result {
             Ok(None) => Expect::Ok,
@@ -536,6 +840,11 @@ impl Run<'_> {
         let patients = self.patients.borrow();
         let reg: Registry = c.registry().map_err(|e| e.to_string())?;
         check(reg.paused == m.paused, "paused flag")?;
+        check(
+            (reg.emergency_max_secs, reg.emergency_cooldown_secs)
+                == (m.emergency_max, m.emergency_cooldown),
+            "emergency policy",
+        )?;
         for (i, chain) in providers.iter().enumerate() {
             let id = chain[0].pubkey();
             let acc: Option<Provider> = c.fetch(&pda::provider(&id).0).unwrap();
@@ -545,7 +854,8 @@ impl Run<'_> {
                     a.status.code() == s.status
                         && a.id == id
                         && a.signer == chain[s.key].pubkey()
-                        && a.number == s.number,
+                        && a.number == s.number
+                        && a.has_role(ROLE_EMERGENCY) == s.emergency,
                     &format!("provider {i}: chain {a:?}, model {s:?}"),
                 )?,
                 (a, s) => return Err(format!("provider {i}: chain {a:?}, model {s:?}")),
@@ -563,7 +873,10 @@ impl Run<'_> {
                 acc.record_count as usize == state.records.len()
                     && acc.id == id
                     && acc.authority == chain[state.authority].pubkey()
-                    && acc.consent_revisions == state.consent_revisions,
+                    && acc.consent_revisions == state.consent_revisions
+                    && acc.emergency_opt_out == state.opt_out
+                    && acc.emergency_excluded == state.excluded
+                    && acc.emergency_windows as usize == state.windows.len(),
                 &format!("patient {i}: chain {acc:?}, model {state:?}"),
             )?;
             for (k, r) in state.records.iter().enumerate() {
@@ -600,7 +913,7 @@ impl Run<'_> {
                         action: e.action,
                         purpose: e.purpose,
                         outcome: e.outcome,
-                        reason: 0,
+                        reason: e.reason,
                         padding: [0; 3],
                     },
                 })
@@ -614,6 +927,43 @@ impl Run<'_> {
                 &format!("patient {i} hash head"),
             )?;
             log.verify().map_err(|e| e.to_string())?;
+            for (k, w) in state.windows.iter().enumerate() {
+                let a: EmergencyWindow = c
+                    .emergency_window(&id, k as u32)
+                    .map_err(|e| e.to_string())?;
+                check(
+                    (a.patient, a.provider, a.index)
+                        == (id, providers[w.provider][0].pubkey(), k as u32)
+                        && (
+                            a.reason,
+                            a.opened_at,
+                            a.expires_at,
+                            a.ended_at,
+                            a.ended_by.code(),
+                            a.reads,
+                        ) == (
+                            w.reason,
+                            w.opened_at,
+                            w.expires_at,
+                            w.ended_at,
+                            w.ended_by,
+                            w.reads,
+                        )
+                        && (a.verdict.code(), a.reviewed_at, a.acknowledged_at)
+                            == (w.verdict, w.reviewed_at, w.acknowledged_at),
+                    &format!("patient {i} window {k}: chain {a:?}, model {w:?}"),
+                )?;
+            }
+            for (j, pchain) in providers.iter().enumerate() {
+                let tracker: Option<EmergencyTracker> = c
+                    .fetch(&pda::emergency_tracker(&id, &pchain[0].pubkey()).0)
+                    .unwrap();
+                check(
+                    tracker.map(|t| (t.last_window as usize, t.last_ends_at))
+                        == m.trackers.get(&(i, j)).copied(),
+                    &format!("tracker ({i},{j})"),
+                )?;
+            }
             for (j, pchain) in providers.iter().enumerate() {
                 let consent: Option<Consent> = c.consent(&id, &pchain[0].pubkey()).unwrap();
                 match (consent, m.consents.get(&(i, j))) {
@@ -704,7 +1054,14 @@ fn run_sequence(ops: &[Op]) -> Result<(), String> {
             .map_err(|e| e.to_string())?;
         f.client
             .send(
-                &[ix::set_paused(f.authority.pubkey(), false)],
+                &[
+                    ix::set_paused(f.authority.pubkey(), false),
+                    ix::set_emergency_policy(
+                        f.authority.pubkey(),
+                        hdx_tests::model::DEFAULT_EMERGENCY_MAX,
+                        hdx_tests::model::DEFAULT_EMERGENCY_COOLDOWN,
+                    ),
+                ],
                 &f.authority,
                 &[],
             )
@@ -723,6 +1080,16 @@ fn run_sequence(ops: &[Op]) -> Result<(), String> {
             if let Op::Access { .. } = op {
                 count(match &got {
                     Expect::Outcome(o) => OUTCOMES[*o as usize].1.to_string(),
+                    Expect::Error(e) => format!("error: {e}"),
+                    Expect::Ok => "ok?".into(),
+                });
+            }
+            if let Op::EmergencyRead { .. } = op {
+                count_emergency(match &got {
+                    Expect::Outcome(o) => EMERGENCY_OUTCOMES
+                        .iter()
+                        .find(|(c, _)| c == o)
+                        .map_or(format!("outcome {o}"), |(_, n)| n.to_string()),
                     Expect::Error(e) => format!("error: {e}"),
                     Expect::Ok => "ok?".into(),
                 });
@@ -781,6 +1148,22 @@ fn model_program_and_reference_model_agree_and_every_outcome_is_reached() {
         assert!(
             n * 100 >= attempts,
             "outcome {name} is {n} of {attempts} access attempts (< 1%): the generator does not reach it"
+        );
+    }
+    let emergency = EMERGENCY_CENSUS.lock().unwrap().clone();
+    let reads: u64 = emergency.values().sum();
+    println!("  emergency reads: {reads}");
+    for (what, n) in &emergency {
+        println!(
+            "  {what:<28} {n:>7}  {:>5.1}%",
+            100.0 * *n as f64 / reads as f64
+        );
+    }
+    for (_, name) in EMERGENCY_OUTCOMES {
+        let n = emergency.get(name).copied().unwrap_or(0);
+        assert!(
+            n * 100 >= reads,
+            "emergency outcome {name} is {n} of {reads} emergency reads (< 1%): the generator does not reach it"
         );
     }
 }

@@ -16,6 +16,7 @@ mod arbitrary_cpi;
 mod bump_canonicalisation;
 mod closing_accounts;
 mod duplicate_mutable_accounts;
+mod emergency;
 mod missing_signer;
 mod owner_checks;
 mod pda_sharing;
