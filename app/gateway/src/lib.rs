@@ -394,17 +394,34 @@ impl Gateway {
                 format!("log entry {sequence} of patient {patient} was redeemed before"),
             );
         }
-        let consent = self
-            .chain
-            .consent(&patient, &provider.id)
-            .map_err(|e| Refusal::new(Reason::ClusterUnavailable, e.to_string()))?;
         let record = read(
             self.chain.record(&patient, index),
             Reason::RecordNotFound,
             || format!("patient {patient} has no record {index}"),
         )?;
-        consent_still_allows(consent.as_ref(), &entry, record.clinical_day, cluster_now)
-            .map_err(|m| Refusal::new(Reason::ConsentNotLive, m))?;
+        let unavailable = |e: ClientError| Refusal::new(Reason::ClusterUnavailable, e.to_string());
+        if Action::from_code(entry.action) == Some(Action::EmergencyRead) {
+            // An emergency read: the provider's window must still be open and
+            // the patient's emergency preferences must still allow it.
+            let windows = self
+                .chain
+                .emergency_windows(hdx_sdk::client::WindowFilter {
+                    patient: Some(patient),
+                    provider: Some(provider.id),
+                    unreviewed: false,
+                })
+                .map_err(unavailable)?;
+            let owner = self.chain.patient(&patient).map_err(unavailable)?;
+            emergency_still_allows(&windows, &owner, &entry, cluster_now)
+                .map_err(|m| Refusal::new(Reason::ConsentNotLive, m))?;
+        } else {
+            let consent = self
+                .chain
+                .consent(&patient, &provider.id)
+                .map_err(unavailable)?;
+            consent_still_allows(consent.as_ref(), &entry, record.clinical_day, cluster_now)
+                .map_err(|m| Refusal::new(Reason::ConsentNotLive, m))?;
+        }
         let locator = String::from_utf8_lossy(&record.locator).to_string();
         let cid = match hdx_sdk::cid::hash_of_locator(&locator) {
             Some(Ok(named)) if named == record.content_hash => hdx_sdk::cid::of_hash(&named),
@@ -527,7 +544,10 @@ pub fn check_entry(
             ),
         ));
     }
-    if Action::from_code(entry.action) != Some(Action::Read) {
+    if !matches!(
+        Action::from_code(entry.action),
+        Some(Action::Read | Action::EmergencyRead)
+    ) {
         return Err((Reason::EntryNotARead, "the entry is not a read".into()));
     }
     if entry.provider != *provider_number {
@@ -586,6 +606,29 @@ pub fn consent_still_allows(
         && c.covers_day(record_day);
     if !allowed {
         return Err("the consent no longer covers this record, reading or this purpose".into());
+    }
+    Ok(())
+}
+
+/// Whether an emergency read may still be released: one of the provider's
+/// windows for the patient is open now, the patient has not opted out and
+/// has not excluded the entry's category.
+pub fn emergency_still_allows(
+    windows: &[hdx_sdk::program::state::EmergencyWindow],
+    patient: &hdx_sdk::program::state::Patient,
+    entry: &LogEntry,
+    now: i64,
+) -> Result<(), String> {
+    if !windows.iter().any(|w| w.is_open(now)) {
+        return Err("the emergency window has ended".into());
+    }
+    if patient.emergency_opt_out {
+        return Err("the patient opted out of emergency access".into());
+    }
+    let excluded = hdx_sdk::codes::Category::from_code(entry.category)
+        .is_none_or(|c| patient.emergency_excluded & c.bit() != 0);
+    if excluded {
+        return Err("the patient excluded this category from emergency access".into());
     }
     Ok(())
 }
@@ -743,7 +786,10 @@ pub fn reconcile(store: &Store, chain: &Chain) -> anyhow::Result<Reconciliation>
             .map(|(_, e)| *e);
         let matched = entry.is_some_and(|e| {
             Outcome::from_code(e.outcome) == Some(Outcome::Granted)
-                && Action::from_code(e.action) == Some(Action::Read)
+                && matches!(
+                    Action::from_code(e.action),
+                    Some(Action::Read | Action::EmergencyRead)
+                )
                 && e.provider == number
                 && e.record_index == record
         });

@@ -644,3 +644,54 @@ fn concurrent_redemptions_of_one_entry_release_it_once() {
     let r = hdx_gateway::reconcile(w.gateway.store(), w.gateway.chain()).unwrap();
     assert_eq!((r.releases, r.matched), (3, 3));
 }
+
+#[test]
+fn an_emergency_read_releases_while_its_window_is_open_and_not_after() {
+    let w = World::new(Config::default());
+    let p = w.p();
+    let er = &w.lab2;
+    w.c.send(
+        &[ix::set_provider_roles(
+            w.auth.pubkey(),
+            &er.pubkey(),
+            hdx_sdk::codes::ROLE_EMERGENCY,
+        )],
+        &w.auth,
+        &[],
+    )
+    .unwrap();
+    let window =
+        w.c.open_emergency(
+            er,
+            &er.pubkey(),
+            &p,
+            hdx_sdk::codes::EmergencyReason::PatientCannotConsent,
+            600,
+        )
+        .unwrap();
+    // Imaging: lab2's consent does not cover it, the emergency window does.
+    let g =
+        w.c.emergency_access(er, &er.pubkey(), &p, IMAGING, window)
+            .unwrap();
+    let a = Raw::release(er, &p, IMAGING, g.sequence, w.now()).send(&w.url);
+    assert_eq!(a.status, 200, "{}", String::from_utf8_lossy(&a.body));
+    assert_eq!(Some(a.body), w.data[IMAGING as usize]);
+    // Read again, then the window is closed before the fetch: refused.
+    let g =
+        w.c.emergency_access(er, &er.pubkey(), &p, IMAGING, window)
+            .unwrap();
+    w.c.send(
+        &[ix::close_emergency(er.pubkey(), &er.pubkey(), &p, window)],
+        er,
+        &[],
+    )
+    .unwrap();
+    refused(
+        &w,
+        &Raw::release(er, &p, IMAGING, g.sequence, w.now()).send(&w.url),
+        Reason::ConsentNotLive,
+        "/v1/records/",
+    );
+    let r = hdx_gateway::reconcile(w.gateway.store(), w.gateway.chain()).unwrap();
+    assert_eq!((r.releases, r.matched), (1, 1));
+}
