@@ -2198,3 +2198,44 @@ fn emergency_access_through_the_binary_and_its_fhir_export() {
     let verdict = validate_fhir(&s, &fhir.stdout);
     assert!(verdict.contains("passed"), "{verdict}");
 }
+
+#[test]
+fn renew_due_renews_every_due_consent_a_provider_holds_for_a_cron_job() {
+    let s = Scene::new();
+    s.grant_lab(&["--renew-every", "10d", "--renewals", "1"]);
+    let as_lab = |args: &[&str]| {
+        let mut all = args.to_vec();
+        all.extend(["-k", &s.lab.path, "--output", "json"]);
+        s.m.run(&all)
+    };
+    // Not due yet (30-day window: due from day 27).
+    let r = as_lab(&["consent", "renew-due"]);
+    assert_eq!(
+        (r.code, r.json()["due"].as_array().unwrap().len()),
+        (0, 0),
+        "{}",
+        r.stderr
+    );
+    let late = ["--clock-offset", "28d"];
+    let r = as_lab(&[&["consent", "renew-due", "--dry-run"][..], &late[..]].concat());
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.json()["due"][0]["due"], true);
+    let before = s.m.ledger().unwrap();
+    let r = as_lab(&[&["consent", "renew-due"][..], &late[..]].concat());
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.json()["due"][0]["renewals_left"], 0);
+    assert_ne!(s.m.ledger().unwrap(), before);
+    // Renewed: the patient sees no renewals left; nothing is due any more.
+    let list = s.as_patient(&["consent", "list", "--output", "json"]);
+    assert_eq!(list.json()[0]["renewals_left"], 0, "{}", list.stdout);
+    let r = as_lab(&[&["consent", "renew-due"][..], &late[..]].concat());
+    assert_eq!(r.json()["due"].as_array().unwrap().len(), 0);
+    // Text form for a cron log.
+    let text = s.m.run(&["consent", "renew-due", "-k", &s.lab.path]);
+    assert!(
+        text.stdout
+            .contains("1 consent held, 0 due, 0 renewed, 0 failed"),
+        "{}",
+        text.stdout
+    );
+}

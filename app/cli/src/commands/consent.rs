@@ -97,6 +97,13 @@ pub enum ConsentCmd {
         #[arg(value_parser = parse_pubkey)]
         provider: Pubkey,
     },
+    /// (provider, for a cron job) Renew every consent you hold that is due:
+    /// in the last tenth of its window, not expired, with renewals left
+    RenewDue {
+        /// List what is due without sending anything
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Every version each consent of a patient has had (granted, updated,
     /// renewed; how it ended), from the program's events
     History {
@@ -120,7 +127,12 @@ pub enum ConsentCmd {
 impl ConsentCmd {
     /// Whether it sends a transaction (and so may create an embedded ledger).
     pub fn sends(&self) -> bool {
-        !matches!(self, ConsentCmd::History { .. } | ConsentCmd::List { .. })
+        !matches!(
+            self,
+            ConsentCmd::History { .. }
+                | ConsentCmd::List { .. }
+                | ConsentCmd::RenewDue { dry_run: true }
+        )
     }
 }
 
@@ -389,6 +401,71 @@ pub fn run(ctx: &Ctx, cmd: ConsentCmd) -> anyhow::Result<Output> {
                 json!({ "revoked": provider.id.to_string(), "signature": sig.to_string() }),
                 format!("Revoked consent for {}\nsignature: {sig}", provider.id),
             ))
+        }
+        ConsentCmd::RenewDue { dry_run } => {
+            let provider = ctx.my_provider(&client)?;
+            let held = client.consents(None, Some(&provider.id))?;
+            let due: Vec<_> = held
+                .iter()
+                .filter(|c| {
+                    c.renewal_period_secs != 0
+                        && c.renewals_used < c.renewals_allowed
+                        && now >= c.renewal_opens_at()
+                        && now < c.expires_at
+                })
+                .collect();
+            let mut rows = Vec::new();
+            let mut lines = Vec::new();
+            let mut failed = 0;
+            for c in &due {
+                if dry_run {
+                    rows.push(json!({ "patient": c.patient.to_string(), "expires_at": rfc3339(c.expires_at), "due": true }));
+                    lines.push(format!(
+                        "due: patient {} (expires {})",
+                        c.patient,
+                        rfc3339(c.expires_at)
+                    ));
+                    continue;
+                }
+                // One failure (a patient revoking meanwhile) does not stop the others.
+                match ctx.send(&client, &[ix::renew_consent(&c.patient, &provider.id)]) {
+                    Ok(sig) => {
+                        let until = c.expires_at + i64::from(c.renewal_period_secs);
+                        rows.push(json!({ "patient": c.patient.to_string(), "renewed_until": rfc3339(until), "renewals_left": c.renewals_allowed - c.renewals_used - 1, "signature": sig.to_string() }));
+                        lines.push(format!(
+                            "renewed: patient {} until {} ({} renewals left)",
+                            c.patient,
+                            rfc3339(until),
+                            c.renewals_allowed - c.renewals_used - 1
+                        ));
+                    }
+                    Err(e) => {
+                        failed += 1;
+                        rows.push(
+                            json!({ "patient": c.patient.to_string(), "error": format!("{e:#}") }),
+                        );
+                        lines.push(format!("failed: patient {}: {e:#}", c.patient));
+                    }
+                }
+            }
+            lines.push(format!(
+                "{} consent{} held, {} due{}",
+                held.len(),
+                if held.len() == 1 { "" } else { "s" },
+                due.len(),
+                if dry_run {
+                    " (dry run: nothing sent)".to_string()
+                } else {
+                    format!(", {} renewed, {failed} failed", due.len() - failed)
+                }
+            ));
+            anyhow::ensure!(
+                failed == 0,
+                "{failed} of {} due renewals failed:\n{}",
+                due.len(),
+                lines.join("\n")
+            );
+            Ok(Output::new(json!({ "due": rows }), lines.join("\n")))
         }
         ConsentCmd::Renew { patient, provider } => {
             let provider = provider_named(&client, &provider)?;
