@@ -11,10 +11,12 @@
 use anchor_lang::prelude::Pubkey;
 use anchor_lang::solana_program::instruction::Instruction;
 use anchor_lang::{system_program, InstructionData, ToAccountMetas};
-use health_data_exchange::codes::{EmergencyReason, ProviderKind, Purpose, Verdict};
+use health_data_exchange::codes::{
+    EmergencyReason, GuardianMode, ProposalKind, ProviderKind, Purpose, Verdict,
+};
 use health_data_exchange::instructions::{
-    AccessArgs, AddRecordArgs, InitializeRegistryArgs, OpenEmergencyArgs, RegisterProviderArgs,
-    WriteRecordArgs,
+    AccessArgs, AddRecordArgs, InitializeRegistryArgs, OpenEmergencyArgs, ProposeArgs,
+    RegisterProviderArgs, WriteRecordArgs,
 };
 use health_data_exchange::{accounts, instruction, ConsentTerms, ID};
 
@@ -649,5 +651,188 @@ pub fn acknowledge_emergency(authority: Pubkey, patient_id: &Pubkey, window: u32
     build(
         acknowledge_emergency_accounts(authority, patient_id, window),
         instruction::AcknowledgeEmergency {},
+    )
+}
+
+// ---- guardians --------------------------------------------------------------
+
+pub fn set_guardians_accounts(authority: Pubkey, patient_id: &Pubkey) -> accounts::SetGuardians {
+    accounts::SetGuardians {
+        authority,
+        patient: pda::patient(patient_id).0,
+        guardian_set: pda::guardian_set(patient_id).0,
+        system_program: system_program::ID,
+    }
+}
+
+/// The patient's authority sets the guardians, threshold and mode
+/// (`GuardianMode::None`, no keys, threshold 0: removes them).
+pub fn set_guardians(
+    authority: Pubkey,
+    patient_id: &Pubkey,
+    guardians: Vec<Pubkey>,
+    threshold: u8,
+    mode: GuardianMode,
+) -> Instruction {
+    build(
+        set_guardians_accounts(authority, patient_id),
+        instruction::SetGuardians {
+            guardians,
+            threshold,
+            mode,
+        },
+    )
+}
+
+/// `index` is the set's `proposals` (the next proposal's index).
+pub fn propose_accounts(guardian: Pubkey, patient_id: &Pubkey, index: u32) -> accounts::Propose {
+    accounts::Propose {
+        guardian,
+        patient: pda::patient(patient_id).0,
+        guardian_set: pda::guardian_set(patient_id).0,
+        proposal: pda::proposal(patient_id, index).0,
+        system_program: system_program::ID,
+    }
+}
+
+pub fn propose(
+    guardian: Pubkey,
+    patient_id: &Pubkey,
+    index: u32,
+    args: ProposeArgs,
+) -> Instruction {
+    build(
+        propose_accounts(guardian, patient_id, index),
+        instruction::Propose { args },
+    )
+}
+
+/// A proposal to grant `provider_id` a consent with `terms`.
+pub fn propose_grant_args(
+    kind: ProposalKind,
+    provider_id: &Pubkey,
+    terms: ConsentTerms,
+) -> ProposeArgs {
+    ProposeArgs {
+        kind,
+        provider: *provider_id,
+        terms,
+        new_authority: Pubkey::default(),
+        keep_for_recovery: false,
+    }
+}
+
+/// A recovery (or hand-over) proposal naming the patient's new authority.
+pub fn propose_recovery_args(
+    kind: ProposalKind,
+    new_authority: Pubkey,
+    keep_for_recovery: bool,
+) -> ProposeArgs {
+    ProposeArgs {
+        kind,
+        provider: Pubkey::default(),
+        terms: ConsentTerms::default(),
+        new_authority,
+        keep_for_recovery,
+    }
+}
+
+pub fn approve(guardian: Pubkey, patient_id: &Pubkey, index: u32) -> Instruction {
+    build(
+        accounts::Approve {
+            guardian,
+            guardian_set: pda::guardian_set(patient_id).0,
+            proposal: pda::proposal(patient_id, index).0,
+        },
+        instruction::Approve {},
+    )
+}
+
+pub fn execute_grant_accounts(
+    guardian: Pubkey,
+    patient_id: &Pubkey,
+    index: u32,
+    provider_id: &Pubkey,
+) -> accounts::ExecuteGrant {
+    accounts::ExecuteGrant {
+        guardian,
+        patient: pda::patient(patient_id).0,
+        guardian_set: pda::guardian_set(patient_id).0,
+        proposal: pda::proposal(patient_id, index).0,
+        provider: pda::provider(provider_id).0,
+        consent: pda::consent(patient_id, provider_id).0,
+        consent_history: pda::consent_history(patient_id).0,
+        system_program: system_program::ID,
+    }
+}
+
+pub fn execute_grant(
+    guardian: Pubkey,
+    patient_id: &Pubkey,
+    index: u32,
+    provider_id: &Pubkey,
+) -> Instruction {
+    build(
+        execute_grant_accounts(guardian, patient_id, index, provider_id),
+        instruction::ExecuteGrant {},
+    )
+}
+
+pub fn execute_update(
+    guardian: Pubkey,
+    patient_id: &Pubkey,
+    index: u32,
+    provider_id: &Pubkey,
+) -> Instruction {
+    build(
+        accounts::ExecuteUpdate {
+            guardian,
+            patient: pda::patient(patient_id).0,
+            guardian_set: pda::guardian_set(patient_id).0,
+            proposal: pda::proposal(patient_id, index).0,
+            consent: pda::consent(patient_id, provider_id).0,
+            consent_history: pda::consent_history(patient_id).0,
+        },
+        instruction::ExecuteUpdate {},
+    )
+}
+
+/// A recovery or hand-over; `new_authority` co-signs.
+pub fn execute_recovery(
+    guardian: Pubkey,
+    patient_id: &Pubkey,
+    index: u32,
+    new_authority: Pubkey,
+) -> Instruction {
+    build(
+        accounts::ExecuteRecovery {
+            guardian,
+            patient: pda::patient(patient_id).0,
+            guardian_set: pda::guardian_set(patient_id).0,
+            proposal: pda::proposal(patient_id, index).0,
+            new_authority,
+        },
+        instruction::ExecuteRecovery {},
+    )
+}
+
+/// A single guardian revokes a consent at once; the rent goes to the
+/// patient's current authority `refund`.
+pub fn guardian_revoke_consent(
+    guardian: Pubkey,
+    patient_id: &Pubkey,
+    provider_id: &Pubkey,
+    refund: Pubkey,
+) -> Instruction {
+    build(
+        accounts::GuardianRevokeConsent {
+            guardian,
+            patient: pda::patient(patient_id).0,
+            guardian_set: pda::guardian_set(patient_id).0,
+            consent: pda::consent(patient_id, provider_id).0,
+            refund,
+            consent_history: pda::consent_history(patient_id).0,
+        },
+        instruction::GuardianRevokeConsent {},
     )
 }

@@ -72,3 +72,16 @@ pub fn emergency_tracker(patient_id: &Pubkey, provider_id: &Pubkey) -> (Pubkey, 
         &ID,
     )
 }
+
+/// The patient's guardian set.
+pub fn guardian_set(patient_id: &Pubkey) -> (Pubkey, u8) {
+    Pubkey::find_program_address(&[seeds::GUARDIANS, patient_id.as_ref()], &ID)
+}
+
+/// The guardians' proposal number `index` for a patient.
+pub fn proposal(patient_id: &Pubkey, index: u32) -> (Pubkey, u8) {
+    Pubkey::find_program_address(
+        &[seeds::PROPOSAL, patient_id.as_ref(), &index.to_le_bytes()],
+        &ID,
+    )
+}

@@ -565,3 +565,79 @@ code_table! {
         Patient = 2, "patient", ENDED_BY_PATIENT;
     }
 }
+
+/// How a patient's guardians act.
+#[derive(
+    AnchorSerialize,
+    AnchorDeserialize,
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    InitSpace,
+)]
+pub enum GuardianMode {
+    /// No guardians.
+    None,
+    /// Guardians act alone (a minor): the patient's own key cannot act.
+    Alone,
+    /// Guardians act alongside the patient.
+    Alongside,
+    /// Guardians only recover the patient's key.
+    RecoveryOnly,
+}
+
+code_table! {
+    GuardianMode {
+        None = 0, "none", GUARDIAN_MODE_NONE;
+        Alone = 1, "alone", GUARDIAN_MODE_ALONE;
+        Alongside = 2, "alongside", GUARDIAN_MODE_ALONGSIDE;
+        RecoveryOnly = 3, "recovery-only", GUARDIAN_MODE_RECOVERY_ONLY;
+    }
+}
+
+/// What guardians propose. (Revoking needs no proposal: any single guardian
+/// revokes at once, `guardian_revoke_consent`.)
+#[derive(
+    AnchorSerialize,
+    AnchorDeserialize,
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    InitSpace,
+)]
+pub enum ProposalKind {
+    /// Grant a consent (its full terms).
+    Grant,
+    /// Replace a consent's terms.
+    Update,
+    /// Rotate the patient's authority to a new key (a lost wallet).
+    Recover,
+    /// Hand control to the patient's own new key (a minor comes of age).
+    HandOver,
+}
+
+code_table! {
+    ProposalKind {
+        Grant = 0, "grant", PROPOSAL_GRANT;
+        Update = 1, "update", PROPOSAL_UPDATE;
+        Recover = 2, "recover", PROPOSAL_RECOVER;
+        HandOver = 3, "hand-over", PROPOSAL_HAND_OVER;
+    }
+}
+
+/// The most guardians a patient may have.
+#[constant]
+pub const MAX_GUARDIANS: u8 = 5;
+/// How long a proposal can be approved and executed: 7 days.
+#[constant]
+pub const PROPOSAL_LIFETIME_SECS: i64 = 7 * 86_400;

@@ -123,4 +123,24 @@ pub enum HdxError {
     InvalidEmergencyPolicy,
     #[msg("The record belongs to another patient")]
     RecordPatientMismatch,
+    #[msg("The patient's guardians act alone: the patient's own key cannot do this")]
+    GuardiansActForPatient,
+    #[msg("A guardian set has 1 to 5 distinct keys, none the default address nor the patient's authority, and a threshold from 1 to their number")]
+    InvalidGuardianSet,
+    #[msg("The signer is not one of the patient's guardians")]
+    NotAGuardian,
+    #[msg("The guardians' mode does not allow this")]
+    GuardianModeForbids,
+    #[msg("The proposal was made under an earlier guardian set")]
+    ProposalStale,
+    #[msg("The proposal has expired")]
+    ProposalExpired,
+    #[msg("The proposal was already executed")]
+    ProposalExecuted,
+    #[msg("This guardian already approved the proposal")]
+    AlreadyApproved,
+    #[msg("The proposal does not have the approvals its threshold needs")]
+    NotEnoughApprovals,
+    #[msg("The proposal is of another kind, or for another provider or key")]
+    ProposalMismatch,
 }

@@ -5,7 +5,7 @@
 
 use anchor_lang::prelude::*;
 
-use crate::codes::{EndedBy, ProviderKind, ProviderStatus, Verdict};
+use crate::codes::{EndedBy, GuardianMode, ProposalKind, ProviderKind, ProviderStatus, Verdict};
 use crate::state::ConsentTerms;
 
 #[event]
@@ -224,4 +224,62 @@ pub struct EmergencyAcknowledged {
     pub patient: Pubkey,
     pub window: u32,
     pub at: i64,
+}
+
+#[event]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GuardiansSet {
+    pub patient: Pubkey,
+    /// The first `count` are the guardians.
+    pub guardians: [Pubkey; 5],
+    pub count: u8,
+    pub threshold: u8,
+    pub mode: GuardianMode,
+    pub generation: u32,
+}
+
+#[event]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProposalCreated {
+    pub patient: Pubkey,
+    pub proposal: u32,
+    pub kind: ProposalKind,
+    pub proposer: Pubkey,
+    pub expires_at: i64,
+}
+
+#[event]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProposalApproved {
+    pub patient: Pubkey,
+    pub proposal: u32,
+    pub guardian: Pubkey,
+    pub approvals: u8,
+}
+
+#[event]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProposalExecuted {
+    pub patient: Pubkey,
+    pub proposal: u32,
+    pub kind: ProposalKind,
+    pub executor: Pubkey,
+}
+
+/// A single guardian revoked a consent at once.
+#[event]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GuardianRevoked {
+    pub patient: Pubkey,
+    pub provider: Pubkey,
+    pub guardian: Pubkey,
+}
+
+/// Control handed to the patient's own key (the guardians kept for recovery, or removed).
+#[event]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HandedOver {
+    pub patient: Pubkey,
+    pub authority: Pubkey,
+    pub kept_for_recovery: bool,
 }

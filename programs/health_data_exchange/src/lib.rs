@@ -23,12 +23,12 @@ pub mod native;
 pub mod state;
 pub mod utils;
 
-use codes::Verdict;
+use codes::{GuardianMode, Verdict};
 pub use gate::AccessResult;
 use instructions::*;
 pub use instructions::{
-    AccessArgs, AddRecordArgs, InitializeRegistryArgs, OpenEmergencyArgs, RegisterProviderArgs,
-    WriteRecordArgs,
+    AccessArgs, AddRecordArgs, InitializeRegistryArgs, OpenEmergencyArgs, ProposeArgs,
+    RegisterProviderArgs, WriteRecordArgs,
 };
 pub use state::ConsentTerms;
 
@@ -203,5 +203,40 @@ pub mod health_data_exchange {
 
     pub fn acknowledge_emergency(ctx: Context<AcknowledgeEmergency>) -> Result<()> {
         handle_acknowledge_emergency(ctx)
+    }
+
+    // ---- guardians ----------------------------------------------------------
+
+    pub fn set_guardians(
+        ctx: Context<SetGuardians>,
+        guardians: Vec<Pubkey>,
+        threshold: u8,
+        mode: GuardianMode,
+    ) -> Result<()> {
+        handle_set_guardians(ctx, guardians, threshold, mode)
+    }
+
+    pub fn propose(ctx: Context<Propose>, args: ProposeArgs) -> Result<()> {
+        handle_propose(ctx, args)
+    }
+
+    pub fn approve(ctx: Context<Approve>) -> Result<()> {
+        handle_approve(ctx)
+    }
+
+    pub fn execute_grant(ctx: Context<ExecuteGrant>) -> Result<()> {
+        handle_execute_grant(ctx)
+    }
+
+    pub fn execute_update(ctx: Context<ExecuteUpdate>) -> Result<()> {
+        handle_execute_update(ctx)
+    }
+
+    pub fn execute_recovery(ctx: Context<ExecuteRecovery>) -> Result<()> {
+        handle_execute_recovery(ctx)
+    }
+
+    pub fn guardian_revoke_consent(ctx: Context<GuardianRevokeConsent>) -> Result<()> {
+        handle_guardian_revoke_consent(ctx)
     }
 }

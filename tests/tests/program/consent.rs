@@ -538,6 +538,7 @@ fn patient_registration_stores_exact_fields_and_opens_page_zero() {
             emergency_opt_out: false,
             emergency_excluded: 0,
             emergency_windows: 0,
+            guardian_mode: hdx_sdk::codes::GuardianMode::None,
         }
     );
     let page = f.client.log_page(&id, 0).unwrap();

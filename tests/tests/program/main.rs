@@ -10,6 +10,7 @@ mod emergency;
 mod events;
 mod fuzz;
 mod gate;
+mod guardians;
 mod history;
 mod log;
 mod model;

@@ -142,6 +142,24 @@ fn the_idl_publishes_every_code_table_as_constants() {
             r.code().to_string()
         );
     }
+    for m in GuardianMode::ALL {
+        assert_eq!(
+            value(&format!(
+                "GUARDIAN_MODE_{}",
+                m.name().to_uppercase().replace('-', "_")
+            )),
+            m.code().to_string()
+        );
+    }
+    for k in ProposalKind::ALL {
+        assert_eq!(
+            value(&format!(
+                "PROPOSAL_{}",
+                k.name().to_uppercase().replace('-', "_")
+            )),
+            k.code().to_string()
+        );
+    }
     assert_eq!(value("ROLE_EMERGENCY"), ROLE_EMERGENCY.to_string());
     assert_eq!(value("PURPOSE_EMERGENCY_TREATMENT_HL7"), "\"ETREAT\"");
     assert_eq!(value("MODE_READ"), MODE_READ.to_string());

@@ -37,6 +37,10 @@ pub struct AddRecord<'info> {
 }
 
 pub fn handle_add_record(ctx: Context<AddRecord>, args: AddRecordArgs) -> Result<()> {
+    require!(
+        ctx.accounts.patient.self_may_act(),
+        HdxError::GuardiansActForPatient
+    );
     let now = Clock::get()?.unix_timestamp;
     Record::validate_inputs(args.clinical_day, &args.locator, &args.content_hash, now)?;
     let patient = &mut ctx.accounts.patient;

@@ -34,20 +34,44 @@ pub struct GrantConsent<'info> {
 }
 
 pub fn handle_grant_consent(ctx: Context<GrantConsent>, terms: ConsentTerms) -> Result<()> {
+    require!(
+        ctx.accounts.patient.self_may_act(),
+        HdxError::GuardiansActForPatient
+    );
+    let bump = ctx.bumps.consent;
+    let provider_id = ctx.accounts.provider.id;
+    create_consent(
+        &ctx.accounts.authority.to_account_info(),
+        &mut ctx.accounts.patient,
+        provider_id,
+        &ctx.accounts.consent.to_account_info(),
+        bump,
+        terms,
+    )
+}
+
+/// Creates the (patient, provider) consent with `terms` at its canonical
+/// address (`bump`), counting a new consent version; rent paid by `payer`.
+/// Shared by the patient's grant and the guardians' executed proposal.
+pub fn create_consent<'info>(
+    payer: &AccountInfo<'info>,
+    patient: &mut Patient,
+    provider_id: Pubkey,
+    consent_info: &AccountInfo<'info>,
+    bump: u8,
+    terms: ConsentTerms,
+) -> Result<()> {
     let now = Clock::get()?.unix_timestamp;
     terms.validate(now)?;
-    let consent_info = ctx.accounts.consent.to_account_info();
     require!(
         consent_info.owner != &crate::ID,
         HdxError::ConsentAlreadyExists
     );
-    let patient = &mut ctx.accounts.patient;
-    let (patient_id, provider_id) = (patient.id, ctx.accounts.provider.id);
+    let patient_id = patient.id;
     let revision = patient.next_consent_revision()?;
-    let bump = ctx.bumps.consent;
     create_pda_account(
-        &ctx.accounts.authority.to_account_info(),
-        &consent_info,
+        payer,
+        consent_info,
         Consent::SPACE,
         &[
             seeds::CONSENT,
@@ -77,7 +101,7 @@ pub fn handle_grant_consent(ctx: Context<GrantConsent>, terms: ConsentTerms) -> 
         renewals_used: 0,
     };
     consent.set_terms(&terms);
-    write_account(&consent_info, &consent)?;
+    write_account(consent_info, &consent)?;
     emit_event!(ConsentGranted {
         patient: patient_id,
         provider: provider_id,

@@ -46,6 +46,7 @@ pub fn handle_register_patient(ctx: Context<RegisterPatient>) -> Result<()> {
             emergency_opt_out: false,
             emergency_excluded: 0,
             emergency_windows: 0,
+            guardian_mode: crate::codes::GuardianMode::None,
         },
     )?;
     // Page 0 exists only if the patient does (created together), so a plain create suffices.

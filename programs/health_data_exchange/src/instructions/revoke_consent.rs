@@ -27,6 +27,10 @@ pub struct RevokeConsent<'info> {
 }
 
 pub fn handle_revoke_consent(ctx: Context<RevokeConsent>) -> Result<()> {
+    require!(
+        ctx.accounts.patient.self_may_act(),
+        HdxError::GuardiansActForPatient
+    );
     let consent = &ctx.accounts.consent;
     emit_event!(ConsentRevoked {
         patient: consent.patient,

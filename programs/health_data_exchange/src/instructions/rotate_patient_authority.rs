@@ -18,6 +18,10 @@ pub struct RotatePatientAuthority<'info> {
 }
 
 pub fn handle_rotate_patient_authority(ctx: Context<RotatePatientAuthority>) -> Result<()> {
+    require!(
+        ctx.accounts.patient.self_may_act(),
+        HdxError::GuardiansActForPatient
+    );
     let new_authority = ctx.accounts.new_authority.key();
     let patient = &mut ctx.accounts.patient;
     require_keys_neq!(new_authority, patient.authority, HdxError::KeyUnchanged);

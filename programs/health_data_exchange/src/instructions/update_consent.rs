@@ -26,10 +26,24 @@ pub struct UpdateConsent<'info> {
 }
 
 pub fn handle_update_consent(ctx: Context<UpdateConsent>, terms: ConsentTerms) -> Result<()> {
+    require!(
+        ctx.accounts.patient.self_may_act(),
+        HdxError::GuardiansActForPatient
+    );
+    let a = &mut *ctx.accounts;
+    apply_update(&mut a.patient, &mut a.consent, terms)
+}
+
+/// Replaces a consent's terms as a new version. Shared by the patient's
+/// update and the guardians' executed proposal.
+pub fn apply_update(
+    patient: &mut Patient,
+    consent: &mut Consent,
+    terms: ConsentTerms,
+) -> Result<()> {
     let now = Clock::get()?.unix_timestamp;
     terms.validate(now)?;
-    let revision = ctx.accounts.patient.next_consent_revision()?;
-    let consent = &mut ctx.accounts.consent;
+    let revision = patient.next_consent_revision()?;
     consent.set_terms(&terms);
     consent.updated_at = now;
     consent.revision = revision;

@@ -11,7 +11,9 @@ pub const MAX_CONSENT_DURATION_SECS: i64 = 10 * 365 * 86_400;
 
 /// What a patient grants a provider: scope, window, and the optional cap,
 /// date range and renewal policy. Zero means "none" for the optional parts.
-#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(
+    AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, Default, PartialEq, Eq, InitSpace,
+)]
 pub struct ConsentTerms {
     /// Category bitmask (`1 << Category`).
     pub categories: u16,

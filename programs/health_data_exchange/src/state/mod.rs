@@ -3,6 +3,7 @@
 
 pub mod consent;
 pub mod emergency;
+pub mod guardians;
 pub mod log;
 pub mod patient;
 pub mod provider;
@@ -12,6 +13,7 @@ pub mod seeds;
 
 pub use consent::*;
 pub use emergency::*;
+pub use guardians::*;
 pub use log::*;
 pub use patient::*;
 pub use provider::*;

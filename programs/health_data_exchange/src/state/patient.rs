@@ -1,5 +1,7 @@
 use anchor_lang::prelude::*;
 
+use crate::codes::GuardianMode;
+
 /// A patient, at `["patient", id]`. `id` sits at offset 8, `authority` at 40.
 #[account]
 #[derive(InitSpace, Debug, PartialEq, Eq)]
@@ -27,10 +29,17 @@ pub struct Patient {
     pub emergency_excluded: u16,
     /// Emergency windows opened for this patient: the next window's index.
     pub emergency_windows: u32,
+    /// How guardians act for the patient (`GuardianMode::None` without guardians).
+    pub guardian_mode: GuardianMode,
 }
 
 impl Patient {
     pub const SPACE: usize = 8 + Patient::INIT_SPACE;
+
+    /// Whether the patient's own key may act (not while guardians act alone).
+    pub fn self_may_act(&self) -> bool {
+        self.guardian_mode != GuardianMode::Alone
+    }
 
     pub fn current_log_page(&self) -> u32 {
         self.log_pages.saturating_sub(1)

@@ -20,6 +20,10 @@ pub const LOG: &[u8] = b"log";
 /// lists exactly the patient's consent changes (the consent's own address
 /// is also in every access).
 pub const CONSENT_HISTORY: &[u8] = b"consent-history";
+/// `["guardians", patient_id]`: the patient's guardian set.
+pub const GUARDIANS: &[u8] = b"guardians";
+/// `["proposal", patient_id, index as u32 LE]`: a guardians' proposal.
+pub const PROPOSAL: &[u8] = b"proposal";
 /// `["emergency", patient_id, index as u32 LE]`: one emergency window.
 pub const EMERGENCY: &[u8] = b"emergency";
 /// `["emergency-tracker", patient_id, provider_id]`: when the provider's
