@@ -36,6 +36,20 @@ pub const ACTION_EMERGENCY_OPEN: u8 = 2;
 pub const ACTION_EMERGENCY_READ: u8 = 3;
 /// `emergency-treatment` (ETREAT): every emergency entry's purpose.
 pub const PURPOSE_EMERGENCY: u8 = 6;
+/// Guardian modes and proposal kinds (README tables).
+pub const G_NONE: u8 = 0;
+pub const G_ALONE: u8 = 1;
+pub const G_ALONGSIDE: u8 = 2;
+pub const G_RECOVERY: u8 = 3;
+pub const P_GRANT: u8 = 0;
+pub const P_UPDATE: u8 = 1;
+pub const P_RECOVER: u8 = 2;
+pub const P_HAND_OVER: u8 = 3;
+/// Guardian keys each patient may draw from (index 4 = a stranger).
+pub const GUARDIAN_POOL: usize = 4;
+pub const PROPOSAL_LIFETIME: i64 = 7 * DAY;
+/// An `Approve` or `Execute` of the newest proposal.
+pub const LATEST: usize = usize::MAX;
 /// The registry's emergency policy until it is set (README): 1 hour, 24 hours.
 pub const DEFAULT_EMERGENCY_MAX: u32 = 3_600;
 pub const DEFAULT_EMERGENCY_COOLDOWN: u32 = 86_400;
@@ -251,6 +265,41 @@ pub enum Op {
         window: usize,
         key: Key,
     },
+    /// The patient sets guardians: pool members (a bitmask over the pool),
+    /// optionally with the patient's own key among them, threshold, mode.
+    SetGuardians {
+        patient: usize,
+        members: u8,
+        with_self: bool,
+        threshold: u8,
+        mode: u8,
+        key: Key,
+    },
+    /// Guardian `guardian` (pool index; `GUARDIAN_POOL` = a stranger) proposes.
+    Propose {
+        patient: usize,
+        guardian: usize,
+        kind: u8,
+        provider: usize,
+        terms: TermsSpec,
+        keep: bool,
+    },
+    Approve {
+        patient: usize,
+        guardian: usize,
+        proposal: usize,
+    },
+    /// Executes the patient's proposal `proposal mod count`, by its kind.
+    Execute {
+        patient: usize,
+        guardian: usize,
+        proposal: usize,
+    },
+    GuardianRevoke {
+        patient: usize,
+        guardian: usize,
+        provider: usize,
+    },
     /// Moves the clock to the end of the provider's latest window for the
     /// patient, or of the cooldown after it, give or take a second.
     AdvanceToWindow {
@@ -341,6 +390,35 @@ pub struct PatientState {
     pub opt_out: bool,
     pub excluded: u16,
     pub windows: Vec<WindowState>,
+    /// 0 none, 1 alone, 2 alongside, 3 recovery-only.
+    pub guardian_mode: u8,
+    pub guardians: Option<GuardianSetState>,
+}
+
+/// A patient's guardian set: members are indices into the patient's pool of
+/// guardian keys, in position order.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GuardianSetState {
+    pub mode: u8,
+    pub threshold: u8,
+    pub members: Vec<usize>,
+    pub generation: u32,
+    pub proposals: Vec<ProposalState>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProposalState {
+    /// 0 grant, 1 update, 2 recover, 3 hand-over.
+    pub kind: u8,
+    /// Pool index of the proposer.
+    pub proposer: usize,
+    pub approvals: u8,
+    pub generation: u32,
+    pub executed: bool,
+    pub provider: usize,
+    pub terms: Terms,
+    pub keep: bool,
+    pub created_at: i64,
 }
 
 impl PatientState {
@@ -510,6 +588,14 @@ impl Model {
         (key == Key::Stale).then_some("NotPatientAuthority")
     }
 
+    /// The patient's own key acting: its key, then the guardians' lock.
+    fn patient_acts(&self, patient: usize, key: Key) -> Option<&'static str> {
+        Self::patient_key_error(key).or_else(|| {
+            (self.patients.get(&patient).map(|p| p.guardian_mode) == Some(G_ALONE))
+                .then_some("GuardiansActForPatient")
+        })
+    }
+
     fn next_revision(&mut self, patient: usize) -> u32 {
         let p = self.patients.get_mut(&patient).unwrap();
         p.consent_revisions += 1;
@@ -622,13 +708,13 @@ impl Model {
                 Ok
             }
             Op::RotatePatientAuthority { patient, key } => {
-                let Some(state) = self.patients.get_mut(&patient) else {
+                if !self.patients.contains_key(&patient) {
                     return MISSING;
-                };
-                if let Some(e) = Self::patient_key_error(key) {
+                }
+                if let Some(e) = self.patient_acts(patient, key) {
                     return Error(e);
                 }
-                state.authority += 1;
+                self.patients.get_mut(&patient).unwrap().authority += 1;
                 Ok
             }
             Op::AddRecord {
@@ -641,7 +727,7 @@ impl Model {
                 if !self.patients.contains_key(&patient) {
                     return MISSING;
                 }
-                if let Some(e) = Self::patient_key_error(key) {
+                if let Some(e) = self.patient_acts(patient, key) {
                     return Error(e);
                 }
                 let day = self.day(day);
@@ -675,7 +761,7 @@ impl Model {
                 {
                     return MISSING;
                 }
-                if let Some(e) = Self::patient_key_error(key) {
+                if let Some(e) = self.patient_acts(patient, key) {
                     return Error(e);
                 }
                 let t = terms.at(self.now);
@@ -708,7 +794,7 @@ impl Model {
                 {
                     return MISSING;
                 }
-                if let Some(e) = Self::patient_key_error(key) {
+                if let Some(e) = self.patient_acts(patient, key) {
                     return Error(e);
                 }
                 let t = terms.at(self.now);
@@ -732,7 +818,7 @@ impl Model {
                 {
                     return MISSING;
                 }
-                if let Some(e) = Self::patient_key_error(key) {
+                if let Some(e) = self.patient_acts(patient, key) {
                     return Error(e);
                 }
                 self.consents.remove(&(patient, provider));
@@ -852,7 +938,271 @@ impl Model {
                 self.now += self.advance_to_window(patient, provider, cooldown, delta);
                 Ok
             }
+            Op::SetGuardians { .. }
+            | Op::Propose { .. }
+            | Op::Approve { .. }
+            | Op::Execute { .. }
+            | Op::GuardianRevoke { .. } => self.apply_guardians(op),
             op => self.apply_emergency(op),
+        }
+    }
+
+    /// The proposal an operation names: `LATEST` is the newest, else `proposal mod count`.
+    pub fn pick_proposal(&self, patient: usize, proposal: usize) -> Option<usize> {
+        let set = self.patients.get(&patient)?.guardians.as_ref()?;
+        let n = set.proposals.len();
+        (n > 0).then(|| {
+            if proposal == LATEST {
+                n - 1
+            } else {
+                proposal % n
+            }
+        })
+    }
+
+    fn mode_allows(mode: u8, kind: u8) -> bool {
+        match kind {
+            P_GRANT | P_UPDATE => mode == G_ALONE || mode == G_ALONGSIDE,
+            P_RECOVER => mode != G_NONE,
+            _ => mode == G_ALONE,
+        }
+    }
+
+    /// Guardians, from docs/DESIGN.md and the README.
+    fn apply_guardians(&mut self, op: Op) -> Expect {
+        use Expect::*;
+        let now = self.now;
+        match op {
+            Op::SetGuardians {
+                patient,
+                members,
+                with_self,
+                threshold,
+                mode,
+                key,
+            } => {
+                if !self.patients.contains_key(&patient) {
+                    return MISSING;
+                }
+                if let Some(e) = self.patient_acts(patient, key) {
+                    return Error(e);
+                }
+                let list: Vec<usize> = (0..GUARDIAN_POOL)
+                    .filter(|i| members & (1 << i) != 0)
+                    .collect();
+                let n = list.len() + usize::from(with_self);
+                let valid = if mode == G_NONE {
+                    n == 0 && threshold == 0
+                } else {
+                    (1..=5).contains(&n) && (1..=n).contains(&(threshold as usize)) && !with_self
+                };
+                if !valid {
+                    return Error("InvalidGuardianSet");
+                }
+                let p = self.patients.get_mut(&patient).unwrap();
+                if p.guardians.is_none() && mode == G_NONE {
+                    return Error("InvalidGuardianSet");
+                }
+                let set = p.guardians.get_or_insert_with(GuardianSetState::default);
+                set.mode = mode;
+                set.threshold = threshold;
+                set.members = list;
+                set.generation += 1;
+                p.guardian_mode = mode;
+                Ok
+            }
+            Op::Propose {
+                patient,
+                guardian,
+                kind,
+                provider,
+                terms,
+                keep,
+            } => {
+                let Some(p) = self.patients.get(&patient) else {
+                    return MISSING;
+                };
+                let Some(set) = p.guardians.as_ref() else {
+                    return MISSING;
+                };
+                let Some(position) = set.members.iter().position(|m| *m == guardian) else {
+                    return Error("NotAGuardian");
+                };
+                if !Self::mode_allows(set.mode, kind) {
+                    return Error("GuardianModeForbids");
+                }
+                let t = terms.at(now);
+                if kind == P_GRANT || kind == P_UPDATE {
+                    if let Some(e) = self.terms_error(&t) {
+                        return Error(e);
+                    }
+                }
+                let generation = set.generation;
+                self.patients
+                    .get_mut(&patient)
+                    .unwrap()
+                    .guardians
+                    .as_mut()
+                    .unwrap()
+                    .proposals
+                    .push(ProposalState {
+                        kind,
+                        proposer: guardian,
+                        approvals: 1 << position,
+                        generation,
+                        executed: false,
+                        provider,
+                        terms: t,
+                        // Only a hand-over (or recovery) carries the flag.
+                        keep: keep && kind >= P_RECOVER,
+                        created_at: now,
+                    });
+                Ok
+            }
+            Op::Approve {
+                patient,
+                guardian,
+                proposal,
+            } => {
+                let Some(i) = self.pick_proposal(patient, proposal) else {
+                    return MISSING;
+                };
+                let set = self
+                    .patients
+                    .get_mut(&patient)
+                    .unwrap()
+                    .guardians
+                    .as_mut()
+                    .unwrap();
+                let Some(position) = set.members.iter().position(|m| *m == guardian) else {
+                    return Error("NotAGuardian");
+                };
+                let generation = set.generation;
+                let prop = &mut set.proposals[i];
+                if let Some(e) = Self::open_error(prop, generation, now) {
+                    return Error(e);
+                }
+                if prop.approvals & (1 << position) != 0 {
+                    return Error("AlreadyApproved");
+                }
+                prop.approvals |= 1 << position;
+                Ok
+            }
+            Op::Execute {
+                patient,
+                guardian,
+                proposal,
+            } => {
+                let Some(i) = self.pick_proposal(patient, proposal) else {
+                    return MISSING;
+                };
+                let set = self.patients[&patient].guardians.clone().unwrap();
+                let prop = set.proposals[i];
+                // Accounts first: a grant needs its provider, an update its consent.
+                if prop.kind == P_GRANT && !self.providers.contains_key(&prop.provider) {
+                    return MISSING;
+                }
+                if prop.kind == P_UPDATE && !self.consents.contains_key(&(patient, prop.provider)) {
+                    return MISSING;
+                }
+                if !set.members.contains(&guardian) {
+                    return Error("NotAGuardian");
+                }
+                if let Some(e) = Self::open_error(&prop, set.generation, now) {
+                    return Error(e);
+                }
+                if prop.approvals.count_ones() < u32::from(set.threshold) {
+                    return Error("NotEnoughApprovals");
+                }
+                if !Self::mode_allows(set.mode, prop.kind) {
+                    return Error("GuardianModeForbids");
+                }
+                match prop.kind {
+                    P_GRANT => {
+                        if let Some(e) = self.terms_error(&prop.terms) {
+                            return Error(e);
+                        }
+                        if self.consents.contains_key(&(patient, prop.provider)) {
+                            return Error("ConsentAlreadyExists");
+                        }
+                        let revision = self.next_revision(patient);
+                        self.consents.insert(
+                            (patient, prop.provider),
+                            ConsentState {
+                                terms: prop.terms,
+                                revision,
+                                accesses_used: 0,
+                                renewals_used: 0,
+                            },
+                        );
+                    }
+                    P_UPDATE => {
+                        if let Some(e) = self.terms_error(&prop.terms) {
+                            return Error(e);
+                        }
+                        let revision = self.next_revision(patient);
+                        let c = self.consents.get_mut(&(patient, prop.provider)).unwrap();
+                        c.terms = prop.terms;
+                        c.revision = revision;
+                        c.renewals_used = 0;
+                    }
+                    _ => {
+                        let p = self.patients.get_mut(&patient).unwrap();
+                        p.authority += 1;
+                        if prop.kind == P_HAND_OVER {
+                            let set = p.guardians.as_mut().unwrap();
+                            if prop.keep {
+                                set.mode = G_RECOVERY;
+                            } else {
+                                set.mode = G_NONE;
+                                set.members.clear();
+                                set.threshold = 0;
+                            }
+                            set.generation += 1;
+                            p.guardian_mode = set.mode;
+                        }
+                    }
+                }
+                let p = self.patients.get_mut(&patient).unwrap();
+                p.guardians.as_mut().unwrap().proposals[i].executed = true;
+                Ok
+            }
+            Op::GuardianRevoke {
+                patient,
+                guardian,
+                provider,
+            } => {
+                let Some(p) = self.patients.get(&patient) else {
+                    return MISSING;
+                };
+                let Some(set) = p.guardians.as_ref() else {
+                    return MISSING;
+                };
+                if !self.consents.contains_key(&(patient, provider)) {
+                    return MISSING;
+                }
+                if !set.members.contains(&guardian) {
+                    return Error("NotAGuardian");
+                }
+                if set.mode != G_ALONE && set.mode != G_ALONGSIDE {
+                    return Error("GuardianModeForbids");
+                }
+                self.consents.remove(&(patient, provider));
+                Ok
+            }
+            _ => unreachable!("handled in apply"),
+        }
+    }
+
+    fn open_error(p: &ProposalState, generation: u32, now: i64) -> Option<&'static str> {
+        if p.generation != generation {
+            Some("ProposalStale")
+        } else if now >= p.created_at + PROPOSAL_LIFETIME {
+            Some("ProposalExpired")
+        } else if p.executed {
+            Some("ProposalExecuted")
+        } else {
+            None
         }
     }
 

@@ -25,11 +25,16 @@ use std::sync::{Mutex, OnceLock};
 use hdx_sdk::client::ClientError;
 use hdx_sdk::transport::Transport;
 use hdx_sdk::{audit, ix, pda};
-use hdx_tests::model::{Edge, Expect, Key, Model, Op, TermsSpec, EMERGENCY_OUTCOMES, OUTCOMES};
+use hdx_tests::model::{
+    Edge, Expect, Key, Model, Op, TermsSpec, EMERGENCY_OUTCOMES, GUARDIAN_POOL, OUTCOMES,
+};
 use hdx_tests::*;
-use health_data_exchange::codes::{EmergencyReason, ProviderKind, Verdict, ROLE_EMERGENCY};
+use health_data_exchange::codes::{
+    EmergencyReason, GuardianMode, ProposalKind, ProviderKind, Verdict, ROLE_EMERGENCY,
+};
 use health_data_exchange::state::{
-    Consent, EmergencyTracker, EmergencyWindow, LogEntry, Patient, Provider, Record, Registry,
+    Consent, EmergencyTracker, EmergencyWindow, GuardianSet, LogEntry, Patient, Proposal, Provider,
+    Record, Registry,
 };
 use health_data_exchange::{AddRecordArgs, ConsentTerms, WriteRecordArgs};
 use proptest::prelude::*;
@@ -163,6 +168,68 @@ fn op() -> impl Strategy<Value = Op> {
         3 => (pt.clone(), p.clone(), prop_oneof![Just(Edge::NotBefore), Just(Edge::Expiry), Just(Edge::RenewalOpens)], -1i64..=1)
             .prop_map(|(patient, provider, edge, delta)| Op::AdvanceTo { patient, provider, edge, delta }),
         8 => emergency_op(),
+        8 => guardian_op(),
+    ]
+}
+
+/// A proposal carried through: proposed, approved by two guardians, executed
+/// (each by a pool key that may or may not be in the set).
+fn guardian_chain() -> impl Strategy<Value = Vec<Op>> {
+    (
+        0..PATIENTS,
+        (
+            0..GUARDIAN_POOL,
+            0..GUARDIAN_POOL,
+            0..GUARDIAN_POOL,
+            0..GUARDIAN_POOL,
+        ),
+        prop_oneof![3 => Just(0u8), 2 => Just(1u8), 2 => Just(2u8), 2 => Just(3u8)],
+        0..PROVIDERS,
+        scene_terms(),
+        any::<bool>(),
+    )
+        .prop_map(|(patient, (a, b, c, d), kind, provider, terms, keep)| {
+            use hdx_tests::model::LATEST;
+            vec![
+                Op::Propose {
+                    patient,
+                    guardian: a,
+                    kind,
+                    provider,
+                    terms,
+                    keep,
+                },
+                Op::Approve {
+                    patient,
+                    guardian: b,
+                    proposal: LATEST,
+                },
+                Op::Approve {
+                    patient,
+                    guardian: c,
+                    proposal: LATEST,
+                },
+                Op::Execute {
+                    patient,
+                    guardian: d,
+                    proposal: LATEST,
+                },
+            ]
+        })
+}
+
+/// Guardian operations: sets, proposals, approvals, executions, revocations.
+fn guardian_op() -> impl Strategy<Value = Op> {
+    let pt = 0..PATIENTS;
+    let g = prop_oneof![6 => 0..GUARDIAN_POOL, 1 => Just(GUARDIAN_POOL)];
+    prop_oneof![
+        1 => (pt.clone(), 0u8..16, prop_oneof![6 => Just(false), 1 => Just(true)], 0u8..5, 0u8..4, key())
+            .prop_map(|(patient, members, with_self, threshold, mode, key)| Op::SetGuardians { patient, members, with_self, threshold, mode, key }),
+        4 => (pt.clone(), g.clone(), prop_oneof![3 => Just(0u8), 2 => Just(1u8), 2 => Just(2u8), 1 => Just(3u8)], 0..PROVIDERS, terms(), any::<bool>())
+            .prop_map(|(patient, guardian, kind, provider, terms, keep)| Op::Propose { patient, guardian, kind, provider, terms, keep }),
+        6 => (pt.clone(), g.clone(), 0usize..4).prop_map(|(patient, guardian, proposal)| Op::Approve { patient, guardian, proposal }),
+        4 => (pt.clone(), g.clone(), 0usize..4).prop_map(|(patient, guardian, proposal)| Op::Execute { patient, guardian, proposal }),
+        1 => (pt, g, 0..PROVIDERS).prop_map(|(patient, guardian, provider)| Op::GuardianRevoke { patient, guardian, provider }),
     ]
 }
 
@@ -238,7 +305,7 @@ fn sequence() -> impl Strategy<Value = Vec<Op>> {
         PATIENTS * PROVIDERS,
     );
     let body = proptest::collection::vec(
-        prop_oneof![12 => op().prop_map(|o| vec![o]), 1 => edge_pair()],
+        prop_oneof![12 => op().prop_map(|o| vec![o]), 1 => edge_pair(), 2 => guardian_chain()],
         1..40,
     );
     // Emergency: most providers hold the role; some windows are open from the start.
@@ -248,6 +315,10 @@ fn sequence() -> impl Strategy<Value = Vec<Op>> {
         prop_oneof![1 => Just(None), 6 => (1u8..=3, 300u32..3_600).prop_map(Some)],
         PATIENTS * PROVIDERS,
     );
+    let guardian_sets = proptest::collection::vec(
+        prop_oneof![1 => Just(None), 2 => (prop_oneof![1 => 1u8..16, 1 => Just(15u8)], 1u8..4).prop_map(Some)],
+        PATIENTS,
+    );
     let preferences = proptest::collection::vec(
         (
             prop_oneof![1 => Just(0u16), 1 => 0u16..0x4000],
@@ -255,79 +326,101 @@ fn sequence() -> impl Strategy<Value = Vec<Op>> {
         ),
         PATIENTS,
     );
-    (verify, records, grants, body, (roles, windows, preferences)).prop_map(
-        |(verify, records, grants, body, (roles, windows, preferences))| {
-            let mut ops = Vec::new();
-            let can_open: Vec<bool> = verify.iter().zip(&roles).map(|(v, r)| *v && *r).collect();
-            for (p, v) in verify.into_iter().enumerate() {
-                ops.push(Op::RegisterProvider(p));
-                if v {
-                    ops.push(Op::Verify(p));
-                }
-            }
-            for (patient, recs) in records.into_iter().enumerate() {
-                ops.push(Op::RegisterPatient(patient));
-                for (category, day) in recs {
-                    ops.push(Op::AddRecord {
-                        patient,
-                        category,
-                        locator_len: 16,
-                        day: day.filter(|d| *d >= 0),
-                        key: Key::Current,
-                    });
-                }
-            }
-            for (pair, terms) in grants.into_iter().enumerate() {
-                if let Some(terms) = terms {
-                    ops.push(Op::Grant {
-                        patient: pair / PROVIDERS,
-                        provider: pair % PROVIDERS,
-                        terms,
-                        key: Key::Current,
-                    });
-                }
-            }
-            for (provider, on) in roles.into_iter().enumerate() {
-                if on {
-                    ops.push(Op::SetEmergencyRole { provider, on });
-                }
-            }
-            for (patient, (excluded, _)) in preferences.iter().enumerate() {
-                if *excluded != 0 {
-                    ops.push(Op::SetEmergencyPreferences {
-                        patient,
-                        opt_out: false,
-                        excluded: *excluded,
-                        key: Key::Current,
-                    });
-                }
-            }
-            for (pair, window) in windows.into_iter().enumerate() {
-                if let (Some((reason, duration)), true) = (window, can_open[pair % PROVIDERS]) {
-                    ops.push(Op::OpenEmergency {
-                        provider: pair % PROVIDERS,
-                        patient: pair / PROVIDERS,
-                        reason,
-                        duration,
-                        key: Key::Current,
-                    });
-                }
-            }
-            // Some patients opt out once windows are open: their reads in them are denied.
-            for (patient, (excluded, late)) in preferences.into_iter().enumerate() {
-                if late {
-                    ops.push(Op::SetEmergencyPreferences {
-                        patient,
-                        opt_out: true,
-                        excluded,
-                        key: Key::Current,
-                    });
-                }
-            }
-            ops.extend(body.into_iter().flatten());
-            ops
-        },
+    (
+        verify,
+        records,
+        grants,
+        body,
+        (roles, windows, preferences, guardian_sets),
     )
+        .prop_map(
+            |(verify, records, grants, body, (roles, windows, preferences, guardian_sets))| {
+                let mut ops = Vec::new();
+                let can_open: Vec<bool> =
+                    verify.iter().zip(&roles).map(|(v, r)| *v && *r).collect();
+                for (p, v) in verify.into_iter().enumerate() {
+                    ops.push(Op::RegisterProvider(p));
+                    if v {
+                        ops.push(Op::Verify(p));
+                    }
+                }
+                for (patient, recs) in records.into_iter().enumerate() {
+                    ops.push(Op::RegisterPatient(patient));
+                    for (category, day) in recs {
+                        ops.push(Op::AddRecord {
+                            patient,
+                            category,
+                            locator_len: 16,
+                            day: day.filter(|d| *d >= 0),
+                            key: Key::Current,
+                        });
+                    }
+                }
+                for (pair, terms) in grants.into_iter().enumerate() {
+                    if let Some(terms) = terms {
+                        ops.push(Op::Grant {
+                            patient: pair / PROVIDERS,
+                            provider: pair % PROVIDERS,
+                            terms,
+                            key: Key::Current,
+                        });
+                    }
+                }
+                for (provider, on) in roles.into_iter().enumerate() {
+                    if on {
+                        ops.push(Op::SetEmergencyRole { provider, on });
+                    }
+                }
+                for (patient, (excluded, _)) in preferences.iter().enumerate() {
+                    if *excluded != 0 {
+                        ops.push(Op::SetEmergencyPreferences {
+                            patient,
+                            opt_out: false,
+                            excluded: *excluded,
+                            key: Key::Current,
+                        });
+                    }
+                }
+                for (pair, window) in windows.into_iter().enumerate() {
+                    if let (Some((reason, duration)), true) = (window, can_open[pair % PROVIDERS]) {
+                        ops.push(Op::OpenEmergency {
+                            provider: pair % PROVIDERS,
+                            patient: pair / PROVIDERS,
+                            reason,
+                            duration,
+                            key: Key::Current,
+                        });
+                    }
+                }
+                // Some patients have guardians (members from the pool, a threshold, a mode).
+                for (patient, set) in guardian_sets.into_iter().enumerate() {
+                    if let Some((members, mode)) = set {
+                        let n = members.count_ones() as u8;
+                        ops.push(Op::SetGuardians {
+                            patient,
+                            members,
+                            with_self: false,
+                            threshold: n.div_ceil(2),
+                            mode,
+                            key: Key::Current,
+                        });
+                    }
+                }
+                // Some patients opt out once windows are open: their reads in them are denied.
+                for (patient, (excluded, late)) in preferences.into_iter().enumerate() {
+                    if late {
+                        ops.push(Op::SetEmergencyPreferences {
+                            patient,
+                            opt_out: true,
+                            excluded,
+                            key: Key::Current,
+                        });
+                    }
+                }
+                ops.extend(body.into_iter().flatten());
+                ops
+            },
+        )
 }
 
 thread_local! {
@@ -339,6 +432,13 @@ static CENSUS: Mutex<BTreeMap<String, u64>> = Mutex::new(BTreeMap::new());
 /// Sequences run, and the number of the first that diverged (before shrinking).
 static SEQUENCES: AtomicU64 = AtomicU64::new(0);
 static FIRST_DIVERGENCE: OnceLock<u64> = OnceLock::new();
+
+/// Guardian operations and their results, across the run.
+static GUARDIAN_CENSUS: Mutex<BTreeMap<String, u64>> = Mutex::new(BTreeMap::new());
+
+fn count_guardian(what: String) {
+    *GUARDIAN_CENSUS.lock().unwrap().entry(what).or_default() += 1;
+}
 
 /// Emergency read outcomes (and hard errors) seen, across the run.
 static EMERGENCY_CENSUS: Mutex<BTreeMap<String, u64>> = Mutex::new(BTreeMap::new());
@@ -358,6 +458,10 @@ struct Run<'a> {
     /// Each patient's key chain: `[0]` is its id.
     patients: RefCell<Vec<Vec<Keypair>>>,
     stranger: Keypair,
+    /// Each patient's pool of guardian keys (the last is a stranger to the set).
+    guardians: Vec<Vec<Keypair>>,
+    /// The new key each recovery or hand-over proposal names, by (patient, proposal).
+    recovery_keys: RefCell<BTreeMap<(usize, usize), Keypair>>,
 }
 
 /// A key chain's signer for `key`: the current key (model's index), or a
@@ -649,6 +753,153 @@ impl Run<'_> {
                 f.advance(m.advance_to_window(patient, provider, cooldown, delta));
                 Ok(None)
             }
+            Op::SetGuardians {
+                patient,
+                members,
+                with_self,
+                threshold,
+                mode,
+                key,
+            } => {
+                let signer = tkey(patient, key);
+                let mut list: Vec<Pubkey> = (0..GUARDIAN_POOL)
+                    .filter(|i| members & (1 << i) != 0)
+                    .map(|i| self.guardians[patient][i].pubkey())
+                    .collect();
+                if with_self {
+                    list.push(tkey(patient, Key::Current).pubkey());
+                }
+                send(
+                    &[ix::set_guardians(
+                        signer.pubkey(),
+                        &tid(patient),
+                        list,
+                        threshold,
+                        GuardianMode::from_code(mode).unwrap(),
+                    )],
+                    signer,
+                    &[],
+                )
+            }
+            Op::Propose {
+                patient,
+                guardian,
+                kind,
+                provider,
+                terms: spec,
+                keep,
+            } => {
+                let g = &self.guardians[patient][guardian];
+                let index = c
+                    .fetch::<GuardianSet>(&pda::guardian_set(&tid(patient)).0)
+                    .unwrap()
+                    .map_or(0, |s| s.proposals);
+                let kind = ProposalKind::from_code(kind).unwrap();
+                let new = Keypair::new();
+                let args = match kind {
+                    ProposalKind::Grant | ProposalKind::Update => {
+                        ix::propose_grant_args(kind, &pid(provider), terms(spec))
+                    }
+                    _ => ix::propose_recovery_args(kind, new.pubkey(), keep),
+                };
+                let r = send(
+                    &[ix::propose(g.pubkey(), &tid(patient), index, args)],
+                    g,
+                    &[],
+                );
+                if r.is_ok() {
+                    self.fund(&new);
+                    self.recovery_keys
+                        .borrow_mut()
+                        .insert((patient, index as usize), new);
+                }
+                r
+            }
+            Op::Approve {
+                patient,
+                guardian,
+                proposal,
+            } => {
+                let g = &self.guardians[patient][guardian];
+                let i = m.pick_proposal(patient, proposal).unwrap_or(64) as u32;
+                send(&[ix::approve(g.pubkey(), &tid(patient), i)], g, &[])
+            }
+            Op::Execute {
+                patient,
+                guardian,
+                proposal,
+            } => {
+                let g = &self.guardians[patient][guardian];
+                let i = m.pick_proposal(patient, proposal);
+                let prop = i.and_then(|i| {
+                    m.patients[&patient]
+                        .guardians
+                        .as_ref()
+                        .map(|s| s.proposals[i])
+                });
+                let index = i.unwrap_or(64) as u32;
+                match prop.map(|p| p.kind) {
+                    Some(hdx_tests::model::P_UPDATE) => send(
+                        &[ix::execute_update(
+                            g.pubkey(),
+                            &tid(patient),
+                            index,
+                            &pid(prop.unwrap().provider),
+                        )],
+                        g,
+                        &[],
+                    ),
+                    Some(hdx_tests::model::P_RECOVER | hdx_tests::model::P_HAND_OVER) => {
+                        let keys = self.recovery_keys.borrow();
+                        let new = &keys[&(patient, index as usize)];
+                        let r = send(
+                            &[ix::execute_recovery(
+                                g.pubkey(),
+                                &tid(patient),
+                                index,
+                                new.pubkey(),
+                            )],
+                            g,
+                            &[new],
+                        );
+                        if r.is_ok() {
+                            drop(patients);
+                            self.patients.borrow_mut()[patient].push(new.insecure_clone());
+                            return Expect::Ok;
+                        }
+                        r
+                    }
+                    other => send(
+                        &[ix::execute_grant(
+                            g.pubkey(),
+                            &tid(patient),
+                            index,
+                            &pid(prop.map_or(0, |p| p.provider)),
+                        )],
+                        g,
+                        &[],
+                    )
+                    .inspect(|_| assert!(other.is_some())),
+                }
+            }
+            Op::GuardianRevoke {
+                patient,
+                guardian,
+                provider,
+            } => {
+                let g = &self.guardians[patient][guardian];
+                let refund = tkey(patient, Key::Current).pubkey();
+                send(
+                    &[ix::guardian_revoke_consent(
+                        g.pubkey(),
+                        &tid(patient),
+                        &pid(provider),
+                        refund,
+                    )],
+                    g,
+                    &[],
+                )
+            }
             Op::SetEmergencyRole { provider, on } => send(
                 &[ix::set_provider_roles(
                     a.pubkey(),
@@ -927,6 +1178,62 @@ impl Run<'_> {
                 &format!("patient {i} hash head"),
             )?;
             log.verify().map_err(|e| e.to_string())?;
+            check(
+                acc.guardian_mode.code() == state.guardian_mode,
+                &format!("patient {i} guardian mode"),
+            )?;
+            let set: Option<GuardianSet> = c.fetch(&pda::guardian_set(&id).0).unwrap();
+            match (set, &state.guardians) {
+                (None, None) => {}
+                (Some(a), Some(s)) => {
+                    let members: Vec<Pubkey> = s
+                        .members
+                        .iter()
+                        .map(|g| self.guardians[i][*g].pubkey())
+                        .collect();
+                    check(
+                        (
+                            a.mode.code(),
+                            a.threshold,
+                            a.count as usize,
+                            a.generation,
+                            a.proposals as usize,
+                        ) == (
+                            s.mode,
+                            s.threshold,
+                            s.members.len(),
+                            s.generation,
+                            s.proposals.len(),
+                        ) && a.guardians[..a.count as usize] == members[..],
+                        &format!("patient {i} guardians: chain {a:?}, model {s:?}"),
+                    )?;
+                    for (k, mp) in s.proposals.iter().enumerate() {
+                        let ap: Proposal = c
+                            .fetch(&pda::proposal(&id, k as u32).0)
+                            .unwrap()
+                            .ok_or(format!("proposal {k} missing"))?;
+                        check(
+                            (
+                                ap.kind.code(),
+                                ap.approvals,
+                                ap.executed,
+                                ap.generation,
+                                ap.created_at,
+                                ap.keep_for_recovery,
+                            ) == (
+                                mp.kind,
+                                mp.approvals,
+                                mp.executed,
+                                mp.generation,
+                                mp.created_at,
+                                mp.keep,
+                            ) && ap.proposer == self.guardians[i][mp.proposer].pubkey(),
+                            &format!("patient {i} proposal {k}: chain {ap:?}, model {mp:?}"),
+                        )?;
+                    }
+                }
+                (a, s) => return Err(format!("patient {i} guardians: chain {a:?}, model {s:?}")),
+            }
             for (k, w) in state.windows.iter().enumerate() {
                 let a: EmergencyWindow = c
                     .emergency_window(&id, k as u32)
@@ -1033,6 +1340,10 @@ fn run_sequence(ops: &[Op]) -> Result<(), String> {
             providers: RefCell::new((0..PROVIDERS).map(|_| vec![Keypair::new()]).collect()),
             patients: RefCell::new((0..PATIENTS).map(|_| vec![Keypair::new()]).collect()),
             stranger: Keypair::new(),
+            guardians: (0..PATIENTS)
+                .map(|_| (0..=GUARDIAN_POOL).map(|_| Keypair::new()).collect())
+                .collect(),
+            recovery_keys: RefCell::new(BTreeMap::new()),
         };
         let transfers: Vec<_> = run
             .providers
@@ -1041,6 +1352,7 @@ fn run_sequence(ops: &[Op]) -> Result<(), String> {
             .chain(run.patients.borrow().iter())
             .map(|chain| chain[0].pubkey())
             .chain([run.stranger.pubkey()])
+            .chain(run.guardians.iter().flatten().map(|k| k.pubkey()))
             .map(|k| {
                 anchor_lang::solana_program::system_instruction::transfer(
                     &faucet.pubkey(),
@@ -1083,6 +1395,38 @@ fn run_sequence(ops: &[Op]) -> Result<(), String> {
                     Expect::Error(e) => format!("error: {e}"),
                     Expect::Ok => "ok?".into(),
                 });
+            }
+            let guardian_op = match op {
+                Op::Propose { .. } => Some("propose".to_string()),
+                Op::Approve { .. } => Some("approve".to_string()),
+                Op::GuardianRevoke { .. } => Some("revoke".to_string()),
+                Op::SetGuardians { .. } => Some("set".to_string()),
+                Op::Execute {
+                    patient, proposal, ..
+                } => Some(
+                    before
+                        .pick_proposal(*patient, *proposal)
+                        .and_then(|i| {
+                            before.patients[patient]
+                                .guardians
+                                .as_ref()
+                                .map(|s| s.proposals[i].kind)
+                        })
+                        .map_or("execute (none)".to_string(), |k| {
+                            format!("execute {}", ProposalKind::from_code(k).unwrap().name())
+                        }),
+                ),
+                _ => None,
+            };
+            if let Some(what) = guardian_op {
+                count_guardian(format!(
+                    "{what}: {}",
+                    match &got {
+                        Expect::Ok => "ok".to_string(),
+                        Expect::Error(e) => e.to_string(),
+                        Expect::Outcome(o) => format!("outcome {o}"),
+                    }
+                ));
             }
             if let Op::EmergencyRead { .. } = op {
                 count_emergency(match &got {
@@ -1148,6 +1492,24 @@ fn model_program_and_reference_model_agree_and_every_outcome_is_reached() {
         assert!(
             n * 100 >= attempts,
             "outcome {name} is {n} of {attempts} access attempts (< 1%): the generator does not reach it"
+        );
+    }
+    let guardians = GUARDIAN_CENSUS.lock().unwrap().clone();
+    println!("  guardian operations:");
+    for (what, n) in &guardians {
+        println!("  {what:<40} {n:>7}");
+    }
+    for done in [
+        "execute grant: ok",
+        "execute update: ok",
+        "execute recover: ok",
+        "execute hand-over: ok",
+        "revoke: ok",
+        "approve: ok",
+    ] {
+        assert!(
+            guardians.get(done).copied().unwrap_or(0) > 0,
+            "no {done} in {cases} sequences: the generator does not reach it"
         );
     }
     let emergency = EMERGENCY_CENSUS.lock().unwrap().clone();
