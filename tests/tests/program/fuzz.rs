@@ -76,6 +76,31 @@ fn world() -> World {
         &[],
     );
     f.open_emergency(&p, &alice.pubkey(), 1_800);
+    // Guardians: bob has two (alongside, threshold 1) and an open grant proposal.
+    let (g1, g2) = (f.funded(), f.funded());
+    let bk = bob.pubkey();
+    f.ok(
+        &[ix::set_guardians(
+            bk,
+            &bk,
+            vec![g1.pubkey(), g2.pubkey()],
+            1,
+            hdx_sdk::codes::GuardianMode::Alongside,
+        )],
+        &bob,
+        &[],
+    );
+    let bob_terms = f.terms(3, MODE_READ, 1, 30);
+    f.ok(
+        &[ix::propose(
+            g1.pubkey(),
+            &bk,
+            0,
+            ix::propose_grant_args(hdx_sdk::codes::ProposalKind::Grant, &p.pubkey(), bob_terms),
+        )],
+        &g1,
+        &[],
+    );
     let newcomer = f.funded();
     let next_key = f.funded();
     let (a, pk, b, n) = (alice.pubkey(), p.pubkey(), bob.pubkey(), newcomer.pubkey());
@@ -130,6 +155,28 @@ fn world() -> World {
             hdx_sdk::codes::Verdict::Justified,
         ),
         ix::acknowledge_emergency(a, &a, 0),
+        ix::set_guardians(
+            b,
+            &b,
+            vec![g1.pubkey()],
+            1,
+            hdx_sdk::codes::GuardianMode::Alone,
+        ),
+        ix::propose(
+            g2.pubkey(),
+            &b,
+            1,
+            ix::propose_recovery_args(
+                hdx_sdk::codes::ProposalKind::Recover,
+                next_key.pubkey(),
+                false,
+            ),
+        ),
+        ix::approve(g2.pubkey(), &b, 0),
+        ix::execute_grant(g1.pubkey(), &b, 0, &pk),
+        ix::execute_update(g1.pubkey(), &b, 0, &pk),
+        ix::execute_recovery(g1.pubkey(), &b, 0, next_key.pubkey()),
+        ix::guardian_revoke_consent(g1.pubkey(), &b, &pk, b),
         ix::initialize_registry(
             f.upgrade_authority.pubkey(),
             f.upgrade_authority.pubkey(),
@@ -149,6 +196,8 @@ fn world() -> World {
     keys.sort();
     keys.dedup();
     let signers = vec![
+        g1,
+        g2,
         p,
         pending,
         alice,

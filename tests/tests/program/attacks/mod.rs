@@ -17,6 +17,7 @@ mod bump_canonicalisation;
 mod closing_accounts;
 mod duplicate_mutable_accounts;
 mod emergency;
+mod guardians;
 mod missing_signer;
 mod owner_checks;
 mod pda_sharing;
