@@ -6,8 +6,8 @@ use std::collections::BTreeSet;
 
 use anchor_lang::prelude::Pubkey;
 use health_data_exchange::codes::{
-    Category, EmergencyReason, ProviderKind, Purpose, Verdict, ALL_PURPOSES, MODE_READ, MODE_WRITE,
-    ROLE_EMERGENCY,
+    Category, EmergencyReason, GuardianMode, ProposalKind, ProviderKind, Purpose, Verdict,
+    ALL_PURPOSES, MODE_READ, MODE_WRITE, ROLE_EMERGENCY,
 };
 use health_data_exchange::instructions::{AddRecordArgs, WriteRecordArgs};
 use health_data_exchange::state::{Consent, EmergencyWindow, LogPage, LOG_PAGE_CAPACITY};
@@ -435,6 +435,85 @@ pub fn run() -> anyhow::Result<CostReport> {
         &[ix::revoke_consent(pk(&new_key), &p, &h)],
         &new_key,
         &[],
+    )?;
+
+    // Guardians: a fresh patient with two guardians (alongside, both needed).
+    let child = Keypair::new();
+    let (mum, dad, grown) = (Keypair::new(), Keypair::new(), Keypair::new());
+    for k in [&child, &mum, &dad, &grown] {
+        b.client.transport.airdrop(&k.pubkey(), 1_000_000_000_000)?;
+    }
+    let c = pk(&child);
+    b.client.send(&[ix::register_patient(c)], &child, &[])?;
+    b.measure(
+        "set_guardians",
+        &[ix::set_guardians(
+            c,
+            &c,
+            vec![pk(&mum), pk(&dad)],
+            2,
+            GuardianMode::Alongside,
+        )],
+        &child,
+        &[],
+    )?;
+    b.measure(
+        "propose (grant)",
+        &[ix::propose(
+            pk(&mum),
+            &c,
+            0,
+            ix::propose_grant_args(ProposalKind::Grant, &pk(&lab), terms),
+        )],
+        &mum,
+        &[],
+    )?;
+    b.measure("approve", &[ix::approve(pk(&dad), &c, 0)], &dad, &[])?;
+    b.measure(
+        "execute_grant",
+        &[ix::execute_grant(pk(&dad), &c, 0, &pk(&lab))],
+        &dad,
+        &[],
+    )?;
+    b.client.send(
+        &[ix::propose(
+            pk(&mum),
+            &c,
+            1,
+            ix::propose_grant_args(ProposalKind::Update, &pk(&lab), terms),
+        )],
+        &mum,
+        &[],
+    )?;
+    b.client.send(&[ix::approve(pk(&dad), &c, 1)], &dad, &[])?;
+    b.measure(
+        "execute_update",
+        &[ix::execute_update(pk(&dad), &c, 1, &pk(&lab))],
+        &dad,
+        &[],
+    )?;
+    b.measure(
+        "guardian_revoke_consent",
+        &[ix::guardian_revoke_consent(pk(&mum), &c, &pk(&lab), c)],
+        &mum,
+        &[],
+    )?;
+    b.client.send(
+        &[ix::propose(
+            pk(&mum),
+            &c,
+            2,
+            ix::propose_recovery_args(ProposalKind::Recover, pk(&grown), false),
+        )],
+        &mum,
+        &[],
+    )?;
+    b.client.send(&[ix::approve(pk(&dad), &c, 2)], &dad, &[])?;
+    b.measure(
+        "execute_recovery",
+        &[ix::execute_recovery(pk(&dad), &c, 2, pk(&grown))],
+        &dad,
+        &[&grown],
     )?;
 
     let page_rent = b.client.transport.minimum_balance(LogPage::SPACE)?;

@@ -85,6 +85,12 @@ enum Command {
     /// (patient); review (registry authority); list
     #[command(subcommand)]
     Emergency(commands::emergency::EmergencyCmd),
+    /// (patient) Your guardians: set, remove, show (with their proposals)
+    #[command(subcommand)]
+    Guardians(commands::guardians::GuardiansCmd),
+    /// (guardian) Propose, approve, execute for a patient; revoke a consent at once
+    #[command(subcommand)]
+    Guardian(commands::guardians::GuardianCmd),
     /// Auditors and patients: export a patient's log; verify its hash chain
     #[command(subcommand)]
     Audit(audit::AuditCmd),
@@ -280,6 +286,8 @@ fn run(cli: Cli) -> anyhow::Result<Output> {
         Command::Record(c) => c.sends(),
         Command::Consent(c) => c.sends(),
         Command::Emergency(c) => c.sends(),
+        Command::Guardians(c) => c.sends(),
+        Command::Guardian(_) => true,
         Command::Access(_) | Command::Write(_) | Command::Fetch(_) | Command::Serve(_) => true,
         _ => false,
     };
@@ -294,6 +302,8 @@ fn run(cli: Cli) -> anyhow::Result<Output> {
         Command::Record(c) => patient::record(&ctx, c),
         Command::Consent(c) => consent::run(&ctx, c),
         Command::Emergency(c) => commands::emergency::run(&ctx, c),
+        Command::Guardians(c) => commands::guardians::run_set(&ctx, c),
+        Command::Guardian(c) => commands::guardians::run(&ctx, c),
         Command::Access(a) => access::access(&ctx, a),
         Command::Write(a) => access::write(&ctx, a),
         Command::Fetch(a) => gateway::fetch(&ctx, a),

@@ -2239,3 +2239,112 @@ fn renew_due_renews_every_due_consent_a_provider_holds_for_a_cron_job() {
         text.stdout
     );
 }
+
+#[test]
+fn guardian_commands_refuse_bad_input_by_name_before_sending() {
+    let s = Scene::new();
+    let mum = s.m.keygen("mum");
+    let dad = s.m.keygen("dad");
+    let patient = s.patient.pubkey.as_str();
+    let both = format!("{},{}", mum.pubkey, dad.pubkey);
+    let before = s.m.ledger().unwrap();
+    for (args, says) in [
+        (
+            vec![
+                "guardians",
+                "set",
+                "--guardian",
+                &both,
+                "--threshold",
+                "3",
+                "--mode",
+                "alone",
+            ],
+            "between 1 and the number of guardians",
+        ),
+        (
+            vec![
+                "guardians",
+                "set",
+                "--guardian",
+                &both,
+                "--threshold",
+                "1",
+                "--mode",
+                "sometimes",
+            ],
+            "is not a guardian mode",
+        ),
+    ] {
+        let r = s.as_patient(&args);
+        assert_ne!(r.code, 0);
+        assert!(r.stderr.contains(says), "{args:?}: {}", r.stderr);
+    }
+    assert_eq!(s.m.ledger().unwrap(), before, "nothing sent");
+    s.as_patient(&[
+        "guardians",
+        "set",
+        "--guardian",
+        &both,
+        "--threshold",
+        "2",
+        "--mode",
+        "alongside",
+    ]);
+    // A stranger proposing; a recovery executed without the new key.
+    let r = s.m.run(&[
+        "guardian",
+        "propose",
+        patient,
+        "recover",
+        "--new-authority",
+        &s.lab.pubkey,
+        "-k",
+        &s.lab.path,
+    ]);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("is not one of patient"), "{}", r.stderr);
+    let r = s.m.run(&[
+        "guardian",
+        "propose",
+        patient,
+        "recover",
+        "--new-authority",
+        &s.lab.pubkey,
+        "-k",
+        &mum.path,
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    s.m.ok(&["guardian", "approve", patient, "0", "-k", &dad.path]);
+    let r =
+        s.m.run(&["guardian", "execute", patient, "0", "-k", &dad.path]);
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr
+            .contains("needs the new key's signature: --new-key"),
+        "{}",
+        r.stderr
+    );
+    let r = s.m.run(&[
+        "guardian",
+        "execute",
+        patient,
+        "0",
+        "--new-key",
+        &mum.path,
+        "-k",
+        &dad.path,
+    ]);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("names"), "{}", r.stderr);
+    let shown = s.m.ok(&["guardians", "show", patient, "--output", "json"]);
+    let j = shown.json();
+    assert_eq!(
+        (
+            j["mode"].as_str(),
+            j["proposals"][0]["approvals"].as_u64(),
+            j["proposals"][0]["executed"].as_bool()
+        ),
+        (Some("alongside"), Some(2), Some(false))
+    );
+}

@@ -94,8 +94,18 @@ impl User {
     /// them), keeping `$PATIENT` and `$LAB` for the next lines.
     fn run(&self, command: &str) -> Vec<String> {
         let vars = self.dir.path().join("vars");
+        let keep = ["PATIENT", "LAB", "MUM", "DAD", "ADULT"];
+        let save: String = keep
+            .iter()
+            .map(|v| {
+                format!(
+                    "printf '{v}=%q\\n' \"${v}\" >> {vars}\n",
+                    vars = vars.display()
+                )
+            })
+            .collect();
         let script = format!(
-            ". {vars}\n{{ {command}\n}} 2>&1\nprintf 'PATIENT=%q\\nLAB=%q\\n' \"$PATIENT\" \"$LAB\" > {vars}",
+            ". {vars}\n{{ {command}\n}} 2>&1\n: > {vars}\n{save}",
             vars = vars.display()
         );
         let path = format!(
@@ -276,6 +286,26 @@ fn the_readme_sharing_session_runs_as_written() {
         "HbA1c 5.6 % (2026-11-20)\n"
     );
     drop(running);
+}
+
+/// "Guardians (M of N), recovery and hand-over": the session as written, on
+/// the embedded ledger.
+#[test]
+fn the_readme_guardians_session_runs_as_written() {
+    let user = User::new();
+    let steps = block("```console\n# The child's key registers");
+    for (n, step) in steps.into_iter().enumerate() {
+        let actual = user.run(&step.command);
+        let expected: Vec<String> = step.expected.iter().map(|l| normalise(l)).collect();
+        let got: Vec<String> = actual.iter().map(|l| normalise(l)).collect();
+        assert_eq!(
+            got,
+            expected,
+            "README guardians command {n} ({}) printed:\n{}",
+            step.command,
+            actual.join("\n")
+        );
+    }
 }
 
 #[test]

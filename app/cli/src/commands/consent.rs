@@ -219,7 +219,11 @@ pub fn version_json(v: &ConsentVersion, now: i64) -> Value {
 
 impl TermsArgs {
     /// The terms to send: given flags over `current` (update) or required (grant).
-    fn resolve(&self, current: Option<&Consent>, now: i64) -> anyhow::Result<ConsentTerms> {
+    pub(crate) fn resolve(
+        &self,
+        current: Option<&Consent>,
+        now: i64,
+    ) -> anyhow::Result<ConsentTerms> {
         let base = current.map(Consent::terms);
         let categories = match (self.categories.is_empty(), &base) {
             (false, _) => self.categories.iter().fold(0, |m, c| m | c.bit()),

@@ -6,6 +6,7 @@ pub mod audit;
 pub mod consent;
 pub mod emergency;
 pub mod gateway;
+pub mod guardians;
 pub mod idl;
 pub mod keys;
 pub mod patient;
