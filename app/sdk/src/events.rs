@@ -26,6 +26,19 @@ pub enum HdxEvent {
     ConsentRevoked(ConsentRevoked),
     LogPageOpened(LogPageOpened),
     AccessRecorded(AccessRecorded),
+    EmergencyPolicySet(EmergencyPolicySet),
+    ProviderRolesChanged(ProviderRolesChanged),
+    EmergencyPreferencesSet(EmergencyPreferencesSet),
+    EmergencyOpened(EmergencyOpened),
+    EmergencyEnded(EmergencyEnded),
+    EmergencyReviewed(EmergencyReviewed),
+    EmergencyAcknowledged(EmergencyAcknowledged),
+    GuardiansSet(GuardiansSet),
+    ProposalCreated(ProposalCreated),
+    ProposalApproved(ProposalApproved),
+    ProposalExecuted(ProposalExecuted),
+    GuardianRevoked(GuardianRevoked),
+    HandedOver(HandedOver),
 }
 
 fn decode_as<E: AnchorDeserialize + Discriminator>(bytes: &[u8]) -> Option<E> {
@@ -56,7 +69,20 @@ pub fn decode_event(bytes: &[u8]) -> Option<HdxEvent> {
         ConsentRenewed,
         ConsentRevoked,
         LogPageOpened,
-        AccessRecorded
+        AccessRecorded,
+        EmergencyPolicySet,
+        ProviderRolesChanged,
+        EmergencyPreferencesSet,
+        EmergencyOpened,
+        EmergencyEnded,
+        EmergencyReviewed,
+        EmergencyAcknowledged,
+        GuardiansSet,
+        ProposalCreated,
+        ProposalApproved,
+        ProposalExecuted,
+        GuardianRevoked,
+        HandedOver
     );
     None
 }

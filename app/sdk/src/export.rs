@@ -43,6 +43,8 @@ pub const PUBKEY_SYSTEM: &str = "urn:solana:pubkey";
 pub const RECORD_SYSTEM: &str = "urn:hdx:record";
 /// Emergency (break-the-glass) entries: `<patient>/<sequence>`, and the opening's subtype.
 pub const EMERGENCY_SYSTEM: &str = "urn:hdx:emergency";
+/// Guardian events: the event's kind.
+pub const GUARDIAN_SYSTEM: &str = "urn:hdx:guardians";
 /// A consent version: `<consent account>/<revision>`.
 pub const CONSENT_SYSTEM: &str = "urn:hdx:consent";
 const ACT_REASON: &str = "http://terminology.hl7.org/CodeSystem/v3-ActReason";
@@ -452,6 +454,88 @@ pub fn emergency_review_event(w: &EmergencyWindow, reviewer: &Pubkey) -> Value {
             }
         ]
     })
+}
+
+/// A guardian event (set, proposal, approval, execution, revocation,
+/// hand-over) as an R4 `AuditEvent`: the guardian (or the patient's
+/// authority, for a set) as the requesting agent, the patient as entity.
+pub fn guardian_event(patient: &Pubkey, e: &crate::history::GuardianEvent) -> Option<Value> {
+    use crate::events::HdxEvent;
+    let (code, who, detail): (&str, Option<Pubkey>, String) = match &e.event {
+        HdxEvent::GuardiansSet(x) => (
+            "guardians-set",
+            None,
+            format!(
+                "{} of {} guardians, {}",
+                x.threshold,
+                x.count,
+                x.mode.name()
+            ),
+        ),
+        HdxEvent::ProposalCreated(x) => (
+            "proposal-created",
+            Some(x.proposer),
+            format!("proposal {} ({})", x.proposal, x.kind.name()),
+        ),
+        HdxEvent::ProposalApproved(x) => (
+            "proposal-approved",
+            Some(x.guardian),
+            format!(
+                "proposal {} ({} approvals)",
+                x.proposal,
+                x.approvals.count_ones()
+            ),
+        ),
+        HdxEvent::ProposalExecuted(x) => (
+            "proposal-executed",
+            Some(x.executor),
+            format!("proposal {} ({})", x.proposal, x.kind.name()),
+        ),
+        HdxEvent::GuardianRevoked(x) => (
+            "guardian-revoked",
+            Some(x.guardian),
+            format!("consent of provider {} revoked", x.provider),
+        ),
+        HdxEvent::HandedOver(x) => (
+            "handed-over",
+            None,
+            format!(
+                "control handed to {}; guardians {}",
+                x.authority,
+                if x.kept_for_recovery {
+                    "kept for recovery"
+                } else {
+                    "removed"
+                }
+            ),
+        ),
+        _ => return None,
+    };
+    let mut agents = Vec::new();
+    if let Some(who) = who {
+        agents.push(json!({ "type": { "coding": [{ "system": "http://terminology.hl7.org/CodeSystem/v3-RoleCode", "code": "GUARD", "display": "guardian" }] }, "who": key_ref(&who), "requestor": true }));
+    }
+    agents.push(json!({ "type": { "coding": [{ "system": "http://dicom.nema.org/resources/ontology/DCM", "code": "110152", "display": "Destination Role ID" }] }, "who": { "identifier": { "system": PUBKEY_SYSTEM, "value": health_data_exchange::ID.to_string() } }, "requestor": false }));
+    Some(json!({
+        "resourceType": "AuditEvent",
+        "id": format!("hdx-{}-guardians-{}", short(patient), &e.signature.to_string()[..16]),
+        "type": { "system": GUARDIAN_SYSTEM, "code": code },
+        "action": "E",
+        "recorded": rfc3339(e.block_time.unwrap_or(0)),
+        "outcome": "0",
+        "outcomeDesc": detail,
+        "agent": agents,
+        "source": {
+            "observer": { "display": format!("HealthDataExchange program {}", health_data_exchange::ID) },
+            "type": [{ "system": "http://terminology.hl7.org/CodeSystem/security-source-type", "code": "4", "display": "Application Server" }]
+        },
+        "entity": [{
+            "what": key_ref(patient),
+            "type": { "system": "http://terminology.hl7.org/CodeSystem/audit-entity-type", "code": "1", "display": "Person" },
+            "role": { "system": "http://terminology.hl7.org/CodeSystem/object-role", "code": "1", "display": "Patient" },
+            "detail": [{ "type": "transaction", "valueString": e.signature.to_string() }]
+        }]
+    }))
 }
 
 fn origin_code(o: Origin) -> &'static str {

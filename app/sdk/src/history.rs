@@ -388,3 +388,52 @@ mod tests {
         assert!(check_against_accounts(&patient, &v, &[account(2, 200)]).is_err());
     }
 }
+
+/// One guardian event of a patient, with when its transaction landed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GuardianEvent {
+    pub signature: Signature,
+    pub block_time: Option<i64>,
+    pub event: HdxEvent,
+}
+
+/// Every guardian event of a patient (sets, proposals, approvals,
+/// executions, single-guardian revocations, hand-overs), oldest first:
+/// every guardian instruction carries the patient's guardian-set address.
+pub fn guardian_events<T: Transport + ?Sized>(
+    transport: &T,
+    patient: &Pubkey,
+) -> anyhow::Result<Vec<GuardianEvent>> {
+    let address = crate::pda::guardian_set(patient).0;
+    let mut out = Vec::new();
+    for signed in all_signatures(transport, &address)? {
+        if !signed.succeeded {
+            continue;
+        }
+        let landed = transport.transaction(&signed.signature)?.ok_or_else(|| {
+            anyhow::anyhow!(
+                "the cluster lists {} for {address} but does not return it",
+                signed.signature
+            )
+        })?;
+        for event in parse_logs(&landed.logs) {
+            let ours = match &event {
+                HdxEvent::GuardiansSet(e) => e.patient == *patient,
+                HdxEvent::ProposalCreated(e) => e.patient == *patient,
+                HdxEvent::ProposalApproved(e) => e.patient == *patient,
+                HdxEvent::ProposalExecuted(e) => e.patient == *patient,
+                HdxEvent::GuardianRevoked(e) => e.patient == *patient,
+                HdxEvent::HandedOver(e) => e.patient == *patient,
+                _ => false,
+            };
+            if ours {
+                out.push(GuardianEvent {
+                    signature: signed.signature,
+                    block_time: landed.block_time,
+                    event,
+                });
+            }
+        }
+    }
+    Ok(out)
+}

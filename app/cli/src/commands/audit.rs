@@ -168,6 +168,9 @@ pub fn run(ctx: &Ctx, cmd: AuditCmd, json_output: bool) -> anyhow::Result<Output
                         .filter(|w| w.verdict != hdx_sdk::codes::Verdict::Unreviewed)
                         .collect();
                     let reviewer = client.registry().map(|r| r.authority).unwrap_or_default();
+                    // Guardian events: every proposal, approval, execution, hand-over.
+                    let guardian_events =
+                        hdx_sdk::history::guardian_events(&client.transport, &patient)?;
                     let mut w = export::FhirBundle::new(out(), now)?;
                     quiet_on_closed_pipe(
                         stream_rows(&client, &patient, &mut |r| {
@@ -182,6 +185,11 @@ pub fn run(ctx: &Ctx, cmd: AuditCmd, json_output: bool) -> anyhow::Result<Output
                             }
                             for window in &reviewed {
                                 w.resource(&export::emergency_review_event(window, &reviewer))?;
+                            }
+                            for e in &guardian_events {
+                                if let Some(r) = export::guardian_event(&patient, e) {
+                                    w.resource(&r)?;
+                                }
                             }
                             w.finish().map(drop)
                         }),
