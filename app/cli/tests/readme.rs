@@ -288,7 +288,7 @@ fn the_readme_sharing_session_runs_as_written() {
     drop(running);
 }
 
-/// "Guardians (M of N), recovery and hand-over": the session as written, on
+/// "Guardians (M of N), recovery, hand-over and automated renewal": the session as written, on
 /// the embedded ledger.
 #[test]
 fn the_readme_guardians_session_runs_as_written() {
