@@ -81,6 +81,53 @@ impl Setup {
         r.json()
     }
 
+    /// The patient grants the lab lab results, read, treatment, one day.
+    fn grant_lab(&self) {
+        let lab = self.lab.pubkey().to_string();
+        self.ok(
+            "patient",
+            &[
+                "consent",
+                "grant",
+                &lab,
+                "--categories",
+                "lab-results",
+                "--modes",
+                "read",
+                "--purposes",
+                "treatment",
+                "--expires",
+                "1d",
+            ],
+        );
+    }
+
+    /// The lab fetches the patient's record 0 for treatment into `out`.
+    fn fetch(&self, out: &str) -> Run {
+        let patient = self.patient.pubkey().to_string();
+        self.hdx(
+            "lab",
+            &[
+                "fetch",
+                &patient,
+                "0",
+                "--purpose",
+                "treatment",
+                "--gateway",
+                self.g(),
+                "-o",
+                out,
+            ],
+        )
+    }
+
+    #[track_caller]
+    fn fetch_ok(&self, out: &str) -> Value {
+        let r = self.fetch(out);
+        assert_eq!(r.code, 0, "fetch: {} {}", r.stdout, r.stderr);
+        r.json()
+    }
+
     fn start_gateway(&mut self) {
         self.gateway = Some(
             GatewayProcess::start(
@@ -189,20 +236,7 @@ fn a_record_goes_from_patient_to_lab_only_under_consent_and_the_trails_reconcile
     assert_eq!(listed[0]["locator"], up["locator"], "{listed}");
 
     // No consent yet: denied on-chain (exit 3), nothing written.
-    let r = s.hdx(
-        "lab",
-        &[
-            "fetch",
-            &patient,
-            "0",
-            "--purpose",
-            "treatment",
-            "--gateway",
-            s.g(),
-            "-o",
-            "got.txt",
-        ],
-    );
+    let r = s.fetch("got.txt");
     assert_eq!(
         (r.code, r.json()["reason"].as_str()),
         (3, Some("NoConsent")),
@@ -211,36 +245,8 @@ fn a_record_goes_from_patient_to_lab_only_under_consent_and_the_trails_reconcile
     );
     assert!(!s.path("got.txt").exists());
 
-    s.ok(
-        "patient",
-        &[
-            "consent",
-            "grant",
-            &lab,
-            "--categories",
-            "lab-results",
-            "--modes",
-            "read",
-            "--purposes",
-            "treatment",
-            "--expires",
-            "1d",
-        ],
-    );
-    let got = s.ok(
-        "lab",
-        &[
-            "fetch",
-            &patient,
-            "0",
-            "--purpose",
-            "treatment",
-            "--gateway",
-            s.g(),
-            "-o",
-            "got.txt",
-        ],
-    );
+    s.grant_lab();
+    let got = s.fetch_ok("got.txt");
     assert_eq!(
         (got["outcome"].as_str(), got["sequence"].as_u64()),
         (Some("Released"), Some(1))
@@ -249,40 +255,14 @@ fn a_record_goes_from_patient_to_lab_only_under_consent_and_the_trails_reconcile
 
     // An existing output file is refused before anything is asked on-chain.
     let before = s.entries();
-    let r = s.hdx(
-        "lab",
-        &[
-            "fetch",
-            &patient,
-            "0",
-            "--purpose",
-            "treatment",
-            "--gateway",
-            s.g(),
-            "-o",
-            "got.txt",
-        ],
-    );
+    let r = s.fetch("got.txt");
     assert_eq!(r.code, 1);
     assert!(r.stderr.contains("exists: pass --force"), "{}", r.stderr);
     assert_eq!(s.entries(), before);
 
     // Revoked: the next fetch is denied, nothing written.
     s.ok("patient", &["consent", "revoke", &lab]);
-    let r = s.hdx(
-        "lab",
-        &[
-            "fetch",
-            &patient,
-            "0",
-            "--purpose",
-            "treatment",
-            "--gateway",
-            s.g(),
-            "-o",
-            "after.txt",
-        ],
-    );
+    let r = s.fetch("after.txt");
     assert_eq!(
         (r.code, r.json()["reason"].as_str()),
         (3, Some("NoConsent")),
@@ -292,22 +272,7 @@ fn a_record_goes_from_patient_to_lab_only_under_consent_and_the_trails_reconcile
     assert!(!s.path("after.txt").exists());
 
     // The gateway refusing (data tampered at rest): exit 3, named, nothing written.
-    s.ok(
-        "patient",
-        &[
-            "consent",
-            "grant",
-            &lab,
-            "--categories",
-            "lab-results",
-            "--modes",
-            "read",
-            "--purposes",
-            "treatment",
-            "--expires",
-            "1d",
-        ],
-    );
+    s.grant_lab();
     let cid = up["locator"]
         .as_str()
         .unwrap()
@@ -318,20 +283,7 @@ fn a_record_goes_from_patient_to_lab_only_under_consent_and_the_trails_reconcile
     let mut flipped = sealed.clone();
     flipped[100] ^= 0x40;
     std::fs::write(&blob, &flipped).unwrap();
-    let r = s.hdx(
-        "lab",
-        &[
-            "fetch",
-            &patient,
-            "0",
-            "--purpose",
-            "treatment",
-            "--gateway",
-            s.g(),
-            "-o",
-            "after.txt",
-        ],
-    );
+    let r = s.fetch("after.txt");
     assert_eq!(r.code, 3, "{}", r.stderr);
     let j = r.json();
     assert_eq!(
@@ -500,40 +452,14 @@ fn bad_input_changes_nothing() {
         ],
     );
     let before = s.entries();
-    let r = s.hdx(
-        "lab",
-        &[
-            "fetch",
-            &patient,
-            "0",
-            "--purpose",
-            "treatment",
-            "--gateway",
-            s.g(),
-            "-o",
-            "x.txt",
-        ],
-    );
+    let r = s.fetch("x.txt");
     assert_eq!(r.code, 1);
     assert!(
         r.stderr.contains("is not held by a gateway"),
         "{}",
         r.stderr
     );
-    let r = s.hdx(
-        "lab",
-        &[
-            "fetch",
-            &patient,
-            "0",
-            "--purpose",
-            "treatment",
-            "--gateway",
-            s.g(),
-            "-o",
-            "no/such/dir/x.txt",
-        ],
-    );
+    let r = s.fetch("no/such/dir/x.txt");
     assert_eq!(r.code, 1);
     assert!(r.stderr.contains("is not a directory"), "{}", r.stderr);
     assert_eq!(s.entries(), before);
@@ -584,7 +510,6 @@ fn bad_input_changes_nothing() {
 #[test]
 fn a_killed_gateway_loses_no_upload_and_never_releases_twice() {
     let mut s = setup();
-    let lab = s.lab.pubkey().to_string();
     let p = s.patient.pubkey();
     std::fs::write(s.path("r.txt"), b"the record").unwrap();
     s.ok(
@@ -599,22 +524,7 @@ fn a_killed_gateway_loses_no_upload_and_never_releases_twice() {
             s.g(),
         ],
     );
-    s.ok(
-        "patient",
-        &[
-            "consent",
-            "grant",
-            &lab,
-            "--categories",
-            "lab-results",
-            "--modes",
-            "read",
-            "--purposes",
-            "treatment",
-            "--expires",
-            "1d",
-        ],
-    );
+    s.grant_lab();
     let record_hash = {
         use sha2::Digest;
         let h: [u8; 32] = sha2::Sha256::digest(b"the record").into();

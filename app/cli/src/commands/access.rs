@@ -36,13 +36,7 @@ pub fn access(ctx: &Ctx, a: AccessArgs) -> anyhow::Result<Output> {
     let client = ctx.client()?;
     // Refuse what cannot be a real attempt before paying for a transaction.
     let provider = ctx.my_provider(&client)?;
-    let count = client.patient(&a.patient)?.record_count;
-    anyhow::ensure!(
-        a.record < count,
-        "patient {} has no record {} (they have {count})",
-        a.patient,
-        a.record
-    );
+    super::require_record(&client, &a.patient, a.record)?;
     let signer = ctx.payer(&client)?;
     let g = client.access_record(signer, &provider.id, &a.patient, a.record, a.purpose)?;
     let locator = String::from_utf8_lossy(&g.locator).to_string();

@@ -222,11 +222,7 @@ pub fn run(ctx: &Ctx, cmd: EmergencyCmd) -> anyhow::Result<Output> {
             window,
         } => {
             let provider = ctx.my_provider(&client)?;
-            let count = client.patient(&patient)?.record_count;
-            anyhow::ensure!(
-                record < count,
-                "patient {patient} has no record {record} (they have {count})"
-            );
+            super::require_record(&client, &patient, record)?;
             let window = match window {
                 Some(w) => w,
                 None => open_window(&client, &provider.id, &patient, now)?,

@@ -365,13 +365,7 @@ pub fn fetch(ctx: &Ctx, a: FetchArgs) -> anyhow::Result<Output> {
     let dir = check_output(&a.out, a.force)?;
     let client = ctx.client()?;
     let provider = ctx.my_provider(&client)?;
-    let count = client.patient(&a.patient)?.record_count;
-    anyhow::ensure!(
-        a.record < count,
-        "patient {} has no record {} (they have {count})",
-        a.patient,
-        a.record
-    );
+    super::require_record(&client, &a.patient, a.record)?;
     let record = client.record(&a.patient, a.record)?;
     anyhow::ensure!(
         hdx_sdk::cid::hash_of_locator(&String::from_utf8_lossy(&record.locator))

@@ -206,6 +206,20 @@ impl Ctx {
 }
 
 /// A provider named by its id or by its current signing key.
+/// Refuses a record index the patient does not have, before anything is sent.
+pub fn require_record(
+    client: &HdxClient<Cluster>,
+    patient: &Pubkey,
+    record: u32,
+) -> anyhow::Result<()> {
+    let count = client.patient(patient)?.record_count;
+    anyhow::ensure!(
+        record < count,
+        "patient {patient} has no record {record} (they have {count})"
+    );
+    Ok(())
+}
+
 pub fn provider_named(client: &HdxClient<Cluster>, key: &Pubkey) -> anyhow::Result<Provider> {
     if let Some(p) = client.fetch::<Provider>(&hdx_sdk::pda::provider(key).0)? {
         return Ok(p);
