@@ -94,7 +94,7 @@ impl User {
     /// them), keeping `$PATIENT` and `$LAB` for the next lines.
     fn run(&self, command: &str) -> Vec<String> {
         let vars = self.dir.path().join("vars");
-        let keep = ["PATIENT", "LAB", "MUM", "DAD", "ADULT"];
+        let keep = ["PATIENT", "LAB", "MUM", "DAD", "ADULT", "ER"];
         let save: String = keep
             .iter()
             .map(|v| {
@@ -288,24 +288,37 @@ fn the_readme_sharing_session_runs_as_written() {
     drop(running);
 }
 
-/// "Guardians (M of N), recovery, hand-over and automated renewal": the session as written, on
-/// the embedded ledger.
-#[test]
-fn the_readme_guardians_session_runs_as_written() {
+/// A README session run as written on the embedded ledger, in a fresh HOME.
+fn run_block(opening: &str, what: &str) {
     let user = User::new();
-    let steps = block("```console\n# The child's key registers");
-    for (n, step) in steps.into_iter().enumerate() {
+    for (n, step) in block(opening).into_iter().enumerate() {
         let actual = user.run(&step.command);
         let expected: Vec<String> = step.expected.iter().map(|l| normalise(l)).collect();
         let got: Vec<String> = actual.iter().map(|l| normalise(l)).collect();
         assert_eq!(
             got,
             expected,
-            "README guardians command {n} ({}) printed:\n{}",
+            "README {what} command {n} ({}) printed:\n{}",
             step.command,
             actual.join("\n")
         );
     }
+}
+
+/// "Emergency access (break the glass)": the session as written.
+#[test]
+fn the_readme_emergency_session_runs_as_written() {
+    run_block(
+        "```console\n# An emergency department's system",
+        "emergency",
+    );
+}
+
+/// "Guardians (M of N), recovery, hand-over and automated renewal": the session as written, on
+/// the embedded ledger.
+#[test]
+fn the_readme_guardians_session_runs_as_written() {
+    run_block("```console\n# The child's key registers", "guardians");
 }
 
 #[test]
