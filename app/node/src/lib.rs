@@ -9,6 +9,7 @@
 //! - [`ledger`]: a node kept in a directory (the CLI's default cluster).
 
 pub mod embedded;
+mod encoding;
 pub mod ledger;
 pub mod node;
 pub mod pubsub;

@@ -24,8 +24,8 @@ use solana_sdk::pubkey::Pubkey;
 use solana_sdk::signature::Signature;
 use tokio::sync::broadcast::error::RecvError;
 
+use crate::encoding::{output, parse_pubkey, ui_account};
 use crate::node::{Node, Notification};
-use crate::rpc::{output, parse_pubkey, ui_account};
 
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 

@@ -19,14 +19,12 @@ use axum::routing::get;
 use axum::Router;
 use base64::Engine;
 use jsonrpc_core::{
-    Call, Error, ErrorCode, Id, MethodCall, Output, Params, Request as JsonRequest,
-    Response as JsonResponse, Version,
+    Call, Error, MethodCall, Output, Params, Request as JsonRequest, Response as JsonResponse,
+    Version,
 };
 use serde::de::DeserializeOwned;
 use serde_json::{json, Value};
-use solana_account_decoder_client_types::{
-    UiAccount, UiAccountData, UiAccountEncoding, UiDataSliceConfig,
-};
+use solana_account_decoder_client_types::UiAccountEncoding;
 use solana_rpc_client_api::custom_error::RpcCustomError;
 use solana_rpc_client_types::config::{
     RpcAccountInfoConfig, RpcContextConfig, RpcEncodingConfigWrapper, RpcProgramAccountsConfig,
@@ -42,7 +40,6 @@ use solana_rpc_client_types::response::{
     OptionalContext, RpcBlockhash, RpcConfirmedTransactionStatusWithSignature, RpcKeyedAccount,
     RpcResponseContext, RpcSimulateTransactionResult, RpcVersionInfo,
 };
-use solana_sdk::account::Account;
 use solana_sdk::hash::Hash;
 use solana_sdk::message::VersionedMessage;
 use solana_sdk::pubkey::Pubkey;
@@ -97,7 +94,7 @@ pub const METHODS: &[&str] = &[
 ];
 
 /// What a handler returns: a JSON value or a JSON-RPC error.
-type Answer = Result<Value, Error>;
+use crate::encoding::{internal, parse_pubkey, ui_account, Answer};
 
 #[derive(Clone)]
 pub(crate) struct Served {
@@ -287,22 +284,9 @@ fn context<T: serde::Serialize>(slot: u64, value: T) -> Answer {
     to_value(json!({ "context": RpcResponseContext::new(slot), "value": value }))
 }
 
-pub(crate) fn parse_pubkey(s: &str) -> Result<Pubkey, Error> {
-    s.parse()
-        .map_err(|e| Error::invalid_params(format!("Invalid param: {e:?}")))
-}
-
 fn parse_signature(s: &str) -> Result<Signature, Error> {
     s.parse()
         .map_err(|e| Error::invalid_params(format!("Invalid param: {e:?}")))
-}
-
-fn internal(e: impl std::fmt::Display) -> Error {
-    Error {
-        code: ErrorCode::InternalError,
-        message: e.to_string(),
-        data: None,
-    }
 }
 
 fn stopped(e: NodeError) -> Error {
@@ -597,58 +581,6 @@ fn parse_two_with_optional<A: DeserializeOwned, B: DeserializeOwned, C: Deserial
     }
 }
 
-/// An account as the RPC encodes it.
-pub(crate) fn ui_account(
-    a: &Account,
-    encoding: UiAccountEncoding,
-    slice: Option<UiDataSliceConfig>,
-) -> Result<UiAccount, Error> {
-    let data = match slice {
-        Some(UiDataSliceConfig { offset, length }) => {
-            let start = offset.min(a.data.len());
-            let end = offset.saturating_add(length).min(a.data.len());
-            &a.data[start..end]
-        }
-        None => &a.data[..],
-    };
-    let b64 = |bytes: &[u8]| base64::engine::general_purpose::STANDARD.encode(bytes);
-    let too_large = || {
-        Error::invalid_params(
-            "Encoded binary (base 58) data should be less than 128 bytes, please use Base64 encoding.",
-        )
-    };
-    let data = match encoding {
-        UiAccountEncoding::Binary => {
-            if data.len() > 128 {
-                return Err(too_large());
-            }
-            UiAccountData::LegacyBinary(bs58::encode(data).into_string())
-        }
-        UiAccountEncoding::Base58 => {
-            if data.len() > 128 {
-                return Err(too_large());
-            }
-            UiAccountData::Binary(bs58::encode(data).into_string(), UiAccountEncoding::Base58)
-        }
-        UiAccountEncoding::Base64 | UiAccountEncoding::JsonParsed => {
-            // Nothing here is jsonParsed-able: the validator falls back to base64.
-            UiAccountData::Binary(b64(data), UiAccountEncoding::Base64)
-        }
-        UiAccountEncoding::Base64Zstd => {
-            let compressed = zstd::encode_all(data, 0).map_err(internal)?;
-            UiAccountData::Binary(b64(&compressed), UiAccountEncoding::Base64Zstd)
-        }
-    };
-    Ok(UiAccount {
-        lamports: a.lamports,
-        data,
-        owner: a.owner.to_string(),
-        executable: a.executable,
-        rent_epoch: a.rent_epoch,
-        space: Some(a.data.len() as u64),
-    })
-}
-
 /// Decodes a wire transaction as the validator does, with its limits and messages.
 fn decode_transaction(
     data: &str,
@@ -936,9 +868,4 @@ async fn get_transaction(
         },
         block_time: Some(record.block_time),
     })
-}
-
-/// Id of a request, for the PubSub side (which speaks the same envelope).
-pub(crate) fn output(result: Answer, id: Id) -> Output {
-    Output::from(result, id, Some(Version::V2))
 }
