@@ -412,7 +412,7 @@ impl Gateway {
                 })
                 .map_err(unavailable)?;
             let owner = self.chain.patient(&patient).map_err(unavailable)?;
-            emergency_still_allows(&windows, &owner, &entry, cluster_now)
+            emergency_still_allows(&windows, &owner, record.category, cluster_now)
                 .map_err(|m| Refusal::new(Reason::ConsentNotLive, m))?;
         } else {
             let consent = self
@@ -610,27 +610,27 @@ pub fn consent_still_allows(
     Ok(())
 }
 
-/// Whether an emergency read may still be released: one of the provider's
-/// windows for the patient is open now, the patient has not opted out and
-/// has not excluded the entry's category.
+/// Whether an emergency read may still be released: the program's own
+/// emergency decision (`decide_emergency`) at this moment, on the provider's
+/// latest window for the patient (one window per pair is open at a time).
 pub fn emergency_still_allows(
     windows: &[hdx_sdk::program::state::EmergencyWindow],
     patient: &hdx_sdk::program::state::Patient,
-    entry: &LogEntry,
+    category: hdx_sdk::codes::Category,
     now: i64,
 ) -> Result<(), String> {
-    if !windows.iter().any(|w| w.is_open(now)) {
-        return Err("the emergency window has ended".into());
+    let latest = windows.iter().max_by_key(|w| w.index);
+    let outcome = latest.map_or(Outcome::EmergencyWindowEnded, |w| {
+        hdx_sdk::program::instructions::decide_emergency(w, patient, category, now)
+    });
+    match outcome {
+        Outcome::Granted => Ok(()),
+        Outcome::EmergencyOptedOut => Err("the patient opted out of emergency access".into()),
+        Outcome::EmergencyCategoryExcluded => {
+            Err("the patient excluded this category from emergency access".into())
+        }
+        _ => Err("the emergency window has ended".into()),
     }
-    if patient.emergency_opt_out {
-        return Err("the patient opted out of emergency access".into());
-    }
-    let excluded = hdx_sdk::codes::Category::from_code(entry.category)
-        .is_none_or(|c| patient.emergency_excluded & c.bit() != 0);
-    if excluded {
-        return Err("the patient excluded this category from emergency access".into());
-    }
-    Ok(())
 }
 
 fn segments<'a>(path: &'a str, prefix: &str) -> Option<(&'a str, &'a str)> {
