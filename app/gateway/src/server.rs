@@ -47,6 +47,17 @@ fn refused(refusal: &Refusal) -> Response {
         .into_response()
 }
 
+/// Writes the refusal to the trail (on the blocking pool) and answers with it.
+async fn refused_and_logged(
+    gw: Arc<Gateway>,
+    req: Request,
+    (refusal, row): (Refusal, TrailRow),
+) -> Response {
+    let answer = refused(&refusal);
+    let _ = tokio::task::spawn_blocking(move || gw.log(&req, &refusal, row)).await;
+    answer
+}
+
 /// Runs `f` on the blocking pool; a panic there is an internal refusal.
 async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, Refused> + Send + 'static,
@@ -103,13 +114,7 @@ async fn upload(
     let r = req.clone();
     match blocking(move || g.upload(&r, &body)).await {
         Ok(uploaded) => (StatusCode::CREATED, Json(uploaded)).into_response(),
-        Err(boxed) => {
-            let (refusal, row) = *boxed;
-            let g = gw.clone();
-            let answer = refused(&refusal);
-            let _ = tokio::task::spawn_blocking(move || g.log(&req, &refusal, row)).await;
-            answer
-        }
+        Err(boxed) => refused_and_logged(gw, req, *boxed).await,
     }
 }
 
@@ -140,12 +145,7 @@ async fn release(
             );
             response
         }
-        Err(boxed) => {
-            let (refusal, row) = *boxed;
-            let answer = refused(&refusal);
-            let _ = tokio::task::spawn_blocking(move || gw.log(&req, &refusal, row)).await;
-            answer
-        }
+        Err(boxed) => refused_and_logged(gw, req, *boxed).await,
     }
 }
 
@@ -172,9 +172,7 @@ async fn fallback(
             uri.path().chars().take(120).collect::<String>()
         ),
     );
-    let answer = refused(&refusal);
-    let _ = tokio::task::spawn_blocking(move || gw.log(&req, &refusal, TrailRow::default())).await;
-    answer
+    refused_and_logged(gw, req, (refusal, TrailRow::default())).await
 }
 
 pub fn router(gateway: Arc<Gateway>) -> Router {
