@@ -294,6 +294,23 @@ fn key_ref(key: &Pubkey) -> Value {
     json!({ "identifier": { "system": PUBKEY_SYSTEM, "value": key.to_string() } })
 }
 
+/// The program as the `AuditEvent.source` of every event it records.
+fn audit_source() -> Value {
+    json!({
+        "observer": { "display": format!("HealthDataExchange program {}", health_data_exchange::ID) },
+        "type": [{ "system": "http://terminology.hl7.org/CodeSystem/security-source-type", "code": "4", "display": "Application Server" }]
+    })
+}
+
+/// The patient as an `AuditEvent.entity` (a person in the patient role).
+fn patient_entity(patient: &Pubkey) -> Value {
+    json!({
+        "what": key_ref(patient),
+        "type": { "system": "http://terminology.hl7.org/CodeSystem/audit-entity-type", "code": "1", "display": "Person" },
+        "role": { "system": "http://terminology.hl7.org/CodeSystem/object-role", "code": "1", "display": "Patient" }
+    })
+}
+
 fn purpose_concept(code: &str) -> Value {
     json!({ "coding": [{ "system": ACT_REASON, "code": code }] })
 }
@@ -317,11 +334,7 @@ pub fn audit_event(patient: &Pubkey, row: &EntryRow) -> Value {
     let granted = row.outcome == Outcome::Granted.name();
     let provider: Pubkey = row.provider.parse().unwrap_or_default();
     let entity_type = |code: &str, display: &str| json!({ "system": "http://terminology.hl7.org/CodeSystem/audit-entity-type", "code": code, "display": display });
-    let mut entities = vec![json!({
-        "what": key_ref(patient),
-        "type": entity_type("1", "Person"),
-        "role": { "system": "http://terminology.hl7.org/CodeSystem/object-role", "code": "1", "display": "Patient" }
-    })];
+    let mut entities = vec![patient_entity(patient)];
     if let Some(index) = row.record_index {
         let mut record = json!({
             "what": { "identifier": { "system": RECORD_SYSTEM, "value": format!("{patient}/{index}") } },
@@ -396,10 +409,7 @@ pub fn audit_event(patient: &Pubkey, row: &EntryRow) -> Value {
             { "type": dcm("110153", "Source Role ID"), "who": key_ref(&provider), "requestor": false },
             { "type": dcm("110152", "Destination Role ID"), "who": program, "requestor": false }
         ],
-        "source": {
-            "observer": { "display": format!("HealthDataExchange program {}", health_data_exchange::ID) },
-            "type": [{ "system": "http://terminology.hl7.org/CodeSystem/security-source-type", "code": "4", "display": "Application Server" }]
-        },
+        "source": audit_source(),
         "entity": entities
     });
     if emergency {
@@ -431,16 +441,9 @@ pub fn emergency_review_event(w: &EmergencyWindow, reviewer: &Pubkey) -> Value {
             { "type": { "coding": [{ "system": "http://terminology.hl7.org/CodeSystem/extra-security-role-type", "code": "authserver", "display": "authorization server" }] }, "who": key_ref(reviewer), "requestor": true },
             { "type": { "coding": [{ "system": "http://terminology.hl7.org/CodeSystem/v3-ParticipationType", "code": "IRCP", "display": "information recipient" }] }, "who": key_ref(&w.provider), "requestor": false }
         ],
-        "source": {
-            "observer": { "display": format!("HealthDataExchange program {}", health_data_exchange::ID) },
-            "type": [{ "system": "http://terminology.hl7.org/CodeSystem/security-source-type", "code": "4", "display": "Application Server" }]
-        },
+        "source": audit_source(),
         "entity": [
-            {
-                "what": key_ref(&w.patient),
-                "type": { "system": "http://terminology.hl7.org/CodeSystem/audit-entity-type", "code": "1", "display": "Person" },
-                "role": { "system": "http://terminology.hl7.org/CodeSystem/object-role", "code": "1", "display": "Patient" }
-            },
+            patient_entity(&w.patient),
             {
                 "what": { "identifier": { "system": PUBKEY_SYSTEM, "value": address.to_string() } },
                 "type": { "system": "http://terminology.hl7.org/CodeSystem/audit-entity-type", "code": "2", "display": "System Object" },
@@ -515,6 +518,8 @@ pub fn guardian_event(patient: &Pubkey, e: &crate::history::GuardianEvent) -> Op
     if let Some(who) = who {
         agents.push(json!({ "type": { "coding": [{ "system": "http://terminology.hl7.org/CodeSystem/v3-RoleCode", "code": "GUARD", "display": "guardian" }] }, "who": key_ref(&who), "requestor": true }));
     }
+    let mut subject = patient_entity(patient);
+    subject["detail"] = json!([{ "type": "transaction", "valueString": e.signature.to_string() }]);
     agents.push(json!({ "type": { "coding": [{ "system": "http://dicom.nema.org/resources/ontology/DCM", "code": "110152", "display": "Destination Role ID" }] }, "who": { "identifier": { "system": PUBKEY_SYSTEM, "value": health_data_exchange::ID.to_string() } }, "requestor": false }));
     Some(json!({
         "resourceType": "AuditEvent",
@@ -525,16 +530,8 @@ pub fn guardian_event(patient: &Pubkey, e: &crate::history::GuardianEvent) -> Op
         "outcome": "0",
         "outcomeDesc": detail,
         "agent": agents,
-        "source": {
-            "observer": { "display": format!("HealthDataExchange program {}", health_data_exchange::ID) },
-            "type": [{ "system": "http://terminology.hl7.org/CodeSystem/security-source-type", "code": "4", "display": "Application Server" }]
-        },
-        "entity": [{
-            "what": key_ref(patient),
-            "type": { "system": "http://terminology.hl7.org/CodeSystem/audit-entity-type", "code": "1", "display": "Person" },
-            "role": { "system": "http://terminology.hl7.org/CodeSystem/object-role", "code": "1", "display": "Patient" },
-            "detail": [{ "type": "transaction", "valueString": e.signature.to_string() }]
-        }]
+        "source": audit_source(),
+        "entity": [subject]
     }))
 }
 
