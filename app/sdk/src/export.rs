@@ -36,8 +36,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use crate::audit::{ChainError, Entry};
-use crate::client::{ClientError, Directory};
+use crate::client::{ClientError, Directory, HdxClient, WindowFilter};
 use crate::history::{ConsentVersion, Ending, Origin};
+use crate::transport::Transport;
 
 pub const PUBKEY_SYSTEM: &str = "urn:solana:pubkey";
 pub const RECORD_SYSTEM: &str = "urn:hdx:record";
@@ -643,4 +644,92 @@ fn pseudo_uuid(id: &str) -> String {
         &hex[16..20],
         &hex[20..32]
     )
+}
+
+/// Which of a patient's entries an export keeps: a time range and one provider.
+#[derive(Clone, Debug, Default)]
+pub struct Scope {
+    /// Entries at or after this unix time.
+    pub since: Option<i64>,
+    /// Entries before this unix time.
+    pub until: Option<i64>,
+    /// Only this provider's entries (and consents), by id.
+    pub provider: Option<Pubkey>,
+}
+
+impl Scope {
+    pub fn keeps(&self, row: &EntryRow) -> bool {
+        self.since.is_none_or(|t| row.unix_time >= t)
+            && self.until.is_none_or(|t| row.unix_time < t)
+            && self.provider.is_none_or(|p| row.provider == p.to_string())
+    }
+}
+
+/// Streams a patient's log as rows (providers resolved from the registry),
+/// each checked against the hash chain as it is read; `progress` hears
+/// (pages read, pages). Returns the head and the number of entries.
+pub fn stream_rows<T: Transport>(
+    client: &HdxClient<T>,
+    patient: &Pubkey,
+    progress: &mut dyn FnMut(u64, u64),
+    each: &mut dyn FnMut(EntryRow) -> anyhow::Result<()>,
+) -> anyhow::Result<([u8; 32], u64)> {
+    client.patient(patient)?; // a named error for an unknown patient
+    let directory = client.directory()?;
+    let mut n = 0u64;
+    let head = client.stream_log(patient, progress, &mut |e| {
+        n += 1;
+        each(row(&e, &directory)?)
+    })?;
+    Ok((head, n))
+}
+
+/// A patient's whole FHIR R4 export, streamed to `out`: an `AuditEvent` per
+/// log entry in `scope`, a `Consent` per consent version, a verdict event per
+/// reviewed emergency window and an event per guardian action. The consent
+/// history is read (and checked against the accounts) before anything is
+/// written, so a history that does not match the chain writes nothing.
+/// What `hdx audit log --format fhir` prints and `hdx serve` serves.
+pub fn write_fhir<T: Transport, W: Write>(
+    client: &HdxClient<T>,
+    patient: &Pubkey,
+    scope: &Scope,
+    now: i64,
+    out: W,
+    progress: &mut dyn FnMut(u64, u64),
+) -> anyhow::Result<W> {
+    let accounts = client.consents(Some(patient), None)?;
+    let versions: Vec<_> = crate::history::consent_history(&client.transport, patient, &accounts)?
+        .into_iter()
+        .filter(|v| scope.provider.is_none_or(|p| v.provider == p))
+        .collect();
+    let reviewed: Vec<_> = client
+        .emergency_windows(WindowFilter {
+            patient: Some(*patient),
+            ..Default::default()
+        })?
+        .into_iter()
+        .filter(|w| w.verdict != health_data_exchange::codes::Verdict::Unreviewed)
+        .collect();
+    let reviewer = client.registry().map(|r| r.authority).unwrap_or_default();
+    let guardian_events = crate::history::guardian_events(&client.transport, patient)?;
+    let mut w = FhirBundle::new(out, now)?;
+    stream_rows(client, patient, progress, &mut |r| {
+        if scope.keeps(&r) {
+            w.resource(&audit_event(patient, &r))?;
+        }
+        Ok(())
+    })?;
+    for v in &versions {
+        w.resource(&consent_resource(v, now))?;
+    }
+    for window in &reviewed {
+        w.resource(&emergency_review_event(window, &reviewer))?;
+    }
+    for e in &guardian_events {
+        if let Some(r) = guardian_event(patient, e) {
+            w.resource(&r)?;
+        }
+    }
+    w.finish()
 }

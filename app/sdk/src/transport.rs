@@ -94,37 +94,45 @@ pub trait Transport {
     fn transaction(&self, signature: &Signature) -> anyhow::Result<Option<Landed>>;
 }
 
-impl<T: Transport + ?Sized> Transport for Box<T> {
-    fn latest_blockhash(&self) -> anyhow::Result<Hash> {
-        (**self).latest_blockhash()
-    }
-    fn send(&self, tx: &Transaction) -> Result<Receipt, SendError> {
-        (**self).send(tx)
-    }
-    fn account(&self, address: &Pubkey) -> anyhow::Result<Option<Account>> {
-        (**self).account(address)
-    }
-    fn accounts(&self, addresses: &[Pubkey]) -> anyhow::Result<Vec<Option<Account>>> {
-        (**self).accounts(addresses)
-    }
-    fn program_accounts(&self, filters: &[Memcmp]) -> anyhow::Result<Vec<(Pubkey, Account)>> {
-        (**self).program_accounts(filters)
-    }
-    fn unix_time(&self) -> anyhow::Result<i64> {
-        (**self).unix_time()
-    }
-    fn minimum_balance(&self, data_len: usize) -> anyhow::Result<u64> {
-        (**self).minimum_balance(data_len)
-    }
-    fn signatures_for_address(
-        &self,
-        address: &Pubkey,
-        before: Option<&Signature>,
-        limit: usize,
-    ) -> anyhow::Result<Vec<Signed>> {
-        (**self).signatures_for_address(address, before, limit)
-    }
-    fn transaction(&self, signature: &Signature) -> anyhow::Result<Option<Landed>> {
-        (**self).transaction(signature)
-    }
+/// A transport in a box or an `Arc` is a transport (`hdx serve` shares one
+/// node among its handlers).
+macro_rules! delegate_transport {
+    ($($ptr:ty),*) => {$(
+        impl<T: Transport + ?Sized> Transport for $ptr {
+            fn latest_blockhash(&self) -> anyhow::Result<Hash> {
+                (**self).latest_blockhash()
+            }
+            fn send(&self, tx: &Transaction) -> Result<Receipt, SendError> {
+                (**self).send(tx)
+            }
+            fn account(&self, address: &Pubkey) -> anyhow::Result<Option<Account>> {
+                (**self).account(address)
+            }
+            fn accounts(&self, addresses: &[Pubkey]) -> anyhow::Result<Vec<Option<Account>>> {
+                (**self).accounts(addresses)
+            }
+            fn program_accounts(&self, filters: &[Memcmp]) -> anyhow::Result<Vec<(Pubkey, Account)>> {
+                (**self).program_accounts(filters)
+            }
+            fn unix_time(&self) -> anyhow::Result<i64> {
+                (**self).unix_time()
+            }
+            fn minimum_balance(&self, data_len: usize) -> anyhow::Result<u64> {
+                (**self).minimum_balance(data_len)
+            }
+            fn signatures_for_address(
+                &self,
+                address: &Pubkey,
+                before: Option<&Signature>,
+                limit: usize,
+            ) -> anyhow::Result<Vec<Signed>> {
+                (**self).signatures_for_address(address, before, limit)
+            }
+            fn transaction(&self, signature: &Signature) -> anyhow::Result<Option<Landed>> {
+                (**self).transaction(signature)
+            }
+        }
+    )*};
 }
+
+delegate_transport!(Box<T>, std::sync::Arc<T>);

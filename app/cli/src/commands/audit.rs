@@ -11,7 +11,6 @@ use serde_json::json;
 
 use super::{hex, parse_pubkey, parse_when, progress, provider_named, table, Ctx, Output};
 use anyhow::Context;
-use hdx_sdk::history;
 use std::io::BufWriter;
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -61,23 +60,18 @@ fn stream_rows(
     patient: &Pubkey,
     each: &mut dyn FnMut(EntryRow) -> anyhow::Result<()>,
 ) -> anyhow::Result<([u8; 32], u64)> {
-    client.patient(patient)?; // a named error for an unknown patient
-    let directory = client.directory()?;
     let bar = progress(0, "reading log pages");
-    let mut n = 0u64;
-    let head = client.stream_log(
+    let done = export::stream_rows(
+        client,
         patient,
         &mut |done, total| {
             bar.set_length(total);
             bar.set_position(done);
         },
-        &mut |e| {
-            n += 1;
-            each(export::row(&e, &directory)?)
-        },
+        each,
     );
     bar.finish_and_clear();
-    Ok((head?, n))
+    done
 }
 
 /// A closed pipe (`hdx audit log ... | head`) ends the export quietly.
@@ -112,12 +106,12 @@ pub fn run(ctx: &Ctx, cmd: AuditCmd, json_output: bool) -> anyhow::Result<Output
                 Some(k) => Some(provider_named(&client, &k)?.id),
                 None => None,
             };
-            let provider_text = provider.map(|p| p.to_string());
-            let keep = |r: &EntryRow| {
-                since.is_none_or(|t| r.unix_time >= t)
-                    && until.is_none_or(|t| r.unix_time < t)
-                    && provider_text.as_ref().is_none_or(|p| &r.provider == p)
+            let scope = export::Scope {
+                since,
+                until,
+                provider,
             };
+            let keep = |r: &EntryRow| scope.keeps(r);
             let format = format.unwrap_or(if json_output {
                 Format::Json
             } else {
@@ -150,50 +144,20 @@ pub fn run(ctx: &Ctx, cmd: AuditCmd, json_output: bool) -> anyhow::Result<Output
                     )?;
                 }
                 Format::Fhir => {
-                    // The consent history first: a history that does not
-                    // match the chain fails before anything is written.
-                    let accounts = client.consents(Some(&patient), None)?;
-                    let versions: Vec<_> =
-                        history::consent_history(&client.transport, &patient, &accounts)?
-                            .into_iter()
-                            .filter(|v| provider.is_none_or(|p| v.provider == p))
-                            .collect();
-                    // Reviewed emergency windows: the verdicts, as events of the export.
-                    let reviewed: Vec<_> = client
-                        .emergency_windows(hdx_sdk::client::WindowFilter {
-                            patient: Some(patient),
-                            ..Default::default()
-                        })?
-                        .into_iter()
-                        .filter(|w| w.verdict != hdx_sdk::codes::Verdict::Unreviewed)
-                        .collect();
-                    let reviewer = client.registry().map(|r| r.authority).unwrap_or_default();
-                    // Guardian events: every proposal, approval, execution, hand-over.
-                    let guardian_events =
-                        hdx_sdk::history::guardian_events(&client.transport, &patient)?;
-                    let mut w = export::FhirBundle::new(out(), now)?;
-                    quiet_on_closed_pipe(
-                        stream_rows(&client, &patient, &mut |r| {
-                            if keep(&r) {
-                                w.resource(&export::audit_event(&patient, &r))?;
-                            }
-                            Ok(())
-                        })
-                        .and_then(|_| {
-                            for v in &versions {
-                                w.resource(&export::consent_resource(v, now))?;
-                            }
-                            for window in &reviewed {
-                                w.resource(&export::emergency_review_event(window, &reviewer))?;
-                            }
-                            for e in &guardian_events {
-                                if let Some(r) = export::guardian_event(&patient, e) {
-                                    w.resource(&r)?;
-                                }
-                            }
-                            w.finish().map(drop)
-                        }),
-                    )?;
+                    let bar = progress(0, "reading log pages");
+                    let written = export::write_fhir(
+                        &client,
+                        &patient,
+                        &scope,
+                        now,
+                        out(),
+                        &mut |done, total| {
+                            bar.set_length(total);
+                            bar.set_position(done);
+                        },
+                    );
+                    bar.finish_and_clear();
+                    quiet_on_closed_pipe(written.map(drop))?;
                 }
                 Format::Table => {
                     let mut table_rows: Vec<Vec<String>> = Vec::new();
