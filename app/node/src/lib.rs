@@ -7,6 +7,7 @@
 //!
 //! - [`embedded`]: an in-memory node (tests, the demo, the cost report).
 //! - [`ledger`]: a node kept in a directory (the CLI's default cluster).
+//! - [`web`]: the patient's page and its FHIR export, served beside the RPC.
 
 pub mod embedded;
 mod encoding;
@@ -16,5 +17,6 @@ pub mod pubsub;
 pub mod rpc;
 pub mod runtime;
 pub mod store;
+pub mod web;
 
 pub use hdx_sdk::PROGRAM_ID;

@@ -201,12 +201,15 @@ fn router(state: Served) -> Router {
     Router::new()
         .route("/", get(root_get).post(rpc_post))
         .route("/health", get(|| async { "ok" }))
+        .route("/app.js", get(crate::web::app_js))
+        .route("/app.css", get(crate::web::app_css))
+        .route("/export/fhir", get(crate::web::export_fhir))
         .layer(DefaultBodyLimit::max(MAX_REQUEST_BODY_SIZE))
         .layer(cors)
         .with_state(state)
 }
 
-/// GET /: a WebSocket upgrade (PubSub), or a short note for a browser.
+/// GET /: a WebSocket upgrade (PubSub), or the patient's page for a browser.
 async fn root_get(
     State(state): State<Served>,
     ws: Result<WebSocketUpgrade, axum::extract::ws::rejection::WebSocketUpgradeRejection>,
@@ -215,12 +218,7 @@ async fn root_get(
         Ok(ws) => ws
             .on_upgrade(move |socket| crate::pubsub::connection(state.node, socket))
             .into_response(),
-        Err(_) => (
-            StatusCode::OK,
-            [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-            "HealthDataExchange node: Solana JSON-RPC 2.0 here (POST), PubSub over WebSocket\n",
-        )
-            .into_response(),
+        Err(_) => crate::web::index(),
     }
 }
 

@@ -1,0 +1,212 @@
+// The page's client of the program: @anchor-lang/core with the committed
+// IDL builds every instruction and decodes every account. Transactions are
+// simulated first (one that would fail is never offered to the wallet),
+// signed by the wallet, and sent through the page's own RPC connection.
+import * as anchor from "@anchor-lang/core";
+import BN from "bn.js";
+import { idl, offsetOf, programError } from "./idl.js";
+
+export const { web3 } = anchor;
+export { BN };
+export const PROGRAM_ID = new web3.PublicKey(idl.address);
+
+/** A failure the page explains to a person: what happened, in words, and nothing changed. */
+export class PageError extends Error {
+  constructor(kind, message, detail = {}) {
+    super(message);
+    this.kind = kind; // "network" | "program" | "rejected" | "transaction" | "input"
+    Object.assign(this, detail);
+  }
+}
+
+export class Chain {
+  constructor(url) {
+    this.url = url;
+    this.connection = new web3.Connection(url, { commitment: "confirmed", disableRetryOnRateLimit: true });
+    this.program = new anchor.Program(idl, { connection: this.connection });
+  }
+
+  /** Runs an RPC call; a cluster that cannot be reached is named by its URL. */
+  async rpc(what, call) {
+    try {
+      return await call();
+    } catch (e) {
+      throw this.classify(e, what);
+    }
+  }
+
+  /** A failure to reach the cluster (also inside Anchor's account resolution) as a PageError naming the URL. */
+  classify(e, what = "reading accounts") {
+    if (e instanceof PageError) return e;
+    const text = String(e?.message ?? e);
+    if (/fetch|network|Failed to|ECONNREFUSED|NetworkError|Load failed/i.test(text)) {
+      return new PageError("network", `Cannot reach the cluster at ${this.url} (${what}): ${text}`);
+    }
+    return e;
+  }
+
+  filter(account, field, key) {
+    return { memcmp: { offset: offsetOf(account, field), bytes: new web3.PublicKey(key).toBase58() } };
+  }
+
+  all(name, filters = []) {
+    return this.rpc(`reading ${name} accounts`, () => this.program.account[name].all(filters));
+  }
+
+  async balance(key) {
+    return this.rpc("reading the balance", () => this.connection.getBalance(new web3.PublicKey(key)));
+  }
+
+  async airdrop(key, lamports) {
+    const sig = await this.rpc("requesting test SOL", () =>
+      this.connection.requestAirdrop(new web3.PublicKey(key), lamports),
+    );
+    await this.confirm(sig);
+  }
+
+  /** The patient the wallet's key controls (by the `authority` field), if any. */
+  async patientOf(key) {
+    const found = await this.all("patient", [this.filter("Patient", "authority", key)]);
+    return found[0] ?? null;
+  }
+
+  /** Everything the page shows of one patient, read at once. */
+  async load(patient) {
+    const id = patient.account.id;
+    const mine = (account) => [this.filter(account, "patient", id)];
+    const [registry, providers, records, consents, pages, windows, guardianSets, proposals] =
+      await Promise.all([
+        this.all("registry"),
+        this.all("provider"),
+        this.all("record", mine("Record")),
+        this.all("consent", mine("Consent")),
+        this.all("logPage", mine("LogPage")),
+        this.all("emergencyWindow", mine("EmergencyWindow")),
+        this.all("guardianSet", mine("GuardianSet")),
+        this.all("proposal", mine("Proposal")),
+      ]);
+    return {
+      patient,
+      registry: registry[0]?.account ?? null,
+      providers,
+      records: records.sort((a, b) => a.account.index - b.account.index),
+      consents,
+      pages: pages.sort((a, b) => a.account.pageIndex - b.account.pageIndex),
+      windows: windows.sort((a, b) => a.account.index - b.account.index),
+      guardianSet: guardianSets[0] ?? null,
+      proposals: proposals.sort((a, b) => a.account.index - b.account.index),
+    };
+  }
+
+  /** Open proposals of every patient whose guardians include `key`. */
+  async guardianOf(key) {
+    const k = new web3.PublicKey(key);
+    const sets = (await this.all("guardianSet")).filter((s) =>
+      s.account.guardians.slice(0, s.account.count).some((g) => g.equals(k)),
+    );
+    const proposals = [];
+    for (const set of sets) {
+      const ps = await this.all("proposal", [this.filter("Proposal", "patient", set.account.patient)]);
+      for (const p of ps) proposals.push({ set, proposal: p });
+    }
+    return proposals;
+  }
+
+  async trackerFor(patientId, providerId) {
+    const found = await this.all("emergencyTracker", [
+      this.filter("EmergencyTracker", "patient", patientId),
+      this.filter("EmergencyTracker", "provider", providerId),
+    ]);
+    return found[0]?.publicKey ?? null;
+  }
+
+  /** The cluster's clock (the Clock sysvar's unix_timestamp), which decides every consent. */
+  async now() {
+    const clock = await this.rpc("reading the clock", () => this.connection.getAccountInfo(web3.SYSVAR_CLOCK_PUBKEY));
+    // Clock: slot, epoch_start_timestamp, epoch, leader_schedule_epoch, unix_timestamp (8 bytes each).
+    return clock ? Number(clock.data.readBigInt64LE(32)) : Math.floor(Date.now() / 1000);
+  }
+
+  /**
+   * Simulates `instructions` with `payer` as fee payer; if they would
+   * succeed, asks `sign` (the wallet) to sign, sends the signed bytes and
+   * waits for confirmation. Any failure is a PageError saying what happened.
+   */
+  async send(instructions, payer, sign) {
+    const tx = new web3.Transaction();
+    for (const ix of instructions) tx.add(ix);
+    tx.feePayer = new web3.PublicKey(payer);
+    const { blockhash, lastValidBlockHeight } = await this.rpc("fetching a blockhash", () =>
+      this.connection.getLatestBlockhash(),
+    );
+    tx.recentBlockhash = blockhash;
+
+    const sim = await this.rpc("simulating the transaction", () => this.connection.simulateTransaction(tx));
+    if (sim.value.err) throw explain(sim.value.err, sim.value.logs ?? []);
+
+    let signed;
+    try {
+      signed = await sign(tx.serialize({ requireAllSignatures: false, verifySignatures: false }));
+    } catch (e) {
+      if (isRejection(e)) {
+        throw new PageError("rejected", "You declined to sign in your wallet. Nothing was sent and nothing changed.");
+      }
+      throw new PageError("rejected", `The wallet did not sign: ${e?.message ?? e}. Nothing was sent and nothing changed.`);
+    }
+    let signature;
+    try {
+      signature = await this.rpc("sending the transaction", () =>
+        this.connection.sendRawTransaction(signed, { skipPreflight: false, maxRetries: 3 }),
+      );
+    } catch (e) {
+      if (e instanceof PageError) throw e;
+      const logs = e?.logs ?? e?.transactionLogs ?? [];
+      throw explain(e?.transactionError ?? e?.message ?? String(e), logs);
+    }
+    await this.confirm(signature, lastValidBlockHeight);
+    return signature;
+  }
+
+  async confirm(signature, lastValidBlockHeight) {
+    for (let i = 0; i < 120; i++) {
+      const { value } = await this.rpc("confirming the transaction", () =>
+        this.connection.getSignatureStatuses([signature]),
+      );
+      const s = value[0];
+      if (s?.err) throw explain(s.err, []);
+      if (s && (s.confirmationStatus === "confirmed" || s.confirmationStatus === "finalized")) return;
+      if (lastValidBlockHeight !== undefined && i % 10 === 9) {
+        const h = await this.rpc("confirming the transaction", () => this.connection.getBlockHeight());
+        if (h > lastValidBlockHeight) {
+          throw new PageError("transaction", `The transaction ${signature} expired before it landed; nothing changed. Try again.`);
+        }
+      }
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    throw new PageError("transaction", `No confirmation of ${signature} from ${this.url} within 30 s; check again before retrying.`);
+  }
+}
+
+function isRejection(e) {
+  return e?.code === 4001 || /reject|denied|declined|cancel/i.test(String(e?.message ?? e));
+}
+
+/** A failed simulation or transaction, explained: the program's error by name and in words. */
+export function explain(err, logs) {
+  const parsed = anchor.AnchorError.parse(logs);
+  if (parsed) {
+    const { code, number } = parsed.error.errorCode;
+    const known = programError(number);
+    return new PageError("program", `${code}: ${known?.msg ?? parsed.error.errorMessage}`, { error: code, logs });
+  }
+  const custom = err?.InstructionError?.[1]?.Custom;
+  if (custom !== undefined) {
+    const known = programError(custom);
+    if (known) return new PageError("program", `${known.name}: ${known.msg}`, { error: known.name, logs });
+  }
+  const text = typeof err === "string" ? err : JSON.stringify(err);
+  if (/AccountNotFound|InsufficientFundsForFee|insufficient/i.test(text)) {
+    return new PageError("transaction", "Your wallet has no SOL to pay the transaction fee; nothing changed.", { logs });
+  }
+  return new PageError("transaction", `The cluster refused the transaction (${text}); nothing changed.`, { logs });
+}

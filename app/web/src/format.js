@@ -1,0 +1,70 @@
+// Plain words for accounts: dates, providers, consents as sentences.
+import { CATEGORIES, PURPOSES, PROVIDER_KINDS, byCode, bits, enumCode, modeNames, constant } from "./idl.js";
+
+const DAY = constant("SECONDS_PER_DAY");
+const dateFmt = new Intl.DateTimeFormat("en-GB", { day: "numeric", month: "short", year: "numeric", timeZone: "UTC" });
+const timeFmt = new Intl.DateTimeFormat("en-GB", {
+  day: "numeric", month: "short", year: "numeric", hour: "2-digit", minute: "2-digit", timeZone: "UTC",
+});
+
+const num = (v) => (typeof v === "number" ? v : Number(v.toString()));
+export const date = (unix) => dateFmt.format(new Date(num(unix) * 1000));
+export const time = (unix) => `${timeFmt.format(new Date(num(unix) * 1000))} UTC`;
+/** A clinical day number (days since 1970-01-01, 0 = unknown) as a date. */
+export const day = (d) => (d === 0 ? "date unknown" : dateFmt.format(new Date(d * DAY * 1000)));
+/** <input type=date> value ↔ unix seconds / day numbers (UTC). */
+export const isoDay = (unix) => new Date(num(unix) * 1000).toISOString().slice(0, 10);
+export const dayNumber = (iso) => Math.floor(Date.parse(`${iso}T00:00:00Z`) / 1000 / DAY);
+
+export const short = (key) => {
+  const s = key.toString();
+  return `${s.slice(0, 4)}…${s.slice(-4)}`;
+};
+
+/** "A and B", "A, B and C". */
+export function list(items, last = "and") {
+  if (items.length <= 1) return items.join("");
+  return `${items.slice(0, -1).join(", ")} ${last} ${items[items.length - 1]}`;
+}
+
+const capital = (s) => s.charAt(0).toUpperCase() + s.slice(1);
+
+/** A provider in words: "Laboratory no. 0 (E6Rc…2Zz)". */
+export function providerName(provider) {
+  if (!provider) return "an unknown provider";
+  const kind = byCode(PROVIDER_KINDS, enumCode("ProviderKind", provider.kind))?.label ?? "provider";
+  return `${capital(kind)} no. ${provider.number} (${short(provider.id)})`;
+}
+
+export const categoryNames = (mask) => bits(CATEGORIES, mask).map((c) => c.label);
+export const purposeNames = (mask) => bits(PURPOSES, mask).map((p) => p.label);
+
+/**
+ * A consent as a sentence: "Laboratory no. 0 (…) may read your lab results
+ * for treatment until 24 Dec 2026", with its start, cap, date range and
+ * renewals.
+ */
+export function consentSentence(c, provider, now) {
+  const modes = modeNames(c.modes);
+  const verb = modes.includes("read") && modes.includes("write") ? "may read and add to" : modes.includes("write") ? "may add to" : "may read";
+  const lastDay = date(num(c.expiresAt) - 1);
+  let when;
+  if (now >= num(c.expiresAt)) when = `; this consent expired on ${lastDay}`;
+  else if (now < num(c.notBefore)) when = ` from ${date(c.notBefore)} until ${lastDay}`;
+  else when = ` until ${lastDay}`;
+  let s = `${providerName(provider)} ${verb} your ${list(categoryNames(c.categories))} for ${list(purposeNames(c.purposes), "or")}${when}.`;
+  if (c.fromDay !== 0 || c.toDay !== 0) s += ` Only records dated ${day(c.fromDay)} to ${day(c.toDay)}.`;
+  if (c.accessLimit > 0) {
+    const left = Math.max(0, c.accessLimit - c.accessesUsed);
+    s += ` At most ${c.accessLimit} accesses: ${left} left.`;
+  }
+  if (c.renewalsAllowed > 0) {
+    const left = Math.max(0, c.renewalsAllowed - c.renewalsUsed);
+    const days = Math.round(c.renewalPeriodSecs / DAY);
+    s += ` Renews by ${days} day${days === 1 ? "" : "s"} at a time: ${left} of ${c.renewalsAllowed} renewals left.`;
+  }
+  return s;
+}
+
+/** Whether a consent is live at `now` (`not_before <= now < expires_at`). */
+export const isLive = (c, now) => num(c.notBefore) <= now && now < num(c.expiresAt);

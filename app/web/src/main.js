@@ -1,0 +1,653 @@
+// The patient's page: wiring between the wallet, the cluster and the DOM.
+import { Chain, PageError, BN, web3 } from "./chain.js";
+import {
+  idl, constant, CATEGORIES, PURPOSES, MODES, OUTCOMES, ACTIONS, EMERGENCY_REASONS, VERDICTS, ENDED_BY,
+  GUARDIAN_MODES, PROPOSAL_KINDS, byCode, enumCode, enumValue,
+} from "./idl.js";
+import {
+  consentSentence, providerName, date, time, day, isoDay, dayNumber, short, list, categoryNames, isLive,
+} from "./format.js";
+import { solanaWallets, onWalletsChanged, Connected } from "./wallet.js";
+import { verifyChain } from "./verify.js";
+
+const $ = (id) => document.getElementById(id);
+const DAY = constant("SECONDS_PER_DAY");
+const CAPACITY = idl.types.find((t) => t.name === "LogPage").type.fields.find((f) => f.name === "entries").type.array[1];
+const GRANTED = constant("OUTCOME_GRANTED");
+const EMERGENCY_ACTIONS = [constant("ACTION_EMERGENCY_OPEN"), constant("ACTION_EMERGENCY_READ")];
+const SYSTEM = web3.SystemProgram.programId;
+
+const state = { chain: null, wallet: null, patient: null, data: null, now: 0, editing: null, busy: false };
+
+/** Builds an element: h("button", { type: "button", onclick }, "Revoke"). */
+function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k.startsWith("on")) el.addEventListener(k.slice(2), v);
+    else if (k === "class") el.className = v;
+    else el.setAttribute(k, v === true ? "" : v);
+  }
+  for (const c of children.flat()) if (c !== null && c !== undefined) el.append(c);
+  return el;
+}
+
+function say(text) {
+  $("status").textContent = text;
+}
+
+function fail(e) {
+  const kind = e instanceof PageError ? e.kind : "error";
+  const text = e instanceof PageError ? e.message : `Something went wrong: ${e?.message ?? e}`;
+  const box = $("alert");
+  box.className = `alert ${kind}`;
+  box.replaceChildren(h("strong", {}, headline(kind)), " ", text);
+  if (e?.logs?.length) {
+    box.append(h("details", {}, h("summary", {}, "Program logs"), h("pre", {}, e.logs.join("\n"))));
+  }
+  say("");
+}
+
+const headline = (kind) =>
+  ({ network: "Network problem.", program: "The program refused.", rejected: "Not signed.", transaction: "Not done.", input: "Check the form." })[kind] ??
+  "Error.";
+
+function clearAlert() {
+  const box = $("alert");
+  box.className = "";
+  box.replaceChildren();
+}
+
+/** Runs one action of the patient's: one at a time, errors shown, the page refreshed after. */
+async function act(doing, done, fn) {
+  if (state.busy) return;
+  state.busy = true;
+  document.body.setAttribute("aria-busy", "true");
+  clearAlert();
+  say(doing);
+  try {
+    await fn();
+    say(done);
+    await refresh();
+  } catch (e) {
+    fail(state.chain.classify(e));
+  } finally {
+    state.busy = false;
+    document.body.removeAttribute("aria-busy");
+  }
+}
+
+const send = (ixs) => state.chain.send(ixs, state.wallet.address, (bytes) => state.wallet.sign(bytes, state.chain.url));
+
+// ---- cluster and wallet ----------------------------------------------------
+
+function defaultCluster() {
+  const saved = localStorage.getItem("hdx.cluster");
+  if (saved) return saved;
+  return location.protocol.startsWith("http") ? location.origin : "http://127.0.0.1:8899";
+}
+
+function useCluster(url) {
+  state.chain = new Chain(url);
+  localStorage.setItem("hdx.cluster", url);
+  $("cluster").value = url;
+  const served = url.replace(/\/$/, "") === location.origin;
+  $("fhir-note").textContent = served
+    ? ""
+    : `The FHIR export is made by hdx serve for the ledger it serves; for ${url} run: hdx audit log PATIENT --format fhir -u ${url}`;
+}
+
+function renderWallets() {
+  const body = $("wallet-body");
+  if (state.wallet) {
+    body.replaceChildren(
+      h("p", { class: "row" },
+        h("span", {}, "Connected: ", h("strong", {}, state.wallet.wallet.name), " ", h("code", { title: state.wallet.address }, short(state.wallet.address))),
+        h("span", { id: "balance" }),
+        h("button", { type: "button", class: "secondary", onclick: () => { clearAlert(); say(""); refresh(); } }, "Refresh"),
+        h("button", { type: "button", class: "secondary", onclick: disconnect }, "Disconnect")),
+    );
+    return;
+  }
+  const wallets = solanaWallets();
+  if (wallets.length === 0) {
+    body.replaceChildren(h("p", {}, "No Solana wallet found in this browser. Install one (Phantom, Solflare, Backpack) and reload."));
+    return;
+  }
+  body.replaceChildren(
+    h("p", { class: "row" }, ...wallets.map((w) =>
+      h("button", { type: "button", onclick: () => connect(w) },
+        w.icon ? h("img", { src: w.icon, alt: "", width: 20, height: 20 }) : null, `Connect ${w.name}`))),
+  );
+}
+
+async function connect(wallet) {
+  clearAlert();
+  try {
+    state.wallet = await Connected.connect(wallet);
+    state.wallet.onChange?.(() => {
+      const a = wallet.accounts[0];
+      if (!a) return disconnect();
+      state.wallet.account = a;
+      refresh();
+    });
+  } catch (e) {
+    fail(new PageError("rejected", `${wallet.name} did not connect: ${e?.message ?? e}`));
+    return;
+  }
+  renderWallets();
+  await refresh();
+}
+
+async function disconnect() {
+  await state.wallet?.disconnect().catch(() => {});
+  state.wallet = null;
+  state.patient = null;
+  state.data = null;
+  renderWallets();
+  show();
+}
+
+// ---- reading -------------------------------------------------------------
+
+async function refresh() {
+  if (!state.wallet) return show();
+  try {
+    const [patient, now, balance] = await Promise.all([
+      state.chain.patientOf(state.wallet.address),
+      state.chain.now(),
+      state.chain.balance(state.wallet.address),
+    ]);
+    state.now = now;
+    state.patient = patient;
+    state.data = patient ? await state.chain.load(patient) : null;
+    state.guardianWork = await state.chain.guardianOf(state.wallet.address);
+    renderBalance(balance);
+    show();
+  } catch (e) {
+    fail(e);
+  }
+}
+
+function renderBalance(lamports) {
+  const el = $("balance");
+  if (!el) return;
+  const sol = lamports / web3.LAMPORTS_PER_SOL;
+  const local = /127\.0\.0\.1|localhost|devnet|testnet/.test(state.chain.url);
+  el.replaceChildren(`${sol.toFixed(3)} SOL`);
+  if (lamports < 0.01 * web3.LAMPORTS_PER_SOL && local) {
+    el.append(" ", h("button", {
+      type: "button", class: "secondary",
+      onclick: () => act("Asking the cluster for 1 test SOL…", "1 test SOL received.", () =>
+        state.chain.airdrop(state.wallet.address, web3.LAMPORTS_PER_SOL)),
+    }, "Get 1 test SOL"));
+  }
+}
+
+function show() {
+  const connected = !!state.wallet;
+  $("welcome").hidden = connected;
+  $("register").hidden = !connected || !!state.patient;
+  $("patient").hidden = !state.data;
+  renderGuardianWork();
+  if (!state.data) return;
+  renderConsents();
+  renderGrantForm();
+  renderRecords();
+  renderLog();
+  renderEmergency();
+  renderGuardians();
+  const id = state.patient.account.id.toBase58();
+  $("fhir-link").href = `${state.chain.url.replace(/\/$/, "")}/export/fhir?patient=${id}`;
+  $("fhir-link").setAttribute("download", `hdx-${id}-fhir.json`);
+}
+
+const providerById = (id) => state.data.providers.find((p) => p.account.id.equals(id))?.account;
+const providerByNumber = (n) => state.data.providers.find((p) => p.account.number === n)?.account;
+
+// ---- consents ------------------------------------------------------------
+
+function renderConsents() {
+  const items = state.data.consents
+    .slice()
+    .sort((a, b) => Number(a.account.expiresAt) - Number(b.account.expiresAt))
+    .map(({ publicKey, account: c }) => {
+      const provider = providerById(c.provider);
+      const live = isLive(c, state.now);
+      return h("li", { class: live ? "card" : "card muted" },
+        h("p", { class: "sentence" }, consentSentence(c, provider, state.now)),
+        h("p", { class: "row" },
+          h("button", { type: "button", class: "secondary", onclick: () => edit(publicKey, c) }, "Change"),
+          h("button", {
+            type: "button", class: "danger", "aria-label": `Revoke ${providerName(provider)}'s consent`,
+            onclick: () => revoke(publicKey, provider),
+          }, "Revoke")));
+    });
+  $("consent-list").replaceChildren(...(items.length ? items : [h("li", { class: "empty" }, "No provider may see your records.")]));
+}
+
+function checkboxes(fieldsetId, table, name, isMask = true) {
+  const fs = $(fieldsetId);
+  const legend = fs.querySelector("legend");
+  fs.replaceChildren(legend, ...table.map((e) => {
+    const id = `${fieldsetId}-${e.name.toLowerCase()}`;
+    return h("div", { class: "checkbox" },
+      h("input", { type: "checkbox", id, name, value: isMask ? 1 << e.code : e.code }),
+      h("label", { for: id }, e.label));
+  }));
+}
+
+function maskOf(fieldsetId) {
+  return [...$(fieldsetId).querySelectorAll("input:checked")].reduce((m, i) => m | Number(i.value), 0);
+}
+
+function setMask(fieldsetId, mask) {
+  for (const i of $(fieldsetId).querySelectorAll("input")) i.checked = (mask & Number(i.value)) !== 0;
+}
+
+function renderGrantForm() {
+  const select = $("grant-provider");
+  const keep = select.value;
+  const verified = state.data.providers.filter((p) => enumCode("ProviderStatus", p.account.status) === constant("PROVIDER_STATUS_VERIFIED"));
+  select.replaceChildren(h("option", { value: "" }, "Choose a provider"),
+    ...verified.sort((a, b) => a.account.number - b.account.number)
+      .map((p) => h("option", { value: p.account.id.toBase58() }, providerName(p.account))));
+  select.value = keep;
+  if (!$("grant-categories").querySelector("input")) {
+    checkboxes("grant-categories", CATEGORIES, "categories");
+    checkboxes("grant-modes", MODES, "modes", false);
+    checkboxes("grant-purposes", PURPOSES.filter((p) => p.code !== constant("PURPOSE_EMERGENCY_TREATMENT")), "purposes");
+    $("record-category").replaceChildren(...CATEGORIES.map((c) => h("option", { value: c.code }, c.label)));
+  }
+}
+
+function edit(address, c) {
+  state.editing = { address, consent: c };
+  const f = $("grant-form");
+  $("grant").open = true;
+  $("grant-provider").value = c.provider.toBase58();
+  $("grant-provider").disabled = true;
+  setMask("grant-categories", c.categories);
+  setMask("grant-modes", c.modes);
+  setMask("grant-purposes", c.purposes);
+  f.from.value = Number(c.notBefore) > 0 ? isoDay(c.notBefore) : "";
+  f.until.value = isoDay(Number(c.expiresAt) - 1);
+  f.cap.value = c.accessLimit || "";
+  f.rangeFrom.value = c.fromDay ? isoDay(c.fromDay * DAY) : "";
+  f.rangeTo.value = c.toDay ? isoDay(c.toDay * DAY) : "";
+  f.renewDays.value = c.renewalPeriodSecs ? Math.round(c.renewalPeriodSecs / DAY) : "";
+  f.renewals.value = c.renewalsAllowed || "";
+  $("grant-submit").textContent = "Save the change";
+  $("grant-cancel").hidden = false;
+  $("grant-provider").focus();
+}
+
+function endEdit() {
+  state.editing = null;
+  $("grant-form").reset();
+  $("grant-provider").disabled = false;
+  $("grant-submit").textContent = "Grant consent";
+  $("grant-cancel").hidden = true;
+}
+
+/** The form's terms, checked; a problem is named before anything is built. */
+function termsFromForm() {
+  const f = $("grant-form");
+  const problem = (m) => { throw new PageError("input", m); };
+  const provider = state.editing ? state.editing.consent.provider.toBase58() : f.provider.value;
+  if (!provider) problem("Choose the provider to grant.");
+  const categories = maskOf("grant-categories");
+  if (!categories) problem("Choose at least one category of data.");
+  const modes = maskOf("grant-modes");
+  if (!modes) problem("Choose read, write or both.");
+  const purposes = maskOf("grant-purposes");
+  if (!purposes) problem("Choose at least one purpose.");
+  if (!f.until.value) problem("Choose the last day of the consent.");
+  const notBefore = f.from.value ? Date.parse(`${f.from.value}T00:00:00Z`) / 1000 : 0;
+  const expiresAt = Date.parse(`${f.until.value}T00:00:00Z`) / 1000 + DAY;
+  if (expiresAt <= state.now) problem("The last day is in the past.");
+  if (notBefore && expiresAt <= notBefore) problem("The consent must end after it starts.");
+  const whole = (v, what) => {
+    if (v === "") return 0;
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 1 || n > 0xffff_ffff) problem(`${what} must be a whole number from 1.`);
+    return n;
+  };
+  const accessLimit = whole(f.cap.value, "The number of accesses");
+  const fromDay = f.rangeFrom.value ? dayNumber(f.rangeFrom.value) : 0;
+  const toDay = f.rangeTo.value ? dayNumber(f.rangeTo.value) : 0;
+  if ((fromDay === 0) !== (toDay === 0)) problem("Give both ends of the date range, or neither.");
+  if (fromDay > toDay) problem("The date range ends before it starts.");
+  const renewDays = whole(f.renewDays.value, "The renewal period (days)");
+  const renewals = whole(f.renewals.value, "The number of renewals");
+  if ((renewDays === 0) !== (renewals === 0)) problem("Give both the renewal period and the number of renewals, or neither.");
+  if (renewals > 0xffff) problem("At most 65,535 renewals.");
+  return {
+    provider: new web3.PublicKey(provider),
+    terms: {
+      categories, modes, purposes,
+      notBefore: new BN(notBefore), expiresAt: new BN(expiresAt),
+      accessLimit, fromDay, toDay, renewalPeriodSecs: renewDays * DAY, renewalsAllowed: renewals,
+    },
+  };
+}
+
+function submitGrant(event) {
+  event.preventDefault();
+  let input;
+  try {
+    input = termsFromForm();
+  } catch (e) {
+    return fail(e);
+  }
+  const { provider, terms } = input;
+  const patient = state.patient.publicKey;
+  const authority = new web3.PublicKey(state.wallet.address);
+  const name = providerName(providerById(provider));
+  if (state.editing) {
+    const consent = state.editing.address;
+    return act(`Changing ${name}'s consent: confirm in your wallet…`, `Changed ${name}'s consent.`, async () => {
+      const ix = await state.chain.program.methods.updateConsent(terms)
+        .accountsPartial({ authority, patient, consent }).instruction();
+      await send([ix]);
+      endEdit();
+    });
+  }
+  const providerAccount = state.data.providers.find((p) => p.account.id.equals(provider)).publicKey;
+  return act(`Granting ${name}: confirm in your wallet…`, `Granted ${name}.`, async () => {
+    const ix = await state.chain.program.methods.grantConsent(terms)
+      .accountsPartial({ authority, patient, provider: providerAccount, systemProgram: SYSTEM }).instruction();
+    await send([ix]);
+    endEdit();
+    $("grant").open = false;
+  });
+}
+
+function revoke(consent, provider) {
+  const name = providerName(provider);
+  return act(`Revoking ${name}'s consent: confirm in your wallet…`, `Revoked ${name}'s consent: it stops with the next transaction.`, async () => {
+    const ix = await state.chain.program.methods.revokeConsent()
+      .accountsPartial({ authority: new web3.PublicKey(state.wallet.address), patient: state.patient.publicKey, consent })
+      .instruction();
+    await send([ix]);
+  });
+}
+
+// ---- records ---------------------------------------------------------------
+
+function renderRecords() {
+  const me = state.patient.account.id;
+  const rows = state.data.records.map(({ account: r }) => {
+    const cat = byCode(CATEGORIES, enumCode("Category", r.category));
+    const author = r.author.equals(me) ? "you" : providerName(providerById(r.author));
+    return h("tr", {}, h("td", { "data-label": "No." }, String(r.index)), h("td", { "data-label": "Category" }, cat?.label ?? "?"),
+      h("td", { "data-label": "Clinical date" }, day(r.clinicalDay)), h("td", { "data-label": "Added by" }, author),
+      h("td", { "data-label": "Added" }, date(r.createdAt)));
+  });
+  $("record-table").tBodies[0].replaceChildren(...(rows.length ? rows : [h("tr", {}, h("td", { colspan: 5 }, "No records yet."))]));
+}
+
+function submitRecord(event) {
+  event.preventDefault();
+  const f = $("record-form");
+  const locator = new TextEncoder().encode(f.locator.value.trim());
+  const hash = f.hash.value.trim();
+  try {
+    if (locator.length < 1 || locator.length > 128) throw new PageError("input", "The locator must be 1 to 128 bytes.");
+    if (!/^[0-9a-fA-F]{64}$/.test(hash)) throw new PageError("input", "The content hash must be 64 hexadecimal digits (SHA-256).");
+  } catch (e) {
+    return fail(e);
+  }
+  const args = {
+    category: enumValue("Category", Number(f.category.value)),
+    clinicalDay: f.day.value ? dayNumber(f.day.value) : 0,
+    locator: Buffer.from(locator),
+    contentHash: Array.from(hash.match(/../g), (b) => parseInt(b, 16)),
+  };
+  return act("Adding the record: confirm in your wallet…", "Added the record.", async () => {
+    const ix = await state.chain.program.methods.addRecord(args)
+      .accountsPartial({ authority: new web3.PublicKey(state.wallet.address), patient: state.patient.publicKey, systemProgram: SYSTEM })
+      .instruction();
+    await send([ix]);
+    f.reset();
+  });
+}
+
+// ---- the accounting of disclosures -------------------------------------------
+
+function entries() {
+  const out = [];
+  for (const { account: page } of state.data.pages) {
+    page.entries.slice(0, page.count).forEach((e, i) => out.push({ ...e, sequence: Number(page.firstSequence) + i }));
+  }
+  return out;
+}
+
+function renderLog() {
+  const f = $("log-filters");
+  const providerSelect = f.provider;
+  const keep = providerSelect.value;
+  providerSelect.replaceChildren(h("option", { value: "" }, "All providers"),
+    ...state.data.providers.sort((a, b) => a.account.number - b.account.number)
+      .map((p) => h("option", { value: String(p.account.number) }, providerName(p.account))));
+  providerSelect.value = keep;
+  if (f.category.options.length === 1) {
+    f.category.append(...CATEGORIES.map((c) => h("option", { value: String(c.code) }, c.label)));
+  }
+  const since = f.since.value ? Date.parse(`${f.since.value}T00:00:00Z`) / 1000 : null;
+  const until = f.until.value ? Date.parse(`${f.until.value}T00:00:00Z`) / 1000 + DAY : null;
+  const all = entries();
+  const shown = all.filter((e) =>
+    (f.provider.value === "" || e.provider === Number(f.provider.value)) &&
+    (f.outcome.value === "" || (f.outcome.value === "granted") === (e.outcome === GRANTED)) &&
+    (f.category.value === "" || e.category === Number(f.category.value)) &&
+    (since === null || e.time >= since) && (until === null || e.time < until) &&
+    (!f.emergency.checked || EMERGENCY_ACTIONS.includes(e.action)));
+  $("log-count").textContent = `${shown.length} of ${all.length} entries`;
+  const rows = shown.reverse().map((e) => {
+    const emergency = EMERGENCY_ACTIONS.includes(e.action);
+    const outcome = byCode(OUTCOMES, e.outcome);
+    const action = byCode(ACTIONS, e.action)?.label ?? "?";
+    const purpose = byCode(PURPOSES, e.purpose);
+    const reason = byCode(EMERGENCY_REASONS, e.reason);
+    const record = e.recordIndex === constant("NO_RECORD") ? "-" : `no. ${e.recordIndex} (${byCode(CATEGORIES, e.category)?.label ?? "?"})`;
+    return h("tr", { class: emergency ? "emergency" : "" },
+      h("td", { "data-label": "No." }, String(e.sequence)),
+      h("td", { "data-label": "When" }, time(e.time)),
+      h("td", { "data-label": "Who" }, providerName(providerByNumber(e.provider))),
+      h("td", { "data-label": "What" }, emergency ? h("span", { class: "badge" }, "Emergency") : null, emergency ? " " : null, action),
+      h("td", { "data-label": "Record" }, record),
+      h("td", { "data-label": "Why" }, `${purpose?.label ?? "?"}${purpose?.hl7 ? ` (${purpose.hl7})` : ""}${reason ? `: ${reason.label}` : ""}`),
+      h("td", { "data-label": "Outcome", class: e.outcome === GRANTED ? "granted" : "denied" },
+        e.outcome === GRANTED ? "Granted" : `Denied: ${outcome?.label ?? e.outcome}`));
+  });
+  $("log-table").tBodies[0].replaceChildren(...(rows.length ? rows : [h("tr", {}, h("td", { colspan: 7 }, "No entries."))]));
+}
+
+async function verify() {
+  const out = $("verify-result");
+  out.className = "";
+  out.textContent = "Verifying…";
+  try {
+    await refresh();
+    const coder = state.chain.program.coder.types;
+    const result = await verifyChain(
+      state.patient.account.id.toBytes(),
+      state.patient.account.logPages,
+      state.data.pages.map((p) => p.account),
+      CAPACITY,
+      (entry) => coder.encode("logEntry", entry),
+    );
+    if (result.ok) {
+      out.className = "ok";
+      out.textContent = `Hash chain verified: ${result.entries} entries fold to the on-chain head ${result.head.slice(0, 16)}…`;
+    } else {
+      out.className = "bad";
+      out.textContent = `The hash chain does NOT verify: ${result.problem}.`;
+    }
+  } catch (e) {
+    out.textContent = "";
+    fail(e);
+  }
+}
+
+// ---- emergency access ------------------------------------------------------
+
+function renderEmergency() {
+  const r = state.data.registry;
+  const p = state.patient.account;
+  const hours = (s) => (s % 3600 === 0 ? `${s / 3600} hour${s === 3600 ? "" : "s"}` : `${Math.round(s / 60)} minutes`);
+  $("emergency-policy").textContent = r
+    ? `A hospital with the emergency role may open a window on your records for at most ${hours(r.emergencyMaxSecs)}, with a coded reason; each window is reviewed by the registry authority, and the same hospital must wait ${hours(r.emergencyCooldownSecs)} before another. ` +
+      (p.emergencyOptOut ? "You have opted out." : p.emergencyExcluded ? `Never shown in an emergency: ${list(categoryNames(p.emergencyExcluded))}.` : "You allow it for every category.")
+    : "The registry is not initialised on this cluster.";
+  if (!$("emergency-excluded").querySelector("input")) checkboxes("emergency-excluded", CATEGORIES, "excluded");
+  $("emergency-opt-out").checked = p.emergencyOptOut;
+  setMask("emergency-excluded", p.emergencyExcluded);
+  const items = state.data.windows.map(({ publicKey, account: w }) => {
+    const provider = providerById(w.provider);
+    const ended = enumCode("EndedBy", w.endedBy);
+    const open = ended === constant("ENDED_BY_NOT_ENDED") && state.now < Number(w.expiresAt);
+    const verdict = byCode(VERDICTS, enumCode("Verdict", w.verdict));
+    const reason = byCode(EMERGENCY_REASONS, w.reason)?.label ?? "?";
+    const how = open ? `open until ${time(w.expiresAt)}` : ended !== constant("ENDED_BY_NOT_ENDED")
+      ? `${byCode(ENDED_BY, ended).label} at ${time(w.endedAt)}` : `expired at ${time(w.expiresAt)}`;
+    const buttons = [];
+    if (open) buttons.push(h("button", { type: "button", class: "danger", onclick: () => endWindow(publicKey, w, provider) }, "End it now"));
+    if (Number(w.acknowledgedAt) === 0) buttons.push(h("button", { type: "button", class: "secondary", onclick: () => acknowledge(publicKey) }, "Mark as seen"));
+    return h("li", { class: "card emergency" },
+      h("p", {}, h("span", { class: "badge" }, "Emergency"), ` ${providerName(provider)} opened a window on ${time(w.openedAt)} (${reason}); ${how}; ${w.reads} read${w.reads === 1 ? "" : "s"}. Review: ${verdict?.label ?? "?"}.`),
+      buttons.length ? h("p", { class: "row" }, ...buttons) : null);
+  });
+  $("window-list").replaceChildren(...(items.length ? items : [h("li", { class: "empty" }, "No emergency access so far.")]));
+}
+
+function saveEmergency(event) {
+  event.preventDefault();
+  const optOut = $("emergency-opt-out").checked;
+  const excluded = maskOf("emergency-excluded");
+  return act("Saving your emergency preferences: confirm in your wallet…", "Saved your emergency preferences.", async () => {
+    const ix = await state.chain.program.methods.setEmergencyPreferences(optOut, excluded)
+      .accountsPartial({ authority: new web3.PublicKey(state.wallet.address), patient: state.patient.publicKey })
+      .instruction();
+    await send([ix]);
+  });
+}
+
+function endWindow(window, w, provider) {
+  return act("Ending the emergency window: confirm in your wallet…", `Ended ${providerName(provider)}'s emergency window.`, async () => {
+    const tracker = await state.chain.trackerFor(w.patient, w.provider);
+    const ix = await state.chain.program.methods.endEmergency()
+      .accountsPartial({ authority: new web3.PublicKey(state.wallet.address), patient: state.patient.publicKey, window, tracker })
+      .instruction();
+    await send([ix]);
+  });
+}
+
+function acknowledge(window) {
+  return act("Marking the window as seen: confirm in your wallet…", "Marked as seen.", async () => {
+    const ix = await state.chain.program.methods.acknowledgeEmergency()
+      .accountsPartial({ authority: new web3.PublicKey(state.wallet.address), patient: state.patient.publicKey, window })
+      .instruction();
+    await send([ix]);
+  });
+}
+
+// ---- guardians -------------------------------------------------------------
+
+function proposalWords(p) {
+  const kind = byCode(PROPOSAL_KINDS, enumCode("ProposalKind", p.kind))?.name;
+  const provider = providerName(providerById(p.provider) ?? state.data?.providers.find((x) => x.account.id.equals(p.provider))?.account);
+  switch (kind) {
+    case "GRANT": return `grant ${provider} ${list(categoryNames(p.terms.categories))} until ${date(Number(p.terms.expiresAt) - 1)}`;
+    case "UPDATE": return `change ${provider}'s consent to ${list(categoryNames(p.terms.categories))} until ${date(Number(p.terms.expiresAt) - 1)}`;
+    case "RECOVER": return `move control to the key ${short(p.newAuthority)} (recovery)`;
+    case "HAND_OVER": return `hand control over to the key ${short(p.newAuthority)}`;
+    default: return "an unknown proposal";
+  }
+}
+
+function approvals(p, set) {
+  let n = 0;
+  for (let i = 0; i < set.count; i++) if (p.approvals & (1 << i)) n++;
+  return n;
+}
+
+function proposalState(p, set) {
+  if (p.executed) return "carried out";
+  if (p.generation !== set.generation) return "stale (the guardians changed since)";
+  if (state.now >= Number(p.expiresAt)) return "expired";
+  return `open until ${time(p.expiresAt)}`;
+}
+
+function renderGuardians() {
+  const g = state.data.guardianSet?.account;
+  const mode = byCode(GUARDIAN_MODES, enumCode("GuardianMode", state.patient.account.guardianMode));
+  $("guardian-set").textContent = !g || g.count === 0
+    ? "You have no guardians."
+    : `${g.count} guardian${g.count === 1 ? "" : "s"} (${g.guardians.slice(0, g.count).map(short).join(", ")}), ${g.threshold} needed together; mode: ${mode?.label}.`;
+  const items = g ? state.data.proposals.map(({ account: p }) =>
+    h("li", { class: "card" }, `Proposal ${p.index}: ${proposalWords(p)}. ${approvals(p, g)} of ${g.threshold} approvals; ${proposalState(p, g)}.`)) : [];
+  $("proposal-list").replaceChildren(...items);
+}
+
+function renderGuardianWork() {
+  const work = (state.guardianWork ?? []).filter(({ set, proposal }) =>
+    !proposal.account.executed && proposal.account.generation === set.account.generation && state.now < Number(proposal.account.expiresAt));
+  $("guardian-of").hidden = work.length === 0;
+  const me = state.wallet ? new web3.PublicKey(state.wallet.address) : null;
+  $("guardian-work").replaceChildren(...work.map(({ set, proposal }) => {
+    const p = proposal.account;
+    const position = set.account.guardians.findIndex((k) => me && k.equals(me));
+    const approved = position >= 0 && (p.approvals & (1 << position)) !== 0;
+    return h("li", { class: "card" },
+      h("p", {}, `For patient ${short(set.account.patient)}: proposal ${p.index} to ${proposalWords(p)}. ${approvals(p, set.account)} of ${set.account.threshold} approvals; ${proposalState(p, set.account)}.`),
+      approved ? h("p", {}, "You approved it.") : h("button", {
+        type: "button", onclick: () => act("Approving: confirm in your wallet…", `Approved proposal ${p.index}.`, async () => {
+          const ix = await state.chain.program.methods.approve()
+            .accountsPartial({ guardian: me, guardianSet: set.publicKey, proposal: proposal.publicKey }).instruction();
+          await send([ix]);
+        }),
+      }, `Approve proposal ${p.index}`));
+  }));
+}
+
+// ---- start -----------------------------------------------------------------
+
+function register() {
+  return act("Registering: confirm in your wallet…", "Registered. Your audit log is open.", async () => {
+    const ix = await state.chain.program.methods.registerPatient()
+      .accountsPartial({ id: new web3.PublicKey(state.wallet.address), systemProgram: SYSTEM }).instruction();
+    await send([ix]);
+  });
+}
+
+function start() {
+  $("program-id").textContent = idl.address;
+  useCluster(defaultCluster());
+  $("cluster-form").addEventListener("submit", (e) => {
+    e.preventDefault();
+    const url = $("cluster").value.trim();
+    try {
+      new URL(url);
+    } catch {
+      return fail(new PageError("input", `${url || "An empty text"} is not a URL (for example http://127.0.0.1:8899 or https://api.devnet.solana.com).`));
+    }
+    useCluster(url);
+    clearAlert();
+    say(`Using ${url}.`);
+    refresh();
+  });
+  $("register-button").addEventListener("click", register);
+  $("grant-form").addEventListener("submit", submitGrant);
+  $("grant-cancel").addEventListener("click", endEdit);
+  $("record-form").addEventListener("submit", submitRecord);
+  $("log-filters").addEventListener("input", () => state.data && renderLog());
+  $("verify-button").addEventListener("click", verify);
+  $("emergency-form").addEventListener("submit", saveEmergency);
+  onWalletsChanged(renderWallets);
+  renderWallets();
+  show();
+}
+
+start();
