@@ -15,7 +15,7 @@ use solana_sdk::signature::{read_keypair_file, Keypair, Signer};
 use solana_sdk::transaction::Transaction;
 
 mod common;
-use common::{scene, Server, HDX};
+use common::{npm_dir, scene, Server, HDX};
 
 /// `hdx serve` on a fresh ledger whose upgrade authority is `authority`.
 struct Served {
@@ -52,23 +52,7 @@ impl Served {
 /// The npm packages, installed from the lockfile into target/tmp (as .ci/run does).
 fn js_dir() -> PathBuf {
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/js");
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("js");
-    std::fs::create_dir_all(&dir).unwrap();
-    for f in ["package.json", "package-lock.json", "compat.test.mjs"] {
-        std::fs::copy(src.join(f), dir.join(f)).unwrap();
-    }
-    let stamp = dir.join("node_modules/.hdx-lock");
-    let lock = std::fs::read(src.join("package-lock.json")).unwrap();
-    if std::fs::read(&stamp).ok() != Some(lock.clone()) {
-        let status = Command::new("npm")
-            .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
-            .current_dir(&dir)
-            .status()
-            .expect("npm runs (Node.js 20 or later is needed for this test)");
-        assert!(status.success(), "npm ci failed in {}", dir.display());
-        std::fs::write(&stamp, lock).unwrap();
-    }
-    dir
+    npm_dir("js", &src, &["compat.test.mjs"])
 }
 
 #[test]

@@ -5,7 +5,8 @@
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::process::Command;
 
 use hdx::served::ServeProcess;
 use hdx_sdk::client::HdxClient;
@@ -167,4 +168,29 @@ pub fn scene(s: &Server, auth: &Keypair) -> Scene {
     );
     assert_eq!(sigs["result"].as_array().unwrap().len(), 2, "{sigs}");
     Scene { lab, patient }
+}
+
+/// An npm project's files copied to `target/tmp/<name>` and its packages
+/// installed there exactly as its lockfile pins them (`npm ci`, once per
+/// lockfile: a stamp records which; `.ci/run` installs them the same way).
+pub fn npm_dir(name: &str, src: &Path, files: &[&str]) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
+    for f in files.iter().chain(&["package.json", "package-lock.json"]) {
+        let to = dir.join(f);
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::copy(src.join(f), &to)
+            .unwrap_or_else(|e| panic!("copying {}: {e}", src.join(f).display()));
+    }
+    let stamp = dir.join("node_modules/.hdx-lock");
+    let lock = std::fs::read(src.join("package-lock.json")).unwrap();
+    if std::fs::read(&stamp).ok() != Some(lock.clone()) {
+        let status = Command::new("npm")
+            .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
+            .current_dir(&dir)
+            .status()
+            .expect("npm runs (Node.js 20 or later is needed for this test)");
+        assert!(status.success(), "npm ci failed in {}", dir.display());
+        std::fs::write(&stamp, lock).unwrap();
+    }
+    dir
 }

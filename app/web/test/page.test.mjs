@@ -1,0 +1,329 @@
+// The patient's page in a real browser (Debian's Chromium, driven by
+// playwright-core), against `hdx serve` on a temporary ledger, with a test
+// wallet injected through the Wallet Standard that signs in this process.
+// Started by app/cli/tests/web.rs, which serves the ledger and registers a
+// verified lab and an emergency-role hospital; providers act through the
+// `hdx` binary (the SDK's client). Run with node's own test runner.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { execFileSync, spawnSync } from "node:child_process";
+import { createPrivateKey, sign } from "node:crypto";
+import { readFileSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { chromium } from "playwright-core";
+import { testWallet } from "./wallet.js";
+
+const env = (k) => {
+  const v = process.env[k];
+  assert.ok(v, `${k} is set by app/cli/tests/web.rs`);
+  return v;
+};
+const URL = env("HDX_URL");
+const HDX = env("HDX_BIN");
+const LAB = env("HDX_LAB");
+const LAB_KEY = env("HDX_LAB_KEY");
+const HOSPITAL_KEY = env("HDX_HOSPITAL_KEY");
+const MUM_KEY = env("HDX_MUM_KEY");
+const CHILD_KEY = env("HDX_CHILD_KEY");
+const PATIENT = env("HDX_PATIENT");
+const SHOTS = env("HDX_SCREENSHOTS");
+const IDL = JSON.parse(readFileSync(env("HDX_IDL"), "utf8"));
+const secret = Uint8Array.from(JSON.parse(readFileSync(env("HDX_PATIENT_KEY"), "utf8")));
+const b64url = (b) => Buffer.from(b).toString("base64url");
+const key = createPrivateKey({
+  key: { kty: "OKP", crv: "Ed25519", d: b64url(secret.slice(0, 32)), x: b64url(secret.slice(32)) },
+  format: "jwk",
+});
+
+/** `hdx -u URL ...`: { code, out, err }. */
+function hdx(...args) {
+  const r = spawnSync(HDX, ["-u", URL, ...args], { encoding: "utf8", timeout: 60_000 });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+const ok = (...args) => {
+  const r = hdx(...args);
+  assert.equal(r.code, 0, `hdx ${args.join(" ")}: ${r.err}`);
+  return r.out;
+};
+
+const wallet = { signed: 0, rejectNext: false };
+
+async function open(browser, viewport) {
+  const context = await browser.newContext({ viewport, acceptDownloads: true });
+  await context.exposeFunction("__hdxWalletSign", (message) => {
+    if (wallet.rejectNext) {
+      wallet.rejectNext = false;
+      return null;
+    }
+    wallet.signed += 1;
+    return Array.from(sign(null, Buffer.from(message), key));
+  });
+  await context.addInitScript(testWallet, { address: PATIENT, publicKey: Array.from(secret.slice(32)) });
+  const page = await context.newPage();
+  const errors = [];
+  page.on("pageerror", (e) => errors.push(e.message));
+  await page.goto(URL);
+  return { context, page, errors };
+}
+
+const status = (page) => page.locator("#status");
+const alertBox = (page) => page.getByRole("alert");
+async function done(page, text) {
+  await assert.doesNotReject(status(page).filter({ hasText: text }).waitFor({ timeout: 30_000 }), `status: ${text}`);
+}
+async function refused(page, text) {
+  await alertBox(page).filter({ hasText: text }).waitFor({ timeout: 30_000 });
+}
+const rows = (page) => page.locator("#log-table tbody tr");
+
+/** Opens a <details> section by its summary, as a person would, unless it is open. */
+async function expand(page, summary) {
+  const details = page.locator("details").filter({ has: page.getByText(summary, { exact: true }) });
+  if (!(await details.evaluate((d) => d.open))) await page.getByText(summary, { exact: true }).click();
+}
+
+/** Presses Tab until the focused element's text is `name` (bounded), then Enter. */
+async function keyboard(page, name) {
+  for (let i = 0; i < 80; i++) {
+    await page.keyboard.press("Tab");
+    const text = await page.evaluate(() => document.activeElement?.textContent?.trim());
+    if (text === name) {
+      await page.keyboard.press("Enter");
+      return;
+    }
+  }
+  assert.fail(`"${name}" cannot be reached with the keyboard`);
+}
+
+async function noOverflow(page, what) {
+  const { scroll, client } = await page.evaluate(() => ({
+    scroll: document.documentElement.scrollWidth,
+    client: document.documentElement.clientWidth,
+  }));
+  assert.ok(scroll <= client, `${what}: the page is ${scroll}px wide in a ${client}px window`);
+}
+
+test("a patient manages consent from the page, signed by their wallet", { timeout: 240_000 }, async () => {
+  mkdirSync(SHOTS, { recursive: true });
+  const browser = await chromium.launch({
+    executablePath: process.env.HDX_CHROMIUM ?? "/usr/bin/chromium",
+    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+      "--disable-component-update", "--disable-sync"],
+  });
+  let page;
+  try {
+    const opened = await open(browser, { width: 1280, height: 900 });
+    page = opened.page;
+    const errors = opened.errors;
+
+    // Every control has a label (a name a screen reader reads).
+    const unlabelled = await page.evaluate(() =>
+      [...document.querySelectorAll("input, select, button, textarea")]
+        .filter((el) => !(el.labels?.length || el.getAttribute("aria-label") || el.textContent.trim()))
+        .map((el) => el.id || el.outerHTML.slice(0, 60)));
+    assert.deepEqual(unlabelled, []);
+
+    // Bad input names the problem.
+    await page.getByLabel("Cluster URL").fill("not a url");
+    await page.getByRole("button", { name: "Use this cluster" }).click();
+    await refused(page, "not a URL");
+
+    // The wallet is discovered through the Wallet Standard; funded from the node's faucet.
+    await page.getByLabel("Cluster URL").fill(URL);
+    await page.getByRole("button", { name: "Use this cluster" }).click();
+    await page.getByRole("button", { name: "Connect HDX Test Wallet" }).click();
+    await page.getByRole("button", { name: "Get 1 test SOL" }).click();
+    await done(page, "1 test SOL received");
+
+    // Register, with the keyboard alone.
+    await page.locator("body").focus();
+    await keyboard(page, "Register");
+    await done(page, "Registered");
+    assert.equal(wallet.signed, 1);
+    assert.match(ok("patient", "show", PATIENT), /authority/i);
+
+    // Two record pointers: lab results and imaging.
+    const addRecord = async (category, date, locator) => {
+      await expand(page, "Add a record pointer");
+      await page.locator("#record-category").selectOption({ label: category });
+      await page.getByLabel("Clinical date (optional)").fill(date);
+      await page.getByLabel("Locator (1 to 128 bytes)").fill(locator);
+      await page.getByLabel("Content hash (SHA-256, 64 hex digits)").fill("2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae");
+      await page.getByRole("button", { name: "Add the record" }).click();
+      await done(page, "Added the record");
+    };
+    await addRecord("lab results", "2026-10-02", "enc:v1:lab");
+    await addRecord("imaging", "2026-10-03", "enc:v1:ct");
+    await assert.doesNotReject(page.locator("#record-table tbody tr").nth(1).filter({ hasText: "imaging" }).waitFor());
+    assert.deepEqual((await page.locator("#record-table tbody tr").first().locator("td").allTextContents()).slice(0, 4),
+      ["0", "lab results", "2 Oct 2026", "you"]);
+
+    // The grant form names what is missing; nothing is signed.
+    const signedBefore = wallet.signed;
+    await expand(page, "Grant a provider access");
+    const providerOption = await page.getByLabel("Provider (verified providers only)").locator("option").nth(1).textContent();
+    assert.match(providerOption, /^Laboratory no\. 0 \(\w{4}…\w{4}\)$/);
+    await page.getByLabel("Provider (verified providers only)").selectOption({ label: providerOption });
+    await page.getByRole("button", { name: "Grant consent" }).click();
+    await refused(page, "Choose at least one category of data.");
+    assert.equal(wallet.signed, signedBefore);
+
+    const until = new Date(Date.now() + 30 * 86400_000).toISOString().slice(0, 10);
+    const untilWords = new Intl.DateTimeFormat("en-GB", { day: "numeric", month: "short", year: "numeric", timeZone: "UTC" })
+      .format(new Date(`${until}T00:00:00Z`));
+    await page.locator("#grant-categories").getByLabel("lab results").check();
+    await page.locator("#grant-modes").getByLabel("read").check();
+    await page.locator("#grant-purposes").getByLabel("treatment", { exact: true }).check();
+    await page.getByLabel("Until (last day, UTC)").fill(until);
+
+    // The wallet declines: nothing changes, and the page says so.
+    wallet.rejectNext = true;
+    await page.getByRole("button", { name: "Grant consent" }).click();
+    await refused(page, "You declined to sign in your wallet. Nothing was sent and nothing changed.");
+    assert.equal(hdx("consent", "list", "--patient", PATIENT, "--output", "json").out.includes(LAB), false);
+
+    await page.getByRole("button", { name: "Grant consent" }).click();
+    await done(page, "Granted Laboratory no. 0");
+    const sentence = `${providerOption} may read your lab results for treatment until ${untilWords}.`;
+    await assert.doesNotReject(page.locator("#consent-list li").filter({ hasText: sentence }).waitFor());
+
+    // A second grant to the same provider: the program's error by name, never offered to the wallet.
+    const signedBeforeDuplicate = wallet.signed;
+    await expand(page, "Grant a provider access");
+    await page.getByLabel("Provider (verified providers only)").selectOption({ label: providerOption });
+    await page.locator("#grant-categories").getByLabel("imaging").check();
+    await page.locator("#grant-modes").getByLabel("read").check();
+    await page.locator("#grant-purposes").getByLabel("treatment", { exact: true }).check();
+    await page.getByLabel("Until (last day, UTC)").fill(until);
+    await page.getByRole("button", { name: "Grant consent" }).click();
+    await refused(page, "The program refused.");
+    const refusal = await alertBox(page).textContent();
+    assert.match(refusal, /\b[A-Z][A-Za-z]+: /, refusal);
+    assert.equal(wallet.signed, signedBeforeDuplicate, "a failing transaction is not offered to the wallet");
+    await page.getByText("Grant a provider access").click();
+
+    // The lab reads: granted on lab results, denied (and logged) on imaging.
+    assert.match(ok("access", PATIENT, "0", "--purpose", "treatment", "-k", LAB_KEY), /Granted \(log entry 0\)/);
+    const denied = hdx("access", PATIENT, "1", "--purpose", "treatment", "-k", LAB_KEY);
+    assert.equal(denied.code, 3, denied.err);
+    assert.match(denied.out + denied.err, /CategoryNotPermitted/);
+
+    await page.getByRole("button", { name: "Refresh" }).click();
+    await assert.doesNotReject(rows(page).filter({ hasText: "Denied: category not permitted" }).waitFor());
+    assert.equal(await rows(page).count(), 2);
+    const denial = await rows(page).nth(0).locator("td").allTextContents();
+    assert.deepEqual([denial[0], denial[2], denial[3], denial[4], denial[5], denial[6]],
+      ["1", providerOption, "read", "no. 1 (imaging)", "treatment (TREAT)", "Denied: category not permitted"]);
+    const grant = await rows(page).nth(1).locator("td").allTextContents();
+    assert.deepEqual([grant[0], grant[4], grant[6]], ["0", "no. 0 (lab results)", "Granted"]);
+    // Filters.
+    await page.getByLabel("Outcome").selectOption({ label: "Denied only" });
+    assert.equal(await rows(page).count(), 1);
+    await page.getByLabel("Outcome").selectOption({ label: "All outcomes" });
+    await page.locator("#filter-category").selectOption({ label: "lab results" });
+    assert.equal(await rows(page).count(), 1);
+    await page.locator("#filter-category").selectOption({ label: "All categories" });
+
+    // Emergency: a hospital with the emergency role breaks the glass and reads.
+    ok("emergency", "open", PATIENT, "--reason", "life-threatening", "--duration", "30m", "-k", HOSPITAL_KEY);
+    ok("emergency", "access", PATIENT, "1", "-k", HOSPITAL_KEY);
+    await page.getByRole("button", { name: "Refresh" }).click();
+    await assert.doesNotReject(page.locator("#window-list li").filter({ hasText: "life threatening" }).waitFor());
+    await page.getByLabel("Emergency access only").check();
+    assert.equal(await rows(page).count(), 2);
+    assert.match(await rows(page).nth(0).textContent(), /Emergency.*emergency read.*no\. 1 \(imaging\).*emergency treatment \(ETREAT\): life threatening.*Granted/);
+    await page.getByLabel("Emergency access only").uncheck();
+    // The screenshots the README shows: a live consent, both outcomes, an open emergency window.
+    await page.screenshot({ path: join(SHOTS, "patient-page-desktop.png"), fullPage: true });
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await page.screenshot({ path: join(SHOTS, "patient-page-phone.png") });
+    await page.locator("#disclosures").scrollIntoViewIfNeeded();
+    await page.screenshot({ path: join(SHOTS, "patient-page-phone-disclosures.png") });
+    await page.setViewportSize({ width: 1280, height: 900 });
+    await page.getByRole("button", { name: "End it now" }).click();
+    await done(page, "emergency window");
+    await assert.doesNotReject(page.locator("#window-list li").filter({ hasText: "ended by you at" }).waitFor());
+    const after = hdx("emergency", "access", PATIENT, "1", "--window", "0", "-k", HOSPITAL_KEY);
+    assert.equal(after.code, 3, `the ended window denies the next read: ${after.out}${after.err}`);
+    assert.match(after.out + after.err, /EmergencyWindowEnded/);
+
+    // Revoke, with one click (here from the keyboard); the next access is denied.
+    await keyboard(page, "Revoke");
+    await done(page, "Revoked");
+    await assert.doesNotReject(page.locator("#consent-list li").filter({ hasText: "No provider may see your records." }).waitFor());
+    const revoked = hdx("access", PATIENT, "0", "--purpose", "treatment", "-k", LAB_KEY);
+    assert.equal(revoked.code, 3);
+    assert.match(revoked.out + revoked.err, /NoConsent/);
+
+    // The chain, verified in the browser, agrees with the SDK's verification.
+    await page.getByRole("button", { name: "Verify the hash chain" }).click();
+    const verdict = page.locator("#verify-result");
+    await verdict.filter({ hasText: "Hash chain verified: 6 entries" }).waitFor({ timeout: 30_000 });
+    const head = JSON.parse(ok("audit", "verify", PATIENT, "--output", "json")).head;
+    assert.ok((await verdict.textContent()).includes(head.slice(0, 16)), `${await verdict.textContent()} vs ${head}`);
+
+    // A lying RPC node: entry 2's time, one byte changed on its way to the page. The page says so.
+    const logPage = Buffer.from(IDL.accounts.find((a) => a.name === "LogPage").discriminator);
+    await page.route(URL, async (route) => {
+      const request = route.request().postDataJSON?.();
+      const response = await route.fetch();
+      if (request?.method !== "getProgramAccounts") return route.fulfill({ response });
+      const body = await response.json();
+      for (const { account } of body.result ?? []) {
+        const data = Buffer.from(account.data[0], "base64");
+        if (data.subarray(0, 8).equals(logPage)) {
+          data[96 + 2 * 24 + 4] ^= 1; // entries start at 96; an entry is 24 bytes; time at +4
+          account.data[0] = data.toString("base64");
+        }
+      }
+      return route.fulfill({ response, json: body });
+    });
+    await page.getByRole("button", { name: "Verify the hash chain" }).click();
+    await verdict.filter({ hasText: "The hash chain does NOT verify: the entries up to 5 do not fold to the head stored on log page 0." })
+      .waitFor({ timeout: 30_000 });
+    await page.unroute(URL);
+    await page.getByRole("button", { name: "Verify the hash chain" }).click();
+    await verdict.filter({ hasText: "Hash chain verified: 6 entries" }).waitFor({ timeout: 30_000 });
+
+    // The FHIR export, served by hdx serve from the SDK's exporter: the CLI's export, resource for resource.
+    const [download] = await Promise.all([page.waitForEvent("download"), page.getByText("Download the FHIR export").click()]);
+    const served = JSON.parse(readFileSync(await download.path(), "utf8"));
+    const cli = JSON.parse(ok("audit", "log", PATIENT, "--format", "fhir"));
+    assert.equal(served.resourceType, "Bundle");
+    assert.equal(served.entry.filter((e) => e.resource.resourceType === "AuditEvent").length, 6);
+    assert.deepEqual(served.entry.map((e) => e.resource.id), cli.entry.map((e) => e.resource.id));
+    assert.deepEqual(served.entry.map((e) => e.resource.outcome ?? null), cli.entry.map((e) => e.resource.outcome ?? null));
+
+    // Guardians: this wallet is one of a child's two guardians; mum proposes, the page approves.
+    const child = ok("address", "-k", CHILD_KEY).trim();
+    ok("patient", "register", "-k", CHILD_KEY);
+    ok("guardians", "set", "--guardian", `${PATIENT},${ok("address", "-k", MUM_KEY).trim()}`, "--threshold", "2", "--mode", "alone", "-k", CHILD_KEY);
+    ok("guardian", "propose", child, "grant", LAB, "--categories", "immunizations", "--modes", "read", "--purposes", "treatment", "--expires", "30d", "-k", MUM_KEY);
+    await page.getByRole("button", { name: "Refresh" }).click();
+    await page.getByRole("button", { name: "Approve proposal 0" }).click();
+    await done(page, "Approved proposal 0");
+    await assert.doesNotReject(page.locator("#guardian-work li").filter({ hasText: "You approved it." }).waitFor());
+    assert.match(ok("guardian", "execute", child, "0", "-k", MUM_KEY), /./);
+
+    // A cluster that cannot be reached is named.
+    await page.getByLabel("Cluster URL").fill("http://127.0.0.1:9");
+    await page.getByRole("button", { name: "Use this cluster" }).click();
+    await refused(page, "Cannot reach the cluster at http://127.0.0.1:9");
+    await page.getByLabel("Cluster URL").fill(URL);
+    await page.getByRole("button", { name: "Use this cluster" }).click();
+    await page.getByRole("button", { name: "Refresh" }).click();
+
+    // 200% zoom (a 1280 px window at 2x is 640 CSS px) and a phone: nothing wider than the window.
+    await page.setViewportSize({ width: 640, height: 450 });
+    await noOverflow(page, "200% zoom");
+    await page.setViewportSize({ width: 360, height: 740 });
+    await noOverflow(page, "phone width");
+    assert.deepEqual(errors, [], "no script errors on the page");
+  } catch (e) {
+    await page?.screenshot({ path: join(SHOTS, "failure.png"), fullPage: true }).catch(() => {});
+    throw e;
+  } finally {
+    await browser.close();
+  }
+});
