@@ -351,6 +351,7 @@ function submitGrant(event) {
         .accountsPartial({ authority, patient, consent }).instruction();
       await send([ix]);
       endEdit();
+      $("grant").open = false;
     });
   }
   const providerAccount = state.data.providers.find((p) => p.account.id.equals(provider)).publicKey;

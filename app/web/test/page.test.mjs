@@ -185,6 +185,7 @@ test("a patient manages consent from the page, signed by their wallet", { timeou
     await page.getByRole("button", { name: "Grant consent" }).click();
     await done(page, "Granted Laboratory no. 0");
     const sentence = `${providerOption} may read your lab results for treatment until ${untilWords}.`;
+    assert.equal(await page.getByRole("button", { name: "Cancel the change" }).isVisible(), false);
     await assert.doesNotReject(page.locator("#consent-list li").filter({ hasText: sentence }).waitFor());
 
     // A second grant to the same provider: the program's error by name, never offered to the wallet.
@@ -198,9 +199,26 @@ test("a patient manages consent from the page, signed by their wallet", { timeou
     await page.getByRole("button", { name: "Grant consent" }).click();
     await refused(page, "The program refused.");
     const refusal = await alertBox(page).textContent();
-    assert.match(refusal, /\b[A-Z][A-Za-z]+: /, refusal);
+    assert.ok(refusal.startsWith(
+      "The program refused. ConsentAlreadyExists: A consent for this patient and provider already exists: update or revoke it"), refusal);
     assert.equal(wallet.signed, signedBeforeDuplicate, "a failing transaction is not offered to the wallet");
     await page.getByText("Grant a provider access").click();
+
+    // Change the consent: a cap of 10 and a later last day; the form is filled in, the sentence follows.
+    const later = new Date(Date.now() + 60 * 86400_000).toISOString().slice(0, 10);
+    const laterWords = new Intl.DateTimeFormat("en-GB", { day: "numeric", month: "short", year: "numeric", timeZone: "UTC" })
+      .format(new Date(`${later}T00:00:00Z`));
+    await page.getByRole("button", { name: "Change" }).click();
+    assert.equal(await page.getByLabel("Until (last day, UTC)").inputValue(), until, "the form is filled with the consent's terms");
+    await page.getByLabel("Until (last day, UTC)").fill(later);
+    await page.getByLabel("At most this many accesses (optional)").fill("10");
+    await page.getByRole("button", { name: "Save the change" }).click();
+    await done(page, "Changed Laboratory no. 0");
+    assert.equal(await page.getByRole("button", { name: "Cancel the change" }).isVisible(), false, "the form is back to granting");
+    await assert.doesNotReject(page.locator("#consent-list li").filter({
+      hasText: `${providerOption} may read your lab results for treatment until ${laterWords}. At most 10 accesses: 10 left.`,
+    }).waitFor());
+    assert.match(ok("consent", "list", "--patient", PATIENT, "--output", "json"), /"max_accesses":\s*10/);
 
     // The lab reads: granted on lab results, denied (and logged) on imaging.
     assert.match(ok("access", PATIENT, "0", "--purpose", "treatment", "-k", LAB_KEY), /Granted \(log entry 0\)/);
@@ -210,6 +228,8 @@ test("a patient manages consent from the page, signed by their wallet", { timeou
 
     await page.getByRole("button", { name: "Refresh" }).click();
     await assert.doesNotReject(rows(page).filter({ hasText: "Denied: category not permitted" }).waitFor());
+    // The cap counts the granted read only.
+    await assert.doesNotReject(page.locator("#consent-list li").filter({ hasText: "At most 10 accesses: 9 left." }).waitFor());
     assert.equal(await rows(page).count(), 2);
     const denial = await rows(page).nth(0).locator("td").allTextContents();
     assert.deepEqual([denial[0], denial[2], denial[3], denial[4], denial[5], denial[6]],
@@ -223,6 +243,13 @@ test("a patient manages consent from the page, signed by their wallet", { timeou
     await page.locator("#filter-category").selectOption({ label: "lab results" });
     assert.equal(await rows(page).count(), 1);
     await page.locator("#filter-category").selectOption({ label: "All categories" });
+
+    // Emergency preferences: mental health excluded.
+    await page.locator("#emergency-excluded").getByLabel("mental health").check();
+    await page.getByRole("button", { name: "Save emergency preferences" }).click();
+    await done(page, "Saved your emergency preferences");
+    await assert.doesNotReject(page.locator("#emergency-policy").filter({ hasText: "Never shown in an emergency: mental health." }).waitFor());
+    assert.equal(await page.locator("#emergency-excluded").getByLabel("mental health").isChecked(), true);
 
     // Emergency: a hospital with the emergency role breaks the glass and reads.
     ok("emergency", "open", PATIENT, "--reason", "life-threatening", "--duration", "30m", "-k", HOSPITAL_KEY);
