@@ -101,6 +101,13 @@ pub(crate) struct Served {
     pub node: Arc<Node>,
 }
 
+/// Handlers that need only the node (the page's routes) take it alone.
+impl axum::extract::FromRef<Served> for Arc<Node> {
+    fn from_ref(served: &Served) -> Self {
+        served.node.clone()
+    }
+}
+
 /// A running server: its addresses, and a handle to stop it.
 pub struct Server {
     pub http: SocketAddr,

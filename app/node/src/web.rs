@@ -21,7 +21,6 @@ use solana_sdk::pubkey::Pubkey;
 use tokio::sync::mpsc;
 
 use crate::node::Node;
-use crate::rpc::Served;
 
 /// The page, as `app/web/build.mjs` bundled it (committed; CI fails on drift).
 pub const INDEX_HTML: &str = include_str!("../../web/dist/index.html");
@@ -140,14 +139,13 @@ impl Write for ChunkWriter {
 }
 
 pub(crate) async fn export_fhir(
-    State(state): State<Served>,
+    State(node): State<Arc<Node>>,
     Query(q): Query<ExportQuery>,
 ) -> Response {
     let (patient, scope) = match q.parse() {
         Ok(parsed) => parsed,
         Err(message) => return refuse(StatusCode::BAD_REQUEST, "BadRequest", message),
     };
-    let node: Arc<Node> = state.node.clone();
     // A named refusal for an unknown patient, before the first byte.
     let check = {
         let node = node.clone();

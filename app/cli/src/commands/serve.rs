@@ -54,12 +54,13 @@ pub fn serve(ctx: &Ctx, args: ServeArgs) -> anyhow::Result<Output> {
         let server = hdx_node::rpc::start(node.clone(), args.bind).await?;
         node.announce(&server.url())?;
         eprintln!(
-            "Serving the ledger in {} (program {}, upgrade authority {})\nJSON-RPC: {}\nPubSub:   {}\nUse `-u {}`; Ctrl-C stops.",
+            "Serving the ledger in {} (program {}, upgrade authority {})\nJSON-RPC: {}\nPubSub:   {}\nPage:     {}/ (the patient's page: open it in a browser with a Solana wallet)\nUse `-u {}`; Ctrl-C stops.",
             dir.display(),
             hdx_sdk::PROGRAM_ID,
             node.upgrade_authority(),
             server.url(),
             server.ws_url(),
+            server.url(),
             server.url()
         );
         wait_for_stop().await;
