@@ -15,7 +15,7 @@ use solana_sdk::signature::{read_keypair_file, Keypair, Signer};
 use solana_sdk::transaction::Transaction;
 
 mod common;
-use common::{npm_dir, scene, Server, HDX};
+use common::{node_test, npm_dir, scene, Server, HDX};
 
 /// `hdx serve` on a fresh ledger whose upgrade authority is `authority`.
 struct Served {
@@ -61,35 +61,20 @@ fn solana_kit_and_anchor_work_against_hdx_serve() {
     scene(&s, &s.authority);
     let dir = js_dir();
     let idl = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../idl/health_data_exchange.json");
-    let out = Command::new("node")
-        // Bounded: each test times out, and open sockets do not keep node alive.
-        .args([
-            "--test",
-            "--test-reporter=spec",
-            "--test-timeout=60000",
-            "--test-force-exit",
-            "compat.test.mjs",
-        ])
-        .current_dir(&dir)
-        .env("HDX_RPC_URL", &s.url)
-        .env("HDX_WS_URL", &s.ws)
-        .env("HDX_IDL", idl)
-        .env("HDX_REGISTRY_AUTHORITY", s.authority.pubkey().to_string())
-        .output()
-        .expect("node runs");
-    let report = format!(
-        "{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    println!("{report}");
-    assert!(
-        out.status.success(),
-        "the Node client tests failed:\n{report}"
-    );
-    assert!(
-        report.contains("pass 2") && report.contains("fail 0"),
-        "{report}"
+    node_test(
+        &dir,
+        "compat.test.mjs",
+        60_000,
+        &[
+            ("HDX_RPC_URL", s.url.clone().into()),
+            ("HDX_WS_URL", s.ws.clone().into()),
+            ("HDX_IDL", idl.into()),
+            (
+                "HDX_REGISTRY_AUTHORITY",
+                s.authority.pubkey().to_string().into(),
+            ),
+        ],
+        2,
     );
     s.healthy();
 }

@@ -11,7 +11,6 @@
 //! `target/tmp/web-screenshots/`.
 
 use std::path::Path;
-use std::process::Command;
 
 use hdx_sdk::codes::{ProviderKind, ROLE_EMERGENCY};
 use hdx_sdk::ix;
@@ -19,7 +18,7 @@ use serde_json::json;
 use solana_sdk::signature::{write_keypair_file, Keypair, Signer};
 
 mod common;
-use common::{npm_dir, Server, HDX};
+use common::{node_test, npm_dir, Server, HDX};
 
 const CHROMIUM: &str = "/usr/bin/chromium";
 
@@ -86,43 +85,27 @@ fn the_patients_page_in_a_real_browser() {
     let web = Path::new(env!("CARGO_MANIFEST_DIR")).join("../web");
     let run = npm_dir("web", &web, &["test/page.test.mjs", "test/wallet.js"]);
     let shots = Path::new(env!("CARGO_TARGET_TMPDIR")).join("web-screenshots");
-    let out = Command::new("node")
-        .args([
-            "--test",
-            "--test-reporter=spec",
-            "--test-timeout=300000",
-            "--test-force-exit",
-            "test/page.test.mjs",
-        ])
-        .current_dir(&run)
-        .env("HDX_URL", &s.url)
-        .env("HDX_BIN", HDX)
-        .env("HDX_CHROMIUM", &chromium)
-        .env("HDX_PATIENT", patient.pubkey().to_string())
-        .env("HDX_PATIENT_KEY", keys.join("patient.json"))
-        .env("HDX_LAB", lab.pubkey().to_string())
-        .env("HDX_LAB_KEY", keys.join("lab.json"))
-        .env("HDX_HOSPITAL_KEY", keys.join("hospital.json"))
-        .env("HDX_MUM_KEY", keys.join("mum.json"))
-        .env("HDX_CHILD_KEY", keys.join("child.json"))
-        .env("HDX_SCREENSHOTS", &shots)
-        .env(
-            "HDX_IDL",
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../idl/health_data_exchange.json"),
-        )
-        .env("HOME", keys)
-        .output()
-        .expect("node runs");
-    let report = format!(
-        "{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    println!("{report}");
-    assert!(out.status.success(), "the browser test failed:\n{report}");
-    assert!(
-        report.contains("pass 1") && report.contains("fail 0"),
-        "{report}"
+    let idl = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../idl/health_data_exchange.json");
+    node_test(
+        &run,
+        "test/page.test.mjs",
+        300_000,
+        &[
+            ("HDX_URL", s.url.clone().into()),
+            ("HDX_BIN", HDX.into()),
+            ("HDX_CHROMIUM", chromium.into()),
+            ("HDX_IDL", idl.into()),
+            ("HDX_PATIENT", patient.pubkey().to_string().into()),
+            ("HDX_PATIENT_KEY", keys.join("patient.json").into()),
+            ("HDX_LAB", lab.pubkey().to_string().into()),
+            ("HDX_LAB_KEY", keys.join("lab.json").into()),
+            ("HDX_HOSPITAL_KEY", keys.join("hospital.json").into()),
+            ("HDX_MUM_KEY", keys.join("mum.json").into()),
+            ("HDX_CHILD_KEY", keys.join("child.json").into()),
+            ("HDX_SCREENSHOTS", shots.clone().into()),
+            ("HOME", keys.into()),
+        ],
+        1,
     );
     for shot in [
         "patient-page-desktop.png",

@@ -68,15 +68,6 @@ pub(crate) struct ExportQuery {
     provider: Option<String>,
 }
 
-fn unix(name: &str, value: Option<&str>) -> Result<Option<i64>, String> {
-    value
-        .map(|v| {
-            v.parse()
-                .map_err(|_| format!("{name} {v:?} is not a time in unix seconds"))
-        })
-        .transpose()
-}
-
 fn refuse(status: StatusCode, error: &str, message: String) -> Response {
     (
         status,
@@ -86,24 +77,32 @@ fn refuse(status: StatusCode, error: &str, message: String) -> Response {
         .into_response()
 }
 
-fn key(name: &str, value: Option<&str>) -> Result<Option<Pubkey>, String> {
+/// An optional query parameter parsed as `T`; a bad one is named with what it should be.
+fn param<T: std::str::FromStr>(
+    name: &str,
+    value: Option<&str>,
+    should_be: &str,
+) -> Result<Option<T>, String> {
     value
         .map(|v| {
             v.parse()
-                .map_err(|_| format!("{name} {v:?} is not a base58 public key"))
+                .map_err(|_| format!("{name} {v:?} is not {should_be}"))
         })
         .transpose()
 }
 
+const KEY: &str = "a base58 public key";
+const UNIX: &str = "a time in unix seconds";
+
 impl ExportQuery {
     /// The patient and what to keep, or what is wrong with the request.
     fn parse(&self) -> Result<(Pubkey, Scope), String> {
-        let patient = key("patient", self.patient.as_deref())?
+        let patient = param("patient", self.patient.as_deref(), KEY)?
             .ok_or("name the patient: /export/fhir?patient=<patient id>")?;
         let scope = Scope {
-            since: unix("since", self.since.as_deref())?,
-            until: unix("until", self.until.as_deref())?,
-            provider: key("provider", self.provider.as_deref())?,
+            since: param("since", self.since.as_deref(), UNIX)?,
+            until: param("until", self.until.as_deref(), UNIX)?,
+            provider: param("provider", self.provider.as_deref(), KEY)?,
         };
         Ok((patient, scope))
     }

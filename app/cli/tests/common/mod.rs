@@ -194,3 +194,39 @@ pub fn npm_dir(name: &str, src: &Path, files: &[&str]) -> PathBuf {
     }
     dir
 }
+
+/// `node --test FILE` in `dir` with `env` (node's own test runner; each test
+/// bounded by `timeout_ms`, and open sockets do not keep node alive); prints
+/// the report and asserts that all `tests` passed. Returns the report.
+pub fn node_test(
+    dir: &Path,
+    file: &str,
+    timeout_ms: u32,
+    env: &[(&str, std::ffi::OsString)],
+    tests: usize,
+) -> String {
+    let out = Command::new("node")
+        .args([
+            "--test",
+            "--test-reporter=spec",
+            &format!("--test-timeout={timeout_ms}"),
+            "--test-force-exit",
+            file,
+        ])
+        .current_dir(dir)
+        .envs(env.iter().map(|(k, v)| (k, v)))
+        .output()
+        .expect("node runs");
+    let report = format!(
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    println!("{report}");
+    assert!(out.status.success(), "{file} failed:\n{report}");
+    assert!(
+        report.contains(&format!("pass {tests}")) && report.contains("fail 0"),
+        "{report}"
+    );
+    report
+}
