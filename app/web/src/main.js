@@ -17,7 +17,7 @@ const GRANTED = constant("OUTCOME_GRANTED");
 const EMERGENCY_ACTIONS = [constant("ACTION_EMERGENCY_OPEN"), constant("ACTION_EMERGENCY_READ")];
 const SYSTEM = web3.SystemProgram.programId;
 
-const state = { chain: null, wallet: null, patient: null, data: null, now: 0, editing: null, busy: false };
+const state = { chain: null, wallet: null, patient: null, data: null, now: 0, editing: null, busy: false, refreshes: 0 };
 
 /** Builds an element: h("button", { type: "button", onclick }, "Revoke"). */
 function h(tag, attrs = {}, ...children) {
@@ -58,17 +58,24 @@ function clearAlert() {
   box.replaceChildren();
 }
 
-/** Runs one action of the patient's: one at a time, errors shown, the page refreshed after. */
+/**
+ * Runs one action of the patient's: one at a time, errors shown; `done` is
+ * said once the page shows the new state. An action asked for while another
+ * runs is refused out loud, never dropped silently.
+ */
 async function act(doing, done, fn) {
-  if (state.busy) return;
+  if (state.busy) {
+    fail(new PageError("input", "Still working on the previous step; nothing was done. Try again when it has finished."));
+    return;
+  }
   state.busy = true;
   document.body.setAttribute("aria-busy", "true");
   clearAlert();
   say(doing);
   try {
     await fn();
-    say(done);
     await refresh();
+    say(done);
   } catch (e) {
     fail(state.chain.classify(e));
   } finally {
@@ -89,6 +96,7 @@ function defaultCluster() {
 
 function useCluster(url) {
   state.chain = new Chain(url);
+  state.refreshes += 1; // what was being read belongs to the old cluster
   localStorage.setItem("hdx.cluster", url);
   $("cluster").value = url;
   const served = url.replace(/\/$/, "") === location.origin;
@@ -144,28 +152,31 @@ async function disconnect() {
   state.wallet = null;
   state.patient = null;
   state.data = null;
+  state.refreshes += 1; // what was being read belongs to the wallet that left
   renderWallets();
   show();
 }
 
 // ---- reading -------------------------------------------------------------
 
+/** Reads everything again; of overlapping refreshes only the latest is shown (never an older state over a newer one). */
 async function refresh() {
   if (!state.wallet) return show();
+  const generation = ++state.refreshes;
   try {
     const [patient, now, balance] = await Promise.all([
       state.chain.patientOf(state.wallet.address),
       state.chain.now(),
       state.chain.balance(state.wallet.address),
     ]);
-    state.now = now;
-    state.patient = patient;
-    state.data = patient ? await state.chain.load(patient) : null;
-    state.guardianWork = await state.chain.guardianOf(state.wallet.address);
+    const data = patient ? await state.chain.load(patient) : null;
+    const guardianWork = await state.chain.guardianOf(state.wallet.address);
+    if (generation !== state.refreshes) return;
+    Object.assign(state, { now, patient, data, guardianWork });
     renderBalance(balance);
     show();
   } catch (e) {
-    fail(e);
+    if (generation === state.refreshes) fail(e);
   }
 }
 

@@ -76,6 +76,17 @@ async function refused(page, text) {
 }
 const rows = (page) => page.locator("#log-table tbody tr");
 
+/** Types a cluster URL into the page's setting and uses it. */
+async function useCluster(page, url) {
+  await page.getByLabel("Cluster URL").fill(url);
+  await page.getByRole("button", { name: "Use this cluster" }).click();
+}
+
+/** A date (YYYY-MM-DD) as the page writes it: "2 Jan 2027". */
+const inWords = (iso) =>
+  new Intl.DateTimeFormat("en-GB", { day: "numeric", month: "short", year: "numeric", timeZone: "UTC" })
+    .format(new Date(`${iso}T00:00:00Z`));
+
 /** Opens a <details> section by its summary, as a person would, unless it is open. */
 async function expand(page, summary) {
   const details = page.locator("details").filter({ has: page.getByText(summary, { exact: true }) });
@@ -124,13 +135,11 @@ test("a patient manages consent from the page, signed by their wallet", { timeou
     assert.deepEqual(unlabelled, []);
 
     // Bad input names the problem.
-    await page.getByLabel("Cluster URL").fill("not a url");
-    await page.getByRole("button", { name: "Use this cluster" }).click();
+    await useCluster(page, "not a url");
     await refused(page, "not a URL");
 
     // The wallet is discovered through the Wallet Standard; funded from the node's faucet.
-    await page.getByLabel("Cluster URL").fill(URL);
-    await page.getByRole("button", { name: "Use this cluster" }).click();
+    await useCluster(page, URL);
     await page.getByRole("button", { name: "Connect HDX Test Wallet" }).click();
     await page.getByRole("button", { name: "Get 1 test SOL" }).click();
     await done(page, "1 test SOL received");
@@ -169,8 +178,7 @@ test("a patient manages consent from the page, signed by their wallet", { timeou
     assert.equal(wallet.signed, signedBefore);
 
     const until = new Date(Date.now() + 30 * 86400_000).toISOString().slice(0, 10);
-    const untilWords = new Intl.DateTimeFormat("en-GB", { day: "numeric", month: "short", year: "numeric", timeZone: "UTC" })
-      .format(new Date(`${until}T00:00:00Z`));
+    const untilWords = inWords(until);
     await page.locator("#grant-categories").getByLabel("lab results").check();
     await page.locator("#grant-modes").getByLabel("read").check();
     await page.locator("#grant-purposes").getByLabel("treatment", { exact: true }).check();
@@ -206,8 +214,7 @@ test("a patient manages consent from the page, signed by their wallet", { timeou
 
     // Change the consent: a cap of 10 and a later last day; the form is filled in, the sentence follows.
     const later = new Date(Date.now() + 60 * 86400_000).toISOString().slice(0, 10);
-    const laterWords = new Intl.DateTimeFormat("en-GB", { day: "numeric", month: "short", year: "numeric", timeZone: "UTC" })
-      .format(new Date(`${later}T00:00:00Z`));
+    const laterWords = inWords(later);
     await page.getByRole("button", { name: "Change" }).click();
     assert.equal(await page.getByLabel("Until (last day, UTC)").inputValue(), until, "the form is filled with the consent's terms");
     await page.getByLabel("Until (last day, UTC)").fill(later);
@@ -245,9 +252,17 @@ test("a patient manages consent from the page, signed by their wallet", { timeou
     await page.locator("#filter-category").selectOption({ label: "All categories" });
 
     // Emergency preferences: mental health excluded.
+    // Clicked twice at once: one transaction, and the second click is refused out loud, not dropped.
     await page.locator("#emergency-excluded").getByLabel("mental health").check();
-    await page.getByRole("button", { name: "Save emergency preferences" }).click();
+    const signedBeforeTwice = wallet.signed;
+    await page.evaluate(() => {
+      const save = [...document.querySelectorAll("button")].find((b) => b.textContent === "Save emergency preferences");
+      save.click();
+      save.click();
+    });
     await done(page, "Saved your emergency preferences");
+    await refused(page, "Still working on the previous step; nothing was done.");
+    assert.equal(wallet.signed, signedBeforeTwice + 1);
     await assert.doesNotReject(page.locator("#emergency-policy").filter({ hasText: "Never shown in an emergency: mental health." }).waitFor());
     assert.equal(await page.locator("#emergency-excluded").getByLabel("mental health").isChecked(), true);
 
@@ -334,11 +349,9 @@ test("a patient manages consent from the page, signed by their wallet", { timeou
     assert.match(ok("guardian", "execute", child, "0", "-k", MUM_KEY), /./);
 
     // A cluster that cannot be reached is named.
-    await page.getByLabel("Cluster URL").fill("http://127.0.0.1:9");
-    await page.getByRole("button", { name: "Use this cluster" }).click();
+    await useCluster(page, "http://127.0.0.1:9");
     await refused(page, "Cannot reach the cluster at http://127.0.0.1:9");
-    await page.getByLabel("Cluster URL").fill(URL);
-    await page.getByRole("button", { name: "Use this cluster" }).click();
+    await useCluster(page, URL);
     await page.getByRole("button", { name: "Refresh" }).click();
 
     // 200% zoom (a 1280 px window at 2x is 640 CSS px) and a phone: nothing wider than the window.
