@@ -169,10 +169,11 @@ pub(crate) async fn export_fhir(
             tx: tx.clone(),
             buf: Vec::with_capacity(CHUNK),
         };
-        let written = client.transport.unix_time().and_then(|now| {
-            write_fhir(&client, &patient, &scope, now, out, &mut |_, _| {})
-                .and_then(|mut w| w.flush().map_err(Into::into))
-        });
+        // write_fhir ends with the bundle's finish(), which flushes the last chunk.
+        let written = client
+            .transport
+            .unix_time()
+            .and_then(|now| write_fhir(&client, &patient, &scope, now, out, &mut |_, _| {}));
         if let Err(e) = written {
             // The status is sent; an error in the body's place breaks the download.
             let _ = tx.blocking_send(Err(std::io::Error::other(e.to_string())));

@@ -14,7 +14,7 @@ export const PROGRAM_ID = new web3.PublicKey(idl.address);
 export class PageError extends Error {
   constructor(kind, message, detail = {}) {
     super(message);
-    this.kind = kind; // "network" | "program" | "rejected" | "transaction" | "input"
+    this.kind = kind; // "network" | "program" | "rejected" | "transaction" | "input" | "busy"
     Object.assign(this, detail);
   }
 }

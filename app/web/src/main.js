@@ -49,7 +49,7 @@ function fail(e) {
 }
 
 const headline = (kind) =>
-  ({ network: "Network problem.", program: "The program refused.", rejected: "Not signed.", transaction: "Not done.", input: "Check the form." })[kind] ??
+  ({ network: "Network problem.", program: "The program refused.", rejected: "Not signed.", transaction: "Not done.", input: "Check the form.", busy: "One thing at a time." })[kind] ??
   "Error.";
 
 function clearAlert() {
@@ -65,7 +65,7 @@ function clearAlert() {
  */
 async function act(doing, done, fn) {
   if (state.busy) {
-    fail(new PageError("input", "Still working on the previous step; nothing was done. Try again when it has finished."));
+    fail(new PageError("busy", "Still working on the previous step; nothing was done. Try again when it has finished."));
     return;
   }
   state.busy = true;
@@ -314,8 +314,15 @@ function termsFromForm() {
   const purposes = maskOf("grant-purposes");
   if (!purposes) problem("Choose at least one purpose.");
   if (!f.until.value) problem("Choose the last day of the consent.");
-  const notBefore = f.from.value ? Date.parse(`${f.from.value}T00:00:00Z`) / 1000 : 0;
-  const expiresAt = Date.parse(`${f.until.value}T00:00:00Z`) / 1000 + DAY;
+  // A changed consent keeps its exact start and expiry unless the patient changed those dates
+  // (a consent granted for "30d" ends mid-day; the form shows days).
+  const was = state.editing?.consent;
+  const notBefore = was && f.from.value === (Number(was.notBefore) > 0 ? isoDay(was.notBefore) : "")
+    ? Number(was.notBefore)
+    : f.from.value ? Date.parse(`${f.from.value}T00:00:00Z`) / 1000 : 0;
+  const expiresAt = was && f.until.value === isoDay(Number(was.expiresAt) - 1)
+    ? Number(was.expiresAt)
+    : Date.parse(`${f.until.value}T00:00:00Z`) / 1000 + DAY;
   if (expiresAt <= state.now) problem("The last day is in the past.");
   if (notBefore && expiresAt <= notBefore) problem("The consent must end after it starts.");
   const whole = (v, what) => {

@@ -226,6 +226,21 @@ test("a patient manages consent from the page, signed by their wallet", { timeou
       hasText: `${providerOption} may read your lab results for treatment until ${laterWords}. At most 10 accesses: 10 left.`,
     }).waitFor());
     assert.match(ok("consent", "list", "--patient", PATIENT, "--output", "json"), /"max_accesses":\s*10/);
+    // A consent whose expiry is mid-day (the CLI's "45d"): changing only its cap keeps the exact expiry.
+    ok("consent", "update", LAB, "--categories", "lab-results", "--modes", "read", "--purposes", "treatment", "--expires", "45d",
+      "--max-accesses", "10", "-k", env("HDX_PATIENT_KEY"));
+    const expiry = () => JSON.parse(ok("consent", "list", "--patient", PATIENT, "--output", "json")).map((c) => c.expires_at);
+    const [midDay] = expiry();
+    await page.getByRole("button", { name: "Refresh" }).click();
+    await page.getByRole("button", { name: "Change" }).click();
+    await page.getByLabel("At most this many accesses (optional)").fill("12");
+    await page.getByRole("button", { name: "Save the change" }).click();
+    await done(page, "Changed Laboratory no. 0");
+    assert.deepEqual(expiry(), [midDay]);
+    await page.getByRole("button", { name: "Change" }).click();
+    await page.getByLabel("At most this many accesses (optional)").fill("10");
+    await page.getByRole("button", { name: "Save the change" }).click();
+    await done(page, "Changed Laboratory no. 0");
 
     // The lab reads: granted on lab results, denied (and logged) on imaging.
     assert.match(ok("access", PATIENT, "0", "--purpose", "treatment", "-k", LAB_KEY), /Granted \(log entry 0\)/);
