@@ -55,12 +55,18 @@ export class Connected {
     await this.wallet.features[DISCONNECT]?.disconnect();
   }
 
-  /** The wallet signs the serialized transaction; returns the signed bytes. */
+  /**
+   * The wallet signs the serialized transaction; returns the signed bytes.
+   * The cluster's chain is named only when the wallet declares it (many list
+   * no `solana:localnet`, and `chain` is optional in the standard).
+   */
   async sign(bytes, url) {
+    const chain = chainFor(url);
+    const declared = [...(this.account.chains ?? []), ...(this.wallet.chains ?? [])];
     const [out] = await this.wallet.features[SIGN].signTransaction({
       account: this.account,
       transaction: bytes,
-      chain: chainFor(url),
+      ...(declared.includes(chain) ? { chain } : {}),
     });
     return out.signedTransaction;
   }
