@@ -112,7 +112,7 @@ function renderWallets() {
       h("p", { class: "row" },
         h("span", {}, "Connected: ", h("strong", {}, state.wallet.wallet.name), " ", h("code", { title: state.wallet.address }, short(state.wallet.address))),
         h("span", { id: "balance" }),
-        h("button", { type: "button", class: "secondary", onclick: () => { clearAlert(); say(""); refresh(); } }, "Refresh"),
+        h("button", { type: "button", class: "secondary", onclick: reload }, "Refresh"),
         h("button", { type: "button", class: "secondary", onclick: disconnect }, "Disconnect")),
     );
     return;
@@ -178,6 +178,14 @@ async function refresh() {
   } catch (e) {
     if (generation === state.refreshes) fail(e);
   }
+}
+
+/** The Refresh button: reads everything again and says when the page is up to date. */
+async function reload() {
+  clearAlert();
+  say("Reading the cluster…");
+  await refresh();
+  if (!$("alert").hasChildNodes()) say(`Up to date (cluster time ${time(state.now)}).`);
 }
 
 function renderBalance(lamports) {
@@ -364,7 +372,15 @@ function submitGrant(event) {
   const name = providerName(providerById(provider));
   if (state.editing) {
     const consent = state.editing.address;
+    const { revision } = state.editing.consent;
     return act(`Changing ${name}'s consent: confirm in your wallet…`, `Changed ${name}'s consent.`, async () => {
+      // The form replaces the consent's terms whole: never over a version it was not filled from.
+      const current = await state.chain.rpc("reading the consent", () => state.chain.program.account.consent.fetchNullable(consent));
+      if (!current) throw new PageError("input", `${name}'s consent was revoked since you opened the form; nothing was changed.`);
+      if (current.revision !== revision) {
+        edit(consent, current);
+        throw new PageError("input", `${name}'s consent was changed elsewhere since you opened the form; nothing was changed. The form now shows its current terms: check them and save again.`);
+      }
       const ix = await state.chain.program.methods.updateConsent(terms)
         .accountsPartial({ authority, patient, consent }).instruction();
       await send([ix]);

@@ -87,6 +87,12 @@ const inWords = (iso) =>
   new Intl.DateTimeFormat("en-GB", { day: "numeric", month: "short", year: "numeric", timeZone: "UTC" })
     .format(new Date(`${iso}T00:00:00Z`));
 
+/** Clicks Refresh and waits until the page shows what the cluster holds now. */
+async function reload(page) {
+  await page.getByRole("button", { name: "Refresh" }).click();
+  await done(page, "Up to date");
+}
+
 /** Opens a <details> section by its summary, as a person would, unless it is open. */
 async function expand(page, summary) {
   const details = page.locator("details").filter({ has: page.getByText(summary, { exact: true }) });
@@ -231,12 +237,27 @@ test("a patient manages consent from the page, signed by their wallet", { timeou
       "--max-accesses", "10", "-k", env("HDX_PATIENT_KEY"));
     const expiry = () => JSON.parse(ok("consent", "list", "--patient", PATIENT, "--output", "json")).map((c) => c.expires_at);
     const [midDay] = expiry();
-    await page.getByRole("button", { name: "Refresh" }).click();
+    await reload(page);
     await page.getByRole("button", { name: "Change" }).click();
     await page.getByLabel("At most this many accesses (optional)").fill("12");
     await page.getByRole("button", { name: "Save the change" }).click();
     await done(page, "Changed Laboratory no. 0");
     assert.deepEqual(expiry(), [midDay]);
+
+    // A form filled before someone else changed the consent is never saved over that change.
+    await page.getByRole("button", { name: "Change" }).click();
+    ok("consent", "update", LAB, "--categories", "lab-results", "--modes", "read", "--purposes", "treatment", "--expires", "50d",
+      "--max-accesses", "11", "-k", env("HDX_PATIENT_KEY"));
+    const [elsewhere] = expiry();
+    await page.getByLabel("At most this many accesses (optional)").fill("13");
+    await page.getByRole("button", { name: "Save the change" }).click();
+    await refused(page, "consent was changed elsewhere since you opened the form; nothing was changed.");
+    assert.deepEqual(expiry(), [elsewhere]);
+    assert.equal(await page.getByLabel("At most this many accesses (optional)").inputValue(), "11", "the form shows the current terms");
+    await page.getByLabel("At most this many accesses (optional)").fill("12");
+    await page.getByRole("button", { name: "Save the change" }).click();
+    await done(page, "Changed Laboratory no. 0");
+    assert.deepEqual(expiry(), [elsewhere]);
     await page.getByRole("button", { name: "Change" }).click();
     await page.getByLabel("At most this many accesses (optional)").fill("10");
     await page.getByRole("button", { name: "Save the change" }).click();
@@ -248,7 +269,7 @@ test("a patient manages consent from the page, signed by their wallet", { timeou
     assert.equal(denied.code, 3, denied.err);
     assert.match(denied.out + denied.err, /CategoryNotPermitted/);
 
-    await page.getByRole("button", { name: "Refresh" }).click();
+    await reload(page);
     await assert.doesNotReject(rows(page).filter({ hasText: "Denied: category not permitted" }).waitFor());
     // The cap counts the granted read only.
     await assert.doesNotReject(page.locator("#consent-list li").filter({ hasText: "At most 10 accesses: 9 left." }).waitFor());
@@ -284,7 +305,7 @@ test("a patient manages consent from the page, signed by their wallet", { timeou
     // Emergency: a hospital with the emergency role breaks the glass and reads.
     ok("emergency", "open", PATIENT, "--reason", "life-threatening", "--duration", "30m", "-k", HOSPITAL_KEY);
     ok("emergency", "access", PATIENT, "1", "-k", HOSPITAL_KEY);
-    await page.getByRole("button", { name: "Refresh" }).click();
+    await reload(page);
     await assert.doesNotReject(page.locator("#window-list li").filter({ hasText: "life threatening" }).waitFor());
     await page.getByLabel("Emergency access only").check();
     assert.equal(await rows(page).count(), 2);
@@ -357,7 +378,7 @@ test("a patient manages consent from the page, signed by their wallet", { timeou
     ok("patient", "register", "-k", CHILD_KEY);
     ok("guardians", "set", "--guardian", `${PATIENT},${ok("address", "-k", MUM_KEY).trim()}`, "--threshold", "2", "--mode", "alone", "-k", CHILD_KEY);
     ok("guardian", "propose", child, "grant", LAB, "--categories", "immunizations", "--modes", "read", "--purposes", "treatment", "--expires", "30d", "-k", MUM_KEY);
-    await page.getByRole("button", { name: "Refresh" }).click();
+    await reload(page);
     await page.getByRole("button", { name: "Approve proposal 0" }).click();
     await done(page, "Approved proposal 0");
     await assert.doesNotReject(page.locator("#guardian-work li").filter({ hasText: "You approved it." }).waitFor());
@@ -367,7 +388,7 @@ test("a patient manages consent from the page, signed by their wallet", { timeou
     await useCluster(page, "http://127.0.0.1:9");
     await refused(page, "Cannot reach the cluster at http://127.0.0.1:9");
     await useCluster(page, URL);
-    await page.getByRole("button", { name: "Refresh" }).click();
+    await reload(page);
 
     // 200% zoom (a 1280 px window at 2x is 640 CSS px) and a phone: nothing wider than the window.
     await page.setViewportSize({ width: 640, height: 450 });
