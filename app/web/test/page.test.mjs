@@ -225,12 +225,24 @@ test("a patient manages consent from the page, signed by their wallet", { timeou
     assert.equal(await page.getByLabel("Until (last day, UTC)").inputValue(), until, "the form is filled with the consent's terms");
     await page.getByLabel("Until (last day, UTC)").fill(later);
     await page.getByLabel("At most this many accesses (optional)").fill("10");
+    await page.getByLabel("Only records dated from (optional)").fill("2026-10-01");
+    await page.getByLabel("Only records dated to (optional)").fill("2026-10-31");
+    await page.getByLabel("Renew by this many days (optional)").fill("30");
+    await page.getByLabel("How many renewals (optional)").fill("2");
     await page.getByRole("button", { name: "Save the change" }).click();
     await done(page, "Changed Laboratory no. 0");
     assert.equal(await page.getByRole("button", { name: "Cancel the change" }).isVisible(), false, "the form is back to granting");
     await assert.doesNotReject(page.locator("#consent-list li").filter({
-      hasText: `${providerOption} may read your lab results for treatment until ${laterWords}. At most 10 accesses: 10 left.`,
+      hasText: `${providerOption} may read your lab results for treatment until ${laterWords}. Only records dated 1 Oct 2026 to 31 Oct 2026. At most 10 accesses: 10 left. Renews by 30 days at a time: 2 of 2 renewals left.`,
     }).waitFor());
+    // Half a date range is named before anything is signed.
+    const signedBeforeHalf = wallet.signed;
+    await page.getByRole("button", { name: "Change" }).click();
+    await page.getByLabel("Only records dated to (optional)").fill("");
+    await page.getByRole("button", { name: "Save the change" }).click();
+    await refused(page, "Give both ends of the date range, or neither.");
+    assert.equal(wallet.signed, signedBeforeHalf);
+    await page.getByRole("button", { name: "Cancel the change" }).click();
     assert.match(ok("consent", "list", "--patient", PATIENT, "--output", "json"), /"max_accesses":\s*10/);
     // A consent whose expiry is mid-day (the CLI's "45d"): changing only its cap keeps the exact expiry.
     ok("consent", "update", LAB, "--categories", "lab-results", "--modes", "read", "--purposes", "treatment", "--expires", "45d",
