@@ -17,7 +17,12 @@ const GRANTED = constant("OUTCOME_GRANTED");
 const EMERGENCY_ACTIONS = [constant("ACTION_EMERGENCY_OPEN"), constant("ACTION_EMERGENCY_READ")];
 const SYSTEM = web3.SystemProgram.programId;
 
-const state = { chain: null, wallet: null, patient: null, data: null, now: 0, editing: null, busy: false, refreshes: 0 };
+/** Disclosures shown at a time (`?rows=N` in the page's URL sets another step). */
+const ROWS_STEP = Math.max(1, Number(new URLSearchParams(location.search).get("rows")) || 200);
+
+const state = {
+  chain: null, wallet: null, patient: null, data: null, now: 0, editing: null, busy: false, refreshes: 0, logRows: ROWS_STEP,
+};
 
 /** Builds an element: h("button", { type: "button", onclick }, "Revoke"). */
 function h(tag, attrs = {}, ...children) {
@@ -478,8 +483,15 @@ function renderLog() {
     (f.category.value === "" || e.category === Number(f.category.value)) &&
     (since === null || e.time >= since) && (until === null || e.time < until) &&
     (!f.emergency.checked || EMERGENCY_ACTIONS.includes(e.action)));
-  $("log-count").textContent = `${shown.length} of ${all.length} entries`;
-  const rows = shown.reverse().map((e) => {
+  // A long log is shown a step at a time, newest first: the DOM never holds 100,000 rows.
+  const visible = shown.reverse().slice(0, state.logRows);
+  const filtered = shown.length === all.length ? "" : ` (${all.length} in all)`;
+  $("log-count").textContent = visible.length < shown.length
+    ? `Newest ${visible.length} of ${shown.length} entries${filtered}`
+    : `${shown.length} of ${all.length} entries`;
+  $("log-more").hidden = visible.length >= shown.length;
+  $("log-more").textContent = `Show ${Math.min(ROWS_STEP, shown.length - visible.length)} more`;
+  const rows = visible.map((e) => {
     const emergency = EMERGENCY_ACTIONS.includes(e.action);
     const outcome = byCode(OUTCOMES, e.outcome);
     const action = byCode(ACTIONS, e.action)?.label ?? "?";
@@ -677,7 +689,14 @@ function start() {
   $("grant-form").addEventListener("submit", submitGrant);
   $("grant-cancel").addEventListener("click", endEdit);
   $("record-form").addEventListener("submit", submitRecord);
-  $("log-filters").addEventListener("input", () => state.data && renderLog());
+  $("log-filters").addEventListener("input", () => {
+    state.logRows = ROWS_STEP; // a new filter starts from the newest again
+    if (state.data) renderLog();
+  });
+  $("log-more").addEventListener("click", () => {
+    state.logRows += ROWS_STEP;
+    renderLog();
+  });
   $("verify-button").addEventListener("click", verify);
   $("emergency-form").addEventListener("submit", saveEmergency);
   onWalletsChanged(renderWallets);

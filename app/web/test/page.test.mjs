@@ -407,6 +407,19 @@ test("a patient manages consent from the page, signed by their wallet", { timeou
     await noOverflow(page, "200% zoom");
     await page.setViewportSize({ width: 360, height: 740 });
     await noOverflow(page, "phone width");
+    // A long log is shown a step at a time (here 2 rows a step, `?rows=2`), newest first.
+    await page.setViewportSize({ width: 1280, height: 900 });
+    await page.goto(`${URL}/?rows=2`);
+    await page.getByRole("button", { name: "Connect HDX Test Wallet" }).click();
+    await page.locator("#log-count").filter({ hasText: "Newest 2 of 6 entries" }).waitFor();
+    assert.deepEqual(await rows(page).locator("td:first-child").allTextContents(), ["5", "4"]);
+    await page.getByRole("button", { name: "Show 2 more" }).click();
+    assert.deepEqual(await rows(page).locator("td:first-child").allTextContents(), ["5", "4", "3", "2"]);
+    await page.getByRole("button", { name: "Show 2 more" }).click();
+    assert.equal(await page.locator("#log-count").textContent(), "6 of 6 entries");
+    assert.equal(await page.locator("#log-more").isVisible(), false);
+    await page.getByLabel("Outcome").selectOption({ label: "Denied only" });
+    assert.equal(await page.locator("#log-count").textContent(), "Newest 2 of 3 entries (6 in all)");
     assert.deepEqual(errors, [], "no script errors on the page");
   } catch (e) {
     await page?.screenshot({ path: join(SHOTS, "failure.png"), fullPage: true }).catch(() => {});
