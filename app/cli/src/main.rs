@@ -147,7 +147,8 @@ enum BenchCmd {
         #[arg(long, value_delimiter = ',', default_value = "10000,100000")]
         at: Vec<u64>,
         /// Formats to export
-        #[arg(long, value_delimiter = ',', default_value = "json,csv,fhir")]
+        /// (fhir-http: the page's download, GET /export/fhir on hdx serve)
+        #[arg(long, value_delimiter = ',', default_value = "json,csv,fhir,fhir-http")]
         formats: Vec<String>,
         /// Print one JSON object
         #[arg(long)]

@@ -83,14 +83,16 @@ fn bench_export_exports_every_entry_in_every_format() {
             (300, "json"),
             (300, "csv"),
             (300, "fhir"),
+            (300, "fhir-http"),
             (1200, "json"),
             (1200, "csv"),
-            (1200, "fhir")
+            (1200, "fhir"),
+            (1200, "fhir-http")
         ]
     );
     // Every entry is written: four times the log, four times the output (give or take the
     // header, and the two consent versions at the end of the FHIR bundle).
-    for format in ["json", "csv", "fhir"] {
+    for format in ["json", "csv", "fhir", "fhir-http"] {
         let bytes = |entries: u64| {
             runs.iter()
                 .find(|r| r["format"] == format && r["entries"] == entries)

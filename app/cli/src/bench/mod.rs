@@ -530,6 +530,20 @@ fn timed_child(
     Ok((seconds, peak))
 }
 
+/// The page's FHIR download: `GET url` (hdx serve streams the SDK's exporter)
+/// into `out`; the seconds, and the serving process's peak memory after it.
+fn fetched(url: &str, out: &std::path::Path, server: u32) -> anyhow::Result<(f64, u64)> {
+    let started = Instant::now();
+    let mut response = reqwest::blocking::Client::builder()
+        .timeout(None)
+        .build()?
+        .get(url)
+        .send()?
+        .error_for_status()?;
+    response.copy_to(&mut std::fs::File::create(out)?)?;
+    Ok((started.elapsed().as_secs_f64(), rss_of(server).1))
+}
+
 /// Appends accesses to `patient`'s log on the ledger in `dir` until it has `entries`.
 fn fill_log(
     dir: &std::path::Path,
@@ -569,8 +583,8 @@ pub fn export(
     );
     for f in &config.formats {
         anyhow::ensure!(
-            ["json", "csv", "fhir"].contains(&f.as_str()),
-            "unknown format {f:?} (json, csv, fhir)"
+            ["json", "csv", "fhir", "fhir-http"].contains(&f.as_str()),
+            "unknown format {f:?} (json, csv, fhir, fhir-http)"
         );
     }
     let dir = tempfile::tempdir()?;
@@ -605,18 +619,23 @@ pub fn export(
         for format in &config.formats {
             progress(&format!("exporting {entries} entries as {format}"));
             let out = dir.path().join(format!("export.{format}"));
-            let mut cmd = std::process::Command::new(&config.hdx);
-            cmd.args([
-                "-u",
-                &server.url,
-                "audit",
-                "log",
-                &p.to_string(),
-                "--format",
-                format,
-            ])
-            .env("HOME", dir.path());
-            let (seconds, peak_rss_bytes) = timed_child(&mut cmd, &out)?;
+            let (seconds, peak_rss_bytes) = if format == "fhir-http" {
+                let url = format!("{}/export/fhir?patient={p}", server.url);
+                fetched(&url, &out, server.child.id())?
+            } else {
+                let mut cmd = std::process::Command::new(&config.hdx);
+                cmd.args([
+                    "-u",
+                    &server.url,
+                    "audit",
+                    "log",
+                    &p.to_string(),
+                    "--format",
+                    format,
+                ])
+                .env("HOME", dir.path());
+                timed_child(&mut cmd, &out)?
+            };
             let output_bytes = std::fs::metadata(&out)?.len();
             std::fs::remove_file(&out)?;
             runs.push(ExportRun {
@@ -653,7 +672,7 @@ pub fn export(
 /// The report as `hdx bench export` prints it.
 pub fn render_export(r: &ExportBench) -> String {
     let mut s = String::from(
-        "hdx audit log over JSON-RPC against hdx serve (a child process each), output to a file\n\n",
+        "hdx audit log over JSON-RPC against hdx serve (a child process each), output to a file;\nfhir-http: the page's download, GET /export/fhir on hdx serve (peak memory: the server's)\n\n",
     );
     s += "  entries   format   seconds   entries/s   peak memory MB   output MB\n";
     for run in &r.runs {
