@@ -21,7 +21,8 @@ const SYSTEM = web3.SystemProgram.programId;
 const ROWS_STEP = Math.max(1, Number(new URLSearchParams(location.search).get("rows")) || 200);
 
 const state = {
-  chain: null, wallet: null, patient: null, data: null, now: 0, editing: null, busy: false, refreshes: 0, logRows: ROWS_STEP,
+  chain: null, wallet: null, patient: null, data: null, providers: [], now: 0, editing: null, busy: false, refreshes: 0,
+  logRows: ROWS_STEP,
 };
 
 /** Builds an element: h("button", { type: "button", onclick }, "Revoke"). */
@@ -175,9 +176,11 @@ async function refresh() {
       state.chain.balance(state.wallet.address),
     ]);
     const data = patient ? await state.chain.load(patient) : null;
+    // A wallet that is only someone's guardian still needs the directory to name providers.
+    const providers = data ? data.providers : await state.chain.all("provider");
     const guardianWork = await state.chain.guardianOf(state.wallet.address);
     if (generation !== state.refreshes) return;
-    Object.assign(state, { now, patient, data, guardianWork });
+    Object.assign(state, { now, patient, data, providers, guardianWork });
     renderBalance(balance);
     show();
   } catch (e) {
@@ -226,8 +229,8 @@ function show() {
   $("fhir-link").setAttribute("download", `hdx-${id}-fhir.json`);
 }
 
-const providerById = (id) => state.data.providers.find((p) => p.account.id.equals(id))?.account;
-const providerByNumber = (n) => state.data.providers.find((p) => p.account.number === n)?.account;
+const providerById = (id) => state.providers.find((p) => p.account.id.equals(id))?.account;
+const providerByNumber = (n) => state.providers.find((p) => p.account.number === n)?.account;
 
 // ---- consents ------------------------------------------------------------
 
@@ -604,7 +607,7 @@ function acknowledge(window) {
 
 function proposalWords(p) {
   const kind = byCode(PROPOSAL_KINDS, enumCode("ProposalKind", p.kind))?.name;
-  const provider = providerName(providerById(p.provider) ?? state.data?.providers.find((x) => x.account.id.equals(p.provider))?.account);
+  const provider = providerName(providerById(p.provider));
   switch (kind) {
     case "GRANT": return `grant ${provider} ${list(categoryNames(p.terms.categories))} until ${date(Number(p.terms.expiresAt) - 1)}`;
     case "UPDATE": return `change ${provider}'s consent to ${list(categoryNames(p.terms.categories))} until ${date(Number(p.terms.expiresAt) - 1)}`;

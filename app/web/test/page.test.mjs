@@ -28,12 +28,16 @@ const CHILD_KEY = env("HDX_CHILD_KEY");
 const PATIENT = env("HDX_PATIENT");
 const SHOTS = env("HDX_SCREENSHOTS");
 const IDL = JSON.parse(readFileSync(env("HDX_IDL"), "utf8"));
-const secret = Uint8Array.from(JSON.parse(readFileSync(env("HDX_PATIENT_KEY"), "utf8")));
 const b64url = (b) => Buffer.from(b).toString("base64url");
-const key = createPrivateKey({
-  key: { kty: "OKP", crv: "Ed25519", d: b64url(secret.slice(0, 32)), x: b64url(secret.slice(32)) },
-  format: "jwk",
-});
+/** A keypair file as the test wallet holds it: its address, public key bytes and signing key. */
+function walletKey(file, address) {
+  const secret = Uint8Array.from(JSON.parse(readFileSync(file, "utf8")));
+  const key = createPrivateKey({
+    key: { kty: "OKP", crv: "Ed25519", d: b64url(secret.slice(0, 32)), x: b64url(secret.slice(32)) },
+    format: "jwk",
+  });
+  return { address, publicKey: Array.from(secret.slice(32)), key };
+}
 
 /** `hdx -u URL ...`: { code, out, err }. */
 function hdx(...args) {
@@ -48,7 +52,8 @@ const ok = (...args) => {
 
 const wallet = { signed: 0, rejectNext: false };
 
-async function open(browser, viewport) {
+/** A browser context whose test wallet holds `holder` (signing here, counted in `wallet`), on the page. */
+async function open(browser, viewport, holder) {
   const context = await browser.newContext({ viewport, acceptDownloads: true });
   await context.exposeFunction("__hdxWalletSign", (message) => {
     if (wallet.rejectNext) {
@@ -56,9 +61,9 @@ async function open(browser, viewport) {
       return null;
     }
     wallet.signed += 1;
-    return Array.from(sign(null, Buffer.from(message), key));
+    return Array.from(sign(null, Buffer.from(message), holder.key));
   });
-  await context.addInitScript(testWallet, { address: PATIENT, publicKey: Array.from(secret.slice(32)) });
+  await context.addInitScript(testWallet, { address: holder.address, publicKey: holder.publicKey });
   const page = await context.newPage();
   const errors = [];
   page.on("pageerror", (e) => errors.push(e.message));
@@ -129,7 +134,7 @@ test("a patient manages consent from the page, signed by their wallet", { timeou
   });
   let page;
   try {
-    const opened = await open(browser, { width: 1280, height: 900 });
+    const opened = await open(browser, { width: 1280, height: 900 }, walletKey(env("HDX_PATIENT_KEY"), PATIENT));
     page = opened.page;
     const errors = opened.errors;
 
@@ -394,6 +399,17 @@ test("a patient manages consent from the page, signed by their wallet", { timeou
     await page.getByRole("button", { name: "Approve proposal 0" }).click();
     await done(page, "Approved proposal 0");
     await assert.doesNotReject(page.locator("#guardian-work li").filter({ hasText: "You approved it." }).waitFor());
+    // Mum's wallet: a guardian who is no patient here sees the same proposal, provider named.
+    const mumAddress = ok("address", "-k", MUM_KEY).trim();
+    const mum = await open(browser, { width: 1280, height: 900 }, walletKey(MUM_KEY, mumAddress));
+    await mum.page.getByRole("button", { name: "Connect HDX Test Wallet" }).click();
+    const proposalText = `proposal 0 to grant ${providerOption} immunizations until `;
+    await assert.doesNotReject(mum.page.locator("#guardian-work li").filter({ hasText: "You approved it." }).waitFor());
+    assert.ok((await mum.page.locator("#guardian-work li").textContent()).includes(proposalText),
+      `${await mum.page.locator("#guardian-work li").textContent()} / ${proposalText}`);
+    assert.equal(await mum.page.locator("#register").isVisible(), true, "mum is no patient here");
+    assert.deepEqual(mum.errors, []);
+    await mum.context.close();
     assert.match(ok("guardian", "execute", child, "0", "-k", MUM_KEY), /./);
 
     // A cluster that cannot be reached is named.
