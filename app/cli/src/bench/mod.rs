@@ -674,10 +674,10 @@ pub fn render_export(r: &ExportBench) -> String {
     let mut s = String::from(
         "hdx audit log over JSON-RPC against hdx serve (a child process each), output to a file;\nfhir-http: the page's download, GET /export/fhir on hdx serve (peak memory: the server's)\n\n",
     );
-    s += "  entries   format   seconds   entries/s   peak memory MB   output MB\n";
+    s += "  entries   format      seconds   entries/s   peak memory MB   output MB\n";
     for run in &r.runs {
         s += &format!(
-            "  {:>7}   {:<6}   {:>7.2}   {:>9.0}   {:>14.1}   {:>9.1}\n",
+            "  {:>7}   {:<9}   {:>7.2}   {:>9.0}   {:>14.1}   {:>9.1}\n",
             run.entries,
             run.format,
             run.seconds,
