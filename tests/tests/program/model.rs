@@ -38,7 +38,7 @@ use health_data_exchange::state::{
 };
 use health_data_exchange::{AddRecordArgs, ConsentTerms, WriteRecordArgs};
 use proptest::prelude::*;
-use proptest::test_runner::{Config, FileFailurePersistence, TestRunner};
+use proptest::test_runner::{Config, FileFailurePersistence, TestRng, TestRunner};
 
 const PROVIDERS: usize = 3;
 const PATIENTS: usize = 2;
@@ -1457,14 +1457,28 @@ fn cases() -> u32 {
         .unwrap_or(200)
 }
 
+/// The generator's seed: fixed unless `HDX_MODEL_SEED` names another, as the
+/// fuzzer's is (`HDX_FUZZ_SEED`). A fresh random seed every run let the suite's
+/// 200 sequences miss a 1% census floor now and then (an outcome 3 times in
+/// 316 emergency reads) and fail CI by chance; long runs and exploration pass
+/// their own seed.
+fn seed() -> u64 {
+    std::env::var("HDX_MODEL_SEED")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0x5eed_0000_0de1_0001)
+}
+
 #[test]
 fn model_program_and_reference_model_agree_and_every_outcome_is_reached() {
-    let cases = cases();
-    let mut runner = TestRunner::new(Config {
+    let (cases, seed) = (cases(), seed());
+    let config = Config {
         cases,
         failure_persistence: Some(Box::new(FileFailurePersistence::Off)),
         ..Config::default()
-    });
+    };
+    let rng = TestRng::from_seed(config.rng_algorithm, &seed.to_le_bytes().repeat(4));
+    let mut runner = TestRunner::new_with_rng(config, rng);
     let result = runner.run(&sequence(), |ops| {
         let n = SEQUENCES.fetch_add(1, Ordering::Relaxed) + 1;
         run_sequence(&ops).map_err(|e| {
@@ -1480,7 +1494,7 @@ fn model_program_and_reference_model_agree_and_every_outcome_is_reached() {
     }
     let census = CENSUS.lock().unwrap().clone();
     let attempts: u64 = census.values().sum();
-    println!("model-based test: {cases} sequences, {attempts} access attempts:");
+    println!("model-based test: {cases} sequences (seed {seed}), {attempts} access attempts:");
     for (what, n) in &census {
         println!(
             "  {what:<28} {n:>7}  {:>5.1}%",
