@@ -11,6 +11,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use hdx::served::GatewayProcess;
+use hdx_sdk::codes::Category;
 use hdx_sdk::gateway::GatewayClient;
 use hdx_sdk::transport::Transport;
 use serde_json::Value;
@@ -278,7 +279,10 @@ fn a_record_goes_from_patient_to_lab_only_under_consent_and_the_trails_reconcile
         .unwrap()
         .trim_start_matches("ipfs://")
         .to_string();
-    let blob = s.path("gateway").join("blobs").join(&patient).join(&cid);
+    let blob = {
+        let store = hdx_gateway::store::Store::open_read_only(&s.path("gateway")).unwrap();
+        store.blob_path(&patient, &store.blob(&patient, &cid).unwrap().unwrap())
+    };
     let sealed = std::fs::read(&blob).unwrap();
     let mut flipped = sealed.clone();
     flipped[100] ^= 0x40;
@@ -550,9 +554,17 @@ fn a_killed_gateway_loses_no_upload_and_never_releases_twice() {
                     .repeat(2000)
                     .into_bytes();
                 let now = client.transport.unix_time().unwrap();
-                match g.upload(&patient, &p, &data, now) {
+                // A new record's data (record 1 is never added: bound ahead of it) ...
+                match g.upload(&patient, &p, 1, Category::LabResults, &data, now) {
                     Ok(_) => ups.lock().unwrap().push(data),
                     Err(_) => break,
+                }
+                // ... and record 0's data again: a re-upload of content held,
+                // killed at any moment, must leave record 0 releasable.
+                if g.upload(&patient, &p, 0, Category::LabResults, b"the record", now)
+                    .is_err()
+                {
+                    break;
                 }
                 let granted = client
                     .access_record(
@@ -590,14 +602,19 @@ fn a_killed_gateway_loses_no_upload_and_never_releases_twice() {
                 .unwrap()
                 .unwrap_or_else(|| panic!("round {round}: acknowledged upload {cid} lost"));
             let sealed = hdx_gateway::seal::Sealed {
-                ciphertext: store.blob_file(&p.to_string(), &cid).unwrap(),
+                ciphertext: store.blob_file(&p.to_string(), &row).unwrap(),
                 nonce: row.nonce,
                 wrapped_key: row.wrapped_key,
                 key_nonce: row.key_nonce,
             };
             assert_eq!(&key.open(&cid, &sealed).unwrap(), data, "round {round}");
         }
-        let redeemed: Vec<u64> = store.redemptions().unwrap().iter().map(|r| r.1).collect();
+        let redeemed: Vec<u64> = store
+            .redemptions()
+            .unwrap()
+            .iter()
+            .map(|r| r.sequence)
+            .collect();
         for e in releases.lock().unwrap().iter() {
             assert!(
                 redeemed.contains(e),
@@ -641,4 +658,113 @@ fn a_killed_gateway_loses_no_upload_and_never_releases_twice() {
         uploads.lock().unwrap().len() as u64 >= ROUNDS,
         "the kills came too early to test anything"
     );
+}
+
+/// `hdx serve` after an idle gap: the next transaction runs on wall time,
+/// not on the clock of the transaction before the gap. A consent that
+/// expired during the gap denies (`Expired`) with the entry dated within a
+/// second of wall time, and the gateway's freshness check (which reads the
+/// node's clock) refuses an entry older than its window (`EntryStale`).
+#[test]
+fn after_an_idle_gap_the_node_runs_on_wall_time_and_the_gateway_refuses_stale_entries() {
+    use hdx_sdk::codes::{Outcome, Purpose, ALL_PURPOSES, MODE_READ};
+    let s = setup();
+    let (p, l) = (s.patient.pubkey(), s.lab.pubkey());
+    std::fs::write(s.path("r.txt"), b"sodium 140 mmol/L").unwrap();
+    s.ok(
+        "patient",
+        &[
+            "record",
+            "upload",
+            "r.txt",
+            "--category",
+            "lab-results",
+            "--gateway",
+            s.g(),
+        ],
+    );
+    let strict = GatewayProcess::start(
+        Path::new(HDX),
+        &s.home(),
+        &s.server.url,
+        &s.path("gateway"),
+        &["--window", "2s"],
+    );
+    // The store is held by the running gateway: a second one is refused.
+    let err = strict.err().expect("one process per store").to_string();
+    assert!(err.contains("in use by another process"), "{err}");
+    let mut s = s;
+    s.gateway.as_mut().unwrap().kill();
+    s.gateway = Some(
+        GatewayProcess::start(
+            Path::new(HDX),
+            &s.home(),
+            &s.server.url,
+            &s.path("gateway"),
+            &["--window", "2s"],
+        )
+        .unwrap(),
+    );
+    let c = s.server.client();
+    let wall = || {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs() as i64
+    };
+    let now = c.transport.unix_time().unwrap();
+    assert!((now - wall()).abs() <= 1, "the node's clock is wall time");
+    let terms = hdx_sdk::program::ConsentTerms {
+        categories: Category::LabResults.bit(),
+        modes: MODE_READ,
+        purposes: ALL_PURPOSES,
+        not_before: now,
+        expires_at: now + 3,
+        ..Default::default()
+    };
+    c.send(
+        &[hdx_sdk::ix::grant_consent(p, &p, &l, terms)],
+        &s.patient,
+        &[],
+    )
+    .unwrap();
+    let fresh = c
+        .access_record(&s.lab, &l, &p, 0, Purpose::Treatment)
+        .unwrap();
+    // Idle: no transaction at all for four seconds.
+    std::thread::sleep(std::time::Duration::from_secs(4));
+    let hash = c.record(&p, 0).unwrap().content_hash;
+    let at = c.transport.unix_time().unwrap();
+    assert!(at - now >= 4, "the clock moved while idle: {now} then {at}");
+    match GatewayClient::new(s.g()).fetch(&s.lab, &p, 0, fresh.sequence, &hash, at) {
+        Err(hdx_sdk::gateway::GatewayError::Refused(r)) => {
+            assert_eq!((r.status, r.error.as_str()), (403, "EntryStale"), "{r}")
+        }
+        other => panic!("an entry older than the window was not refused: {other:?}"),
+    }
+    let before = wall();
+    let denied = c.access_record(&s.lab, &l, &p, 0, Purpose::Treatment);
+    let after = wall();
+    assert!(
+        matches!(&denied, Err(hdx_sdk::client::ClientError::Denied(d)) if d.reason == Outcome::Expired),
+        "{denied:?}"
+    );
+    let last = c.log(&p).unwrap().entries().pop().unwrap();
+    assert_eq!(last.entry.outcome, Outcome::Expired as u8);
+    let t = i64::from(last.entry.time);
+    assert!(
+        before - 1 <= t && t <= after + 1,
+        "the entry is dated {t}, wall time was {before}..{after}"
+    );
+    // The gateway's trail names the stale refusal.
+    let r = s.hdx(
+        "patient",
+        &[
+            "gateway",
+            "log",
+            "--store",
+            s.path("gateway").to_str().unwrap(),
+        ],
+    );
+    assert!(r.stdout.contains("EntryStale"), "{}", r.stdout);
 }

@@ -259,3 +259,259 @@ fn an_old_format_ledger_gets_a_message_saying_what_to_do_and_is_left_alone() {
     assert_eq!(std::fs::read(ledger.join(OLD_FORMAT_FILE)).unwrap(), old);
     assert!(!ledger.join("ledger.sqlite3").exists());
 }
+
+/// Readers never see state a crash then loses: `hdx serve` is SIGKILLed
+/// while a sender keeps it committing back to back (each `sendTransaction`
+/// returns once its transaction is committed) and readers poll the consent's
+/// access count, which every access raises with its log entry, at every
+/// commitment level the node accepts. After each restart the count is at
+/// least what any reader saw: the node shows a transaction's state only
+/// after the store has committed it.
+#[test]
+fn a_reader_never_sees_state_that_a_crash_then_loses() {
+    use solana_commitment_config::CommitmentConfig;
+    use solana_rpc_client::rpc_client::RpcClient;
+    use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+    let dir = tempfile::tempdir().unwrap();
+    let key = keygen(dir.path(), "authority");
+    let ledger = dir.path().join("ledger");
+    let server = Server::start(dir.path(), &ledger, &key);
+    let s = scene(&server, &read_keypair_file(&key).unwrap());
+    let (lab, patient) = (Arc::new(s.lab), s.patient.pubkey());
+    let l = lab.pubkey();
+    let c = server.client();
+    let now = c.transport.unix_time().unwrap();
+    let terms = ConsentTerms {
+        categories: Category::LabResults.bit(),
+        modes: MODE_READ,
+        purposes: ALL_PURPOSES,
+        not_before: now,
+        expires_at: now + 86_400,
+        access_limit: 1_000_000,
+        ..ConsentTerms::default()
+    };
+    c.send(
+        &[ix::update_consent(patient, &patient, &l, terms)],
+        &s.patient,
+        &[],
+    )
+    .unwrap();
+    drop(server);
+    let consent = pda::consent(&patient, &l).0;
+    let used = |data: &[u8]| -> u32 {
+        use anchor_lang::AccountDeserialize;
+        hdx_sdk::program::state::Consent::try_deserialize(&mut &data[..])
+            .unwrap()
+            .accesses_used
+    };
+    const ROUNDS: u64 = 12;
+    let (mut ahead, mut sent) = (0, 0);
+    for round in 0..ROUNDS {
+        let mut server = Server::start(dir.path(), &ledger, &key);
+        let entries = server.client().log(&patient).unwrap().entries().len() as u64;
+        let seen = Arc::new(AtomicU32::new(0));
+        let done = Arc::new(AtomicU32::new(0));
+        let stop = Arc::new(AtomicBool::new(false));
+        let sender = {
+            let (lab, url, done) = (lab.clone(), server.url.clone(), done.clone());
+            std::thread::spawn(move || {
+                let rpc = RpcClient::new(url);
+                let mut hash = None;
+                for (entries, fee) in (entries..).zip(1u64..) {
+                    if fee % 64 == 1 {
+                        hash = rpc.get_latest_blockhash().ok();
+                    }
+                    let Some(hash) = hash else { break };
+                    let mut ixs = vec![ComputeBudgetInstruction::set_compute_unit_price(fee)];
+                    let page = (entries / 64) as u32;
+                    if entries.is_multiple_of(64) && entries > 0 {
+                        ixs.push(ix::open_log_page(l, &patient, page - 1));
+                    }
+                    ixs.push(ix::access_record(
+                        l,
+                        &l,
+                        &patient,
+                        0,
+                        page,
+                        Purpose::Treatment,
+                    ));
+                    let tx = solana_sdk::transaction::Transaction::new_signed_with_payer(
+                        &ixs,
+                        Some(&l),
+                        &[&*lab],
+                        hash,
+                    );
+                    if rpc.send_transaction(&tx).is_err() {
+                        break;
+                    }
+                    done.fetch_add(1, Ordering::SeqCst);
+                }
+            })
+        };
+        let readers: Vec<_> = [
+            CommitmentConfig::processed(),
+            CommitmentConfig::confirmed(),
+            CommitmentConfig::finalized(),
+        ]
+        .into_iter()
+        .map(|commitment| {
+            let (url, seen, stop) = (server.url.clone(), seen.clone(), stop.clone());
+            std::thread::spawn(move || {
+                let rpc = RpcClient::new_with_commitment(url, commitment);
+                while !stop.load(Ordering::SeqCst) {
+                    match rpc.get_account_with_commitment(&consent, commitment) {
+                        Ok(r) => {
+                            let n = r.value.map_or(0, |a| used(&a.data));
+                            seen.fetch_max(n, Ordering::SeqCst);
+                        }
+                        Err(_) => break,
+                    }
+                }
+            })
+        })
+        .collect();
+        let started = Instant::now();
+        while done.load(Ordering::SeqCst) < 20 {
+            assert!(
+                started.elapsed() < Duration::from_secs(60),
+                "the sender stalled"
+            );
+            std::thread::sleep(Duration::from_micros(200));
+        }
+        std::thread::sleep(Duration::from_micros(1_300 * round));
+        server.kill();
+        stop.store(true, Ordering::SeqCst);
+        sender.join().unwrap();
+        for r in readers {
+            r.join().unwrap();
+        }
+        sent += u64::from(done.load(Ordering::SeqCst));
+        let server = Server::start(dir.path(), &ledger, &key);
+        let held = server
+            .client()
+            .consent(&patient, &l)
+            .unwrap()
+            .unwrap()
+            .accesses_used;
+        let saw = seen.load(Ordering::SeqCst);
+        assert!(
+            held >= saw,
+            "round {round}: a reader saw {saw} accesses counted, the restarted node holds {held}: \
+             state was served that the crash lost"
+        );
+        server.client().log(&patient).unwrap().verify().unwrap();
+        ahead += u64::from(held - saw);
+    }
+    println!(
+        "{ROUNDS} kills, {sent} accesses acknowledged, readers at every commitment level: \
+         no reader saw state the crash lost ({ahead} accesses held that no reader had seen yet)"
+    );
+}
+
+/// Commitment levels: `processed`, `confirmed` and `finalized` are accepted
+/// (all read durable state here); anything else is refused as the validator
+/// refuses it. `getBlockTime` answers a transaction's slot with its time,
+/// and an empty slot as skipped.
+#[test]
+fn commitment_levels_and_block_times_answer_as_a_validator_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = keygen(dir.path(), "authority");
+    let server = Server::start(dir.path(), &dir.path().join("ledger"), &key);
+    let s = scene(&server, &read_keypair_file(&key).unwrap());
+    let p = pda::patient(&s.patient.pubkey()).0.to_string();
+    for level in ["processed", "confirmed", "finalized"] {
+        let r = server.call(
+            "getAccountInfo",
+            serde_json::json!([p, { "encoding": "base64", "commitment": level }]),
+        );
+        assert!(r["result"]["value"]["data"].is_array(), "{level}: {r}");
+    }
+    for bogus in ["bogus", "finalised", "max"] {
+        let r = server.call(
+            "getAccountInfo",
+            serde_json::json!([p, { "encoding": "base64", "commitment": bogus }]),
+        );
+        assert_eq!(r["error"]["code"], -32602, "{bogus}: {r}");
+    }
+    // The scene's last transaction (the access): its slot and time.
+    let sigs = server.call(
+        "getSignaturesForAddress",
+        serde_json::json!([pda::consent(&s.patient.pubkey(), &s.lab.pubkey())
+            .0
+            .to_string()]),
+    );
+    let last = &sigs["result"][0];
+    let slot = last["slot"].as_u64().unwrap();
+    let t = server.call("getBlockTime", serde_json::json!([slot]));
+    assert_eq!(t["result"], last["blockTime"], "{t}");
+    let wall = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    assert!((t["result"].as_i64().unwrap() - wall).abs() <= 5, "{t}");
+    // Slot 1 ran no transaction here (the node starts on an empty slot).
+    let skipped = server.call("getBlockTime", serde_json::json!([1]));
+    assert_eq!(skipped["error"]["code"], -32007, "{skipped}");
+    let future = server.call("getBlockTime", serde_json::json!([u64::MAX]));
+    assert_eq!(future["error"]["code"], -32004, "{future}");
+    // The Clock sysvar reads as the node's clock now, not the last transaction's.
+    let clock = server.client().transport.unix_time().unwrap();
+    assert!((clock - wall).abs() <= 1, "{clock} vs {wall}");
+}
+
+/// The same rule without a race: another process holds the ledger's write
+/// lock, so the node cannot commit the next transaction. The sender gets an
+/// error, and no reader, at any commitment level, sees anything of that
+/// transaction (not its log entry, not its status); after a restart it is
+/// not there either.
+#[test]
+fn a_transaction_the_store_did_not_commit_is_shown_to_no_reader() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = keygen(dir.path(), "authority");
+    let ledger = dir.path().join("ledger");
+    let mut server = Server::start(dir.path(), &ledger, &key);
+    let s = scene(&server, &read_keypair_file(&key).unwrap());
+    let (l, p) = (s.lab.pubkey(), s.patient.pubkey());
+    let c = server.client();
+    let before = c.log(&p).unwrap().entries().len();
+    let page = pda::log_page(&p, 0).0.to_string();
+    let page_data = |level: &str| {
+        server.call(
+            "getAccountInfo",
+            serde_json::json!([page, { "encoding": "base64", "commitment": level }]),
+        )["result"]["value"]["data"][0]
+            .clone()
+    };
+    let shown = page_data("processed");
+    let lock = rusqlite::Connection::open(ledger.join(hdx_node::store::DB_FILE)).unwrap();
+    lock.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let page_index = c.writable_log_page(&s.lab, &p).unwrap();
+    let tx = c
+        .transaction(
+            &[
+                // Distinct from the scene's access under the same blockhash.
+                ComputeBudgetInstruction::set_compute_unit_price(7),
+                ix::access_record(l, &l, &p, 0, page_index, Purpose::Treatment),
+            ],
+            &s.lab,
+            &[],
+        )
+        .unwrap();
+    let sent = c.transport.send(&tx);
+    assert!(
+        matches!(&sent, Err(hdx_sdk::transport::SendError::Transport(m)) if m.contains("could not record")),
+        "an uncommitted transaction was acknowledged, or failed otherwise: {sent:?}"
+    );
+    for level in ["processed", "confirmed", "finalized"] {
+        assert_eq!(page_data(level), shown, "{level}: uncommitted state served");
+    }
+    let status = server.call(
+        "getSignatureStatuses",
+        serde_json::json!([[tx.signatures[0].to_string()]]),
+    );
+    assert!(status["result"]["value"][0].is_null(), "{status}");
+    drop(lock);
+    server.kill();
+    let server = Server::start(dir.path(), &ledger, &key);
+    assert_eq!(server.client().log(&p).unwrap().entries().len(), before);
+}

@@ -5,7 +5,9 @@
 //! record's data only to the provider who was just granted it on-chain:
 //! against a fresh, granted, unredeemed read entry of the patient's log, by
 //! that provider, for that record, while the consent still allows it and the
-//! provider is still verified, and only if the data's hash is the record's
+//! provider is still verified, only through the record the data was uploaded
+//! for (its binding: the record's index, category and creator, compared with
+//! the record on-chain), and only if the data's hash is the record's
 //! on-chain content hash. Every upload, release and refusal goes to the
 //! gateway's own trail with a [`Reason`]; a release names the log entry it
 //! redeemed, so the two trails reconcile ([`reconcile`]).
@@ -21,7 +23,7 @@ use std::path::Path;
 
 use anchor_lang::prelude::Pubkey;
 use hdx_sdk::client::{ClientError, HdxClient};
-use hdx_sdk::codes::{Action, Outcome, ProviderStatus};
+use hdx_sdk::codes::{Action, Category, Outcome, ProviderStatus, MODE_WRITE};
 use hdx_sdk::gateway::{self as protocol, Uploaded};
 use hdx_sdk::program::state::{Consent, LogEntry, LOG_PAGE_CAPACITY};
 use hdx_sdk::transport::Transport;
@@ -30,7 +32,7 @@ use solana_sdk::signature::Signature;
 
 pub use reason::{Reason, Refusal};
 use seal::{MasterKey, Sealed};
-use store::{Redemption, Store, StoreError, TrailRow};
+use store::{Binding, Redemption, Store, StoreError, TrailRow};
 
 /// The chain as the gateway reads it.
 pub type Chain = HdxClient<Box<dyn Transport + Send + Sync>>;
@@ -225,12 +227,13 @@ impl Gateway {
             );
         }
         let cluster = self.cluster_time()?;
-        if (time - cluster).abs() > self.config.window_secs {
+        // Any i64 may arrive: the distance is taken without overflow.
+        let off = i128::from(time) - i128::from(cluster);
+        if off.unsigned_abs() > u128::from(self.config.window_secs.unsigned_abs()) {
             return refuse(
                 Reason::StaleRequest,
                 format!(
-                    "the request's time {time} is {}s from the cluster's clock {cluster} (the window is {}s)",
-                    time - cluster,
+                    "the request's time {time} is {off}s from the cluster's clock {cluster} (the window is {}s)",
                     self.config.window_secs
                 ),
             );
@@ -248,8 +251,12 @@ impl Gateway {
         Ok(signer)
     }
 
-    /// `PUT /v1/blobs/{patient}/{cid}`: the patient's current authority
-    /// stores a record's data. Returns the receipt and the trail row written.
+    /// `PUT /v1/blobs/{patient}/{cid}?record=N&category=C`: the data of
+    /// record N of the patient, uploaded by whoever creates that record: the
+    /// patient's current authority (`add_record`) or a verified provider
+    /// with a live consent to write that category (`write_record`). The blob
+    /// is bound to (record, category, uploader); an identical upload again
+    /// changes nothing. Returns the receipt.
     pub fn upload(&self, request: &Request, body: &[u8]) -> Result<Uploaded, Refused> {
         let mut row = TrailRow::default();
         self.upload_checked(request, body, &mut row)
@@ -266,6 +273,8 @@ impl Gateway {
         row.patient = Some(patient.to_string());
         row.cid = Some(cid.clone());
         row.bytes = Some(body.len() as u64);
+        let (record, category) = parse_upload_query(request.query.as_deref())?;
+        row.record = Some(record);
         if body.len() > self.config.max_upload {
             return refuse(
                 Reason::TooLarge,
@@ -279,10 +288,11 @@ impl Gateway {
         let hash: [u8; 32] = Sha256::digest(body).into();
         let path = request.path.clone();
         let signer = self.check_signed(request, |time, nonce| {
-            protocol::upload_line(&path, &hash, time, nonce)
+            protocol::upload_line(&path, record, category, &hash, time, nonce)
         })?;
         row.signer = Some(signer.to_string());
-        let named = hdx_sdk::cid::parse(&cid).expect("checked by the path");
+        let named = hdx_sdk::cid::parse(&cid)
+            .map_err(|e| Refusal::new(Reason::BadRequest, e.to_string()))?;
         if named != hash {
             return refuse(
                 Reason::ContentMismatch,
@@ -296,43 +306,128 @@ impl Gateway {
         let owner = read(self.chain.patient(&patient), Reason::NotAPatient, || {
             format!("{patient} is not a registered patient")
         })?;
-        if owner.authority != signer {
-            return refuse(
-                Reason::NotPatientAuthority,
-                format!(
-                    "{} is not the current authority of patient {patient}",
-                    signer
-                ),
-            );
+        let uploader = self.uploader(&owner, &signer, category)?;
+        // A record that exists already must be the one this upload is for.
+        if record < owner.record_count {
+            let on_chain = read(
+                self.chain.record(&patient, record),
+                Reason::RecordNotFound,
+                || format!("patient {patient} has no record {record}"),
+            )?;
+            let binding = Binding {
+                patient: patient.to_string(),
+                record,
+                cid: cid.clone(),
+                category: category.code(),
+                uploader: uploader.to_string(),
+            };
+            binding_matches(&binding, &on_chain).map_err(|m| {
+                Refusal::new(
+                    Reason::BindingMismatch,
+                    format!("record {record} exists on-chain and is not this upload's: {m}"),
+                )
+            })?;
         }
-        let sealed = self
-            .key
-            .seal(&cid, body)
-            .map_err(|e| Refusal::new(Reason::Internal, format!("cannot seal the upload: {e}")))?;
+        let binding = Binding {
+            patient: patient.to_string(),
+            record,
+            cid: cid.clone(),
+            category: category.code(),
+            uploader: uploader.to_string(),
+        };
         let trail = TrailRow {
             at: now(),
             reason: Reason::Uploaded.name().into(),
             method: request.method.clone(),
             path: request.path.clone(),
-            message: format!("{} bytes sealed", body.len()),
+            message: format!(
+                "{} bytes for record {record} ({}) by {uploader}",
+                body.len(),
+                category.name()
+            ),
             ..row.clone()
         };
-        self.store
-            .put_blob(
-                &patient.to_string(),
-                &cid,
+        let put = self
+            .store
+            .put(
+                &binding,
                 body.len() as u64,
-                &sealed,
+                |held| self.opens_to(&patient.to_string(), &cid, held, &hash),
+                || {
+                    self.key.seal(&cid, body).map_err(|e| {
+                        StoreError::Io(std::io::Error::other(format!(
+                            "cannot seal the upload: {e}"
+                        )))
+                    })
+                },
                 &trail,
             )
             .map_err(db)?;
         Ok(Uploaded {
             patient: patient.to_string(),
+            record,
+            category: category.name().into(),
+            uploader: uploader.to_string(),
+            created: put.bound,
             locator: format!("{}{cid}", hdx_sdk::cid::IPFS_SCHEME),
             cid,
             content_hash: protocol::hex(&hash),
             bytes: body.len() as u64,
         })
+    }
+
+    /// Who an upload signed by `signer` is from: the patient (its id) when
+    /// the signer is its current authority; a provider (its id) when the
+    /// signer is the current key of a verified provider whose consent lets
+    /// it write `category` now.
+    fn uploader(
+        &self,
+        patient: &hdx_sdk::program::state::Patient,
+        signer: &Pubkey,
+        category: Category,
+    ) -> Result<Pubkey, Refusal> {
+        if patient.authority == *signer {
+            return Ok(patient.id);
+        }
+        let provider = match self.chain.provider_by_key(signer) {
+            Ok(p) => p,
+            Err(ClientError::NotFound(_)) => {
+                return refuse(
+                    Reason::NotPatientAuthority,
+                    format!(
+                        "{signer} is neither the current authority of patient {} nor a provider's current key",
+                        patient.id
+                    ),
+                )
+            }
+            Err(e) => {
+                return refuse(
+                    Reason::ClusterUnavailable,
+                    format!("cannot read the cluster: {e}"),
+                )
+            }
+        };
+        require_verified(&provider)?;
+        let consent = self
+            .chain
+            .consent(&patient.id, &provider.id)
+            .map_err(|e| Refusal::new(Reason::ClusterUnavailable, e.to_string()))?;
+        let now = self.cluster_time()?;
+        let writes = consent.as_ref().is_some_and(|c| {
+            c.is_live(now) && c.allows_category(category) && c.allows_mode(MODE_WRITE)
+        });
+        if !writes {
+            return refuse(
+                Reason::NoWriteConsent,
+                format!(
+                    "provider {} has no live consent of patient {} to write {}",
+                    provider.id,
+                    patient.id,
+                    category.name()
+                ),
+            );
+        }
+        Ok(provider.id)
     }
 
     /// `GET /v1/records/{patient}/{index}?entry=N`: a provider redeems a
@@ -359,21 +454,7 @@ impl Gateway {
             Reason::NotAProvider,
             || format!("{} is not a registered provider's current key", signer),
         )?;
-        match provider.status {
-            ProviderStatus::Verified => {}
-            ProviderStatus::Suspended => {
-                return refuse(
-                    Reason::ProviderSuspended,
-                    format!("provider {} is suspended", provider.id),
-                )
-            }
-            ProviderStatus::Pending => {
-                return refuse(
-                    Reason::ProviderNotVerified,
-                    format!("provider {} is not verified", provider.id),
-                )
-            }
-        }
+        require_verified(&provider)?;
         read(self.chain.patient(&patient), Reason::NotAPatient, || {
             format!("{patient} is not a registered patient")
         })?;
@@ -439,6 +520,7 @@ impl Gateway {
             }
         };
         row.cid = Some(cid.clone());
+        let binding = self.binding_for(&record, &cid)?;
         let data = self.open_blob(&patient_key, &cid, &record.content_hash)?;
         row.bytes = Some(data.len() as u64);
         let trail = TrailRow {
@@ -455,7 +537,7 @@ impl Gateway {
                 patient: &patient_key,
                 sequence,
                 provider: &provider_key,
-                record: index,
+                binding: &binding,
             },
             &trail,
         ) {
@@ -486,6 +568,67 @@ impl Gateway {
         found.ok_or_else(|| Refusal::new(Reason::EntryNotFound, missing()))
     }
 
+    /// The binding `record` is released through: the blob `cid` uploaded
+    /// for this very record, of its category, by its creator. The content
+    /// alone never suffices (another record naming the same CID is refused).
+    fn binding_for(
+        &self,
+        record: &hdx_sdk::program::state::Record,
+        cid: &str,
+    ) -> Result<Binding, Refusal> {
+        let patient = record.patient.to_string();
+        if self.store.blob(&patient, cid).map_err(db)?.is_none() {
+            return refuse(
+                Reason::BlobNotFound,
+                format!("the gateway holds no data for {cid}"),
+            );
+        }
+        let bindings = self
+            .store
+            .bindings(&patient, record.index, cid)
+            .map_err(db)?;
+        if bindings.is_empty() {
+            return refuse(
+                Reason::BlobNotBound,
+                format!(
+                    "the gateway holds {cid}, but it was not uploaded for record {} of patient {patient}",
+                    record.index
+                ),
+            );
+        }
+        let mut why = Vec::new();
+        for b in bindings {
+            match binding_matches(&b, record) {
+                Ok(()) => return Ok(b),
+                Err(m) => why.push(m),
+            }
+        }
+        refuse(
+            Reason::BindingMismatch,
+            format!(
+                "record {} is not the record {cid} was uploaded for: {}",
+                record.index,
+                why.join("; ")
+            ),
+        )
+    }
+
+    /// Whether the held copy `row` of `cid` opens to data with SHA-256 `hash`.
+    fn opens_to(&self, patient: &str, cid: &str, row: &store::BlobRow, hash: &[u8; 32]) -> bool {
+        let Ok(ciphertext) = self.store.blob_file(patient, row) else {
+            return false;
+        };
+        let sealed = Sealed {
+            ciphertext,
+            nonce: row.nonce,
+            wrapped_key: row.wrapped_key.clone(),
+            key_nonce: row.key_nonce,
+        };
+        self.key
+            .open(cid, &sealed)
+            .is_ok_and(|data| <[u8; 32]>::from(Sha256::digest(&data)) == *hash)
+    }
+
     fn open_blob(&self, patient: &str, cid: &str, hash: &[u8; 32]) -> Result<Vec<u8>, Refusal> {
         let Some(row) = self.store.blob(patient, cid).map_err(db)? else {
             return refuse(
@@ -493,7 +636,7 @@ impl Gateway {
                 format!("the gateway holds no data for {cid}"),
             );
         };
-        let ciphertext = self.store.blob_file(patient, cid).map_err(|e| {
+        let ciphertext = self.store.blob_file(patient, &row).map_err(|e| {
             Refusal::new(
                 Reason::BlobCorrupt,
                 format!("the sealed blob for {cid} cannot be read: {e}"),
@@ -523,6 +666,64 @@ impl Gateway {
             );
         }
         Ok(data)
+    }
+}
+
+fn require_verified(provider: &hdx_sdk::program::state::Provider) -> Result<(), Refusal> {
+    match provider.status {
+        ProviderStatus::Verified => Ok(()),
+        ProviderStatus::Suspended => refuse(
+            Reason::ProviderSuspended,
+            format!("provider {} is suspended", provider.id),
+        ),
+        ProviderStatus::Pending => refuse(
+            Reason::ProviderNotVerified,
+            format!("provider {} is not verified", provider.id),
+        ),
+    }
+}
+
+/// Whether the on-chain `record` is the one `binding` was uploaded for: the
+/// same patient and index, a locator naming the binding's CID, the same
+/// category, and created by the uploader (the patient's id for a record
+/// the patient added, the provider's id for one it wrote). The message
+/// names each difference.
+pub fn binding_matches(
+    binding: &Binding,
+    record: &hdx_sdk::program::state::Record,
+) -> Result<(), String> {
+    let mut why = Vec::new();
+    if binding.patient != record.patient.to_string() || binding.record != record.index {
+        why.push(format!(
+            "it was uploaded for record {} of patient {}",
+            binding.record, binding.patient
+        ));
+    }
+    let locator = String::from_utf8_lossy(&record.locator);
+    let named = hdx_sdk::cid::hash_of_locator(&locator).and_then(Result::ok);
+    if named.map(|h| hdx_sdk::cid::of_hash(&h)) != Some(binding.cid.clone()) {
+        why.push(format!(
+            "the record's locator does not name {}",
+            binding.cid
+        ));
+    }
+    if binding.category != record.category.code() {
+        why.push(format!(
+            "it was uploaded as {}, the record is {}",
+            Category::from_code(binding.category).map_or("an unknown category", |c| c.name()),
+            record.category.name()
+        ));
+    }
+    if binding.uploader != record.author.to_string() {
+        why.push(format!(
+            "it was uploaded by {}, the record was created by {}",
+            binding.uploader, record.author
+        ));
+    }
+    if why.is_empty() {
+        Ok(())
+    } else {
+        Err(why.join(", "))
     }
 }
 
@@ -568,7 +769,7 @@ pub fn check_entry(
             ),
         ));
     }
-    let age = now - i64::from(entry.time);
+    let age = now.saturating_sub(i64::from(entry.time));
     if age > window {
         return Err((
             Reason::EntryStale,
@@ -671,6 +872,50 @@ pub fn parse_upload_path(path: &str) -> Result<(Pubkey, String), Refusal> {
     Ok((patient, cid.to_string()))
 }
 
+/// `record=N&category=NAME` (in either order, each once, nothing else): the
+/// record an upload is for.
+pub fn parse_upload_query(query: Option<&str>) -> Result<(u32, Category), Refusal> {
+    let bad = |m: String| Refusal::new(Reason::BadRequest, m);
+    let usage = "name the record the upload is for: ?record=INDEX&category=NAME";
+    let query = query.ok_or_else(|| bad(usage.into()))?;
+    let (mut record, mut category) = (None, None);
+    for pair in query.split('&') {
+        let (k, v) = pair.split_once('=').ok_or_else(|| bad(usage.into()))?;
+        let shown = || v.chars().take(40).collect::<String>();
+        match k {
+            "record" if record.is_none() => {
+                record = Some(
+                    (!v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()))
+                        .then(|| v.parse::<u32>().ok())
+                        .flatten()
+                        .ok_or_else(|| {
+                            bad(format!("record {:?} is not a record index", shown()))
+                        })?,
+                )
+            }
+            "category" if category.is_none() => {
+                category = Some(
+                    Category::ALL
+                        .iter()
+                        .copied()
+                        .find(|c| c.name() == v)
+                        .ok_or_else(|| bad(format!("category {:?} is not a category", shown())))?,
+                )
+            }
+            _ => {
+                return Err(bad(format!(
+                    "unexpected query parameter {:?}: {usage}",
+                    k.chars().take(40).collect::<String>()
+                )))
+            }
+        }
+    }
+    match (record, category) {
+        (Some(r), Some(c)) => Ok((r, c)),
+        _ => Err(bad(usage.into())),
+    }
+}
+
 /// `/v1/records/{patient}/{index}`.
 pub fn parse_release_path(path: &str) -> Result<(Pubkey, u32), Refusal> {
     let (patient, index) = segments(path, "/v1/records/").ok_or_else(|| {
@@ -724,9 +969,11 @@ pub fn parse_entry(query: Option<&str>) -> Result<u64, Refusal> {
 #[derive(Debug, Clone, Default, serde::Serialize)]
 pub struct Reconciliation {
     pub releases: u64,
-    /// Releases matched by exactly one granted read entry of theirs.
+    /// Releases matched by exactly one granted read entry of theirs, through
+    /// the binding of the record the entry is for.
     pub matched: u64,
-    /// Releases whose entry is missing, not granted, not a read, or another's.
+    /// Releases whose entry is missing, not granted, not a read, or
+    /// another's, or whose binding is not the record's.
     pub unmatched: Vec<String>,
 }
 
@@ -737,30 +984,33 @@ impl Reconciliation {
 }
 
 /// Checks every redemption against the chain: its entry exists, is a
-/// granted read, by the provider and for the record it released to. Each
-/// (patient, sequence) is redeemed at most once by the store's key, so a
-/// full match means one granted entry per release.
+/// granted read, by the provider and for the record it released to; and the
+/// data went out through that record's binding (the record on-chain names
+/// the blob, has the binding's category and was created by its uploader).
+/// Each (patient, sequence) is redeemed at most once by the store's key, so
+/// a full match means one granted entry per release.
 pub fn reconcile(store: &Store, chain: &Chain) -> anyhow::Result<Reconciliation> {
+    use std::collections::btree_map::{BTreeMap, Entry};
     let mut out = Reconciliation::default();
-    let mut pages: std::collections::BTreeMap<(Pubkey, u32), Vec<(u64, LogEntry)>> =
-        Default::default();
-    let mut numbers: std::collections::BTreeMap<Pubkey, u32> = Default::default();
+    let mut pages: BTreeMap<(Pubkey, u32), Vec<(u64, LogEntry)>> = Default::default();
+    let mut numbers: BTreeMap<Pubkey, u32> = Default::default();
     let releases = store.trail(0, usize::MAX)?;
-    let released: Vec<&TrailRow> = releases
+    let released = releases
         .iter()
         .filter(|r| r.reason == Reason::Released.name())
-        .collect();
+        .count();
     let redemptions = store.redemptions()?;
     anyhow::ensure!(
-        released.len() == redemptions.len(),
+        released == redemptions.len(),
         "the trail has {} releases but the store {} redemptions",
-        released.len(),
+        released,
         redemptions.len()
     );
-    for (patient, sequence, provider, record) in redemptions {
+    for r in redemptions {
         out.releases += 1;
-        let patient: Pubkey = patient.parse()?;
-        let provider: Pubkey = provider.parse()?;
+        let patient: Pubkey = r.patient.parse()?;
+        let provider: Pubkey = r.provider.parse()?;
+        let index = r.binding.record;
         let number = match numbers.get(&provider) {
             Some(n) => *n,
             None => {
@@ -769,36 +1019,52 @@ pub fn reconcile(store: &Store, chain: &Chain) -> anyhow::Result<Reconciliation>
                 n
             }
         };
-        let page = (sequence / LOG_PAGE_CAPACITY as u64) as u32;
+        let page = (r.sequence / LOG_PAGE_CAPACITY as u64) as u32;
         let entries = match pages.entry((patient, page)) {
-            std::collections::btree_map::Entry::Occupied(o) => o.into_mut(),
-            std::collections::btree_map::Entry::Vacant(v) => {
-                v.insert(match chain.log_page(&patient, page) {
-                    Ok(p) => p.used().map(|(s, e)| (s, *e)).collect(),
-                    Err(ClientError::NotFound(_)) => vec![],
-                    Err(e) => return Err(e.into()),
-                })
-            }
+            Entry::Occupied(o) => o.into_mut(),
+            Entry::Vacant(v) => v.insert(match chain.log_page(&patient, page) {
+                Ok(p) => p.used().map(|(s, e)| (s, *e)).collect(),
+                Err(ClientError::NotFound(_)) => vec![],
+                Err(e) => return Err(e.into()),
+            }),
         };
         let entry = entries
             .iter()
-            .find(|(s, _)| *s == sequence)
+            .find(|(s, _)| *s == r.sequence)
             .map(|(_, e)| *e);
-        let matched = entry.is_some_and(|e| {
+        let entry_ok = entry.is_some_and(|e| {
             Outcome::from_code(e.outcome) == Some(Outcome::Granted)
                 && matches!(
                     Action::from_code(e.action),
                     Some(Action::Read | Action::EmergencyRead)
                 )
                 && e.provider == number
-                && e.record_index == record
+                && e.record_index == index
         });
-        if matched {
-            out.matched += 1;
-        } else {
-            out.unmatched.push(format!(
-                "patient {patient} entry {sequence} (record {record}, provider {provider})"
-            ));
+        let binding = match chain.record(&patient, index) {
+            Ok(record) => binding_matches(&r.binding, &record),
+            Err(ClientError::NotFound(_)) => Err(format!("record {index} does not exist")),
+            Err(e) => return Err(e.into()),
+        }
+        .and_then(|()| match store.is_bound(&r.binding) {
+            Ok(true) => Ok(()),
+            Ok(false) => Err("the store holds no such binding".into()),
+            Err(e) => Err(e.to_string()),
+        });
+        match (entry_ok, binding) {
+            (true, Ok(())) => out.matched += 1,
+            (entry_ok, binding) => out.unmatched.push(format!(
+                "patient {patient} entry {} (record {index}, provider {provider}){}{}",
+                r.sequence,
+                if entry_ok {
+                    String::new()
+                } else {
+                    ": no granted read of this record by this provider".into()
+                },
+                binding
+                    .err()
+                    .map_or(String::new(), |m| format!(": binding: {m}"))
+            )),
         }
     }
     Ok(out)

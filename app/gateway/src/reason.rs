@@ -21,8 +21,11 @@ pub enum Reason {
     ContentMismatch,
     TooLarge,
     NotAPatient,
-    /// The signer is not the patient's current authority.
+    /// The signer is neither the patient's current authority nor the current
+    /// key of a provider that may write for the patient.
     NotPatientAuthority,
+    /// A provider's upload without a live consent to write this category.
+    NoWriteConsent,
     /// The signer is not any registered provider's current key.
     NotAProvider,
     ProviderNotVerified,
@@ -42,6 +45,11 @@ pub enum Reason {
     AlreadyRedeemed,
     ConsentNotLive,
     BlobNotFound,
+    /// The gateway holds the content, but no upload of it for this record.
+    BlobNotBound,
+    /// The record on-chain is not the one the blob was uploaded for: another
+    /// category, or created by someone other than its uploader.
+    BindingMismatch,
     /// The stored blob does not decrypt (tampered, or another key).
     BlobCorrupt,
     /// The blob decrypts to data whose hash is not the record's content hash.
@@ -64,6 +72,7 @@ impl Reason {
         Reason::TooLarge,
         Reason::NotAPatient,
         Reason::NotPatientAuthority,
+        Reason::NoWriteConsent,
         Reason::NotAProvider,
         Reason::ProviderNotVerified,
         Reason::ProviderSuspended,
@@ -79,6 +88,8 @@ impl Reason {
         Reason::AlreadyRedeemed,
         Reason::ConsentNotLive,
         Reason::BlobNotFound,
+        Reason::BlobNotBound,
+        Reason::BindingMismatch,
         Reason::BlobCorrupt,
         Reason::HashMismatch,
         Reason::ClusterUnavailable,
@@ -98,6 +109,7 @@ impl Reason {
             Reason::TooLarge => "TooLarge",
             Reason::NotAPatient => "NotAPatient",
             Reason::NotPatientAuthority => "NotPatientAuthority",
+            Reason::NoWriteConsent => "NoWriteConsent",
             Reason::NotAProvider => "NotAProvider",
             Reason::ProviderNotVerified => "ProviderNotVerified",
             Reason::ProviderSuspended => "ProviderSuspended",
@@ -113,6 +125,8 @@ impl Reason {
             Reason::AlreadyRedeemed => "AlreadyRedeemed",
             Reason::ConsentNotLive => "ConsentNotLive",
             Reason::BlobNotFound => "BlobNotFound",
+            Reason::BlobNotBound => "BlobNotBound",
+            Reason::BindingMismatch => "BindingMismatch",
             Reason::BlobCorrupt => "BlobCorrupt",
             Reason::HashMismatch => "HashMismatch",
             Reason::ClusterUnavailable => "ClusterUnavailable",
@@ -132,6 +146,9 @@ impl Reason {
             Reason::BadRequest | Reason::ContentMismatch => 400,
             Reason::MissingSignature | Reason::BadSignature | Reason::StaleRequest => 401,
             Reason::NotPatientAuthority
+            | Reason::NoWriteConsent
+            | Reason::BlobNotBound
+            | Reason::BindingMismatch
             | Reason::NotAProvider
             | Reason::ProviderNotVerified
             | Reason::ProviderSuspended

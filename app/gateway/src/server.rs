@@ -113,7 +113,15 @@ async fn upload(
     let g = gw.clone();
     let r = req.clone();
     match blocking(move || g.upload(&r, &body)).await {
-        Ok(uploaded) => (StatusCode::CREATED, Json(uploaded)).into_response(),
+        // 201 for a new binding; 200 for an upload that changed nothing (idempotent).
+        Ok(uploaded) => {
+            let status = if uploaded.created {
+                StatusCode::CREATED
+            } else {
+                StatusCode::OK
+            };
+            (status, Json(uploaded)).into_response()
+        }
         Err(boxed) => refused_and_logged(gw, req, *boxed).await,
     }
 }
@@ -168,7 +176,7 @@ async fn fallback(
     let refusal = Refusal::new(
         Reason::NoSuchEndpoint,
         format!(
-            "no endpoint {method} {:?}: the gateway serves PUT /v1/blobs/{{patient}}/{{cid}} and GET /v1/records/{{patient}}/{{index}}?entry=N",
+            "no endpoint {method} {:?}: the gateway serves PUT /v1/blobs/{{patient}}/{{cid}}?record=N&category=NAME and GET /v1/records/{{patient}}/{{index}}?entry=N",
             uri.path().chars().take(120).collect::<String>()
         ),
     );

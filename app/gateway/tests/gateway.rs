@@ -8,6 +8,7 @@ mod common;
 
 use common::*;
 use hdx_gateway::{Config, Reason};
+use hdx_sdk::codes::Category;
 use hdx_sdk::gateway::{self as protocol, GatewayError};
 use hdx_sdk::{cid, ix};
 use solana_sdk::signature::{Keypair, Signer};
@@ -431,7 +432,7 @@ fn tampered_blobs_are_refused_not_released() {
     let p = w.p();
     let data = w.data[0].clone().unwrap();
     let cid = cid::of_hash(&hash(&data));
-    let file = w.dir.path().join("blobs").join(p.to_string()).join(&cid);
+    let file = w.blob_file(&data);
     let sealed = std::fs::read(&file).unwrap();
     assert!(
         !sealed.windows(data.len()).any(|x| x == data),
@@ -449,8 +450,7 @@ fn tampered_blobs_are_refused_not_released() {
         "/v1/records/",
     );
     // Another blob's ciphertext moved under this name.
-    let other = cid::of_hash(&hash(w.data[1].as_ref().unwrap()));
-    std::fs::copy(file.with_file_name(&other), &file).unwrap();
+    std::fs::copy(w.blob_file(w.data[1].as_ref().unwrap()), &file).unwrap();
     let e = w.access(&w.lab, AT_GATEWAY);
     refused(
         &w,
@@ -467,26 +467,23 @@ fn tampered_blobs_are_refused_not_released() {
         Reason::BlobCorrupt,
         "/v1/records/",
     );
-    // Other data sealed (with the custodian's own key) under this CID: the hash check refuses it.
+    // Other data sealed (with the custodian's own key) under this CID, file
+    // and row replaced behind the gateway's back: the hash check refuses it.
     let key =
         hdx_gateway::seal::MasterKey::load_or_create(&w.dir.path().join("master.key")).unwrap();
     let wrong = key.seal(&cid, b"someone else's results").unwrap();
-    w.gateway
-        .store()
-        .put_blob(
-            &p.to_string(),
-            &cid,
-            22,
-            &wrong,
-            &hdx_gateway::store::TrailRow {
-                reason: "Uploaded".into(),
-                method: "TEST".into(),
-                path: "planted".into(),
-                message: "planted".into(),
-                ..Default::default()
-            },
-        )
-        .unwrap();
+    std::fs::write(&file, &wrong.ciphertext).unwrap();
+    let db = rusqlite::Connection::open(w.dir.path().join("gateway.sqlite")).unwrap();
+    db.execute(
+        "UPDATE blobs SET nonce = ?1, wrapped_key = ?2, key_nonce = ?3 WHERE cid = ?4",
+        rusqlite::params![
+            &wrong.nonce[..],
+            wrong.wrapped_key,
+            &wrong.key_nonce[..],
+            cid
+        ],
+    )
+    .unwrap();
     let e = w.access(&w.lab, AT_GATEWAY);
     refused(
         &w,
@@ -494,10 +491,26 @@ fn tampered_blobs_are_refused_not_released() {
         Reason::HashMismatch,
         "/v1/records/",
     );
-    // The patient uploads the file again: it releases again.
-    w.gateway_client()
-        .upload(&w.patient, &p, &data, w.now())
+    // The patient uploads the file again for its record: the bad copy is
+    // replaced by a new file (the old one deleted), and it releases again.
+    let up = w
+        .gateway_client()
+        .upload(
+            &w.patient,
+            &p,
+            AT_GATEWAY,
+            Category::LabResults,
+            &data,
+            w.now(),
+        )
         .unwrap();
+    assert!(!up.created, "the binding was there: an identical upload");
+    assert_ne!(
+        w.blob_file(&data),
+        file,
+        "a new file, never the old one rewritten"
+    );
+    assert!(!file.exists(), "the bad copy is gone");
     let e = w.access(&w.lab, AT_GATEWAY);
     assert_eq!(
         Raw::release(&w.lab, &p, AT_GATEWAY, e, w.now())
@@ -530,14 +543,18 @@ fn every_bad_upload_is_refused_named_logged_and_stores_nothing() {
     let path = protocol::upload_path(&p, &cid::of_hash(&h));
     let nonce = protocol::nonce().unwrap();
     let mut req = reqwest::blocking::Client::new()
-        .put(format!("{}{path}", w.url))
+        .put(format!(
+            "{}{path}?{}",
+            w.url,
+            protocol::upload_query(NEXT_RECORD, Category::LabResults)
+        ))
         .body(reqwest::blocking::Body::new(std::io::Cursor::new(
             big.clone(),
         )));
     for (n, v) in signed_headers(
         &p,
         &w.patient,
-        &protocol::upload_line(&path, &h, now, &nonce),
+        &protocol::upload_line(&path, NEXT_RECORD, Category::LabResults, &h, now, &nonce),
         now,
         &nonce,
     ) {
@@ -555,8 +572,11 @@ fn every_bad_upload_is_refused_named_logged_and_stores_nothing() {
     // Another patient's id: the signer is not its authority.
     let a = Raw::upload(&w.patient, &w.other.pubkey(), b"not yours", now).send(&w.url);
     refused(&w, &a, Reason::NotPatientAuthority, up);
-    // A provider uploading for the patient.
+    // A provider uploading for the patient without a consent to write lab results.
     let a = Raw::upload(&w.lab, &p, b"from the lab", now).send(&w.url);
+    refused(&w, &a, Reason::NoWriteConsent, up);
+    // A key that is neither the patient's nor a provider's.
+    let a = Raw::upload(&w.other, &p, b"from a stranger", now).send(&w.url);
     refused(&w, &a, Reason::NotPatientAuthority, up);
     // Not a patient at all.
     let a = Raw::upload(&w.patient, &Keypair::new().pubkey(), b"x", now).send(&w.url);
@@ -564,7 +584,14 @@ fn every_bad_upload_is_refused_named_logged_and_stores_nothing() {
     // A body that is not what the CID names (signed as sent).
     let named = Raw::upload(&w.patient, &p, b"the real thing", now);
     let body = b"something else".to_vec();
-    let line = protocol::upload_line(&named.path, &hash(&body), now, "00112233445566778899");
+    let line = protocol::upload_line(
+        &named.path,
+        NEXT_RECORD,
+        Category::LabResults,
+        &hash(&body),
+        now,
+        "00112233445566778899",
+    );
     let a = Raw {
         headers: signed_headers(&p, &w.patient, &line, now, "00112233445566778899"),
         body,
@@ -694,4 +721,770 @@ fn an_emergency_read_releases_while_its_window_is_open_and_not_after() {
     );
     let r = hdx_gateway::reconcile(w.gateway.store(), w.gateway.chain()).unwrap();
     assert_eq!((r.releases, r.matched), (1, 1));
+}
+
+/// The aliasing attack and its siblings: a blob is released only through the
+/// record it was uploaded for (its index, its category, its creator), never
+/// through another record that names the same content.
+#[test]
+fn a_blob_is_released_only_through_the_record_it_was_uploaded_for() {
+    use hdx_sdk::codes::Purpose;
+    use hdx_sdk::program::{AddRecordArgs, WriteRecordArgs};
+    let w = World::new(Config::default());
+    let p = w.p();
+    let imaging = w.data[IMAGING as usize].clone().unwrap();
+    let h = hash(&imaging);
+    let locator = cid::locator(&h).into_bytes();
+    let records = "/v1/records/";
+
+    // 1. lab2 may read and write lab results only. It writes a lab-results
+    // record naming the imaging record's CID and hash (both public on-chain),
+    // reads it (granted: lab results) and asks for its data.
+    let alias =
+        w.c.write_record(
+            &w.lab2,
+            &w.lab2.pubkey(),
+            &p,
+            WriteRecordArgs {
+                category: Category::LabResults,
+                clinical_day: 0,
+                locator: locator.clone(),
+                content_hash: h,
+                purpose: Purpose::Treatment,
+            },
+        )
+        .unwrap();
+    assert_eq!(alias, NEXT_RECORD);
+    let e = w.access(&w.lab2, alias);
+    refused(
+        &w,
+        &Raw::release(&w.lab2, &p, alias, e, w.now()).send(&w.url),
+        Reason::BlobNotBound,
+        records,
+    );
+    // The same through the SDK's client (what `hdx fetch` calls).
+    let e = w.access(&w.lab2, alias);
+    match w.gateway_client().fetch(&w.lab2, &p, alias, e, &h, w.now()) {
+        Err(GatewayError::Refused(r)) => assert_eq!(r.error, "BlobNotBound"),
+        other => panic!("{other:?}"),
+    }
+    // lab2 cannot bind the imaging bytes to its record without having them;
+    // a binding it makes for other bytes does not open this record either.
+    let a = Raw::upload_for(
+        &w.lab2,
+        &p,
+        alias,
+        Category::LabResults,
+        b"lab2's own",
+        w.now(),
+    )
+    .send(&w.url);
+    refused(&w, &a, Reason::BindingMismatch, "/v1/blobs/");
+
+    // 2. The same CID under another category: the patient adds a lab-results
+    // record naming the imaging content; lab (lab results and imaging) reads it.
+    let same =
+        w.c.add_record(
+            &w.patient,
+            &p,
+            AddRecordArgs {
+                category: Category::LabResults,
+                clinical_day: 0,
+                locator: locator.clone(),
+                content_hash: h,
+            },
+        )
+        .unwrap();
+    let e = w.access(&w.lab, same);
+    refused(
+        &w,
+        &Raw::release(&w.lab, &p, same, e, w.now()).send(&w.url),
+        Reason::BlobNotBound,
+        records,
+    );
+    // Bound for that record but as imaging: the upload itself is refused
+    // (the record exists and is lab results) ...
+    let a =
+        Raw::upload_for(&w.patient, &p, same, Category::Imaging, &imaging, w.now()).send(&w.url);
+    refused(&w, &a, Reason::BindingMismatch, "/v1/blobs/");
+    // ... and a binding made before the record existed, in another category,
+    // does not release it either.
+    let next = same + 1;
+    let up = w
+        .gateway_client()
+        .upload(&w.patient, &p, next, Category::Imaging, &imaging, w.now())
+        .unwrap();
+    assert!(up.created);
+    w.c.add_record(
+        &w.patient,
+        &p,
+        AddRecordArgs {
+            category: Category::LabResults,
+            clinical_day: 0,
+            locator: locator.clone(),
+            content_hash: h,
+        },
+    )
+    .unwrap();
+    let e = w.access(&w.lab, next);
+    let a = Raw::release(&w.lab, &p, next, e, w.now()).send(&w.url);
+    refused(&w, &a, Reason::BindingMismatch, records);
+    assert!(
+        a.json()["message"]
+            .as_str()
+            .unwrap()
+            .contains("it was uploaded as imaging, the record is lab-results"),
+        "{}",
+        a.json()
+    );
+
+    // 3. Another patient's record naming this patient's CID: that patient's
+    // blobs are its own (nothing held for it).
+    let o = w.other.pubkey();
+    w.c.add_record(
+        &w.other,
+        &o,
+        AddRecordArgs {
+            category: Category::Imaging,
+            clinical_day: 0,
+            locator: locator.clone(),
+            content_hash: h,
+        },
+    )
+    .unwrap();
+    let now = w.now();
+    w.c.send(
+        &[ix::grant_consent(
+            o,
+            &o,
+            &w.lab.pubkey(),
+            hdx_sdk::program::ConsentTerms {
+                categories: Category::Imaging.bit(),
+                modes: hdx_sdk::codes::MODE_READ,
+                purposes: hdx_sdk::codes::ALL_PURPOSES,
+                not_before: now,
+                expires_at: now + 86_400,
+                ..Default::default()
+            },
+        )],
+        &w.other,
+        &[],
+    )
+    .unwrap();
+    let e =
+        w.c.access_record(&w.lab, &w.lab.pubkey(), &o, 0, Purpose::Treatment)
+            .unwrap()
+            .sequence;
+    refused(
+        &w,
+        &Raw::release(&w.lab, &o, 0, e, w.now()).send(&w.url),
+        Reason::BlobNotFound,
+        records,
+    );
+
+    // 4. A patient-added record pointing at a provider-uploaded blob: lab2
+    // uploads its report for the next record, but the patient adds that record.
+    let report = b"lab2's report: potassium 4.1 mmol/L".to_vec();
+    let hr = hash(&report);
+    let next = w.c.patient(&p).unwrap().record_count;
+    let up = w
+        .gateway_client()
+        .upload(&w.lab2, &p, next, Category::LabResults, &report, w.now())
+        .unwrap();
+    assert_eq!(up.uploader, w.lab2.pubkey().to_string());
+    w.c.add_record(
+        &w.patient,
+        &p,
+        AddRecordArgs {
+            category: Category::LabResults,
+            clinical_day: 0,
+            locator: cid::locator(&hr).into_bytes(),
+            content_hash: hr,
+        },
+    )
+    .unwrap();
+    let e = w.access(&w.lab2, next);
+    let a = Raw::release(&w.lab2, &p, next, e, w.now()).send(&w.url);
+    refused(&w, &a, Reason::BindingMismatch, records);
+    assert!(
+        a.json()["message"].as_str().unwrap().contains(&format!(
+            "it was uploaded by {}, the record was created by {p}",
+            w.lab2.pubkey()
+        )),
+        "{}",
+        a.json()
+    );
+
+    // The legitimate paths still release: lab2 writes the record its upload
+    // is for, and the imaging record releases through itself.
+    let next = w.c.patient(&p).unwrap().record_count;
+    w.gateway_client()
+        .upload(&w.lab2, &p, next, Category::LabResults, &report, w.now())
+        .unwrap();
+    let written =
+        w.c.write_record(
+            &w.lab2,
+            &w.lab2.pubkey(),
+            &p,
+            WriteRecordArgs {
+                category: Category::LabResults,
+                clinical_day: 0,
+                locator: cid::locator(&hr).into_bytes(),
+                content_hash: hr,
+                purpose: Purpose::Treatment,
+            },
+        )
+        .unwrap();
+    assert_eq!(written, next);
+    let e = w.access(&w.lab2, written);
+    assert_eq!(
+        Raw::release(&w.lab2, &p, written, e, w.now())
+            .send(&w.url)
+            .body,
+        report
+    );
+    let e = w.access(&w.lab, IMAGING);
+    assert_eq!(
+        Raw::release(&w.lab, &p, IMAGING, e, w.now())
+            .send(&w.url)
+            .body,
+        imaging
+    );
+    let report = hdx_gateway::reconcile(w.gateway.store(), w.gateway.chain()).unwrap();
+    assert!(report.ok(), "{report:?}");
+    assert_eq!(report.releases, 2);
+}
+
+/// `--reconcile` checks the binding a release went through against the
+/// record on-chain, not only the log entry.
+#[test]
+fn reconcile_names_a_release_whose_binding_is_not_its_record() {
+    let w = World::new(Config::default());
+    let p = w.p();
+    let e = w.access(&w.lab, AT_GATEWAY);
+    let a = Raw::release(&w.lab, &p, AT_GATEWAY, e, w.now()).send(&w.url);
+    assert_eq!(a.status, 200);
+    assert!(hdx_gateway::reconcile(w.gateway.store(), w.gateway.chain())
+        .unwrap()
+        .ok());
+    // The redemption's binding edited behind the gateway's back.
+    let db = rusqlite::Connection::open(w.dir.path().join("gateway.sqlite")).unwrap();
+    db.execute(
+        "UPDATE redemptions SET category = ?1",
+        [Category::MentalHealth.code()],
+    )
+    .unwrap();
+    let report = hdx_gateway::reconcile(w.gateway.store(), w.gateway.chain()).unwrap();
+    assert!(!report.ok());
+    assert_eq!((report.releases, report.matched), (1, 0));
+    assert!(
+        report.unmatched[0]
+            .contains("binding: it was uploaded as mental-health, the record is lab-results"),
+        "{:?}",
+        report.unmatched
+    );
+}
+
+/// Eight identical uploads at once all succeed: one binds (201), the others
+/// find it bound (200); one blob file is kept, and the record releases.
+#[test]
+fn concurrent_identical_uploads_all_succeed_and_keep_one_blob() {
+    let w = World::new(Config::default());
+    let p = w.p();
+    let data = b"ferritin 45 ng/mL, drawn 2026-02-03".repeat(1000);
+    let now = w.now();
+    let barrier = std::sync::Barrier::new(8);
+    let statuses: Vec<u16> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..8)
+            .map(|_| {
+                s.spawn(|| {
+                    let raw = Raw::upload(&w.patient, &p, &data, now);
+                    barrier.wait();
+                    raw.send(&w.url).status
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let mut sorted = statuses.clone();
+    sorted.sort();
+    assert_eq!(
+        sorted,
+        [200, 200, 200, 200, 200, 200, 200, 201],
+        "{statuses:?}"
+    );
+    let dir = w.dir.path().join("blobs").join(p.to_string());
+    let c = cid::of_hash(&hash(&data));
+    let files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains(&c))
+        .collect();
+    assert_eq!(files.len(), 1, "{files:?}");
+    w.c.add_record(
+        &w.patient,
+        &p,
+        hdx_sdk::program::AddRecordArgs {
+            category: Category::LabResults,
+            clinical_day: 0,
+            locator: cid::locator(&hash(&data)).into_bytes(),
+            content_hash: hash(&data),
+        },
+    )
+    .unwrap();
+    let e = w.access(&w.lab, NEXT_RECORD);
+    assert_eq!(
+        Raw::release(&w.lab, &p, NEXT_RECORD, e, w.now())
+            .send(&w.url)
+            .body,
+        data
+    );
+}
+
+/// Request times anywhere in i64 (the edges, one past the window) are
+/// refused by name, never a panic.
+#[test]
+fn extreme_request_times_are_refused_as_stale_never_a_panic() {
+    let w = World::new(Config::default());
+    let p = w.p();
+    let now = w.now();
+    let e = w.access(&w.lab, AT_GATEWAY);
+    for t in [
+        i64::MIN,
+        i64::MIN + 1,
+        -1,
+        0,
+        now - 301,
+        now + 301,
+        i64::MAX - 1,
+        i64::MAX,
+    ] {
+        let a = Raw::release(&w.lab, &p, AT_GATEWAY, e, t).send(&w.url);
+        refused(&w, &a, Reason::StaleRequest, "/v1/records/");
+        let a = Raw::upload(&w.patient, &p, b"x", t).send(&w.url);
+        refused(&w, &a, Reason::StaleRequest, "/v1/blobs/");
+    }
+    for t in [now - 300, now + 300] {
+        let a = Raw::upload(&w.patient, &p, format!("at {t}").as_bytes(), t).send(&w.url);
+        assert_eq!(a.status, 201, "{t}");
+    }
+    assert_eq!(
+        Raw::release(&w.lab, &p, AT_GATEWAY, e, now)
+            .send(&w.url)
+            .status,
+        200
+    );
+}
+
+/// Property-based fuzzing of the request parsing and every check behind it
+/// (signed request, path, query, headers, body), in process. Inputs start
+/// from correctly signed requests for real entries and records and mutate
+/// up to three fields to extreme or malformed values (0, MAX, MIN, bounds
+/// and one past, garbage, absent), then sign what they became (or not).
+/// Every input must end in a release or upload of the right data, or a
+/// named refusal that is not `Internal`, never a panic; the census of
+/// refusals reached is printed and the deep ones are required.
+/// `HDX_GATEWAY_FUZZ_INPUTS` (default 1,500) and `HDX_GATEWAY_FUZZ_SEED`.
+#[test]
+fn fuzzed_requests_each_get_a_release_or_a_named_refusal_never_a_panic() {
+    use hdx_gateway::Request;
+    use proptest::prelude::*;
+    use proptest::test_runner::{Config as RunConfig, FileFailurePersistence, TestRng, TestRunner};
+    use std::collections::BTreeMap;
+    use std::sync::Mutex;
+
+    let inputs: u32 = std::env::var("HDX_GATEWAY_FUZZ_INPUTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1_500);
+    let seed: u64 = std::env::var("HDX_GATEWAY_FUZZ_SEED")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0x9a7e_0000_f022_0001);
+    const LIMIT: usize = 4096;
+    let w = World::new(Config {
+        max_upload: LIMIT,
+        ..Config::default()
+    });
+    let p = w.p();
+    // Entries: stale ones first (made 400 s before the fuzzing starts), then fresh ones.
+    // (sequence, record, provider: 0 lab, 1 lab2)
+    let entries: Mutex<Vec<(u64, u32, usize)>> = Mutex::default();
+    let provs = [&w.lab, &w.lab2];
+    let make = |w: &World, who: usize, record: u32| {
+        let r = w.c.access_record(
+            provs[who],
+            &provs[who].pubkey(),
+            &p,
+            record,
+            hdx_sdk::codes::Purpose::Treatment,
+        );
+        let seq = match r {
+            Ok(g) => g.sequence,
+            Err(hdx_sdk::client::ClientError::Denied(d)) => d.sequence,
+            Err(e) => panic!("{e}"),
+        };
+        entries.lock().unwrap().push((seq, record, who));
+    };
+    for (who, record) in [(0, 0), (0, 1), (1, 0), (1, 1)] {
+        make(&w, who, record);
+    }
+    w.set_time(T0 + 400);
+    for (who, record) in [
+        (0, 0),
+        (0, 1),
+        (0, 2),
+        (0, 3),
+        (1, 0),
+        (1, 1),
+        (0, 0),
+        (1, 0),
+    ] {
+        make(&w, who, record);
+    }
+    let now = w.now();
+    let held_cid = cid::of_hash(&hash(w.data[0].as_ref().unwrap()));
+    let unheld_cid = cid::of_hash(&hash(b"never uploaded anywhere"));
+
+    let census: Mutex<BTreeMap<String, u64>> = Mutex::default();
+    let used_nonces: Mutex<Vec<String>> = Mutex::default();
+    let count = std::sync::atomic::AtomicU32::new(0);
+    let strategy = (
+        0u8..3,
+        any::<u16>(),
+        prop::collection::vec((0u8..12, any::<u8>(), any::<u64>()), 0..4),
+        0u8..10,
+    );
+    let config = RunConfig {
+        cases: inputs,
+        failure_persistence: Some(Box::new(FileFailurePersistence::Off)),
+        ..RunConfig::default()
+    };
+    let rng = TestRng::from_seed(config.rng_algorithm, &seed.to_le_bytes().repeat(4));
+    let mut runner = TestRunner::new_with_rng(config, rng);
+    let pick = |table: &[String], choice: u8| table[choice as usize % table.len()].clone();
+    let result = runner.run(&strategy, |(kind, target, mutations, sign)| {
+        let n = count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        if n % 250 == 249 {
+            // New fresh entries, so releases keep being reachable.
+            make(&w, 0, 0);
+            make(&w, 1, 0);
+        }
+        let (seq, record, who) = {
+            let e = entries.lock().unwrap();
+            e[target as usize % e.len()]
+        };
+        let upload = kind == 1;
+        // The template: a correct request.
+        let mut signer_key: &Keypair = if upload { &w.patient } else { provs[who] };
+        let mut patient_seg = p.to_string();
+        let mut tail = if upload {
+            held_cid.clone()
+        } else {
+            record.to_string()
+        };
+        let data0 = w.data[0].clone().unwrap();
+        let mut body = if upload { data0.clone() } else { vec![] };
+        let (mut up_record, mut up_category) = ("0".to_string(), "lab-results".to_string());
+        let mut entry_q = Some(format!("entry={seq}"));
+        let mut up_query: Option<String> = None;
+        let mut time = Some(now.to_string());
+        let mut nonce = Some(protocol::nonce().unwrap());
+        let mut signer_hdr: Option<String> = None;
+        let mut signature_hdr: Option<Option<String>> = None;
+        let mut method = if upload { "PUT" } else { "GET" }.to_string();
+        if kind == 2 {
+            method = "POST".into();
+        }
+        for (field, choice, raw) in mutations {
+            match field {
+                0 => {
+                    patient_seg = pick(
+                        &[
+                            w.other.pubkey().to_string(),
+                            Keypair::new().pubkey().to_string(),
+                            String::new(),
+                            "xyz".into(),
+                            "1".repeat(44),
+                            format!("{p}/extra"),
+                            "%2e%2e".into(),
+                        ],
+                        choice,
+                    )
+                }
+                1 => {
+                    tail = pick(
+                        &[
+                            "0".into(),
+                            "3".into(),
+                            "4".into(),
+                            u32::MAX.to_string(),
+                            (u64::from(u32::MAX) + 1).to_string(),
+                            "-1".into(),
+                            "01".into(),
+                            String::new(),
+                            "1e3".into(),
+                            "+1".into(),
+                            " 1".into(),
+                            raw.to_string(),
+                            unheld_cid.clone(),
+                            held_cid.to_uppercase(),
+                            "QmYwAPJzv5CZsnA625s3Xf2nemtYgPpHdWEz79ojWnPbdG".into(),
+                        ],
+                        choice,
+                    )
+                }
+                2 => {
+                    entry_q = pick(
+                        &[
+                            "entry=0".into(),
+                            format!("entry={}", u64::MAX),
+                            "entry=18446744073709551616".into(),
+                            "entry=-1".into(),
+                            "entry=".into(),
+                            "entry=1&entry=2".into(),
+                            "x=1".into(),
+                            format!("entry={raw}"),
+                            format!("entry={}", raw % 64),
+                            String::new(),
+                        ],
+                        choice,
+                    )
+                    .into();
+                    if choice % 11 == 10 {
+                        entry_q = None;
+                    }
+                }
+                3 => {
+                    up_record = pick(
+                        &[
+                            "4".into(),
+                            "1".into(),
+                            u32::MAX.to_string(),
+                            (u64::from(u32::MAX) + 1).to_string(),
+                            "-1".into(),
+                            String::new(),
+                            "abc".into(),
+                            (raw % 8).to_string(),
+                        ],
+                        choice,
+                    )
+                }
+                4 => {
+                    up_category = pick(
+                        &[
+                            "imaging".into(),
+                            "mental-health".into(),
+                            "LabResults".into(),
+                            String::new(),
+                            "claims".into(),
+                        ],
+                        choice,
+                    )
+                }
+                5 => {
+                    up_query = Some(pick(
+                        &[
+                            String::new(),
+                            "record=4".into(),
+                            "category=lab-results".into(),
+                            "record=4&category=lab-results&record=5".into(),
+                            "record=4&category=lab-results&x=1".into(),
+                            "record4&category=lab-results".into(),
+                            "&&".into(),
+                        ],
+                        choice,
+                    ))
+                }
+                6 => {
+                    let window = 300;
+                    time = Some(pick(
+                        &[
+                            (now - window).to_string(),
+                            (now + window).to_string(),
+                            (now - window - 1).to_string(),
+                            (now + window + 1).to_string(),
+                            i64::MIN.to_string(),
+                            i64::MAX.to_string(),
+                            "0".into(),
+                            "-1".into(),
+                            "abc".into(),
+                            String::new(),
+                            " 5".into(),
+                            (raw as i64).to_string(),
+                            "99999999999999999999".into(),
+                        ],
+                        choice,
+                    ));
+                    if choice % 14 == 13 {
+                        time = None;
+                    }
+                }
+                7 => {
+                    let reused = used_nonces.lock().unwrap().last().cloned();
+                    nonce = Some(pick(
+                        &[
+                            "0".repeat(15),
+                            "0".repeat(16),
+                            "a".repeat(64),
+                            "a".repeat(65),
+                            "zz".repeat(10),
+                            String::new(),
+                            reused.unwrap_or_default(),
+                        ],
+                        choice,
+                    ));
+                    if choice % 8 == 7 {
+                        nonce = None;
+                    }
+                }
+                8 => {
+                    let keys = [&w.lab, &w.lab2, &w.patient, &w.other];
+                    signer_key = keys[choice as usize % keys.len()];
+                    if choice % 5 == 4 {
+                        signer_hdr = Some(pick(&["abc".into(), String::new()], choice));
+                    }
+                }
+                9 => {
+                    body = match choice % 5 {
+                        0 => b"other bytes".to_vec(),
+                        1 => vec![],
+                        2 => vec![1; LIMIT + 1],
+                        3 => vec![2; LIMIT],
+                        _ => w.data[1].clone().unwrap(),
+                    };
+                    if upload && choice % 5 == 3 {
+                        tail = cid::of_hash(&hash(&body));
+                    }
+                }
+                10 => {
+                    method = pick(
+                        &["GET".into(), "PUT".into(), String::new(), "get".into()],
+                        choice,
+                    )
+                }
+                _ => {
+                    signature_hdr = Some(match choice % 4 {
+                        0 => Some("xyz".into()),
+                        1 => Some(String::new()),
+                        2 => Some("1".repeat(88)),
+                        _ => None,
+                    })
+                }
+            }
+        }
+        let prefix = if upload { "/v1/blobs/" } else { "/v1/records/" };
+        let path = format!("{prefix}{patient_seg}/{tail}");
+        let query = if upload {
+            up_query.or(Some(format!("record={up_record}&category={up_category}")))
+        } else {
+            entry_q
+        };
+        // Sign what the request became (parsable parts), or not.
+        let t: i64 = time.as_deref().and_then(|t| t.parse().ok()).unwrap_or(now);
+        let nc = nonce.clone().unwrap_or_default();
+        let line = if upload {
+            let rec: u32 = up_record.parse().unwrap_or(0);
+            let cat = Category::ALL
+                .iter()
+                .copied()
+                .find(|c| c.name() == up_category)
+                .unwrap_or(Category::LabResults);
+            protocol::upload_line(&path, rec, cat, &hash(&body), t, &nc)
+        } else {
+            let e: u64 = query
+                .as_deref()
+                .and_then(|q| q.strip_prefix("entry="))
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(seq);
+            protocol::release_line(&path, e, t, &nc)
+        };
+        let signature = match sign {
+            0..=6 => Some(protocol::sign(signer_key, &line).unwrap().to_string()),
+            7 => Some(protocol::sign(&Keypair::new(), &line).unwrap().to_string()),
+            8 => Some(
+                protocol::sign(signer_key, &format!("{line} "))
+                    .unwrap()
+                    .to_string(),
+            ),
+            _ => None,
+        };
+        let request = Request {
+            method,
+            path,
+            query,
+            signer: signer_hdr.or_else(|| Some(signer_key.pubkey().to_string())),
+            signature: signature_hdr.unwrap_or(signature),
+            time,
+            nonce: nonce.clone(),
+        };
+        if let Some(nc) = nonce {
+            used_nonces.lock().unwrap().push(nc);
+        }
+        let gw = w.gateway.clone();
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            if upload {
+                gw.upload(&request, &body)
+                    .map(|u| (Reason::Uploaded, u.bytes as usize))
+            } else {
+                gw.release(&request)
+                    .map(|r| (Reason::Released, r.data.len()))
+            }
+        }))
+        .map_err(|_| TestCaseError::fail(format!("panic on {request:?}")))?;
+        let name = match outcome {
+            Ok((reason, _)) => reason.name().to_string(),
+            Err(boxed) => {
+                let (refusal, _) = *boxed;
+                prop_assert_ne!(
+                    refusal.reason,
+                    Reason::Internal,
+                    "{:?} on {:?}",
+                    refusal,
+                    request
+                );
+                prop_assert!(!refusal.message.is_empty());
+                refusal.reason.name().to_string()
+            }
+        };
+        *census.lock().unwrap().entry(name).or_default() += 1;
+        Ok(())
+    });
+    if let Err(e) = result {
+        panic!("the gateway failed a fuzzed request (shrunk): {e}");
+    }
+    let census = census.into_inner().unwrap();
+    println!("gateway fuzz: {inputs} inputs (seed {seed}):");
+    for (reason, n) in &census {
+        println!("  {reason:<22} {n:>7}");
+    }
+    for deep in [
+        "Released",
+        "Uploaded",
+        "BadRequest",
+        "MissingSignature",
+        "BadSignature",
+        "StaleRequest",
+        "Replay",
+        "ContentMismatch",
+        "TooLarge",
+        "NotAPatient",
+        "NotPatientAuthority",
+        "NotAProvider",
+        "EntryNotFound",
+        "EntryNotGranted",
+        "OtherProvidersEntry",
+        "OtherRecordsEntry",
+        "EntryStale",
+        "AlreadyRedeemed",
+        "NotAGatewayRecord",
+        "BlobNotFound",
+        "BindingMismatch",
+        "NoWriteConsent",
+    ] {
+        assert!(
+            census.get(deep).copied().unwrap_or(0) > 0,
+            "the fuzzer never reached {deep}: {census:?}"
+        );
+    }
 }

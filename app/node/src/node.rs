@@ -1,11 +1,14 @@
 //! The node: the runtime ([`NativeBank`]) and the store on their own thread,
 //! behind a channel. Callers never block an async runtime on it: async code
 //! awaits the reply (`*_async`), blocking code waits for it. Account reads
-//! need no round trip: they read the last frozen bank, which the node thread
-//! publishes after every slot.
+//! need no round trip: they read the last published bank.
 //!
-//! Every processed transaction is committed to the store before its sender
-//! hears back, and is then announced to subscribers ([`Notification`]).
+//! Every processed transaction is committed to the store (one durable SQL
+//! transaction) before anything else sees it: then its state is published
+//! to readers, its sender hears back, and subscribers are told
+//! ([`Notification`]). So every read, at every commitment level the node
+//! accepts, serves durable state: a crash can lose only a transaction that
+//! nobody was told about and nobody could read.
 
 use std::path::PathBuf;
 use std::sync::{mpsc, Arc, Mutex, RwLock};
@@ -24,7 +27,7 @@ use tokio::sync::{broadcast, oneshot};
 use hdx_sdk::transport::{Landed, Memcmp, Receipt, SendError, Signed, Transport};
 
 use crate::runtime::{
-    BlockhashPolicy, Executed, Genesis, NativeBank, Rejected, Simulated, TimeSource,
+    BlockhashPolicy, Executed, Genesis, NativeBank, NodeClock, Rejected, Simulated, TimeSource,
 };
 use crate::store::{DirLock, Meta, SignatureInfo, Store, TxRecord};
 
@@ -107,8 +110,8 @@ enum Request {
     Airdrop(Pubkey, u64, Reply<Result<Executed, NodeError>>),
     SetAccount(Pubkey, Account, Reply<()>),
     SetTime(TimeSource, Reply<()>),
-    Time(Reply<TimeSource>),
     AdvanceSlot(Reply<()>),
+    BlockTime(u64, Reply<anyhow::Result<Option<i64>>>),
     Heights(Reply<(u64, u64)>),
     Transaction(Signature, Reply<anyhow::Result<Option<TxRecord>>>),
     Statuses(Vec<Signature>, Reply<anyhow::Result<Vec<Option<Status>>>>),
@@ -125,6 +128,7 @@ enum Request {
 pub struct Node {
     requests: Mutex<mpsc::Sender<Request>>,
     published: Arc<RwLock<Arc<Bank>>>,
+    clock: Arc<NodeClock>,
     meta: Meta,
     location: Location,
     read_only: bool,
@@ -176,6 +180,8 @@ impl Worker {
             self.stopped = Some(why.clone());
             return Err(NodeError::Stopped(why));
         }
+        // Durable now: readers may see it.
+        self.bank.publish();
         let _ = self
             .events
             .send(Notification::Processed(Arc::new(executed.clone())));
@@ -216,20 +222,24 @@ impl Worker {
                 let _ = reply.send(self.process(tx.into(), true));
             }
             Request::SetAccount(address, account, reply) => {
+                // Tests only (planted accounts are not saved): published at once.
                 self.bank.set_account(&address, &account);
                 self.bank.advance_slot();
+                self.bank.publish();
                 let _ = reply.send(());
             }
             Request::SetTime(time, reply) => {
                 self.bank.set_time(time);
                 let _ = reply.send(());
             }
-            Request::Time(reply) => {
-                let _ = reply.send(self.bank.time());
-            }
             Request::AdvanceSlot(reply) => {
+                // An empty slot changes no account: nothing to make durable.
                 self.bank.advance_slot();
+                self.bank.publish();
                 let _ = reply.send(());
+            }
+            Request::BlockTime(slot, reply) => {
+                let _ = reply.send(self.store.block_time(slot));
             }
             Request::Heights(reply) => {
                 let _ = reply.send((self.bank.slot(), self.bank.block_height()));
@@ -314,7 +324,7 @@ impl Node {
             .name("hdx-node".into())
             .spawn(move || {
                 let bank = NativeBank::new(genesis);
-                let _ = started.send(bank.published());
+                let _ = started.send((bank.published(), bank.clock()));
                 let mut worker = Worker {
                     bank,
                     store,
@@ -326,12 +336,13 @@ impl Node {
                     worker.handle(request);
                 }
             })?;
-        let published = ready
+        let (published, clock) = ready
             .recv()
             .context("the node thread failed to start its bank")?;
         Ok(Self {
             requests: Mutex::new(requests),
             published,
+            clock,
             meta,
             location: config.location,
             read_only,
@@ -448,12 +459,20 @@ impl Node {
         let _ = self.call(|r| Request::SetTime(time, r));
     }
 
-    pub fn time(&self) -> Result<TimeSource, NodeError> {
-        self.call(Request::Time)
+    /// Where the node's clock comes from.
+    pub fn time(&self) -> TimeSource {
+        self.clock.source()
     }
 
-    pub async fn time_async(&self) -> Result<TimeSource, NodeError> {
-        self.call_async(Request::Time).await
+    /// The node's clock now (what the next transaction's Clock sysvar will say).
+    pub fn now(&self) -> i64 {
+        self.clock.now()
+    }
+
+    /// When the transaction of `slot` ran (`getBlockTime`); `None` for a
+    /// slot that ran none.
+    pub async fn block_time_async(&self, slot: u64) -> anyhow::Result<Option<i64>> {
+        self.call_async(|r| Request::BlockTime(slot, r)).await?
     }
 
     /// Moves to a new slot without a transaction.
@@ -529,8 +548,11 @@ impl Node {
     }
 
     pub fn get_account(&self, address: &Pubkey) -> Option<Account> {
-        self.bank()
-            .get_account(address)
+        let bank = self.bank();
+        if *address == solana_sdk::sysvar::clock::ID {
+            return NativeBank::clock_account(&bank, &self.clock);
+        }
+        bank.get_account(address)
             .filter(|a| a.lamports() > 0)
             .map(|a| Account {
                 lamports: a.lamports(),
@@ -636,7 +658,7 @@ impl Transport for Node {
     }
 
     fn unix_time(&self) -> anyhow::Result<i64> {
-        Ok(self.time()?.now())
+        Ok(self.now())
     }
 
     fn minimum_balance(&self, data_len: usize) -> anyhow::Result<u64> {

@@ -74,6 +74,7 @@ pub const METHODS: &[&str] = &[
     "getAccountInfo",
     "getBalance",
     "getBlockHeight",
+    "getBlockTime",
     "getEpochInfo",
     "getFeeForMessage",
     "getGenesisHash",
@@ -298,7 +299,38 @@ fn stopped(e: NodeError) -> Error {
     internal(e)
 }
 
+/// The commitment levels the node accepts. Each reads the same state here:
+/// a transaction's state is served only once the store has committed it
+/// durably, and the node has no forks, so what is processed is confirmed
+/// and finalized.
+pub const COMMITMENT_LEVELS: [&str; 3] = ["processed", "confirmed", "finalized"];
+
+/// Refuses a `commitment` (or `preflightCommitment`) that names no level:
+/// the validator's config types flatten it into an `Option`, which would
+/// drop an unknown level silently.
+fn check_commitment(params: &Params) -> Result<(), Error> {
+    let Params::Array(items) = params else {
+        return Ok(());
+    };
+    for map in items.iter().filter_map(Value::as_object) {
+        for key in ["commitment", "preflightCommitment"] {
+            match map.get(key) {
+                None => {}
+                Some(Value::String(level)) if COMMITMENT_LEVELS.contains(&level.as_str()) => {}
+                Some(other) => {
+                    return Err(Error::invalid_params(format!(
+                    "Invalid param: {key} {other} is not a commitment level: this node accepts {}",
+                    COMMITMENT_LEVELS.join(", ")
+                )))
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
 async fn dispatch(state: &Served, method: &str, params: Params) -> Answer {
+    check_commitment(&params)?;
     let node = &state.node;
     match method {
         "getHealth" => to_value("ok"),
@@ -315,6 +347,18 @@ async fn dispatch(state: &Served, method: &str, params: Params) -> Answer {
             let _: Option<(Option<RpcContextConfig>,)> = parse_optional(params)?;
             let (_, height) = node.heights_async().await.map_err(stopped)?;
             to_value(height)
+        }
+        "getBlockTime" => {
+            // The time the slot's transaction ran at (the node's clock, as
+            // its Clock sysvar said); a slot that ran none was skipped.
+            let (slot,): (u64,) = parse(params)?;
+            match node.block_time_async(slot).await.map_err(internal)? {
+                Some(time) => to_value(time),
+                None if slot <= node.bank().slot() => {
+                    Err(RpcCustomError::SlotSkipped { slot }.into())
+                }
+                None => Err(RpcCustomError::BlockNotAvailable { slot }.into()),
+            }
         }
         "getEpochInfo" => {
             let _: Option<(Option<RpcContextConfig>,)> = parse_optional(params)?;

@@ -17,8 +17,15 @@
 //!   that resend identical transactions). A blockhash stays valid for 150
 //!   registrations, as on a cluster; the "block height" clients see counts
 //!   registrations, so `lastValidBlockHeight` means what it says.
-//! - The Clock sysvar's `unix_timestamp` is set before every transaction from
-//!   the node's clock (wall time plus a shift, or a test's manual time).
+//! - The Clock sysvar's `unix_timestamp` is set from the node's clock
+//!   ([`NodeClock`]: wall time plus a shift, or a test's manual time, never
+//!   moving backwards) right before every transaction and every simulation
+//!   runs, so the first transaction after an idle gap sees the time it runs
+//!   at, not the time of the one before. Reads of the Clock sysvar get the
+//!   same clock ([`NativeBank::clock_account`]).
+//! - State is published to readers on other threads only when the node says
+//!   so ([`NativeBank::publish`]): the node does it after the store has
+//!   committed the transaction, so no reader ever sees state a crash would lose.
 //!
 //! Three native-run differences are smoothed here, once: the program's
 //! `msg!` output (stdout natively) is captured into the transaction's logs as
@@ -35,7 +42,8 @@
 // unstable Agave API (a deprecation warning on every use): opted in here, once.
 #![allow(deprecated)]
 
-use std::sync::{Arc, Once, RwLock};
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Mutex, Once, RwLock};
 use std::time::{Duration, Instant};
 
 use agave_feature_set::FeatureSet;
@@ -125,6 +133,50 @@ impl TimeSource {
     }
 }
 
+/// A node's clock, shared by the node thread (which pins the Clock sysvar to
+/// it before every transaction) and readers on other threads (who read the
+/// Clock sysvar, `getBlockTime`, the gateway's freshness check through them).
+/// On wall time it never moves backwards while the node runs (a step back of
+/// the system clock holds it where it was); a manual clock is where the test
+/// last set it.
+#[derive(Debug)]
+pub struct NodeClock {
+    source: Mutex<TimeSource>,
+    /// The latest time this clock has answered (wall time only).
+    latest: AtomicI64,
+}
+
+impl NodeClock {
+    pub fn new(source: TimeSource) -> Self {
+        Self {
+            latest: AtomicI64::new(i64::MIN),
+            source: Mutex::new(source),
+        }
+    }
+
+    pub fn source(&self) -> TimeSource {
+        *self.source.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Replaces the source (a test moving its manual clock); the "never
+    /// backwards" guard starts again from the new source.
+    pub fn set(&self, source: TimeSource) {
+        *self.source.lock().unwrap_or_else(|p| p.into_inner()) = source;
+        self.latest.store(i64::MIN, Ordering::SeqCst);
+    }
+
+    /// The time now: unix seconds.
+    pub fn now(&self) -> i64 {
+        match self.source() {
+            TimeSource::Manual(t) => t,
+            wall @ TimeSource::Wall { .. } => {
+                let t = wall.now();
+                self.latest.fetch_max(t, Ordering::SeqCst).max(t)
+            }
+        }
+    }
+}
+
 /// When a node registers a new blockhash.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BlockhashPolicy {
@@ -190,12 +242,15 @@ pub struct Executed {
 pub struct NativeBank {
     forks: Arc<RwLock<BankForks>>,
     bank: Arc<Bank>,
-    /// The last frozen bank: what readers on other threads see.
+    /// The last frozen bank (the state after the last transaction).
+    frozen: Arc<Bank>,
+    /// What readers on other threads see: the frozen bank once the node has
+    /// made it durable ([`NativeBank::publish`]).
     published: Arc<RwLock<Arc<Bank>>>,
     faucet: Keypair,
     collector: Pubkey,
     upgrade_authority: Pubkey,
-    time: TimeSource,
+    clock: Arc<NodeClock>,
     policy: BlockhashPolicy,
     capture_stdout: bool,
     blocks: u64,
@@ -301,12 +356,13 @@ impl NativeBank {
         let bank = forks.read().unwrap().working_bank();
         let node = Self {
             published: Arc::new(RwLock::new(bank.clone())),
+            frozen: bank.clone(),
             forks,
             bank,
             faucet,
             collector,
             upgrade_authority: genesis.upgrade_authority,
-            time: genesis.time,
+            clock: Arc::new(NodeClock::new(genesis.time)),
             policy: genesis.blockhashes,
             capture_stdout: genesis.capture_stdout,
             blocks: genesis.slot,
@@ -315,6 +371,10 @@ impl NativeBank {
             seed: random_seed(),
             hashes: 0,
         };
+        // Readers start on a frozen slot; the first transaction runs in the next.
+        let mut node = node;
+        node.next_slot();
+        node.publish();
         node.pin_clock();
         node
     }
@@ -328,9 +388,37 @@ impl NativeBank {
         &self.faucet
     }
 
-    /// The bank other threads read: the last one frozen (committed state).
+    /// The bank other threads read: the last one frozen and published.
     pub fn published(&self) -> Arc<RwLock<Arc<Bank>>> {
         self.published.clone()
+    }
+
+    /// Lets readers on other threads see the state after the last
+    /// transaction: roots its slot and publishes its bank. The node calls it
+    /// once the store has committed that transaction: published state is
+    /// durable state. Now and then it also flushes the accounts cache and
+    /// cleans and shrinks old slots.
+    pub fn publish(&mut self) {
+        let slot = self.frozen.slot();
+        self.forks
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .set_root(slot, None, Some(slot));
+        *self.published.write().unwrap_or_else(|p| p.into_inner()) = self.frozen.clone();
+        self.slots_since_clean += 1;
+        if self.slots_since_clean >= CLEAN_EVERY_SLOTS {
+            self.slots_since_clean = 0;
+            let db = &self.bank.accounts().accounts_db;
+            db.flush_accounts_cache(true, Some(slot));
+            db.clean_accounts(Some(slot), false, self.bank.epoch_schedule());
+            db.shrink_candidate_slots(self.bank.epoch_schedule());
+            db.shrink_ancient_slots(self.bank.epoch_schedule());
+        }
+    }
+
+    /// The node's clock (shared with readers).
+    pub fn clock(&self) -> Arc<NodeClock> {
+        self.clock.clone()
     }
 
     pub fn slot(&self) -> u64 {
@@ -343,22 +431,40 @@ impl NativeBank {
     }
 
     pub fn now(&self) -> i64 {
-        self.time.now()
+        self.clock.now()
     }
 
     pub fn time(&self) -> TimeSource {
-        self.time
+        self.clock.source()
     }
 
     pub fn set_time(&mut self, time: TimeSource) {
-        self.time = time;
+        self.clock.set(time);
         self.pin_clock();
     }
 
-    fn pin_clock(&self) {
+    /// Sets the working bank's Clock sysvar to the node's clock now, and
+    /// returns that time. Called right before every transaction and
+    /// simulation runs: a transaction never runs on an earlier one's clock.
+    fn pin_clock(&self) -> i64 {
+        let now = self.clock.now();
         let mut clock: Clock = self.bank.clock();
-        clock.unix_timestamp = self.time.now();
-        self.bank.set_sysvar_for_tests(&clock);
+        if clock.unix_timestamp != now {
+            clock.unix_timestamp = now;
+            self.bank.set_sysvar_for_tests(&clock);
+        }
+        now
+    }
+
+    /// The Clock sysvar account as a reader should see it: the published
+    /// bank's slot and epoch, at the node's clock now.
+    pub fn clock_account(published: &Bank, clock: &NodeClock) -> Option<Account> {
+        let account = published.get_account(&solana_sdk::sysvar::clock::ID)?;
+        let mut value: Clock = bincode::deserialize(account.data()).ok()?;
+        value.unix_timestamp = clock.now();
+        let mut out = owned(&account);
+        out.data = bincode::serialize(&value).ok()?;
+        Some(out)
     }
 
     /// The latest blockhash and the block height after which it is no
@@ -440,6 +546,7 @@ impl NativeBank {
         verify_signatures: bool,
         accounts: &[Pubkey],
     ) -> Result<Simulated, TransactionError> {
+        self.pin_clock();
         let sanitized = self.sanitize(tx, verify_signatures)?;
         let (sim, captured) =
             self.capturing(|| self.bank.simulate_transaction_unchecked(&sanitized, false));
@@ -471,6 +578,7 @@ impl NativeBank {
         tx: &VersionedTransaction,
         preflight: bool,
     ) -> Result<Executed, Rejected> {
+        let block_time = self.pin_clock();
         let sanitized = self.sanitize(tx, true).map_err(Rejected::Invalid)?;
         let signature = tx.signatures[0];
         if self.bank.get_signature_status(&signature).is_some() {
@@ -515,7 +623,7 @@ impl NativeBank {
         let executed = Executed {
             signature,
             slot: self.bank.slot(),
-            block_time: self.time.now(),
+            block_time,
             result: committed.status,
             logs: normalise_logs(committed.log_messages.unwrap_or_default(), captured),
             return_data: committed.return_data.map(|r| (r.program_id, r.data)),
@@ -530,8 +638,11 @@ impl NativeBank {
         Ok(executed)
     }
 
-    /// Freezes this slot, roots it, and moves to the next; now and then
-    /// flushes the accounts cache and cleans and shrinks old slots.
+    /// Freezes this slot and moves to the next. The frozen slot is rooted
+    /// and shown to readers only by [`NativeBank::publish`]: a rooted slot
+    /// is visible through every bank's account reads (the accounts index
+    /// answers rooted slots to any reader), so rooting must wait until the
+    /// node has made the slot durable.
     fn next_slot(&mut self) {
         let parent = self.bank.clone();
         parent.freeze();
@@ -540,21 +651,9 @@ impl NativeBank {
         {
             let mut forks = self.forks.write().unwrap();
             forks.insert(child);
-            forks.set_root(slot, None, Some(slot));
             self.bank = forks.working_bank();
         }
-        *self.published.write().unwrap() = parent;
-        self.pin_clock();
-        self.slots_since_clean += 1;
-        if self.slots_since_clean >= CLEAN_EVERY_SLOTS {
-            self.slots_since_clean = 0;
-            let root = self.bank.parent_slot();
-            let db = &self.bank.accounts().accounts_db;
-            db.flush_accounts_cache(true, Some(root));
-            db.clean_accounts(Some(root), false, self.bank.epoch_schedule());
-            db.shrink_candidate_slots(self.bank.epoch_schedule());
-            db.shrink_ancient_slots(self.bank.epoch_schedule());
-        }
+        self.frozen = parent;
     }
 
     /// Moves to a new slot without a transaction (tests: a fresh slot and blockhash).

@@ -58,6 +58,7 @@ CREATE TABLE IF NOT EXISTS transactions (
     units INTEGER NOT NULL,
     balances TEXT NOT NULL
 );
+CREATE INDEX IF NOT EXISTS transactions_by_slot ON transactions (slot);
 CREATE TABLE IF NOT EXISTS address_signatures (
     address BLOB NOT NULL,
     slot INTEGER NOT NULL,
@@ -192,6 +193,10 @@ impl Store {
         let meta = store
             .meta()
             .with_context(|| format!("{} is not an hdx ledger", path.display()))?;
+        if !read_only {
+            // Indexes a ledger made by an earlier build of this format may lack.
+            store.conn.execute_batch(SCHEMA)?;
+        }
         Ok((store, meta))
     }
 
@@ -395,6 +400,18 @@ impl Store {
                 },
             )
             .transpose()
+    }
+
+    /// When the transaction processed in `slot` ran (its Clock time).
+    pub fn block_time(&self, slot: u64) -> anyhow::Result<Option<i64>> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT block_time FROM transactions WHERE slot = ?1 LIMIT 1",
+                [slot as i64],
+                |r| r.get(0),
+            )
+            .optional()?)
     }
 
     /// The status of a processed transaction: its slot and error.

@@ -7,13 +7,16 @@
 //! method, the path, what the request is about, the time and a nonce:
 //!
 //! ```text
-//! hdx-gateway-v1 PUT /v1/blobs/<patient>/<cid> sha256=<hex> time=<unix> nonce=<hex>
-//! hdx-gateway-v1 GET /v1/records/<patient>/<index> entry=<sequence> time=<unix> nonce=<hex>
+//! hdx-gateway-v2 PUT /v1/blobs/<patient>/<cid> record=<index> category=<name> sha256=<hex> time=<unix> nonce=<hex>
+//! hdx-gateway-v2 GET /v1/records/<patient>/<index> entry=<sequence> time=<unix> nonce=<hex>
 //! ```
 //!
-//! The signer, signature (base58), time and nonce travel in the `X-Hdx-*`
-//! headers; the gateway rebuilds the line from the request and verifies it.
-//! Errors come back as JSON `{"error": Name, "message": ...}`.
+//! An upload names the record it is for (`?record=<index>&category=<name>`):
+//! the gateway binds the blob to that record, category and uploader, and
+//! releases it only through that record (see `hdx-gateway`). The signer,
+//! signature (base58), time and nonce travel in the `X-Hdx-*` headers; the
+//! gateway rebuilds the line from the request and verifies it. Errors come
+//! back as JSON `{"error": Name, "message": ...}`.
 
 use anchor_lang::prelude::Pubkey;
 use serde::{Deserialize, Serialize};
@@ -21,8 +24,9 @@ use solana_offchain_message::OffchainMessage;
 use solana_sdk::signature::{Signature, Signer};
 
 use crate::cid;
+use crate::codes::Category;
 
-pub const PROTOCOL: &str = "hdx-gateway-v1";
+pub const PROTOCOL: &str = "hdx-gateway-v2";
 pub const SIGNER_HEADER: &str = "x-hdx-signer";
 pub const SIGNATURE_HEADER: &str = "x-hdx-signature";
 pub const TIME_HEADER: &str = "x-hdx-time";
@@ -39,10 +43,23 @@ pub fn release_path(patient: &Pubkey, index: u32) -> String {
     format!("/v1/records/{patient}/{index}")
 }
 
+/// The query of an upload: the record it is for and that record's category.
+pub fn upload_query(record: u32, category: Category) -> String {
+    format!("record={record}&category={}", category.name())
+}
+
 /// The line an upload signs.
-pub fn upload_line(path: &str, sha256: &[u8; 32], time: i64, nonce: &str) -> String {
+pub fn upload_line(
+    path: &str,
+    record: u32,
+    category: Category,
+    sha256: &[u8; 32],
+    time: i64,
+    nonce: &str,
+) -> String {
     format!(
-        "{PROTOCOL} PUT {path} sha256={} time={time} nonce={nonce}",
+        "{PROTOCOL} PUT {path} record={record} category={} sha256={} time={time} nonce={nonce}",
+        category.name(),
         hex(sha256)
     )
 }
@@ -87,6 +104,14 @@ pub fn nonce() -> anyhow::Result<String> {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Uploaded {
     pub patient: String,
+    /// The record the blob is bound to.
+    pub record: u32,
+    /// That record's category (name).
+    pub category: String,
+    /// Who uploaded it: the patient's id, or the writing provider's id.
+    pub uploader: String,
+    /// Whether this upload made the binding (an identical one before it did not).
+    pub created: bool,
     pub cid: String,
     /// `ipfs://<cid>`: the record's locator.
     pub locator: String,
@@ -155,12 +180,16 @@ impl GatewayClient {
         refused.into()
     }
 
-    /// Uploads `data` for `patient` (by id), signed by the patient's current
-    /// authority at cluster time `time`.
+    /// Uploads `data` for record `record` (of `category`) of `patient` (by
+    /// id), signed at cluster time `time` by the patient's current authority
+    /// (a record the patient adds) or a provider's current key (a record it
+    /// writes under a write consent).
     pub fn upload(
         &self,
         signer: &dyn Signer,
         patient: &Pubkey,
+        record: u32,
+        category: Category,
         data: &[u8],
         time: i64,
     ) -> Result<Uploaded, GatewayError> {
@@ -168,10 +197,12 @@ impl GatewayClient {
         let hash: [u8; 32] = Sha256::digest(data).into();
         let path = upload_path(patient, &cid::of_hash(&hash));
         let nonce = nonce()?;
-        let signature = sign(signer, &upload_line(&path, &hash, time, &nonce))?;
+        let line = upload_line(&path, record, category, &hash, time, &nonce);
+        let signature = sign(signer, &line)?;
+        let query = upload_query(record, category);
         let response = self
             .http
-            .put(format!("{}{path}", self.base))
+            .put(format!("{}{path}?{query}", self.base))
             .header(SIGNER_HEADER, signer.pubkey().to_string())
             .header(SIGNATURE_HEADER, signature.to_string())
             .header(TIME_HEADER, time.to_string())

@@ -125,7 +125,14 @@ pub fn run(
         c.send(&[ix::verify_provider(a, &l)], &authority, &[])?;
         c.send(&[ix::register_patient(p)], &patient, &[])?;
         let data = data_for(i, config.bytes);
-        let up = g.upload(&patient, &p, &data, c.transport.unix_time()?)?;
+        let up = g.upload(
+            &patient,
+            &p,
+            0,
+            Category::LabResults,
+            &data,
+            c.transport.unix_time()?,
+        )?;
         let hash: [u8; 32] = {
             use sha2::{Digest, Sha256};
             Sha256::digest(&data).into()

@@ -267,14 +267,14 @@ fn log(ctx: &Ctx, store: Option<PathBuf>, reconcile: bool) -> anyhow::Result<Out
         value["reconciliation"] = serde_json::to_value(&report)?;
         if !report.ok() {
             return Err(anyhow::Error::new(Unreconciled(format!(
-                "{} of {} releases do not match a granted read entry on-chain: {}",
+                "{} of {} releases do not match a granted read entry on-chain released through its record's binding: {}",
                 report.unmatched.len(),
                 report.releases,
                 report.unmatched.join("; ")
             ))));
         }
         text.push_str(&format!(
-            "\nReconciled: {} release{}, each matched by exactly one granted read entry on-chain",
+            "\nReconciled: {} release{}, each matched by exactly one granted read entry on-chain and released through its record's binding",
             report.releases,
             if report.releases == 1 { "" } else { "s" }
         ));
@@ -301,26 +301,52 @@ pub fn upload(ctx: &Ctx, a: UploadArgs) -> anyhow::Result<Output> {
         let h: [u8; 32] = Sha256::digest(&data).into();
         h
     };
-    // Upload first: nothing goes on-chain unless the gateway holds the data.
-    let uploaded = GatewayClient::new(&a.gateway).upload(signer, &patient.id, &data, now)?;
     let locator = hdx_sdk::cid::locator(&hash);
-    anyhow::ensure!(
-        uploaded.locator == locator && uploaded.content_hash == hex(&hash),
-        "the gateway answered with locator {} and hash {}, not this file's {locator} and {}: nothing added",
-        uploaded.locator,
-        uploaded.content_hash,
-        hex(&hash)
-    );
-    let index = client.add_record(
-        signer,
-        &patient.id,
-        AddRecordArgs {
-            category: a.category,
-            clinical_day,
-            locator: locator.as_bytes().to_vec(),
-            content_hash: hash,
-        },
-    )?;
+    let gateway = GatewayClient::new(&a.gateway);
+    // The gateway binds the upload to the record it is for, so the record is
+    // added at exactly the index the upload named. Another record added in
+    // between takes that index: then bind the next one and try again.
+    let mut attempt = 0;
+    let index = loop {
+        attempt += 1;
+        let index = client.patient(&patient.id)?.record_count;
+        // Upload first: nothing goes on-chain unless the gateway holds the data.
+        let uploaded = gateway.upload(signer, &patient.id, index, a.category, &data, now)?;
+        anyhow::ensure!(
+            uploaded.locator == locator
+                && uploaded.content_hash == hex(&hash)
+                && uploaded.record == index,
+            "the gateway answered with locator {} and hash {} for record {}, not this file's {locator} and {} for record {index}: nothing added",
+            uploaded.locator,
+            uploaded.content_hash,
+            uploaded.record,
+            hex(&hash)
+        );
+        let sent = client.send(
+            &[hdx_sdk::ix::add_record(
+                signer.pubkey(),
+                &patient.id,
+                index,
+                AddRecordArgs {
+                    category: a.category,
+                    clinical_day,
+                    locator: locator.as_bytes().to_vec(),
+                    content_hash: hash,
+                },
+            )],
+            signer,
+            &[],
+        );
+        match sent {
+            Ok(_) => break index,
+            Err(e) if attempt < 3 && client.patient(&patient.id)?.record_count != index => {
+                eprintln!(
+                    "record {index} was taken by another addition ({e}); binding the next index"
+                );
+            }
+            Err(e) => return Err(e.into()),
+        }
+    };
     Ok(Output::new(
         json!({
             "patient": patient.id.to_string(),

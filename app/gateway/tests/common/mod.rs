@@ -53,6 +53,8 @@ pub const AT_GATEWAY: u32 = 0;
 pub const IMAGING: u32 = 1;
 pub const NOT_A_GATEWAY_RECORD: u32 = 2;
 pub const NOT_UPLOADED: u32 = 3;
+/// The patient's next record (not on-chain yet): what plain test uploads are for.
+pub const NEXT_RECORD: u32 = 4;
 
 impl World {
     pub fn new(config: Config) -> World {
@@ -160,7 +162,7 @@ impl World {
             if data.is_some() {
                 let up = self
                     .gateway_client()
-                    .upload(&self.patient, &p, &content, T0)
+                    .upload(&self.patient, &p, i as u32, category, &content, T0)
                     .unwrap();
                 assert_eq!(up.locator, cid::locator(&h));
                 assert_eq!(up.content_hash, protocol::hex(&h));
@@ -272,6 +274,13 @@ impl World {
     pub fn redemptions(&self) -> usize {
         self.gateway.store().redemptions().unwrap().len()
     }
+
+    /// The sealed file the gateway holds for `data` of the patient.
+    pub fn blob_file(&self, data: &[u8]) -> std::path::PathBuf {
+        let (p, c) = (self.p().to_string(), cid::of_hash(&hash(data)));
+        let store = self.gateway.store();
+        store.blob_path(&p, &store.blob(&p, &c).unwrap().expect("held"))
+    }
 }
 
 impl Drop for World {
@@ -351,17 +360,31 @@ impl Raw {
         }
     }
 
-    /// A correctly signed upload by `key` of `data` for `patient` at `time`.
+    /// A correctly signed upload by `key` of `data` for the next record
+    /// (`NEXT_RECORD`, lab results) of `patient` at `time`.
     pub fn upload(key: &Keypair, patient: &Pubkey, data: &[u8], time: i64) -> Raw {
+        Raw::upload_for(key, patient, NEXT_RECORD, Category::LabResults, data, time)
+    }
+
+    /// A correctly signed upload by `key` of `data` for record `record` of
+    /// `category` of `patient` at `time`.
+    pub fn upload_for(
+        key: &Keypair,
+        patient: &Pubkey,
+        record: u32,
+        category: Category,
+        data: &[u8],
+        time: i64,
+    ) -> Raw {
         let h = hash(data);
         let path = protocol::upload_path(patient, &cid::of_hash(&h));
         let nonce = protocol::nonce().unwrap();
-        let line = protocol::upload_line(&path, &h, time, &nonce);
+        let line = protocol::upload_line(&path, record, category, &h, time, &nonce);
         Raw {
             method: reqwest::Method::PUT,
             headers: signed_headers(&key.pubkey(), key, &line, time, &nonce),
             path,
-            query: String::new(),
+            query: protocol::upload_query(record, category),
             body: data.to_vec(),
         }
     }
