@@ -39,6 +39,22 @@ pub fn anchor(e: anchor_lang::error::ErrorCode) -> u32 {
     e.into()
 }
 
+/// Checks, then effects (docs/DESIGN.md): a refused transaction's account
+/// writes are rolled back, so what an effect made before a check can only
+/// show in its logs. A refused instruction emitted no event and created no
+/// account (no system program call) before it was refused.
+#[track_caller]
+pub fn assert_checks_before_effects(logs: &[String]) {
+    let system = format!("Program {} invoke", anchor_lang::system_program::ID);
+    assert!(
+        !logs
+            .iter()
+            .any(|l| l.starts_with("Program data:") || l.starts_with(&system)),
+        "an event was emitted or an account created before a check refused the transaction:\n{}",
+        logs.join("\n")
+    );
+}
+
 pub struct Fixture {
     pub client: HdxClient<EmbeddedLedger>,
     pub upgrade_authority: Keypair,
@@ -136,7 +152,10 @@ impl Fixture {
                 "expected {expected:?}, the transaction succeeded\nlogs:\n{}",
                 r.logs.join("\n")
             ),
-            Err(SendError::Failed { error, .. }) => assert_eq!(error, expected),
+            Err(SendError::Failed { error, logs }) => {
+                assert_eq!(error, expected);
+                assert_checks_before_effects(&logs);
+            }
             Err(e) => panic!("expected {expected:?}, got {e}"),
         }
     }

@@ -45,6 +45,7 @@ pub const P_GRANT: u8 = 0;
 pub const P_UPDATE: u8 = 1;
 pub const P_RECOVER: u8 = 2;
 pub const P_HAND_OVER: u8 = 3;
+pub const P_PREFERENCES: u8 = 4;
 /// Guardian keys each patient may draw from (index 4 = a stranger).
 pub const GUARDIAN_POOL: usize = 4;
 pub const PROPOSAL_LIFETIME: i64 = 7 * DAY;
@@ -74,6 +75,10 @@ pub const DAY: i64 = 86_400;
 /// The longest a consent may run (README): 10 years of 365 days.
 pub const MAX_RUN: i64 = 3_650 * DAY;
 pub const NO_RECORD: u32 = u32::MAX;
+pub const NO_CATEGORY: u8 = u8::MAX;
+/// The latest time and day the program keeps (2106).
+pub const MAX_TIME: i64 = u32::MAX as i64;
+pub const MAX_DAY: u32 = (MAX_TIME / DAY) as u32;
 
 pub const PENDING: u8 = 0;
 pub const VERIFIED: u8 = 1;
@@ -229,6 +234,7 @@ pub enum Op {
         provider: usize,
         patient: usize,
         /// 1..=3
+        /// 0..=2 (`EmergencyReason`)
         reason: u8,
         duration: u32,
         key: Key,
@@ -283,6 +289,9 @@ pub enum Op {
         provider: usize,
         terms: TermsSpec,
         keep: bool,
+        /// Emergency preferences (kind `P_PREFERENCES`).
+        opt_out: bool,
+        excluded: u16,
     },
     Approve {
         patient: usize,
@@ -332,12 +341,12 @@ pub struct Entry {
     pub provider: u32,
     pub time: i64,
     pub record: u32,
-    pub consent_revision: u32,
+    /// The deciding consent's revision (0: none), or the emergency window's index.
+    pub basis: u32,
     pub category: u8,
     pub action: u8,
     pub purpose: u8,
     pub outcome: u8,
-    pub reason: u8,
 }
 
 /// An emergency window.
@@ -408,7 +417,7 @@ pub struct GuardianSetState {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ProposalState {
-    /// 0 grant, 1 update, 2 recover, 3 hand-over.
+    /// 0 grant, 1 update, 2 recover, 3 hand-over, 4 emergency preferences.
     pub kind: u8,
     /// Pool index of the proposer.
     pub proposer: usize,
@@ -418,6 +427,8 @@ pub struct ProposalState {
     pub provider: usize,
     pub terms: Terms,
     pub keep: bool,
+    pub opt_out: bool,
+    pub excluded: u16,
     pub created_at: i64,
 }
 
@@ -516,6 +527,9 @@ impl Model {
             Some("EmptyPurposes")
         } else if t.purposes & !all_purposes != 0 {
             Some("UnknownPurposeBits")
+        } else if !(0..=MAX_TIME).contains(&t.not_before) || !(0..=MAX_TIME).contains(&t.expires_at)
+        {
+            Some("TimeOutOfRange")
         } else if t.expires_at <= t.not_before {
             Some("InvalidValidityWindow")
         } else if t.expires_at <= self.now {
@@ -523,7 +537,7 @@ impl Model {
         } else if t.expires_at - self.now > MAX_RUN {
             Some("ExpiryTooFar")
         } else if (t.from_day != 0 || t.to_day != 0)
-            && (t.from_day == 0 || t.to_day == 0 || t.from_day > t.to_day)
+            && (t.from_day == 0 || t.to_day == 0 || t.from_day > t.to_day || t.to_day > MAX_DAY)
         {
             Some("InvalidDateRange")
         } else if (t.renewal_period == 0) != (t.renewals_allowed == 0)
@@ -641,12 +655,11 @@ impl Model {
             provider: self.providers[&provider].number,
             time: self.now,
             record,
-            consent_revision: consent.map_or(0, |c| c.revision),
+            basis: consent.map_or(0, |c| c.revision),
             category,
             action,
             purpose,
             outcome,
-            reason: 0,
         };
         self.patients.get_mut(&patient).unwrap().log.push(entry);
         outcome
@@ -658,7 +671,7 @@ impl Model {
         match op {
             Op::RegisterProvider(p) => {
                 if self.providers.contains_key(&p) {
-                    return Error("AlreadyRegistered");
+                    return Error("AccountAlreadyExists");
                 }
                 self.providers.insert(
                     p,
@@ -702,7 +715,7 @@ impl Model {
             }
             Op::RegisterPatient(pt) => {
                 if self.patients.contains_key(&pt) {
-                    return Error("AlreadyRegistered");
+                    return Error("AccountAlreadyExists");
                 }
                 self.patients.insert(pt, PatientState::default());
                 Ok
@@ -769,7 +782,7 @@ impl Model {
                     return Error(e);
                 }
                 if self.consents.contains_key(&(patient, provider)) {
-                    return Error("ConsentAlreadyExists");
+                    return Error("AccountAlreadyExists");
                 }
                 let revision = self.next_revision(patient);
                 self.consents.insert(
@@ -962,7 +975,7 @@ impl Model {
 
     fn mode_allows(mode: u8, kind: u8) -> bool {
         match kind {
-            P_GRANT | P_UPDATE => mode == G_ALONE || mode == G_ALONGSIDE,
+            P_GRANT | P_UPDATE | P_PREFERENCES => mode == G_ALONE || mode == G_ALONGSIDE,
             P_RECOVER => mode != G_NONE,
             _ => mode == G_ALONE,
         }
@@ -1018,6 +1031,8 @@ impl Model {
                 provider,
                 terms,
                 keep,
+                opt_out,
+                excluded,
             } => {
                 let Some(p) = self.patients.get(&patient) else {
                     return MISSING;
@@ -1037,6 +1052,9 @@ impl Model {
                         return Error(e);
                     }
                 }
+                if kind == P_PREFERENCES && excluded >> CATEGORY_COUNT != 0 {
+                    return Error("UnknownCategoryBits");
+                }
                 let generation = set.generation;
                 self.patients
                     .get_mut(&patient)
@@ -1053,8 +1071,10 @@ impl Model {
                         executed: false,
                         provider,
                         terms: t,
-                        // Only a hand-over (or recovery) carries the flag.
-                        keep: keep && kind >= P_RECOVER,
+                        // Only a hand-over carries the flag.
+                        keep: keep && kind == P_HAND_OVER,
+                        opt_out: opt_out && kind == P_PREFERENCES,
+                        excluded: if kind == P_PREFERENCES { excluded } else { 0 },
                         created_at: now,
                     });
                 Ok
@@ -1123,7 +1143,7 @@ impl Model {
                             return Error(e);
                         }
                         if self.consents.contains_key(&(patient, prop.provider)) {
-                            return Error("ConsentAlreadyExists");
+                            return Error("AccountAlreadyExists");
                         }
                         let revision = self.next_revision(patient);
                         self.consents.insert(
@@ -1145,6 +1165,11 @@ impl Model {
                         c.terms = prop.terms;
                         c.revision = revision;
                         c.renewals_used = 0;
+                    }
+                    P_PREFERENCES => {
+                        let p = self.patients.get_mut(&patient).unwrap();
+                        p.opt_out = prop.opt_out;
+                        p.excluded = prop.excluded;
                     }
                     _ => {
                         let p = self.patients.get_mut(&patient).unwrap();
@@ -1264,7 +1289,8 @@ impl Model {
                 if !self.patients.contains_key(&patient) {
                     return MISSING;
                 }
-                if let Some(e) = Self::patient_key_error(key) {
+                // While guardians act alone, only they change preferences (invariant 8).
+                if let Some(e) = self.patient_acts(patient, key) {
                     return Error(e);
                 }
                 if excluded >> CATEGORY_COUNT != 0 {
@@ -1326,12 +1352,11 @@ impl Model {
                     provider: number,
                     time: now,
                     record: NO_RECORD,
-                    consent_revision: 0,
-                    category: 0,
+                    basis: index as u32,
+                    category: NO_CATEGORY,
                     action: ACTION_EMERGENCY_OPEN,
                     purpose: PURPOSE_EMERGENCY,
                     outcome: GRANTED,
-                    reason,
                 });
                 self.trackers
                     .insert((patient, provider), (index, expires_at));
@@ -1385,12 +1410,11 @@ impl Model {
                     provider: number,
                     time: now,
                     record,
-                    consent_revision: 0,
+                    basis: w as u32,
                     category: rec.category,
                     action: ACTION_EMERGENCY_READ,
                     purpose: PURPOSE_EMERGENCY,
                     outcome,
-                    reason: win.reason,
                 });
                 Outcome(outcome)
             }

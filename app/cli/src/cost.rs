@@ -6,12 +6,15 @@ use std::collections::BTreeSet;
 
 use anchor_lang::prelude::Pubkey;
 use health_data_exchange::codes::{
-    Category, EmergencyReason, GuardianMode, ProposalKind, ProviderKind, Purpose, Verdict,
-    ALL_PURPOSES, MODE_READ, MODE_WRITE, ROLE_EMERGENCY,
+    Category, EmergencyReason, GuardianMode, ProviderKind, Purpose, Verdict, ALL_PURPOSES, MAX_DAY,
+    MODE_READ, MODE_WRITE, ROLE_EMERGENCY,
 };
 use health_data_exchange::instructions::{AddRecordArgs, WriteRecordArgs};
-use health_data_exchange::state::{Consent, EmergencyWindow, LogPage, LOG_PAGE_CAPACITY};
-use health_data_exchange::ConsentTerms;
+use health_data_exchange::state::{
+    Consent, EmergencyTracker, EmergencyWindow, GuardianSet, LogPage, Patient, Proposal, Provider,
+    Record, Registry, LOG_PAGE_CAPACITY,
+};
+use health_data_exchange::{ConsentTerms, EmergencyPreferences, ProposalAction};
 use serde::Serialize;
 use solana_sdk::instruction::Instruction;
 use solana_sdk::signature::{Keypair, Signer};
@@ -24,8 +27,8 @@ use hdx_sdk::transport::Transport;
 
 /// Budgets from docs/DESIGN.md.
 pub mod budget {
-    pub const LOG_BYTES_PER_ACCESS: f64 = 32.0;
-    pub const LOG_RENT_PER_ACCESS: u64 = 222_720;
+    pub const LOG_BYTES_PER_ACCESS: f64 = 24.0;
+    pub const LOG_RENT_PER_ACCESS: u64 = 167_040;
     pub const CONSENT_ACCOUNT_BYTES: usize = 160;
     pub const ACCESS_TX_BYTES: usize = 700;
     /// Fee payer, the log page, the (patient, provider) consent.
@@ -48,11 +51,52 @@ pub struct InstructionCost {
     pub rent_locked: u64,
 }
 
+/// One account type's layout: its size and the bytes it keeps for later fields.
+#[derive(Debug, Clone, Serialize)]
+pub struct AccountLayout {
+    pub account: String,
+    /// Bytes, with the 8-byte discriminator.
+    pub bytes: usize,
+    /// Reserved bytes (zero today) for what the roadmap adds (docs/DESIGN.md, "Layouts").
+    pub reserved: usize,
+}
+
+/// Every account type's layout.
+pub fn layouts() -> Vec<AccountLayout> {
+    let row = |account: &str, bytes: usize, reserved: usize| AccountLayout {
+        account: account.into(),
+        bytes,
+        reserved,
+    };
+    vec![
+        row("Registry", Registry::SPACE, Registry::RESERVED),
+        row("Provider", Provider::SPACE, Provider::RESERVED),
+        row("Patient", Patient::SPACE, Patient::RESERVED),
+        row("Record", Record::SPACE, Record::RESERVED),
+        row("Consent", Consent::SPACE, Consent::RESERVED),
+        row("LogPage", LogPage::SPACE, LogPage::RESERVED),
+        row(
+            "EmergencyWindow",
+            EmergencyWindow::SPACE,
+            EmergencyWindow::RESERVED,
+        ),
+        row(
+            "EmergencyTracker",
+            EmergencyTracker::SPACE,
+            EmergencyTracker::RESERVED,
+        ),
+        row("GuardianSet", GuardianSet::SPACE, GuardianSet::RESERVED),
+        row("Proposal", Proposal::SPACE, Proposal::RESERVED),
+    ]
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct CostReport {
     pub log_entry_bytes: usize,
     pub log_page_bytes: usize,
     pub log_page_capacity: usize,
+    /// What opening a page locks up front (paid by the provider whose access found the page full).
+    pub log_page_rent: u64,
     /// Page bytes (with the 128-byte account overhead rent charges for) amortised over its entries.
     pub log_bytes_per_access: f64,
     pub log_rent_per_access: u64,
@@ -66,6 +110,8 @@ pub struct CostReport {
     pub emergency_read_writable_accounts: usize,
     pub emergency_window_bytes: usize,
     pub within_budget: bool,
+    /// Every account type's size and reserve.
+    pub accounts: Vec<AccountLayout>,
     pub instructions: Vec<InstructionCost>,
 }
 
@@ -166,7 +212,7 @@ pub fn run() -> anyhow::Result<CostReport> {
         expires_at: now + 30 * 86_400,
         access_limit: 1_000_000,
         from_day: 1,
-        to_day: u32::MAX,
+        to_day: MAX_DAY,
         renewal_period_secs: 30 * 86_400,
         renewals_allowed: 12,
     };
@@ -457,38 +503,42 @@ pub fn run() -> anyhow::Result<CostReport> {
         &child,
         &[],
     )?;
+    let grant = ProposalAction::Grant {
+        provider: pk(&lab),
+        terms,
+    };
     b.measure(
-        "propose (grant)",
-        &[ix::propose(
-            pk(&mum),
-            &c,
-            0,
-            ix::propose_grant_args(ProposalKind::Grant, &pk(&lab), terms),
-        )],
+        "propose_guardian_action (grant)",
+        &[ix::propose_guardian_action(pk(&mum), &c, 0, grant)],
         &mum,
         &[],
     )?;
-    b.measure("approve", &[ix::approve(pk(&dad), &c, 0)], &dad, &[])?;
     b.measure(
-        "execute_grant",
-        &[ix::execute_grant(pk(&dad), &c, 0, &pk(&lab))],
+        "approve_guardian_action",
+        &[ix::approve_guardian_action(pk(&dad), &c, 0)],
         &dad,
         &[],
     )?;
+    b.measure(
+        "execute_guardian_grant",
+        &[ix::execute_guardian_grant(pk(&dad), &c, 0, &pk(&lab))],
+        &dad,
+        &[],
+    )?;
+    let update = ProposalAction::Update {
+        provider: pk(&lab),
+        terms,
+    };
     b.client.send(
-        &[ix::propose(
-            pk(&mum),
-            &c,
-            1,
-            ix::propose_grant_args(ProposalKind::Update, &pk(&lab), terms),
-        )],
+        &[ix::propose_guardian_action(pk(&mum), &c, 1, update)],
         &mum,
         &[],
     )?;
-    b.client.send(&[ix::approve(pk(&dad), &c, 1)], &dad, &[])?;
+    b.client
+        .send(&[ix::approve_guardian_action(pk(&dad), &c, 1)], &dad, &[])?;
     b.measure(
-        "execute_update",
-        &[ix::execute_update(pk(&dad), &c, 1, &pk(&lab))],
+        "execute_guardian_update",
+        &[ix::execute_guardian_update(pk(&dad), &c, 1, &pk(&lab))],
         &dad,
         &[],
     )?;
@@ -498,20 +548,38 @@ pub fn run() -> anyhow::Result<CostReport> {
         &mum,
         &[],
     )?;
+    let preferences = ProposalAction::EmergencyPreferences {
+        preferences: EmergencyPreferences {
+            opt_out: false,
+            excluded: Category::Genomics.bit(),
+        },
+    };
     b.client.send(
-        &[ix::propose(
-            pk(&mum),
-            &c,
-            2,
-            ix::propose_recovery_args(ProposalKind::Recover, pk(&grown), false),
-        )],
+        &[ix::propose_guardian_action(pk(&mum), &c, 2, preferences)],
         &mum,
         &[],
     )?;
-    b.client.send(&[ix::approve(pk(&dad), &c, 2)], &dad, &[])?;
+    b.client
+        .send(&[ix::approve_guardian_action(pk(&dad), &c, 2)], &dad, &[])?;
     b.measure(
-        "execute_recovery",
-        &[ix::execute_recovery(pk(&dad), &c, 2, pk(&grown))],
+        "execute_guardian_preferences",
+        &[ix::execute_guardian_preferences(pk(&dad), &c, 2)],
+        &dad,
+        &[],
+    )?;
+    let recover = ProposalAction::Recover {
+        new_authority: pk(&grown),
+    };
+    b.client.send(
+        &[ix::propose_guardian_action(pk(&mum), &c, 3, recover)],
+        &mum,
+        &[],
+    )?;
+    b.client
+        .send(&[ix::approve_guardian_action(pk(&dad), &c, 3)], &dad, &[])?;
+    b.measure(
+        "execute_guardian_recovery",
+        &[ix::execute_guardian_recovery(pk(&dad), &c, 3, pk(&grown))],
         &dad,
         &[&grown],
     )?;
@@ -535,6 +603,7 @@ pub fn run() -> anyhow::Result<CostReport> {
         log_entry_bytes: health_data_exchange::state::LogEntry::SIZE,
         log_page_bytes: LogPage::SPACE,
         log_page_capacity: LOG_PAGE_CAPACITY,
+        log_page_rent: page_rent,
         log_bytes_per_access,
         log_rent_per_access,
         consent_account_bytes,
@@ -546,6 +615,7 @@ pub fn run() -> anyhow::Result<CostReport> {
         emergency_read_writable_accounts: emergency_row.writable_accounts,
         emergency_window_bytes: EmergencyWindow::SPACE,
         within_budget: false,
+        accounts: layouts(),
         instructions: b.rows.clone(),
     };
     report.within_budget = report.budget_failures().is_empty();
@@ -658,14 +728,20 @@ impl CostReport {
         row(
             &mut s,
             "log bytes per access (page + overhead / 64)",
-            format!("{:.1}", self.log_bytes_per_access),
-            "<= 32".into(),
+            format!("{:.2}", self.log_bytes_per_access),
+            "<= 24".into(),
         );
         row(
             &mut s,
             "log rent per access (lamports)",
             self.log_rent_per_access.to_string(),
-            "<= 222,720".into(),
+            "<= 167,040".into(),
+        );
+        row(
+            &mut s,
+            "log page rent, paid up front by its opener",
+            self.log_page_rent.to_string(),
+            "-".into(),
         );
         row(
             &mut s,
@@ -715,6 +791,18 @@ impl CostReport {
             self.access_loaded_bytes_after_1000.to_string(),
             "equal".into(),
         );
+        let _ = writeln!(s);
+        let _ = writeln!(
+            s,
+            "Accounts (bytes with discriminator; reserved for later fields):"
+        );
+        for a in &self.accounts {
+            let _ = writeln!(
+                s,
+                "  {:<20} {:>6} bytes  {:>4} reserved",
+                a.account, a.bytes, a.reserved
+            );
+        }
         let failures = self.budget_failures();
         if failures.is_empty() {
             let _ = writeln!(s, "\nAll budgets met.");

@@ -349,7 +349,7 @@ fn patient_provider_auditor_story_runs_through_the_binary() {
             .stdout;
     assert_eq!(
         csv.lines().next().unwrap(),
-        "sequence,time,unix_time,provider_number,provider,provider_kind,action,record_index,category,purpose,outcome,reason,consent_revision"
+        "sequence,time,unix_time,provider_number,provider,provider_kind,action,record_index,category,purpose,outcome,consent_revision,emergency_window,emergency_reason"
     );
     assert_eq!(csv.lines().count(), 5);
 
@@ -814,6 +814,8 @@ fn audit_verify_catches_a_tampered_exported_copy() {
         let edited = match &rows[2][&field] {
             Value::String(v) => Value::String(format!("{v}x")),
             Value::Number(n) => (n.as_i64().unwrap() + 1).into(),
+            // A null (no consent revision, no window) given a value of its column's kind.
+            Value::Null if field == "emergency_reason" => "life-threatening".into(),
             Value::Null => 7.into(),
             other => panic!("{field}: {other}"),
         };
@@ -2174,7 +2176,7 @@ fn emergency_access_through_the_binary_and_its_fhir_export() {
     let table = s.as_patient(&["audit", "log", patient]);
     assert!(
         table.stdout.contains("emergency-open")
-            && table.stdout.contains("ETREAT (life-threatening)"),
+            && table.stdout.contains("ETREAT (life-threatening, window 0)"),
         "{}",
         table.stdout
     );

@@ -176,7 +176,7 @@ fn bad_input_gets_the_validators_error_codes_and_the_node_keeps_serving() {
     let logs: Vec<String> = serde_json::from_value(v["error"]["data"]["logs"].clone()).unwrap();
     assert!(
         logs.iter()
-            .any(|l| l.contains("Error Code: AlreadyRegistered")),
+            .any(|l| l.contains("Error Code: AccountAlreadyExists")),
         "{logs:?}"
     );
 

@@ -414,7 +414,9 @@ impl Gateway {
             .map_err(|e| Refusal::new(Reason::ClusterUnavailable, e.to_string()))?;
         let now = self.cluster_time()?;
         let writes = consent.as_ref().is_some_and(|c| {
-            c.is_live(now) && c.allows_category(category) && c.allows_mode(MODE_WRITE)
+            c.terms.is_live(now)
+                && c.terms.allows_category(category)
+                && c.terms.allows_mode(MODE_WRITE)
         });
         if !writes {
             return refuse(
@@ -482,18 +484,15 @@ impl Gateway {
         )?;
         let unavailable = |e: ClientError| Refusal::new(Reason::ClusterUnavailable, e.to_string());
         if Action::from_code(entry.action) == Some(Action::EmergencyRead) {
-            // An emergency read: the provider's window must still be open and
-            // the patient's emergency preferences must still allow it.
-            let windows = self
-                .chain
-                .emergency_windows(hdx_sdk::client::WindowFilter {
-                    patient: Some(patient),
-                    provider: Some(provider.id),
-                    unreviewed: false,
-                })
-                .map_err(unavailable)?;
+            // An emergency read: the window the entry names must still be
+            // open, and the patient's emergency preferences must still allow it.
+            let window = match self.chain.emergency_window(&patient, entry.basis) {
+                Ok(w) if w.provider == provider.id => Some(w),
+                Ok(_) | Err(ClientError::NotFound(_)) => None,
+                Err(e) => return Err(unavailable(e)),
+            };
             let owner = self.chain.patient(&patient).map_err(unavailable)?;
-            emergency_still_allows(&windows, &owner, record.category, cluster_now)
+            emergency_still_allows(window.as_ref(), &owner, record.category, cluster_now)
                 .map_err(|m| Refusal::new(Reason::ConsentNotLive, m))?;
         } else {
             let consent = self
@@ -779,9 +778,11 @@ pub fn check_entry(
     Ok(())
 }
 
-/// Whether the consent still allows what the entry was granted: live, and
-/// the entry's category, read, purpose and the record's day still in it.
-/// The cap is not asked again: the access was counted when it was granted.
+/// Whether the consent still allows what the entry was granted: the
+/// program's own gate for an access already counted
+/// (`gate::decide_counted`: every check but the cap, which counted the
+/// access when it was granted), on the entry's category and purpose, a
+/// read, the record's day, at `now`.
 pub fn consent_still_allows(
     consent: Option<&Consent>,
     entry: &LogEntry,
@@ -789,40 +790,43 @@ pub fn consent_still_allows(
     now: i64,
 ) -> Result<(), String> {
     use hdx_sdk::codes::{Category, Purpose};
-    let Some(c) = consent else {
-        return Err("the consent was revoked".into());
+    use hdx_sdk::program::gate::{decide_counted, Request};
+    let (Some(category), Some(purpose)) = (
+        Category::from_code(entry.category),
+        Purpose::from_code(entry.purpose),
+    ) else {
+        return Err("the entry names no category or purpose".into());
     };
-    if !c.is_live(now) {
-        return Err(if now >= c.expires_at {
-            "the consent has expired".into()
-        } else {
-            "the consent is not live yet".into()
-        });
+    let request = Request {
+        category,
+        action: Action::Read,
+        purpose,
+        record_day,
+        now,
+    };
+    match decide_counted(consent, &request) {
+        Outcome::Granted => Ok(()),
+        Outcome::NoConsent => Err("the consent was revoked".into()),
+        Outcome::Expired => Err("the consent has expired".into()),
+        Outcome::NotYetValid => Err("the consent is not live yet".into()),
+        other => Err(format!(
+            "the consent no longer covers this record, reading or this purpose ({})",
+            other.name()
+        )),
     }
-    let category = Category::from_code(entry.category);
-    let purpose = Purpose::from_code(entry.purpose);
-    let allowed = category.is_some_and(|k| c.allows_category(k))
-        && c.allows_mode(Action::Read.mode_bit())
-        && purpose.is_some_and(|p| c.allows_purpose(p))
-        && c.covers_day(record_day);
-    if !allowed {
-        return Err("the consent no longer covers this record, reading or this purpose".into());
-    }
-    Ok(())
 }
 
 /// Whether an emergency read may still be released: the program's own
-/// emergency decision (`decide_emergency`) at this moment, on the provider's
-/// latest window for the patient (one window per pair is open at a time).
+/// emergency decision (`gate::decide_emergency`) at this moment, on the
+/// window the entry names.
 pub fn emergency_still_allows(
-    windows: &[hdx_sdk::program::state::EmergencyWindow],
+    window: Option<&hdx_sdk::program::state::EmergencyWindow>,
     patient: &hdx_sdk::program::state::Patient,
     category: hdx_sdk::codes::Category,
     now: i64,
 ) -> Result<(), String> {
-    let latest = windows.iter().max_by_key(|w| w.index);
-    let outcome = latest.map_or(Outcome::EmergencyWindowEnded, |w| {
-        hdx_sdk::program::instructions::decide_emergency(w, patient, category, now)
+    let outcome = window.map_or(Outcome::EmergencyWindowEnded, |w| {
+        hdx_sdk::program::gate::decide_emergency(w, patient, category, now)
     });
     match outcome {
         Outcome::Granted => Ok(()),

@@ -1,7 +1,7 @@
 //! Account decoding, and the memcmp offsets auditors filter on.
 
 use anchor_lang::{AccountDeserialize, Discriminator};
-use health_data_exchange::state::LogPage;
+use health_data_exchange::state::{LogPage, Versioned, LAYOUT_VERSION};
 
 /// Byte offsets of the fields `getProgramAccounts` filters use. Stable: they
 /// sit right after the 8-byte discriminator, before any variable-size field.
@@ -42,12 +42,24 @@ pub mod offsets {
 pub enum DecodeError {
     #[error("account data is not a {0} (wrong discriminator or length)")]
     WrongType(&'static str),
+    #[error(
+        "{kind} has layout version {found}; this client reads version {known} (upgrade the client)"
+    )]
+    UnknownVersion {
+        kind: &'static str,
+        found: u8,
+        known: u8,
+    },
 }
 
-/// Decodes an Anchor account, checking its discriminator.
-pub fn decode<T: AccountDeserialize>(data: &[u8]) -> Result<T, DecodeError> {
-    T::try_deserialize(&mut &data[..])
-        .map_err(|_| DecodeError::WrongType(std::any::type_name::<T>()))
+/// Decodes an Anchor account, checking its discriminator and its layout
+/// version (docs/DESIGN.md, "Layouts"): an account written under a layout
+/// this client does not know is refused, never misread.
+pub fn decode<T: AccountDeserialize + Versioned>(data: &[u8]) -> Result<T, DecodeError> {
+    let kind = short_name::<T>();
+    let value = T::try_deserialize(&mut &data[..]).map_err(|_| DecodeError::WrongType(kind))?;
+    check_version(kind, value.layout_version())?;
+    Ok(value)
 }
 
 /// Decodes a zero-copy log page (copying; account data need not be aligned).
@@ -56,5 +68,76 @@ pub fn decode_log_page(data: &[u8]) -> Result<LogPage, DecodeError> {
     if data.len() < 8 + size || data[..8] != *LogPage::DISCRIMINATOR {
         return Err(DecodeError::WrongType("LogPage"));
     }
-    Ok(bytemuck::pod_read_unaligned(&data[8..8 + size]))
+    let page: LogPage = bytemuck::pod_read_unaligned(&data[8..8 + size]);
+    check_version("LogPage", page.layout_version())?;
+    Ok(page)
+}
+
+fn check_version(kind: &'static str, found: u8) -> Result<(), DecodeError> {
+    if found == LAYOUT_VERSION {
+        Ok(())
+    } else {
+        Err(DecodeError::UnknownVersion {
+            kind,
+            found,
+            known: LAYOUT_VERSION,
+        })
+    }
+}
+
+fn short_name<T>() -> &'static str {
+    let full = std::any::type_name::<T>();
+    full.rsplit("::").next().unwrap_or(full)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use health_data_exchange::state::{Consent, LogPage};
+
+    /// A zeroed consent with `version` at its offset (after the two ids).
+    fn consent_bytes(version: u8) -> Vec<u8> {
+        let mut out = vec![0u8; Consent::SPACE];
+        out[..8].copy_from_slice(Consent::DISCRIMINATOR);
+        out[72] = version;
+        out
+    }
+
+    #[test]
+    fn an_account_of_a_known_layout_decodes() {
+        let c: Consent = decode(&consent_bytes(LAYOUT_VERSION)).unwrap();
+        assert_eq!(c.version, LAYOUT_VERSION);
+    }
+
+    #[test]
+    fn an_account_of_an_unknown_layout_is_refused_by_name() {
+        for found in [0, LAYOUT_VERSION + 1, u8::MAX] {
+            assert_eq!(
+                decode::<Consent>(&consent_bytes(found)).unwrap_err(),
+                DecodeError::UnknownVersion {
+                    kind: "Consent",
+                    found,
+                    known: LAYOUT_VERSION
+                }
+            );
+        }
+        let mut page = vec![0u8; 8 + std::mem::size_of::<LogPage>()];
+        page[..8].copy_from_slice(LogPage::DISCRIMINATOR);
+        assert!(matches!(
+            decode_log_page(&page).unwrap_err(),
+            DecodeError::UnknownVersion {
+                kind: "LogPage",
+                found: 0,
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn another_type_is_refused_by_name() {
+        assert_eq!(
+            decode::<health_data_exchange::state::Record>(&consent_bytes(1)).unwrap_err(),
+            DecodeError::WrongType("Record")
+        );
+    }
 }

@@ -2,8 +2,8 @@
 //! folded independently of the program (the `sha2` crate), and the first
 //! entry where a copy departs from the chain.
 //!
-//! The chain: `head_0 = sha256("hdx-log-v2" || patient_id)`, then for each
-//! entry `head = sha256(head || sequence (u64 LE) || entry (24 bytes))`;
+//! The chain: `head_0 = sha256("hdx-log-v3" || patient_id)`, then for each
+//! entry `head = sha256(head || sequence (u64 LE) || entry (20 bytes))`;
 //! each page stores the head after its last entry.
 
 use anchor_lang::prelude::Pubkey;
@@ -34,6 +34,21 @@ pub fn next_head(head: &[u8; 32], e: &Entry) -> [u8; 32] {
     h.finalize().into()
 }
 
+/// Whether every code of `entry` names something: its action, outcome and
+/// purpose; its category (`NO_CATEGORY` only for an emergency opening).
+pub fn well_formed(entry: &LogEntry) -> bool {
+    use health_data_exchange::codes::{Action, Category, Outcome, Purpose};
+    use health_data_exchange::state::NO_CATEGORY;
+    let action = Action::from_code(entry.action);
+    action.is_some()
+        && Outcome::from_code(entry.outcome).is_some()
+        && Purpose::from_code(entry.purpose).is_some()
+        && match action {
+            Some(Action::EmergencyOpen) => entry.category == NO_CATEGORY,
+            _ => Category::from_code(entry.category).is_some(),
+        }
+}
+
 /// The head after folding `entries` from the patient's genesis.
 pub fn fold(patient: &Pubkey, entries: &[Entry]) -> [u8; 32] {
     entries
@@ -56,7 +71,9 @@ pub enum ChainError {
     PageNotFull { page: u32 },
     #[error("page {page} is for patient {found}, not this patient")]
     WrongPatient { page: u32, found: Pubkey },
-    #[error("entry {sequence} has non-zero padding bytes")]
+    #[error(
+        "entry {sequence} carries a code that names nothing (action, outcome, purpose or category)"
+    )]
     MalformedEntry { sequence: u64 },
     #[error("the chain breaks at entry {sequence}: page {page}'s head does not match the fold")]
     HeadMismatch { page: u32, sequence: u64 },
@@ -99,7 +116,7 @@ impl ChainCheck {
     }
 
     /// Checks the next page: same patient, continues the sequence, the
-    /// previous page was full, padding zero, stored head equals the fold.
+    /// previous page was full, every code names something, stored head equals the fold.
     pub fn page(&mut self, page: &LogPage) -> Result<(), ChainError> {
         if page.patient != self.patient {
             return Err(ChainError::WrongPatient {
@@ -120,7 +137,7 @@ impl ChainCheck {
             });
         }
         for e in page_entries(page) {
-            if e.entry.padding != [0; 3] {
+            if !well_formed(&e.entry) {
                 return Err(ChainError::MalformedEntry {
                     sequence: e.sequence,
                 });

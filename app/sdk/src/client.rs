@@ -8,7 +8,7 @@ use anchor_lang::{AccountDeserialize, AnchorDeserialize, Discriminator};
 use health_data_exchange::codes::{EmergencyReason, ProviderStatus, Purpose, Verdict};
 use health_data_exchange::instructions::{AddRecordArgs, WriteRecordArgs};
 use health_data_exchange::state::{
-    Consent, EmergencyWindow, LogPage, Patient, Provider, Record, Registry,
+    Consent, EmergencyWindow, LogPage, Patient, Provider, Record, Registry, Versioned,
 };
 use health_data_exchange::AccessResult;
 use solana_sdk::instruction::{Instruction, InstructionError};
@@ -180,7 +180,10 @@ impl<T: Transport> HdxClient<T> {
         Ok(self.sign(instructions, payer, signers, blockhash))
     }
 
-    pub fn fetch<A: AccountDeserialize>(&self, address: &Pubkey) -> Result<Option<A>, ClientError> {
+    pub fn fetch<A: AccountDeserialize + Versioned>(
+        &self,
+        address: &Pubkey,
+    ) -> Result<Option<A>, ClientError> {
         match self.transport.account(address)? {
             Some(acc) if acc.owner == crate::PROGRAM_ID && !acc.data.is_empty() => {
                 Ok(Some(decode(&acc.data).map_err(anyhow::Error::from)?))
@@ -189,7 +192,7 @@ impl<T: Transport> HdxClient<T> {
         }
     }
 
-    fn require<A: AccountDeserialize>(
+    fn require<A: AccountDeserialize + Versioned>(
         &self,
         address: &Pubkey,
         what: String,
@@ -343,7 +346,7 @@ impl<T: Transport> HdxClient<T> {
     }
 
     /// Program accounts of type `A` matching `filters` (the type's discriminator is added).
-    pub fn program_accounts<A: AccountDeserialize + Discriminator>(
+    pub fn program_accounts<A: AccountDeserialize + Discriminator + Versioned>(
         &self,
         mut filters: Vec<Memcmp>,
     ) -> Result<Vec<A>, ClientError> {

@@ -37,7 +37,6 @@ pub enum HdxEvent {
     ProposalCreated(ProposalCreated),
     ProposalApproved(ProposalApproved),
     ProposalExecuted(ProposalExecuted),
-    GuardianRevoked(GuardianRevoked),
     HandedOver(HandedOver),
 }
 
@@ -81,7 +80,6 @@ pub fn decode_event(bytes: &[u8]) -> Option<HdxEvent> {
         ProposalCreated,
         ProposalApproved,
         ProposalExecuted,
-        GuardianRevoked,
         HandedOver
     );
     None
@@ -160,6 +158,9 @@ mod tests {
             provider: Pubkey::new_unique(),
             revision: 1,
             terms: ConsentTerms::default(),
+            actor: health_data_exchange::codes::Actor::Patient,
+            signer: Pubkey::new_unique(),
+            proposal: None,
             at: 1,
         }
     }

@@ -25,10 +25,9 @@
 //! | claims | Claim | |
 
 use anchor_lang::prelude::Pubkey;
-use health_data_exchange::codes::{
-    Action, Category, EmergencyReason, Outcome, Purpose, MODE_READ, MODE_WRITE,
-};
+use health_data_exchange::codes::{Action, Category, Outcome, Purpose, MODE_READ, MODE_WRITE};
 use health_data_exchange::state::EmergencyWindow;
+use std::collections::BTreeMap;
 use std::io::Write;
 
 use health_data_exchange::state::{NO_CONSENT_REVISION, NO_RECORD};
@@ -91,14 +90,18 @@ pub struct EntryRow {
     pub category: String,
     pub purpose: String,
     pub outcome: String,
-    /// A reason code (emergency access), 0 otherwise.
-    pub reason: u8,
-    /// The revision of the consent that decided it; absent when there was no consent.
+    /// The revision of the consent that decided it; absent when there was no
+    /// consent, and for emergency entries.
     pub consent_revision: Option<u32>,
+    /// For an emergency opening or read: the emergency window's index (the
+    /// patient's window the entry names, where its review is written).
+    pub emergency_window: Option<u32>,
+    /// For an emergency opening or read: the window's reason, by name.
+    pub emergency_reason: Option<String>,
 }
 
 /// Field names of [`EntryRow`], in order (the CSV header).
-pub const ROW_FIELDS: [&str; 13] = [
+pub const ROW_FIELDS: [&str; 14] = [
     "sequence",
     "time",
     "unix_time",
@@ -110,8 +113,9 @@ pub const ROW_FIELDS: [&str; 13] = [
     "category",
     "purpose",
     "outcome",
-    "reason",
     "consent_revision",
+    "emergency_window",
+    "emergency_reason",
 ];
 
 fn name_or_code<T>(v: Option<T>, name: fn(T) -> &'static str, code: u8) -> String {
@@ -133,11 +137,27 @@ pub fn rfc3339(unix: i64) -> String {
         .unwrap_or_else(|| unix.to_string())
 }
 
+/// A patient's emergency windows, by index: what emergency entries name.
+pub type Windows = BTreeMap<u32, EmergencyWindow>;
+
 /// The row of one entry; its provider number resolved through `directory`
-/// (a number no provider has is an error, never a guess).
-pub fn row(e: &Entry, directory: &Directory) -> Result<EntryRow, ClientError> {
+/// (a number no provider has is an error, never a guess), an emergency
+/// entry's window through `windows` (likewise).
+pub fn row(e: &Entry, directory: &Directory, windows: &Windows) -> Result<EntryRow, ClientError> {
     let p = directory.resolve(e.entry.provider)?;
     let x = &e.entry;
+    let action = Action::from_code(x.action);
+    let emergency = matches!(action, Some(Action::EmergencyOpen | Action::EmergencyRead));
+    let window = if emergency {
+        Some(windows.get(&x.basis).ok_or_else(|| {
+            ClientError::NotFound(format!(
+                "emergency window {} that log entry {} names",
+                x.basis, e.sequence
+            ))
+        })?)
+    } else {
+        None
+    };
     Ok(EntryRow {
         sequence: e.sequence,
         time: rfc3339(i64::from(x.time)),
@@ -145,18 +165,19 @@ pub fn row(e: &Entry, directory: &Directory) -> Result<EntryRow, ClientError> {
         provider_number: x.provider,
         provider: p.id.to_string(),
         provider_kind: p.kind.name().to_string(),
-        action: name_or_code(Action::from_code(x.action), Action::name, x.action),
+        action: name_or_code(action, Action::name, x.action),
         record_index: (x.record_index != NO_RECORD).then_some(x.record_index),
         // An emergency opening names no record, so no category.
-        category: if Action::from_code(x.action) == Some(Action::EmergencyOpen) {
+        category: if action == Some(Action::EmergencyOpen) {
             "none".to_string()
         } else {
             name_or_code(Category::from_code(x.category), Category::name, x.category)
         },
         purpose: name_or_code(Purpose::from_code(x.purpose), Purpose::hl7_code, x.purpose),
         outcome: name_or_code(Outcome::from_code(x.outcome), Outcome::name, x.outcome),
-        reason: x.reason,
-        consent_revision: (x.consent_revision != NO_CONSENT_REVISION).then_some(x.consent_revision),
+        consent_revision: (!emergency && x.basis != NO_CONSENT_REVISION).then_some(x.basis),
+        emergency_window: window.map(|w| w.index),
+        emergency_reason: window.map(|w| w.reason.name().to_string()),
     })
 }
 
@@ -363,14 +384,17 @@ pub fn audit_event(patient: &Pubkey, row: &EntryRow) -> Value {
             "description": "authorizing consent: on-chain consent account / revision in force"
         }));
     }
-    if emergency {
-        let reason =
-            EmergencyReason::from_code(row.reason).map_or("unknown", EmergencyReason::name);
+    if let (true, Some(index)) = (emergency, row.emergency_window) {
+        // The window's account: the same entity its review event names.
+        let window = crate::pda::emergency_window(patient, index).0;
         entities.push(json!({
-            "what": { "identifier": { "system": EMERGENCY_SYSTEM, "value": format!("{patient}/{}", row.sequence) } },
+            "what": { "identifier": { "system": PUBKEY_SYSTEM, "value": window.to_string() } },
             "type": entity_type("2", "System Object"),
-            "description": "emergency access (break the glass)",
-            "detail": [{ "type": "emergency-reason", "valueString": reason }]
+            "description": "emergency window (on-chain account): break the glass",
+            "detail": [
+                { "type": "emergency-window", "valueString": index.to_string() },
+                { "type": "emergency-reason", "valueString": row.emergency_reason.clone().unwrap_or_default() }
+            ]
         }));
     }
     let dcm = |code: &str, display: &str| json!({ "coding": [{ "system": "http://dicom.nema.org/resources/ontology/DCM", "code": code, "display": display }] });
@@ -426,7 +450,7 @@ pub fn audit_event(patient: &Pubkey, row: &EntryRow) -> Value {
 /// the entity; break-the-glass as the security label.
 pub fn emergency_review_event(w: &EmergencyWindow, reviewer: &Pubkey) -> Value {
     let address = crate::pda::emergency_window(&w.patient, w.index).0;
-    let reason = EmergencyReason::from_code(w.reason).map_or("unknown", EmergencyReason::name);
+    let reason = w.reason.name();
     json!({
         "resourceType": "AuditEvent",
         "id": format!("hdx-{}-emergency-{}-review", short(&w.patient), w.index),
@@ -479,7 +503,7 @@ pub fn guardian_event(patient: &Pubkey, e: &crate::history::GuardianEvent) -> Op
         HdxEvent::ProposalCreated(x) => (
             "proposal-created",
             Some(x.proposer),
-            format!("proposal {} ({})", x.proposal, x.kind.name()),
+            format!("proposal {} ({})", x.proposal, x.action.kind().name()),
         ),
         HdxEvent::ProposalApproved(x) => (
             "proposal-approved",
@@ -495,9 +519,9 @@ pub fn guardian_event(patient: &Pubkey, e: &crate::history::GuardianEvent) -> Op
             Some(x.executor),
             format!("proposal {} ({})", x.proposal, x.kind.name()),
         ),
-        HdxEvent::GuardianRevoked(x) => (
+        HdxEvent::ConsentRevoked(x) => (
             "guardian-revoked",
-            Some(x.guardian),
+            Some(x.signer),
             format!("consent of provider {} revoked", x.provider),
         ),
         HdxEvent::HandedOver(x) => (
@@ -676,12 +700,28 @@ pub fn stream_rows<T: Transport>(
 ) -> anyhow::Result<([u8; 32], u64)> {
     client.patient(patient)?; // a named error for an unknown patient
     let directory = client.directory()?;
+    let windows = windows_of(client, patient)?;
     let mut n = 0u64;
     let head = client.stream_log(patient, progress, &mut |e| {
         n += 1;
-        each(row(&e, &directory)?)
+        each(row(&e, &directory, &windows)?)
     })?;
     Ok((head, n))
+}
+
+/// The patient's emergency windows, by index (one `getProgramAccounts`).
+pub fn windows_of<T: Transport>(
+    client: &HdxClient<T>,
+    patient: &Pubkey,
+) -> Result<Windows, ClientError> {
+    Ok(client
+        .emergency_windows(WindowFilter {
+            patient: Some(*patient),
+            ..Default::default()
+        })?
+        .into_iter()
+        .map(|w| (w.index, w))
+        .collect())
 }
 
 /// A patient's whole FHIR R4 export, streamed to `out`: an `AuditEvent` per

@@ -236,7 +236,7 @@ pub fn check_against_accounts(
         .collect();
     for c in accounts.iter().filter(|c| c.patient == *patient) {
         match current.get(&c.provider) {
-            Some(v) if v.revision == c.revision && v.terms == c.terms() => {}
+            Some(v) if v.revision == c.revision && v.terms == c.terms => {}
             Some(v) => {
                 return Err(mismatch(format!(
                     "{}'s consent is at revision {} on the chain, the history ends at revision {} with other terms",
@@ -281,6 +281,7 @@ pub fn consent_history<T: Transport + ?Sized>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use health_data_exchange::codes::Actor;
     use health_data_exchange::events::{ConsentGranted, ConsentRevoked, ConsentUpdated};
 
     fn terms(expires_at: i64) -> ConsentTerms {
@@ -307,6 +308,9 @@ mod tests {
                 provider,
                 revision,
                 terms: terms(100),
+                actor: Actor::Patient,
+                signer: patient,
+                proposal: None,
                 at,
             })
         };
@@ -316,6 +320,9 @@ mod tests {
                 provider,
                 revision,
                 terms: terms(200),
+                actor: Actor::Patient,
+                signer: patient,
+                proposal: None,
                 at,
             })
         };
@@ -324,6 +331,8 @@ mod tests {
                 patient,
                 provider,
                 revision,
+                actor: Actor::Patient,
+                signer: patient,
                 at,
             })
         };
@@ -364,22 +373,15 @@ mod tests {
         let account = |revision: u32, expires_at: i64| Consent {
             patient,
             provider,
-            categories: 1,
-            modes: 1,
-            purposes: 1,
+            version: 1,
             bump: 0,
-            not_before: 0,
-            expires_at,
+            revision,
+            terms: terms(expires_at),
             granted_at: 10,
             updated_at: 20,
-            revision,
-            access_limit: 0,
             accesses_used: 0,
-            from_day: 0,
-            to_day: 0,
-            renewal_period_secs: 0,
-            renewals_allowed: 0,
             renewals_used: 0,
+            reserved: [0; 16],
         };
         check_against_accounts(&patient, &live, &[account(2, 200)]).unwrap();
         for accounts in [vec![account(3, 200)], vec![account(2, 999)], vec![]] {
@@ -422,7 +424,9 @@ pub fn guardian_events<T: Transport + ?Sized>(
                 HdxEvent::ProposalCreated(e) => e.patient == *patient,
                 HdxEvent::ProposalApproved(e) => e.patient == *patient,
                 HdxEvent::ProposalExecuted(e) => e.patient == *patient,
-                HdxEvent::GuardianRevoked(e) => e.patient == *patient,
+                HdxEvent::ConsentRevoked(e) => {
+                    e.patient == *patient && e.actor == health_data_exchange::codes::Actor::Guardian
+                }
                 HdxEvent::HandedOver(e) => e.patient == *patient,
                 _ => false,
             };

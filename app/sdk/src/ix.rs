@@ -11,14 +11,15 @@
 use anchor_lang::prelude::Pubkey;
 use anchor_lang::solana_program::instruction::Instruction;
 use anchor_lang::{system_program, InstructionData, ToAccountMetas};
-use health_data_exchange::codes::{
-    EmergencyReason, GuardianMode, ProposalKind, ProviderKind, Purpose, Verdict,
-};
+use health_data_exchange::codes::{EmergencyReason, GuardianMode, ProviderKind, Purpose, Verdict};
 use health_data_exchange::instructions::{
-    AccessArgs, AddRecordArgs, InitializeRegistryArgs, OpenEmergencyArgs, ProposeArgs,
-    RegisterProviderArgs, WriteRecordArgs,
+    AccessArgs, AddRecordArgs, InitializeRegistryArgs, OpenEmergencyArgs,
+    ProposeRegistryAuthorityArgs, RegisterProviderArgs, ReviewEmergencyArgs, SetGuardiansArgs,
+    SetPausedArgs, SetProviderRolesArgs, WriteRecordArgs,
 };
-use health_data_exchange::{accounts, instruction, ConsentTerms, ID};
+use health_data_exchange::{
+    accounts, instruction, ConsentTerms, EmergencyPolicy, EmergencyPreferences, ProposalAction, ID,
+};
 
 use crate::pda;
 
@@ -63,7 +64,9 @@ pub fn propose_registry_authority(authority: Pubkey, new_authority: Pubkey) -> I
             authority,
             registry: pda::registry().0,
         },
-        instruction::ProposeRegistryAuthority { new_authority },
+        instruction::ProposeRegistryAuthority {
+            args: ProposeRegistryAuthorityArgs { new_authority },
+        },
     )
 }
 
@@ -83,7 +86,9 @@ pub fn set_paused(authority: Pubkey, paused: bool) -> Instruction {
             authority,
             registry: pda::registry().0,
         },
-        instruction::SetPaused { paused },
+        instruction::SetPaused {
+            args: SetPausedArgs { paused },
+        },
     )
 }
 
@@ -425,8 +430,10 @@ pub fn set_emergency_policy(authority: Pubkey, max_secs: u32, cooldown_secs: u32
     build(
         set_emergency_policy_accounts(authority),
         instruction::SetEmergencyPolicy {
-            max_secs,
-            cooldown_secs,
+            args: EmergencyPolicy {
+                max_secs,
+                cooldown_secs,
+            },
         },
     )
 }
@@ -446,7 +453,9 @@ pub fn set_provider_roles_accounts(
 pub fn set_provider_roles(authority: Pubkey, provider_id: &Pubkey, roles: u8) -> Instruction {
     build(
         set_provider_roles_accounts(authority, provider_id),
-        instruction::SetProviderRoles { roles },
+        instruction::SetProviderRoles {
+            args: SetProviderRolesArgs { roles },
+        },
     )
 }
 
@@ -469,7 +478,9 @@ pub fn set_emergency_preferences(
 ) -> Instruction {
     build(
         set_emergency_preferences_accounts(authority, patient_id),
-        instruction::SetEmergencyPreferences { opt_out, excluded },
+        instruction::SetEmergencyPreferences {
+            args: EmergencyPreferences { opt_out, excluded },
+        },
     )
 }
 
@@ -630,7 +641,9 @@ pub fn review_emergency(
 ) -> Instruction {
     build(
         review_emergency_accounts(authority, patient_id, window),
-        instruction::ReviewEmergency { verdict },
+        instruction::ReviewEmergency {
+            args: ReviewEmergencyArgs { verdict },
+        },
     )
 }
 
@@ -677,16 +690,22 @@ pub fn set_guardians(
     build(
         set_guardians_accounts(authority, patient_id),
         instruction::SetGuardians {
-            guardians,
-            threshold,
-            mode,
+            args: SetGuardiansArgs {
+                guardians,
+                threshold,
+                mode,
+            },
         },
     )
 }
 
 /// `index` is the set's `proposals` (the next proposal's index).
-pub fn propose_accounts(guardian: Pubkey, patient_id: &Pubkey, index: u32) -> accounts::Propose {
-    accounts::Propose {
+pub fn propose_guardian_action_accounts(
+    guardian: Pubkey,
+    patient_id: &Pubkey,
+    index: u32,
+) -> accounts::ProposeGuardianAction {
+    accounts::ProposeGuardianAction {
         guardian,
         patient: pda::patient(patient_id).0,
         guardian_set: pda::guardian_set(patient_id).0,
@@ -695,66 +714,37 @@ pub fn propose_accounts(guardian: Pubkey, patient_id: &Pubkey, index: u32) -> ac
     }
 }
 
-pub fn propose(
+/// A guardian proposes `action` as proposal `index` of the patient.
+pub fn propose_guardian_action(
     guardian: Pubkey,
     patient_id: &Pubkey,
     index: u32,
-    args: ProposeArgs,
+    action: ProposalAction,
 ) -> Instruction {
     build(
-        propose_accounts(guardian, patient_id, index),
-        instruction::Propose { args },
+        propose_guardian_action_accounts(guardian, patient_id, index),
+        instruction::ProposeGuardianAction { args: action },
     )
 }
 
-/// A proposal to grant `provider_id` a consent with `terms`.
-pub fn propose_grant_args(
-    kind: ProposalKind,
-    provider_id: &Pubkey,
-    terms: ConsentTerms,
-) -> ProposeArgs {
-    ProposeArgs {
-        kind,
-        provider: *provider_id,
-        terms,
-        new_authority: Pubkey::default(),
-        keep_for_recovery: false,
-    }
-}
-
-/// A recovery (or hand-over) proposal naming the patient's new authority.
-pub fn propose_recovery_args(
-    kind: ProposalKind,
-    new_authority: Pubkey,
-    keep_for_recovery: bool,
-) -> ProposeArgs {
-    ProposeArgs {
-        kind,
-        provider: Pubkey::default(),
-        terms: ConsentTerms::default(),
-        new_authority,
-        keep_for_recovery,
-    }
-}
-
-pub fn approve(guardian: Pubkey, patient_id: &Pubkey, index: u32) -> Instruction {
+pub fn approve_guardian_action(guardian: Pubkey, patient_id: &Pubkey, index: u32) -> Instruction {
     build(
-        accounts::Approve {
+        accounts::ApproveGuardianAction {
             guardian,
             guardian_set: pda::guardian_set(patient_id).0,
             proposal: pda::proposal(patient_id, index).0,
         },
-        instruction::Approve {},
+        instruction::ApproveGuardianAction {},
     )
 }
 
-pub fn execute_grant_accounts(
+pub fn execute_guardian_grant_accounts(
     guardian: Pubkey,
     patient_id: &Pubkey,
     index: u32,
     provider_id: &Pubkey,
-) -> accounts::ExecuteGrant {
-    accounts::ExecuteGrant {
+) -> accounts::ExecuteGuardianGrant {
+    accounts::ExecuteGuardianGrant {
         guardian,
         patient: pda::patient(patient_id).0,
         guardian_set: pda::guardian_set(patient_id).0,
@@ -766,26 +756,26 @@ pub fn execute_grant_accounts(
     }
 }
 
-pub fn execute_grant(
+pub fn execute_guardian_grant(
     guardian: Pubkey,
     patient_id: &Pubkey,
     index: u32,
     provider_id: &Pubkey,
 ) -> Instruction {
     build(
-        execute_grant_accounts(guardian, patient_id, index, provider_id),
-        instruction::ExecuteGrant {},
+        execute_guardian_grant_accounts(guardian, patient_id, index, provider_id),
+        instruction::ExecuteGuardianGrant {},
     )
 }
 
-pub fn execute_update(
+pub fn execute_guardian_update(
     guardian: Pubkey,
     patient_id: &Pubkey,
     index: u32,
     provider_id: &Pubkey,
 ) -> Instruction {
     build(
-        accounts::ExecuteUpdate {
+        accounts::ExecuteGuardianUpdate {
             guardian,
             patient: pda::patient(patient_id).0,
             guardian_set: pda::guardian_set(patient_id).0,
@@ -793,26 +783,43 @@ pub fn execute_update(
             consent: pda::consent(patient_id, provider_id).0,
             consent_history: pda::consent_history(patient_id).0,
         },
-        instruction::ExecuteUpdate {},
+        instruction::ExecuteGuardianUpdate {},
     )
 }
 
 /// A recovery or hand-over; `new_authority` co-signs.
-pub fn execute_recovery(
+pub fn execute_guardian_recovery(
     guardian: Pubkey,
     patient_id: &Pubkey,
     index: u32,
     new_authority: Pubkey,
 ) -> Instruction {
     build(
-        accounts::ExecuteRecovery {
+        accounts::ExecuteGuardianRecovery {
             guardian,
             patient: pda::patient(patient_id).0,
             guardian_set: pda::guardian_set(patient_id).0,
             proposal: pda::proposal(patient_id, index).0,
             new_authority,
         },
-        instruction::ExecuteRecovery {},
+        instruction::ExecuteGuardianRecovery {},
+    )
+}
+
+/// A change of the patient's emergency preferences.
+pub fn execute_guardian_preferences(
+    guardian: Pubkey,
+    patient_id: &Pubkey,
+    index: u32,
+) -> Instruction {
+    build(
+        accounts::ExecuteGuardianPreferences {
+            guardian,
+            patient: pda::patient(patient_id).0,
+            guardian_set: pda::guardian_set(patient_id).0,
+            proposal: pda::proposal(patient_id, index).0,
+        },
+        instruction::ExecuteGuardianPreferences {},
     )
 }
 

@@ -4,11 +4,25 @@
 // signed by the wallet, and sent through the page's own RPC connection.
 import * as anchor from "@anchor-lang/core";
 import BN from "bn.js";
-import { idl, offsetOf, programError } from "./idl.js";
+import { constant, idl, offsetOf, programError } from "./idl.js";
 
 export const { web3 } = anchor;
 export { BN };
 export const PROGRAM_ID = new web3.PublicKey(idl.address);
+
+/**
+ * Every account carries its layout version (docs/DESIGN.md, "Layouts"): one
+ * this page does not know is refused by name, never misread.
+ */
+export function checkLayout(name, account) {
+  const known = constant("LAYOUT_VERSION");
+  if (account.version !== known) {
+    throw new PageError(
+      "program",
+      `A ${name} account has layout version ${account.version}; this page reads version ${known}. Reload a newer page.`,
+    );
+  }
+}
 
 /** A failure the page explains to a person: what happened, in words, and nothing changed. */
 export class PageError extends Error {
@@ -49,8 +63,10 @@ export class Chain {
     return { memcmp: { offset: offsetOf(account, field), bytes: new web3.PublicKey(key).toBase58() } };
   }
 
-  all(name, filters = []) {
-    return this.rpc(`reading ${name} accounts`, () => this.program.account[name].all(filters));
+  async all(name, filters = []) {
+    const found = await this.rpc(`reading ${name} accounts`, () => this.program.account[name].all(filters));
+    for (const a of found) checkLayout(name, a.account);
+    return found;
   }
 
   async balance(key) {
@@ -90,12 +106,19 @@ export class Chain {
       registry: registry[0]?.account ?? null,
       providers,
       records: records.sort((a, b) => a.account.index - b.account.index),
-      consents,
+      consents: consents.map(flatConsent),
       pages: pages.sort((a, b) => a.account.pageIndex - b.account.pageIndex),
       windows: windows.sort((a, b) => a.account.index - b.account.index),
       guardianSet: guardianSets[0] ?? null,
       proposals: proposals.sort((a, b) => a.account.index - b.account.index),
     };
+  }
+
+  /** One consent account, fetched now (flattened as `load` gives them), or null. */
+  async consent(address) {
+    const c = await this.rpc("reading the consent", () => this.program.account.consent.fetchNullable(address));
+    if (c) checkLayout("consent", c);
+    return c ? flatConsent({ publicKey: address, account: c }).account : null;
   }
 
   /** Open proposals of every patient whose guardians include `key`. */
@@ -209,4 +232,9 @@ export function explain(err, logs) {
     return new PageError("transaction", "Your wallet has no SOL to pay the transaction fee; nothing changed.", { logs });
   }
   return new PageError("transaction", `The cluster refused the transaction (${text}); nothing changed.`, { logs });
+}
+
+/** A consent account with its terms beside its other fields (`c.categories`, `c.expiresAt`, ...). */
+export function flatConsent({ publicKey, account }) {
+  return { publicKey, account: { ...account, ...account.terms } };
 }

@@ -2,7 +2,7 @@
 import { Chain, PageError, BN, web3 } from "./chain.js";
 import {
   idl, constant, CATEGORIES, PURPOSES, MODES, OUTCOMES, ACTIONS, EMERGENCY_REASONS, VERDICTS, ENDED_BY,
-  GUARDIAN_MODES, PROPOSAL_KINDS, byCode, enumCode, enumValue,
+  GUARDIAN_MODES, byCode, enumCode, enumValue,
 } from "./idl.js";
 import {
   consentSentence, providerName, date, time, day, isoDay, dayNumber, short, list, categoryNames, isLive,
@@ -383,7 +383,7 @@ function submitGrant(event) {
     const { revision } = state.editing.consent;
     return act(`Changing ${name}'s consent: confirm in your wallet…`, `Changed ${name}'s consent.`, async () => {
       // The form replaces the consent's terms whole: never over a version it was not filled from.
-      const current = await state.chain.rpc("reading the consent", () => state.chain.program.account.consent.fetchNullable(consent));
+      const current = await state.chain.consent(consent);
       if (!current) throw new PageError("input", `${name}'s consent was revoked since you opened the form; nothing was changed.`);
       if (current.revision !== revision) {
         edit(consent, current);
@@ -499,7 +499,9 @@ function renderLog() {
     const outcome = byCode(OUTCOMES, e.outcome);
     const action = byCode(ACTIONS, e.action)?.label ?? "?";
     const purpose = byCode(PURPOSES, e.purpose);
-    const reason = byCode(EMERGENCY_REASONS, e.reason);
+    // An emergency entry names its window (`basis`): the reason is the window's.
+    const window = emergency ? state.data.windows.find((w) => w.account.index === e.basis)?.account : null;
+    const reason = window ? byCode(EMERGENCY_REASONS, enumCode("EmergencyReason", window.reason)) : null;
     const record = e.recordIndex === constant("NO_RECORD") ? "-" : `no. ${e.recordIndex} (${byCode(CATEGORIES, e.category)?.label ?? "?"})`;
     return h("tr", { class: emergency ? "emergency" : "" },
       h("td", { "data-label": "No." }, String(e.sequence)),
@@ -512,6 +514,13 @@ function renderLog() {
         e.outcome === GRANTED ? "Granted" : `Denied: ${outcome?.label ?? e.outcome}`));
   });
   $("log-table").tBodies[0].replaceChildren(...(rows.length ? rows : [h("tr", {}, h("td", { colspan: 7 }, "No entries."))]));
+}
+
+/** Whether every code of a log entry names something (an opening names no category). */
+function wellFormed(e) {
+  const known = (t, code) => byCode(t, code) !== undefined;
+  return known(ACTIONS, e.action) && known(OUTCOMES, e.outcome) && known(PURPOSES, e.purpose) &&
+    (e.action === constant("ACTION_EMERGENCY_OPEN") ? e.category === constant("NO_CATEGORY") : known(CATEGORIES, e.category));
 }
 
 async function verify() {
@@ -527,6 +536,7 @@ async function verify() {
       state.data.pages.map((p) => p.account),
       CAPACITY,
       (entry) => coder.encode("logEntry", entry),
+      wellFormed,
     );
     if (result.ok) {
       out.className = "ok";
@@ -548,18 +558,18 @@ function renderEmergency() {
   const p = state.patient.account;
   const hours = (s) => (s % 3600 === 0 ? `${s / 3600} hour${s === 3600 ? "" : "s"}` : `${Math.round(s / 60)} minutes`);
   $("emergency-policy").textContent = r
-    ? `A hospital with the emergency role may open a window on your records for at most ${hours(r.emergencyMaxSecs)}, with a coded reason; each window is reviewed by the registry authority, and the same hospital must wait ${hours(r.emergencyCooldownSecs)} before another. ` +
-      (p.emergencyOptOut ? "You have opted out." : p.emergencyExcluded ? `Never shown in an emergency: ${list(categoryNames(p.emergencyExcluded))}.` : "You allow it for every category.")
+    ? `A hospital with the emergency role may open a window on your records for at most ${hours(r.emergency.maxSecs)}, with a coded reason; each window is reviewed by the registry authority, and the same hospital must wait ${hours(r.emergency.cooldownSecs)} before another. ` +
+      (p.emergency.optOut ? "You have opted out." : p.emergency.excluded ? `Never shown in an emergency: ${list(categoryNames(p.emergency.excluded))}.` : "You allow it for every category.")
     : "The registry is not initialised on this cluster.";
   if (!$("emergency-excluded").querySelector("input")) checkboxes("emergency-excluded", CATEGORIES, "excluded");
-  $("emergency-opt-out").checked = p.emergencyOptOut;
-  setMask("emergency-excluded", p.emergencyExcluded);
+  $("emergency-opt-out").checked = p.emergency.optOut;
+  setMask("emergency-excluded", p.emergency.excluded);
   const items = state.data.windows.map(({ publicKey, account: w }) => {
     const provider = providerById(w.provider);
     const ended = enumCode("EndedBy", w.endedBy);
     const open = ended === constant("ENDED_BY_NOT_ENDED") && state.now < Number(w.expiresAt);
     const verdict = byCode(VERDICTS, enumCode("Verdict", w.verdict));
-    const reason = byCode(EMERGENCY_REASONS, w.reason)?.label ?? "?";
+    const reason = byCode(EMERGENCY_REASONS, enumCode("EmergencyReason", w.reason))?.label ?? "?";
     const how = open ? `open until ${time(w.expiresAt)}` : ended !== constant("ENDED_BY_NOT_ENDED")
       ? `${byCode(ENDED_BY, ended).label} at ${time(w.endedAt)}` : `expired at ${time(w.expiresAt)}`;
     const buttons = [];
@@ -577,7 +587,7 @@ function saveEmergency(event) {
   const optOut = $("emergency-opt-out").checked;
   const excluded = maskOf("emergency-excluded");
   return act("Saving your emergency preferences: confirm in your wallet…", "Saved your emergency preferences.", async () => {
-    const ix = await state.chain.program.methods.setEmergencyPreferences(optOut, excluded)
+    const ix = await state.chain.program.methods.setEmergencyPreferences({ optOut, excluded })
       .accountsPartial({ authority: new web3.PublicKey(state.wallet.address), patient: state.patient.publicKey })
       .instruction();
     await send([ix]);
@@ -605,14 +615,18 @@ function acknowledge(window) {
 
 // ---- guardians -------------------------------------------------------------
 
+// Anchor decodes the proposal's action as { variantName: { ...its fields } }.
 function proposalWords(p) {
-  const kind = byCode(PROPOSAL_KINDS, enumCode("ProposalKind", p.kind))?.name;
-  const provider = providerName(providerById(p.provider));
+  const [kind, a] = Object.entries(p.action)[0];
   switch (kind) {
-    case "GRANT": return `grant ${provider} ${list(categoryNames(p.terms.categories))} until ${date(Number(p.terms.expiresAt) - 1)}`;
-    case "UPDATE": return `change ${provider}'s consent to ${list(categoryNames(p.terms.categories))} until ${date(Number(p.terms.expiresAt) - 1)}`;
-    case "RECOVER": return `move control to the key ${short(p.newAuthority)} (recovery)`;
-    case "HAND_OVER": return `hand control over to the key ${short(p.newAuthority)}`;
+    case "grant": return `grant ${providerName(providerById(a.provider))} ${list(categoryNames(a.terms.categories))} until ${date(Number(a.terms.expiresAt) - 1)}`;
+    case "update": return `change ${providerName(providerById(a.provider))}'s consent to ${list(categoryNames(a.terms.categories))} until ${date(Number(a.terms.expiresAt) - 1)}`;
+    case "recover": return `move control to the key ${short(a.newAuthority)} (recovery)`;
+    case "handOver": return `hand control over to the key ${short(a.newAuthority)}`;
+    case "emergencyPreferences": {
+      const ex = a.preferences.excluded;
+      return a.preferences.optOut ? "opt out of emergency access" : ex ? `exclude ${list(categoryNames(ex))} from emergency access` : "allow emergency access for every category";
+    }
     default: return "an unknown proposal";
   }
 }
@@ -654,7 +668,7 @@ function renderGuardianWork() {
       h("p", {}, `For patient ${short(set.account.patient)}: proposal ${p.index} to ${proposalWords(p)}. ${approvals(p, set.account)} of ${set.account.threshold} approvals; ${proposalState(p, set.account)}.`),
       approved ? h("p", {}, "You approved it.") : h("button", {
         type: "button", onclick: () => act("Approving: confirm in your wallet…", `Approved proposal ${p.index}.`, async () => {
-          const ix = await state.chain.program.methods.approve()
+          const ix = await state.chain.program.methods.approveGuardianAction()
             .accountsPartial({ guardian: me, guardianSet: set.publicKey, proposal: proposal.publicKey }).instruction();
           await send([ix]);
         }),

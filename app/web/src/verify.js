@@ -1,7 +1,9 @@
 // The audit log's hash chain, checked in the browser with WebCrypto: the
 // head starts at sha256(LOG_GENESIS_TAG || patient id) and each entry makes
-// sha256(head || sequence u64 LE || the entry's 24 bytes); every page stores
-// the head after its last entry. The same rules as the SDK's ChainCheck.
+// sha256(head || sequence u64 LE || the entry's 20 bytes); every page stores
+// the head after its last entry. The same rules as the SDK's ChainCheck
+// (pages contiguous, the previous page full, every code naming something,
+// each stored head equal to the fold).
 import { constant } from "./idl.js";
 
 const sha256 = async (...parts) => {
@@ -26,10 +28,11 @@ const same = (a, b) => a.length === b.length && a.every((x, i) => x === b[i]);
 
 /**
  * Folds every entry of `pages` (decoded LogPage accounts, in page order).
- * `encode` gives an entry's bytes (the IDL's LogEntry layout).
+ * `encode` gives an entry's bytes (the IDL's LogEntry layout);
+ * `wellFormed` says whether its codes name something.
  * Returns { ok, entries, head } or { ok: false, problem }.
  */
-export async function verifyChain(patientId, pagesExpected, pages, capacity, encode) {
+export async function verifyChain(patientId, pagesExpected, pages, capacity, encode, wellFormed) {
   let head = await sha256(Uint8Array.from(constant("LOG_GENESIS_TAG")), patientId);
   let sequence = 0;
   let previousFull = true;
@@ -44,7 +47,7 @@ export async function verifyChain(patientId, pagesExpected, pages, capacity, enc
       return { ok: false, problem: `log page ${i} starts at entry ${page.firstSequence}, expected ${sequence}` };
     }
     for (const entry of page.entries.slice(0, page.count)) {
-      if (entry.padding.some((b) => b !== 0)) return { ok: false, problem: `entry ${sequence} is malformed` };
+      if (!wellFormed(entry)) return { ok: false, problem: `entry ${sequence} carries a code that names nothing` };
       head = await sha256(head, u64le(sequence), encode(entry));
       sequence += 1;
     }

@@ -219,7 +219,7 @@ test("a patient manages consent from the page, signed by their wallet", { timeou
     await refused(page, "The program refused.");
     const refusal = await alertBox(page).textContent();
     assert.ok(refusal.startsWith(
-      "The program refused. ConsentAlreadyExists: A consent for this patient and provider already exists: update or revoke it"), refusal);
+      "The program refused. AccountAlreadyExists: The account to be created already exists (this id is registered, this consent or window exists): nothing was changed"), refusal);
     assert.equal(wallet.signed, signedBeforeDuplicate, "a failing transaction is not offered to the wallet");
     await page.getByText("Grant a provider access").click();
 

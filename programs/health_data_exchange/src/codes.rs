@@ -415,6 +415,17 @@ pub const fn day_of(unix_time: i64) -> i64 {
     unix_time.div_euclid(SECONDS_PER_DAY)
 }
 
+/// The latest unix time the program stores or accepts (2106-02-07): a log
+/// entry records seconds as a u32. Every time an instruction carries, and
+/// the clock itself, must be in `0..=MAX_TIME`; checked arithmetic on them
+/// then never overflows an i64.
+#[constant]
+pub const MAX_TIME: i64 = u32::MAX as i64;
+
+/// The day number of `MAX_TIME`: the latest day a record or a date range may name.
+#[constant]
+pub const MAX_DAY: u32 = (MAX_TIME / SECONDS_PER_DAY) as u32;
+
 /// Provider role bit: may open emergency windows (given by the registry authority).
 #[constant]
 pub const ROLE_EMERGENCY: u8 = 1;
@@ -436,8 +447,10 @@ pub const MAX_EMERGENCY_WINDOW_SECS: u32 = 7 * 86_400;
 #[constant]
 pub const MAX_EMERGENCY_COOLDOWN_SECS: u32 = 30 * 86_400;
 
-/// Why a provider breaks the glass: a fixed list, no free text. A log
-/// entry's `reason` is this code (1..); 0 means no reason.
+/// Why a provider breaks the glass: a fixed list, no free text. The window
+/// stores it (`EmergencyWindow::reason`), and every log entry of an
+/// emergency names its window; instruction data, the window and the IDL use
+/// this one numbering.
 #[derive(
     AnchorSerialize,
     AnchorDeserialize,
@@ -460,47 +473,11 @@ pub enum EmergencyReason {
     UrgentTreatment,
 }
 
-/// Log-entry code of `EmergencyReason::PatientCannotConsent`.
-#[constant]
-pub const EMERGENCY_REASON_PATIENT_CANNOT_CONSENT: u8 = 1;
-/// Log-entry code of `EmergencyReason::LifeThreatening`.
-#[constant]
-pub const EMERGENCY_REASON_LIFE_THREATENING: u8 = 2;
-/// Log-entry code of `EmergencyReason::UrgentTreatment`.
-#[constant]
-pub const EMERGENCY_REASON_URGENT_TREATMENT: u8 = 3;
-
-impl EmergencyReason {
-    pub const ALL: &'static [EmergencyReason] = &[
-        EmergencyReason::PatientCannotConsent,
-        EmergencyReason::LifeThreatening,
-        EmergencyReason::UrgentTreatment,
-    ];
-
-    /// The code a log entry's `reason` carries: 1.. (0 is "no reason").
-    pub const fn code(self) -> u8 {
-        match self {
-            EmergencyReason::PatientCannotConsent => EMERGENCY_REASON_PATIENT_CANNOT_CONSENT,
-            EmergencyReason::LifeThreatening => EMERGENCY_REASON_LIFE_THREATENING,
-            EmergencyReason::UrgentTreatment => EMERGENCY_REASON_URGENT_TREATMENT,
-        }
-    }
-
-    pub const fn from_code(code: u8) -> Option<Self> {
-        match code {
-            EMERGENCY_REASON_PATIENT_CANNOT_CONSENT => Some(EmergencyReason::PatientCannotConsent),
-            EMERGENCY_REASON_LIFE_THREATENING => Some(EmergencyReason::LifeThreatening),
-            EMERGENCY_REASON_URGENT_TREATMENT => Some(EmergencyReason::UrgentTreatment),
-            _ => None,
-        }
-    }
-
-    pub const fn name(self) -> &'static str {
-        match self {
-            EmergencyReason::PatientCannotConsent => "patient-cannot-consent",
-            EmergencyReason::LifeThreatening => "life-threatening",
-            EmergencyReason::UrgentTreatment => "urgent-treatment",
-        }
+code_table! {
+    EmergencyReason {
+        PatientCannotConsent = 0, "patient-cannot-consent", EMERGENCY_REASON_PATIENT_CANNOT_CONSENT;
+        LifeThreatening = 1, "life-threatening", EMERGENCY_REASON_LIFE_THREATENING;
+        UrgentTreatment = 2, "urgent-treatment", EMERGENCY_REASON_URGENT_TREATMENT;
     }
 }
 
@@ -600,8 +577,8 @@ code_table! {
     }
 }
 
-/// What guardians propose. (Revoking needs no proposal: any single guardian
-/// revokes at once, `guardian_revoke_consent`.)
+/// What guardians propose (the kind of a `ProposalAction`). Revoking needs
+/// no proposal: any single guardian revokes at once (`guardian_revoke_consent`).
 #[derive(
     AnchorSerialize,
     AnchorDeserialize,
@@ -624,6 +601,8 @@ pub enum ProposalKind {
     Recover,
     /// Hand control to the patient's own new key (a minor comes of age).
     HandOver,
+    /// Set the patient's emergency preferences (opt out, excluded categories).
+    EmergencyPreferences,
 }
 
 code_table! {
@@ -632,6 +611,7 @@ code_table! {
         Update = 1, "update", PROPOSAL_UPDATE;
         Recover = 2, "recover", PROPOSAL_RECOVER;
         HandOver = 3, "hand-over", PROPOSAL_HAND_OVER;
+        EmergencyPreferences = 4, "emergency-preferences", PROPOSAL_EMERGENCY_PREFERENCES;
     }
 }
 
@@ -641,3 +621,34 @@ pub const MAX_GUARDIANS: u8 = 5;
 /// How long a proposal can be approved and executed: 7 days.
 #[constant]
 pub const PROPOSAL_LIFETIME_SECS: i64 = 7 * 86_400;
+
+/// Who made a change to a patient's consents or settings.
+#[derive(
+    AnchorSerialize,
+    AnchorDeserialize,
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    InitSpace,
+)]
+pub enum Actor {
+    /// The patient's own current authority.
+    Patient,
+    /// One guardian alone (a revocation needs no proposal).
+    Guardian,
+    /// The guardians, M of N, through an executed proposal.
+    Guardians,
+}
+
+code_table! {
+    Actor {
+        Patient = 0, "patient", ACTOR_PATIENT;
+        Guardian = 1, "guardian", ACTOR_GUARDIAN;
+        Guardians = 2, "guardians", ACTOR_GUARDIANS;
+    }
+}

@@ -27,8 +27,8 @@ pub enum HdxError {
     InvalidStatusTransition,
     #[msg("The credential commitment must not be all zeros")]
     EmptyCredentialCommitment,
-    #[msg("This id is already registered (or the registry already exists)")]
-    AlreadyRegistered,
+    #[msg("The account to be created already exists (this id is registered, this consent or window exists): nothing was changed")]
+    AccountAlreadyExists,
     #[msg("The signer is not the patient's current authority")]
     NotPatientAuthority,
     #[msg("The new key is the current key")]
@@ -63,8 +63,6 @@ pub enum HdxError {
     LocatorTooLong,
     #[msg("The content hash must not be all zeros")]
     EmptyContentHash,
-    #[msg("A consent for this patient and provider already exists: update or revoke it")]
-    ConsentAlreadyExists,
     #[msg("The consent account is for another patient or provider")]
     ConsentMismatch,
     #[msg("The consent address is not the consent PDA of this patient and provider")]
@@ -79,8 +77,8 @@ pub enum HdxError {
     NotCurrentLogPage,
     #[msg("The current log page is not full yet")]
     LogPageNotFull,
-    #[msg("A counter would overflow")]
-    CounterOverflow,
+    #[msg("A counter, or a time computed from stored or given values, would overflow")]
+    ArithmeticOverflow,
     #[msg("An account that pays for or receives a new account must be writable")]
     AccountNotWritable,
     #[msg("The cluster's clock is outside the range a log entry can record (1970..2106)")]
@@ -143,4 +141,6 @@ pub enum HdxError {
     NotEnoughApprovals,
     #[msg("The proposal is of another kind, or for another provider or key")]
     ProposalMismatch,
+    #[msg("A time is outside the range the program keeps (1970-01-01 to 2106-02-07, unix 0..=4294967295)")]
+    TimeOutOfRange,
 }

@@ -5,35 +5,49 @@
 
 use anchor_lang::prelude::*;
 
-use crate::codes::{EndedBy, GuardianMode, ProposalKind, ProviderKind, ProviderStatus, Verdict};
-use crate::state::ConsentTerms;
+use crate::codes::{
+    Actor, EmergencyReason, EndedBy, GuardianMode, ProposalKind, ProviderKind, ProviderStatus,
+    Verdict, MAX_GUARDIANS,
+};
+use crate::state::{ConsentTerms, EmergencyPolicy, EmergencyPreferences, ProposalAction};
 
+/// The registry was created.
 #[event]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RegistryInitialized {
+    /// The registry authority it names.
     pub authority: Pubkey,
 }
 
+/// The registry authority named its successor.
 #[event]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuthorityProposed {
+    /// The authority now.
     pub authority: Pubkey,
+    /// The proposed successor.
     pub proposed: Pubkey,
 }
 
+/// The proposed successor took the registry authority's role.
 #[event]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuthorityAccepted {
+    /// The authority before.
     pub previous: Pubkey,
+    /// The authority now.
     pub authority: Pubkey,
 }
 
+/// The program was paused or resumed.
 #[event]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PausedSet {
+    /// Whether access, writes and emergency reads are now refused.
     pub paused: bool,
 }
 
+/// A provider registered (pending until verified).
 #[event]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProviderRegistered {
@@ -41,6 +55,7 @@ pub struct ProviderRegistered {
     pub provider: Pubkey,
     /// Its registry number.
     pub number: u32,
+    /// Its kind.
     pub kind: ProviderKind,
 }
 
@@ -48,9 +63,13 @@ pub struct ProviderRegistered {
 #[event]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProviderStatusChanged {
+    /// The provider's id.
     pub provider: Pubkey,
+    /// Its registry number.
     pub number: u32,
+    /// The status before.
     pub previous: ProviderStatus,
+    /// The status now.
     pub status: ProviderStatus,
 }
 
@@ -58,13 +77,31 @@ pub struct ProviderStatusChanged {
 #[event]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProviderKeyRotated {
+    /// The provider's id.
     pub provider: Pubkey,
+    /// Its registry number.
     pub number: u32,
+    /// The key before.
     pub previous: Pubkey,
+    /// The key now.
     pub key: Pubkey,
+    /// Unix time of the change.
     pub at: i64,
 }
 
+/// The registry authority changed a provider's roles.
+#[event]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProviderRolesChanged {
+    /// The provider's id.
+    pub provider: Pubkey,
+    /// The role bits before.
+    pub previous: u8,
+    /// The role bits now.
+    pub roles: u8,
+}
+
+/// A patient registered (and log page 0 opened).
 #[event]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PatientRegistered {
@@ -76,69 +113,122 @@ pub struct PatientRegistered {
 #[event]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PatientAuthorityRotated {
+    /// The patient's id.
     pub patient: Pubkey,
+    /// The authority before.
     pub previous: Pubkey,
+    /// The authority now.
     pub authority: Pubkey,
+    /// The patient (a rotation) or the guardians (a recovery or hand-over).
+    pub actor: Actor,
+    /// The guardians' proposal it executes, if any.
+    pub proposal: Option<u32>,
+    /// Unix time of the change.
     pub at: i64,
 }
 
+/// A record pointer was added.
 #[event]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RecordAdded {
+    /// The patient's id.
     pub patient: Pubkey,
+    /// The record's index.
     pub index: u32,
+    /// Its `codes::Category`.
     pub category: u8,
     /// The patient's id or the writing provider's id.
     pub author: Pubkey,
 }
 
-/// A grant or an update by the patient: the full terms of the new version.
+/// A grant: the full terms of the new version, and who made it.
 #[event]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConsentGranted {
+    /// The patient's id.
     pub patient: Pubkey,
+    /// The provider's id.
     pub provider: Pubkey,
+    /// The consent version these terms are.
     pub revision: u32,
+    /// The terms.
     pub terms: ConsentTerms,
+    /// The patient, or the guardians through a proposal.
+    pub actor: Actor,
+    /// The key that signed: the patient's authority, or the guardian who executed.
+    pub signer: Pubkey,
+    /// The guardians' proposal it executes, if any.
+    pub proposal: Option<u32>,
+    /// Unix time of the grant.
     pub at: i64,
 }
 
+/// An update: the full terms of the new version, and who made it.
 #[event]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConsentUpdated {
+    /// The patient's id.
     pub patient: Pubkey,
+    /// The provider's id.
     pub provider: Pubkey,
+    /// The consent version these terms are.
     pub revision: u32,
+    /// The terms.
     pub terms: ConsentTerms,
+    /// The patient, or the guardians through a proposal.
+    pub actor: Actor,
+    /// The key that signed: the patient's authority, or the guardian who executed.
+    pub signer: Pubkey,
+    /// The guardians' proposal it executes, if any.
+    pub proposal: Option<u32>,
+    /// Unix time of the update.
     pub at: i64,
 }
 
-/// A renewal under the patient's policy: the new version's expiry and count.
+/// A renewal under the patient's policy (anyone may send it): the new
+/// version's expiry and count.
 #[event]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConsentRenewed {
+    /// The patient's id.
     pub patient: Pubkey,
+    /// The provider's id.
     pub provider: Pubkey,
+    /// The consent version the renewed terms are.
     pub revision: u32,
+    /// The new expiry.
     pub expires_at: i64,
+    /// Renewals made under the policy, this one included.
     pub renewals_used: u16,
+    /// Unix time of the renewal.
     pub at: i64,
 }
 
+/// A consent revoked (closed), and by whom.
 #[event]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConsentRevoked {
+    /// The patient's id.
     pub patient: Pubkey,
+    /// The provider's id.
     pub provider: Pubkey,
     /// The revision that was in force until now.
     pub revision: u32,
+    /// The patient, or one guardian.
+    pub actor: Actor,
+    /// The key that signed.
+    pub signer: Pubkey,
+    /// Unix time of the revocation.
     pub at: i64,
 }
 
+/// The patient's next log page was opened.
 #[event]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LogPageOpened {
+    /// The patient's id.
     pub patient: Pubkey,
+    /// The new page's index.
     pub page_index: u32,
 }
 
@@ -146,140 +236,192 @@ pub struct LogPageOpened {
 #[event]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AccessRecorded {
+    /// The patient's id.
     pub patient: Pubkey,
+    /// The entry's sequence number.
     pub sequence: u64,
+    /// The provider's registry number.
     pub provider: u32,
+    /// Unix seconds.
+    pub time: u32,
+    /// The record's index, or `NO_RECORD`.
     pub record_index: u32,
-    pub consent_revision: u32,
+    /// The deciding consent revision, or the emergency window's index.
+    pub basis: u32,
+    /// `codes::Category`, or `NO_CATEGORY`.
     pub category: u8,
+    /// `codes::Action`.
     pub action: u8,
+    /// `codes::Purpose`.
     pub purpose: u8,
+    /// `codes::Outcome`.
     pub outcome: u8,
-    pub reason: u8,
 }
 
+/// The registry authority set the emergency policy.
 #[event]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EmergencyPolicySet {
-    pub max_secs: u32,
-    pub cooldown_secs: u32,
+    /// The policy now.
+    pub policy: EmergencyPolicy,
 }
 
-#[event]
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ProviderRolesChanged {
-    pub provider: Pubkey,
-    pub previous: u8,
-    pub roles: u8,
-}
-
+/// The patient's emergency preferences changed, and who changed them.
 #[event]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EmergencyPreferencesSet {
+    /// The patient's id.
     pub patient: Pubkey,
-    pub opt_out: bool,
-    /// Excluded categories (bitmask).
-    pub excluded: u16,
+    /// The preferences now.
+    pub preferences: EmergencyPreferences,
+    /// The patient, or the guardians through a proposal.
+    pub actor: Actor,
+    /// The key that signed.
+    pub signer: Pubkey,
+    /// The guardians' proposal it executes, if any.
+    pub proposal: Option<u32>,
 }
 
+/// A provider broke the glass.
 #[event]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EmergencyOpened {
+    /// The patient's id.
     pub patient: Pubkey,
+    /// The provider's id.
     pub provider: Pubkey,
     /// The window's index among the patient's windows.
     pub window: u32,
-    /// `codes::EmergencyReason` code.
-    pub reason: u8,
+    /// Why.
+    pub reason: EmergencyReason,
+    /// Unix time it opened.
     pub opened_at: i64,
+    /// Unix time it ends on its own.
     pub expires_at: i64,
     /// The log entry that records the opening.
     pub sequence: u64,
 }
 
+/// An emergency window was closed by its provider or ended by the patient.
 #[event]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EmergencyEnded {
+    /// The patient's id.
     pub patient: Pubkey,
+    /// The provider's id.
     pub provider: Pubkey,
+    /// The window's index.
     pub window: u32,
+    /// Who ended it.
     pub by: EndedBy,
+    /// Unix time it ended.
     pub at: i64,
 }
 
+/// The registry authority recorded its verdict on a window.
 #[event]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EmergencyReviewed {
+    /// The patient's id.
     pub patient: Pubkey,
+    /// The provider's id.
     pub provider: Pubkey,
+    /// The window's index.
     pub window: u32,
+    /// The verdict.
     pub verdict: Verdict,
+    /// The registry authority that signed.
     pub reviewer: Pubkey,
+    /// Unix time of the review.
     pub at: i64,
 }
 
+/// The patient acknowledged a window.
 #[event]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EmergencyAcknowledged {
+    /// The patient's id.
     pub patient: Pubkey,
+    /// The window's index.
     pub window: u32,
+    /// Unix time of the acknowledgement.
     pub at: i64,
 }
 
+/// The patient's guardian set changed (or was removed: mode none, no keys).
 #[event]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GuardiansSet {
+    /// The patient's id.
     pub patient: Pubkey,
+    /// The patient's authority that set it.
+    pub authority: Pubkey,
     /// The first `count` are the guardians.
-    pub guardians: [Pubkey; 5],
+    pub guardians: [Pubkey; MAX_GUARDIANS as usize],
+    /// Guardians in use.
     pub count: u8,
+    /// Approvals a proposal needs.
     pub threshold: u8,
+    /// How they act.
     pub mode: GuardianMode,
+    /// The set's new generation (open proposals of older ones are stale).
     pub generation: u32,
 }
 
+/// A guardian proposed an action.
 #[event]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProposalCreated {
+    /// The patient's id.
     pub patient: Pubkey,
+    /// The proposal's index.
     pub proposal: u32,
-    pub kind: ProposalKind,
+    /// What it proposes, in full.
+    pub action: ProposalAction,
+    /// The guardian who proposed it (its approval counts).
     pub proposer: Pubkey,
+    /// Unix time after which it lapses.
     pub expires_at: i64,
 }
 
+/// A guardian approved a proposal.
 #[event]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProposalApproved {
+    /// The patient's id.
     pub patient: Pubkey,
+    /// The proposal's index.
     pub proposal: u32,
+    /// The guardian who approved.
     pub guardian: Pubkey,
+    /// The approvals now (bit `i`: the guardian at position `i`).
     pub approvals: u8,
 }
 
+/// A proposal was executed: what, by whom, approved by whom.
 #[event]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProposalExecuted {
+    /// The patient's id.
     pub patient: Pubkey,
+    /// The proposal's index.
     pub proposal: u32,
+    /// Its kind.
     pub kind: ProposalKind,
+    /// The guardian who executed it.
     pub executor: Pubkey,
-}
-
-/// A single guardian revoked a consent at once.
-#[event]
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct GuardianRevoked {
-    pub patient: Pubkey,
-    pub provider: Pubkey,
-    pub guardian: Pubkey,
+    /// The guardians whose approvals it carried, in set order; the default address pads.
+    pub approvers: [Pubkey; MAX_GUARDIANS as usize],
 }
 
 /// Control handed to the patient's own key (the guardians kept for recovery, or removed).
 #[event]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HandedOver {
+    /// The patient's id.
     pub patient: Pubkey,
+    /// The patient's new authority.
     pub authority: Pubkey,
+    /// Whether the guardians stay, for recovery only.
     pub kept_for_recovery: bool,
 }

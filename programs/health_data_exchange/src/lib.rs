@@ -21,16 +21,15 @@ pub mod gate;
 pub mod instructions;
 pub mod native;
 pub mod state;
-pub mod utils;
 
-use codes::{GuardianMode, Verdict};
 pub use gate::AccessResult;
 use instructions::*;
 pub use instructions::{
-    AccessArgs, AddRecordArgs, InitializeRegistryArgs, OpenEmergencyArgs, ProposeArgs,
-    RegisterProviderArgs, WriteRecordArgs,
+    AccessArgs, AddRecordArgs, InitializeRegistryArgs, OpenEmergencyArgs,
+    ProposeRegistryAuthorityArgs, RegisterProviderArgs, ReviewEmergencyArgs, SetGuardiansArgs,
+    SetPausedArgs, SetProviderRolesArgs, WriteRecordArgs,
 };
-pub use state::ConsentTerms;
+pub use state::{ConsentTerms, EmergencyPolicy, EmergencyPreferences, ProposalAction};
 
 declare_id!("6Jco8RURhC98vmrQk818uFzSyozdBsKhsWk217imGFTN");
 
@@ -49,7 +48,7 @@ solana_security_txt::security_txt! {
 pub mod health_data_exchange {
     use super::*;
 
-    // ---- registry and providers -------------------------------------------
+    // ---- registry ----------------------------------------------------------
 
     /// Creates the registry once. Signed by the program's upgrade authority.
     pub fn initialize_registry(
@@ -59,12 +58,12 @@ pub mod health_data_exchange {
         handle_initialize_registry(ctx, args)
     }
 
-    /// Registry authority proposes its successor (step one of two).
+    /// The registry authority proposes its successor (step one of two).
     pub fn propose_registry_authority(
         ctx: Context<ProposeRegistryAuthority>,
-        new_authority: Pubkey,
+        args: ProposeRegistryAuthorityArgs,
     ) -> Result<()> {
-        handle_propose_registry_authority(ctx, new_authority)
+        handle_propose_registry_authority(ctx, args)
     }
 
     /// The proposed authority accepts the role (step two of two).
@@ -72,10 +71,12 @@ pub mod health_data_exchange {
         handle_accept_registry_authority(ctx)
     }
 
-    /// Registry authority pauses or resumes access and writes (revocation always works).
-    pub fn set_paused(ctx: Context<SetPaused>, paused: bool) -> Result<()> {
-        handle_set_paused(ctx, paused)
+    /// The registry authority pauses or resumes access, writes and emergency reads (revocation always works).
+    pub fn set_paused(ctx: Context<SetPaused>, args: SetPausedArgs) -> Result<()> {
+        handle_set_paused(ctx, args)
     }
+
+    // ---- providers ---------------------------------------------------------
 
     /// A provider registers itself (pending until verified).
     pub fn register_provider(
@@ -85,17 +86,17 @@ pub mod health_data_exchange {
         handle_register_provider(ctx, args)
     }
 
-    /// Registry authority verifies a pending provider.
+    /// The registry authority verifies a pending provider.
     pub fn verify_provider(ctx: Context<SetProviderStatus>) -> Result<()> {
         handle_verify_provider(ctx)
     }
 
-    /// Registry authority suspends a pending or verified provider.
+    /// The registry authority suspends a pending or verified provider.
     pub fn suspend_provider(ctx: Context<SetProviderStatus>) -> Result<()> {
         handle_suspend_provider(ctx)
     }
 
-    /// Registry authority reinstates a suspended provider.
+    /// The registry authority reinstates a suspended provider.
     pub fn reinstate_provider(ctx: Context<SetProviderStatus>) -> Result<()> {
         handle_reinstate_provider(ctx)
     }
@@ -105,7 +106,15 @@ pub mod health_data_exchange {
         handle_rotate_provider_key(ctx)
     }
 
-    // ---- patients, records, consent ---------------------------------------
+    /// The registry authority gives or takes a provider's roles (the emergency role).
+    pub fn set_provider_roles(
+        ctx: Context<SetProviderRoles>,
+        args: SetProviderRolesArgs,
+    ) -> Result<()> {
+        handle_set_provider_roles(ctx, args)
+    }
+
+    // ---- patients ----------------------------------------------------------
 
     /// A patient registers (and opens log page 0).
     pub fn register_patient(ctx: Context<RegisterPatient>) -> Result<()> {
@@ -117,22 +126,34 @@ pub mod health_data_exchange {
         handle_rotate_patient_authority(ctx)
     }
 
-    /// The patient adds a record pointer.
+    /// The patient's authority sets its emergency preferences (opt out, excluded categories).
+    pub fn set_emergency_preferences(
+        ctx: Context<SetEmergencyPreferences>,
+        args: EmergencyPreferences,
+    ) -> Result<()> {
+        handle_set_emergency_preferences(ctx, args)
+    }
+
+    // ---- records -----------------------------------------------------------
+
+    /// The patient's authority adds a record pointer.
     pub fn add_record(ctx: Context<AddRecord>, args: AddRecordArgs) -> Result<()> {
         handle_add_record(ctx, args)
     }
 
-    /// The patient grants a provider a consent.
+    // ---- consents ----------------------------------------------------------
+
+    /// The patient's authority grants a provider a consent.
     pub fn grant_consent(ctx: Context<GrantConsent>, terms: ConsentTerms) -> Result<()> {
         handle_grant_consent(ctx, terms)
     }
 
-    /// The patient changes a consent's scope or window.
+    /// The patient's authority changes a consent's scope, window, cap, range or renewal policy.
     pub fn update_consent(ctx: Context<UpdateConsent>, terms: ConsentTerms) -> Result<()> {
         handle_update_consent(ctx, terms)
     }
 
-    /// The patient revokes a consent (closes it; rent back to the patient).
+    /// The patient's authority revokes a consent (closes it; rent back to the authority).
     pub fn revoke_consent(ctx: Context<RevokeConsent>) -> Result<()> {
         handle_revoke_consent(ctx)
     }
@@ -142,7 +163,7 @@ pub mod health_data_exchange {
         handle_renew_consent(ctx)
     }
 
-    // ---- access and the log -----------------------------------------------
+    // ---- access and the log ------------------------------------------------
 
     /// A verified provider reads one record's pointer for a purpose; the gate decides; always logged.
     pub fn access_record(ctx: Context<AccessRecord>, args: AccessArgs) -> Result<AccessResult> {
@@ -159,83 +180,90 @@ pub mod health_data_exchange {
         handle_open_log_page(ctx)
     }
 
-    // ---- emergency access -------------------------------------------------
+    // ---- emergency access --------------------------------------------------
 
+    /// The registry authority sets the emergency policy (longest window, cooldown).
     pub fn set_emergency_policy(
         ctx: Context<SetEmergencyPolicy>,
-        max_secs: u32,
-        cooldown_secs: u32,
+        args: EmergencyPolicy,
     ) -> Result<()> {
-        handle_set_emergency_policy(ctx, max_secs, cooldown_secs)
+        handle_set_emergency_policy(ctx, args)
     }
 
-    pub fn set_provider_roles(ctx: Context<SetProviderRoles>, roles: u8) -> Result<()> {
-        handle_set_provider_roles(ctx, roles)
-    }
-
-    pub fn set_emergency_preferences(
-        ctx: Context<SetEmergencyPreferences>,
-        opt_out: bool,
-        excluded: u16,
-    ) -> Result<()> {
-        handle_set_emergency_preferences(ctx, opt_out, excluded)
-    }
-
+    /// A provider with the emergency role opens a window for a patient, with a coded reason; logged.
     pub fn open_emergency(ctx: Context<OpenEmergency>, args: OpenEmergencyArgs) -> Result<()> {
         handle_open_emergency(ctx, args)
     }
 
+    /// A provider reads a record inside its open window; the emergency gate decides; always logged.
     pub fn emergency_access(ctx: Context<EmergencyAccess>) -> Result<AccessResult> {
         handle_emergency_access(ctx)
     }
 
+    /// The provider closes its window early.
     pub fn close_emergency(ctx: Context<CloseEmergency>) -> Result<()> {
         handle_close_emergency(ctx)
     }
 
+    /// The patient ends a window at once.
     pub fn end_emergency(ctx: Context<EndEmergency>) -> Result<()> {
         handle_end_emergency(ctx)
     }
 
-    pub fn review_emergency(ctx: Context<ReviewEmergency>, verdict: Verdict) -> Result<()> {
-        handle_review_emergency(ctx, verdict)
+    /// The registry authority records its verdict on an ended window, once.
+    pub fn review_emergency(
+        ctx: Context<ReviewEmergency>,
+        args: ReviewEmergencyArgs,
+    ) -> Result<()> {
+        handle_review_emergency(ctx, args)
     }
 
+    /// The patient acknowledges a window, once.
     pub fn acknowledge_emergency(ctx: Context<AcknowledgeEmergency>) -> Result<()> {
         handle_acknowledge_emergency(ctx)
     }
 
-    // ---- guardians ----------------------------------------------------------
+    // ---- guardians ---------------------------------------------------------
 
-    pub fn set_guardians(
-        ctx: Context<SetGuardians>,
-        guardians: Vec<Pubkey>,
-        threshold: u8,
-        mode: GuardianMode,
+    /// The patient's authority sets, replaces or removes its guardians (keys, threshold, mode).
+    pub fn set_guardians(ctx: Context<SetGuardians>, args: SetGuardiansArgs) -> Result<()> {
+        handle_set_guardians(ctx, args)
+    }
+
+    /// A guardian proposes an action for the patient (its approval counts).
+    pub fn propose_guardian_action(
+        ctx: Context<ProposeGuardianAction>,
+        args: ProposalAction,
     ) -> Result<()> {
-        handle_set_guardians(ctx, guardians, threshold, mode)
+        handle_propose_guardian_action(ctx, args)
     }
 
-    pub fn propose(ctx: Context<Propose>, args: ProposeArgs) -> Result<()> {
-        handle_propose(ctx, args)
+    /// Another guardian approves an open proposal, once.
+    pub fn approve_guardian_action(ctx: Context<ApproveGuardianAction>) -> Result<()> {
+        handle_approve_guardian_action(ctx)
     }
 
-    pub fn approve(ctx: Context<Approve>) -> Result<()> {
-        handle_approve(ctx)
+    /// A guardian executes an approved grant (the patient's grant, made by the guardians).
+    pub fn execute_guardian_grant(ctx: Context<ExecuteGuardianGrant>) -> Result<()> {
+        handle_execute_guardian_grant(ctx)
     }
 
-    pub fn execute_grant(ctx: Context<ExecuteGrant>) -> Result<()> {
-        handle_execute_grant(ctx)
+    /// A guardian executes an approved update (the patient's update, made by the guardians).
+    pub fn execute_guardian_update(ctx: Context<ExecuteGuardianUpdate>) -> Result<()> {
+        handle_execute_guardian_update(ctx)
     }
 
-    pub fn execute_update(ctx: Context<ExecuteUpdate>) -> Result<()> {
-        handle_execute_update(ctx)
+    /// A guardian executes an approved recovery or hand-over (the new key co-signs).
+    pub fn execute_guardian_recovery(ctx: Context<ExecuteGuardianRecovery>) -> Result<()> {
+        handle_execute_guardian_recovery(ctx)
     }
 
-    pub fn execute_recovery(ctx: Context<ExecuteRecovery>) -> Result<()> {
-        handle_execute_recovery(ctx)
+    /// A guardian executes an approved change of the patient's emergency preferences.
+    pub fn execute_guardian_preferences(ctx: Context<ExecuteGuardianPreferences>) -> Result<()> {
+        handle_execute_guardian_preferences(ctx)
     }
 
+    /// Any one guardian revokes a consent at once (no proposal).
     pub fn guardian_revoke_consent(ctx: Context<GuardianRevokeConsent>) -> Result<()> {
         handle_guardian_revoke_consent(ctx)
     }

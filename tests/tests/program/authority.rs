@@ -44,12 +44,16 @@ fn invariant_4_only_the_upgrade_authority_initialises_the_registry() {
         Registry {
             authority: multisig,
             pending_authority: Pubkey::default(),
+            version: health_data_exchange::state::LAYOUT_VERSION,
             paused: false,
             bump: pda::registry().1,
             provider_count: 0,
             created_at: f.now(),
-            emergency_max_secs: 3_600,
-            emergency_cooldown_secs: 86_400,
+            emergency: health_data_exchange::EmergencyPolicy {
+                max_secs: 3_600,
+                cooldown_secs: 86_400,
+            },
+            reserved: [0; Registry::RESERVED],
         }
     );
 }
@@ -66,7 +70,7 @@ fn invariant_4_registry_cannot_be_initialised_twice() {
         )],
         &f.upgrade_authority,
         &[],
-        hdx(HdxError::AlreadyRegistered),
+        hdx(HdxError::AccountAlreadyExists),
     );
     assert_eq!(f.decode::<Registry>(&pda::registry().0), before);
 }
@@ -249,11 +253,13 @@ fn provider_registration_stores_exact_fields_and_refuses_empty_commitment_and_re
         status: ProviderStatus::Pending,
         kind: ProviderKind::Researcher,
         number: 0,
+        version: health_data_exchange::state::LAYOUT_VERSION,
         bump,
+        roles: 0,
         credential_commitment: [9; 32],
         registered_at: f.now(),
         status_changed_at: f.now(),
-        roles: 0,
+        reserved: [0; Provider::RESERVED],
     };
     assert_eq!(f.decode::<Provider>(&addr), expected);
     f.fails_with(
@@ -264,7 +270,7 @@ fn provider_registration_stores_exact_fields_and_refuses_empty_commitment_and_re
         )],
         &p,
         &[],
-        hdx(HdxError::AlreadyRegistered),
+        hdx(HdxError::AccountAlreadyExists),
     );
     assert_eq!(f.decode::<Provider>(&addr), expected);
 }
@@ -283,7 +289,7 @@ fn provider_numbers_are_contiguous_from_zero_and_never_reused() {
         )],
         &first,
         &[],
-        hdx(HdxError::AlreadyRegistered),
+        hdx(HdxError::AccountAlreadyExists),
     );
     // Suspension and rotation keep the number; the next registration gets the next one.
     f.ok(

@@ -5,9 +5,11 @@
 use hdx_sdk::codes::{ALL_CATEGORIES, ALL_PURPOSES, MODE_READ, MODE_WRITE};
 use hdx_sdk::{ix, pda};
 use hdx_tests::*;
-use health_data_exchange::codes::{day_of, ProviderKind};
+use health_data_exchange::codes::{day_of, ProviderKind, MAX_DAY, MAX_TIME};
 use health_data_exchange::error::HdxError;
-use health_data_exchange::state::{Consent, Patient, Record, MAX_CONSENT_DURATION_SECS};
+use health_data_exchange::state::{
+    Consent, Patient, Record, LAYOUT_VERSION, MAX_CONSENT_DURATION_SECS,
+};
 use health_data_exchange::{AddRecordArgs, ConsentTerms};
 
 #[test]
@@ -35,27 +37,31 @@ fn grant_stores_exact_terms_and_update_replaces_them() {
     let mut expected = Consent {
         patient: patient.pubkey(),
         provider: provider.pubkey(),
-        categories: terms.categories,
-        modes: MODE_READ,
-        purposes: Purpose::Treatment.bit(),
+        version: LAYOUT_VERSION,
         bump,
-        not_before: terms.not_before,
-        expires_at: terms.expires_at,
+        revision: 1,
+        terms: ConsentTerms {
+            categories: Category::LabResults.bit() | Category::Imaging.bit(),
+            modes: MODE_READ,
+            purposes: Purpose::Treatment.bit(),
+            not_before: terms.not_before,
+            expires_at: terms.expires_at,
+            access_limit: 5,
+            from_day: today - 365,
+            to_day: today,
+            renewal_period_secs: 30 * DAY as u32,
+            renewals_allowed: 3,
+        },
         granted_at,
         updated_at: granted_at,
-        revision: 1,
-        access_limit: 5,
         accesses_used: 0,
-        from_day: today - 365,
-        to_day: today,
-        renewal_period_secs: 30 * DAY as u32,
-        renewals_allowed: 3,
         renewals_used: 0,
+        reserved: [0; Consent::RESERVED],
     };
     assert_eq!(f.decode::<Consent>(&addr), expected);
     assert_eq!(f.account(&addr).unwrap().data.len(), Consent::SPACE);
     const { assert!(Consent::SPACE <= 160, "consent budget") };
-    assert_eq!(f.decode::<Consent>(&addr).terms(), terms);
+    assert_eq!(f.decode::<Consent>(&addr).terms, terms);
 
     f.advance(60);
     let changed = ConsentTerms {
@@ -67,16 +73,7 @@ fn grant_stores_exact_terms_and_update_replaces_them() {
         ..ConsentTerms::default()
     };
     f.update(&patient, &provider, changed);
-    expected.categories = changed.categories;
-    expected.modes = changed.modes;
-    expected.purposes = changed.purposes;
-    expected.not_before = changed.not_before;
-    expected.expires_at = changed.expires_at;
-    expected.access_limit = 0;
-    expected.from_day = 0;
-    expected.to_day = 0;
-    expected.renewal_period_secs = 0;
-    expected.renewals_allowed = 0;
+    expected.terms = changed;
     expected.updated_at = f.now();
     expected.revision = 2;
     assert_eq!(f.decode::<Consent>(&addr), expected);
@@ -213,7 +210,7 @@ fn revoke_closes_the_account_returns_rent_and_regrant_works() {
     assert_eq!(f.decode::<Consent>(&addr).revision, 2);
     f.access(&provider, &patient, rec, Purpose::Treatment)
         .unwrap();
-    assert_eq!(f.last_entry(&id).entry.consent_revision, 2);
+    assert_eq!(f.last_entry(&id).entry.basis, 2);
 }
 
 #[test]
@@ -235,7 +232,7 @@ fn granting_over_a_live_consent_is_refused_by_name() {
         &[ix::grant_consent(id, &id, &provider.pubkey(), wider)],
         &patient,
         &[],
-        hdx(HdxError::ConsentAlreadyExists),
+        hdx(HdxError::AccountAlreadyExists),
     );
     assert_eq!(f.decode::<Consent>(&addr), before);
 }
@@ -280,7 +277,7 @@ fn bad_consent_terms_give_named_errors_and_change_nothing() {
         30,
     );
     let now = f.now();
-    let cases: [(&str, ConsentTerms, HdxError); 17] = [
+    let cases: [(&str, ConsentTerms, HdxError); 22] = [
         (
             "empty categories",
             ConsentTerms {
@@ -360,7 +357,52 @@ fn bad_consent_terms_give_named_errors_and_change_nothing() {
                 expires_at: i64::MAX,
                 ..ok
             },
-            HdxError::ExpiryTooFar,
+            HdxError::TimeOutOfRange,
+        ),
+        (
+            "expiry one past MAX_TIME",
+            ConsentTerms {
+                expires_at: MAX_TIME + 1,
+                ..ok
+            },
+            HdxError::TimeOutOfRange,
+        ),
+        (
+            // With a renewal policy this once made `renew_consent` (anyone's) and
+            // `hdx consent renew-due` overflow on the stored terms.
+            "not-before at i64::MIN, with a renewal policy",
+            ConsentTerms {
+                not_before: i64::MIN,
+                renewal_period_secs: 60,
+                renewals_allowed: 1,
+                ..ok
+            },
+            HdxError::TimeOutOfRange,
+        ),
+        (
+            "not-before one second before 1970",
+            ConsentTerms {
+                not_before: -1,
+                ..ok
+            },
+            HdxError::TimeOutOfRange,
+        ),
+        (
+            "not-before at i64::MAX",
+            ConsentTerms {
+                not_before: i64::MAX,
+                ..ok
+            },
+            HdxError::TimeOutOfRange,
+        ),
+        (
+            "range ending one day past MAX_DAY",
+            ConsentTerms {
+                from_day: 1,
+                to_day: MAX_DAY + 1,
+                ..ok
+            },
+            HdxError::InvalidDateRange,
         ),
         (
             "range without its end",
@@ -423,9 +465,10 @@ fn bad_consent_terms_give_named_errors_and_change_nothing() {
         &patient,
         &provider,
         ConsentTerms {
+            not_before: 0,
             expires_at: now + MAX_CONSENT_DURATION_SECS,
             from_day: 1,
-            to_day: 1,
+            to_day: MAX_DAY,
             renewal_period_secs: MAX_CONSENT_DURATION_SECS as u32,
             renewals_allowed: u16::MAX,
             ..ok
@@ -509,11 +552,12 @@ fn bad_record_inputs_give_named_errors_and_change_nothing() {
             author: id,
             index: 0,
             category: Category::LabResults,
-            version: health_data_exchange::state::RECORD_VERSION,
+            version: health_data_exchange::state::LAYOUT_VERSION,
             bump,
             clinical_day: today + 1,
             created_at: f.now(),
             content_hash: [1; 32],
+            reserved: [0; Record::RESERVED],
             locator: vec![7; 128],
         }
     );
@@ -530,15 +574,16 @@ fn patient_registration_stores_exact_fields_and_opens_page_zero() {
         Patient {
             id,
             authority: id,
+            version: LAYOUT_VERSION,
             bump,
+            guardian_mode: hdx_sdk::codes::GuardianMode::None,
             record_count: 0,
             log_pages: 1,
             consent_revisions: 0,
-            registered_at: f.now(),
-            emergency_opt_out: false,
-            emergency_excluded: 0,
             emergency_windows: 0,
-            guardian_mode: hdx_sdk::codes::GuardianMode::None,
+            registered_at: f.now(),
+            emergency: health_data_exchange::EmergencyPreferences::default(),
+            reserved: [0; Patient::RESERVED],
         }
     );
     let page = f.client.log_page(&id, 0).unwrap();
@@ -552,7 +597,7 @@ fn patient_registration_stores_exact_fields_and_opens_page_zero() {
         &[ix::register_patient(id)],
         &patient,
         &[],
-        hdx(HdxError::AlreadyRegistered),
+        hdx(HdxError::AccountAlreadyExists),
     );
 }
 
@@ -573,7 +618,7 @@ fn invariant_3_renewal_happens_only_within_the_patients_policy() {
     f.ok(&[renew()], &anyone, &[]);
     let c: Consent = f.decode(&pda::consent(&pt, &p).0);
     assert_eq!(
-        (c.expires_at, c.renewals_used, c.revision),
+        (c.terms.expires_at, c.renewals_used, c.revision),
         (terms.expires_at + 10 * DAY, 1, 2)
     );
     // The window is now 20 days long: due again from day 18 (20 - 2).

@@ -11,7 +11,7 @@ use hdx_sdk::{ix, pda};
 use hdx_tests::*;
 use health_data_exchange::error::HdxError;
 use health_data_exchange::state::{
-    EmergencyTracker, EmergencyWindow, Patient, Registry, NO_RECORD,
+    EmergencyTracker, EmergencyWindow, Patient, Registry, LAYOUT_VERSION, NO_CATEGORY, NO_RECORD,
 };
 
 const HOUR: i64 = 3_600;
@@ -42,7 +42,7 @@ fn the_default_policy_is_one_hour_and_a_day_and_only_the_authority_changes_it() 
     let f = Fixture::new();
     let r: Registry = f.decode(&f.registry_address());
     assert_eq!(
-        (r.emergency_max_secs, r.emergency_cooldown_secs),
+        (r.emergency.max_secs, r.emergency.cooldown_secs),
         (3_600, 86_400)
     );
     let stranger = f.funded();
@@ -75,7 +75,7 @@ fn the_default_policy_is_one_hour_and_a_day_and_only_the_authority_changes_it() 
     );
     let r: Registry = f.decode(&f.registry_address());
     assert_eq!(
-        (r.emergency_max_secs, r.emergency_cooldown_secs),
+        (r.emergency.max_secs, r.emergency.cooldown_secs),
         (7 * 86_400, 0)
     );
 }
@@ -149,7 +149,8 @@ fn opening_creates_the_window_the_tracker_and_a_logged_entry_with_its_reason() {
             provider: er.pubkey(),
             verdict: Verdict::Unreviewed,
             ended_by: EndedBy::NotEnded,
-            reason: EmergencyReason::PatientCannotConsent.code(),
+            reason: EmergencyReason::PatientCannotConsent,
+            version: LAYOUT_VERSION,
             bump,
             index: 0,
             reads: 0,
@@ -158,6 +159,7 @@ fn opening_creates_the_window_the_tracker_and_a_logged_entry_with_its_reason() {
             ended_at: 0,
             reviewed_at: 0,
             acknowledged_at: 0,
+            reserved: [0; EmergencyWindow::RESERVED],
         }
     );
     let (taddr, tbump) = pda::emergency_tracker(&p, &er.pubkey());
@@ -166,9 +168,11 @@ fn opening_creates_the_window_the_tracker_and_a_logged_entry_with_its_reason() {
         EmergencyTracker {
             patient: p,
             provider: er.pubkey(),
-            last_window: 0,
+            version: LAYOUT_VERSION,
             bump: tbump,
+            last_window: 0,
             last_ends_at: opened_at + 1_800,
+            reserved: [0; EmergencyTracker::RESERVED],
         }
     );
     assert_eq!(
@@ -181,22 +185,19 @@ fn opening_creates_the_window_the_tracker_and_a_logged_entry_with_its_reason() {
         (
             e.entry.action,
             e.entry.outcome,
-            e.entry.reason,
-            e.entry.purpose
+            e.entry.purpose,
+            e.entry.category
         ),
         (
             Action::EmergencyOpen.code(),
             Outcome::Granted.code(),
-            EmergencyReason::PatientCannotConsent.code(),
-            Purpose::EmergencyTreatment.code()
+            Purpose::EmergencyTreatment.code(),
+            NO_CATEGORY
         )
     );
+    // The entry names the window (whose reason it is), not a consent.
     assert_eq!(
-        (
-            e.entry.record_index,
-            e.entry.consent_revision,
-            e.entry.provider
-        ),
+        (e.entry.record_index, e.entry.basis, e.entry.provider),
         (NO_RECORD, 0, f.number(&er))
     );
     assert!(f.log(&p).verify().is_ok());
@@ -219,7 +220,7 @@ fn inside_the_window_reads_are_logged_as_emergency_reads_and_a_consent_still_wor
             e.action,
             e.purpose,
             e.outcome,
-            e.reason,
+            e.basis,
             e.record_index,
             e.category
         ),
@@ -227,7 +228,7 @@ fn inside_the_window_reads_are_logged_as_emergency_reads_and_a_consent_still_wor
             Action::EmergencyRead.code(),
             Purpose::EmergencyTreatment.code(),
             Outcome::Granted.code(),
-            EmergencyReason::PatientCannotConsent.code(),
+            w,
             0,
             Category::LabResults.code()
         )
@@ -441,7 +442,7 @@ fn the_patients_opt_out_and_exclusions_take_effect_in_the_next_transaction() {
         &[],
     );
     let pa: Patient = f.decode(&pda::patient(&p).0);
-    assert_eq!((pa.emergency_opt_out, pa.emergency_excluded), (true, 0));
+    assert_eq!((pa.emergency.opt_out, pa.emergency.excluded), (true, 0));
     denied(f.emergency_read(&er, &p, 0, w), Outcome::EmergencyOptedOut);
     let other = f.emergency_provider();
     f.fails_with(

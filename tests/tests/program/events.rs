@@ -4,6 +4,7 @@ use hdx_sdk::codes::{ProviderStatus, MODE_READ};
 use hdx_sdk::events::{parse_logs, HdxEvent};
 use hdx_sdk::ix;
 use hdx_tests::*;
+use health_data_exchange::codes::Actor;
 use health_data_exchange::events::*;
 use health_data_exchange::{AddRecordArgs, ConsentTerms};
 
@@ -90,6 +91,9 @@ fn every_state_change_emits_its_event() {
             provider: p.pubkey(),
             revision: 1,
             terms,
+            actor: Actor::Patient,
+            signer: id,
+            proposal: None,
             at: f.now(),
         })
     );
@@ -105,6 +109,9 @@ fn every_state_change_emits_its_event() {
             provider: p.pubkey(),
             revision: 2,
             terms,
+            actor: Actor::Patient,
+            signer: id,
+            proposal: None,
             at: f.now(),
         })
     );
@@ -119,13 +126,13 @@ fn every_state_change_emits_its_event() {
             patient: id,
             sequence: 0,
             provider: 0,
+            time: f.now() as u32,
             record_index: 0,
-            consent_revision: 2,
+            basis: 2,
             category: 0,
             action: 0,
             purpose: 0,
             outcome: Outcome::Granted.code(),
-            reason: 0,
         })
     );
     f.advance(9 * DAY);
@@ -148,6 +155,8 @@ fn every_state_change_emits_its_event() {
             patient: id,
             provider: p.pubkey(),
             revision: 3,
+            actor: Actor::Patient,
+            signer: id,
             at: f.now(),
         })
     );

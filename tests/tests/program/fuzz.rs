@@ -92,11 +92,14 @@ fn world() -> World {
     );
     let bob_terms = f.terms(3, MODE_READ, 1, 30);
     f.ok(
-        &[ix::propose(
+        &[ix::propose_guardian_action(
             g1.pubkey(),
             &bk,
             0,
-            ix::propose_grant_args(hdx_sdk::codes::ProposalKind::Grant, &p.pubkey(), bob_terms),
+            health_data_exchange::ProposalAction::Grant {
+                provider: p.pubkey(),
+                terms: bob_terms,
+            },
         )],
         &g1,
         &[],
@@ -162,20 +165,30 @@ fn world() -> World {
             1,
             hdx_sdk::codes::GuardianMode::Alone,
         ),
-        ix::propose(
+        ix::propose_guardian_action(
             g2.pubkey(),
             &b,
             1,
-            ix::propose_recovery_args(
-                hdx_sdk::codes::ProposalKind::Recover,
-                next_key.pubkey(),
-                false,
-            ),
+            health_data_exchange::ProposalAction::Recover {
+                new_authority: next_key.pubkey(),
+            },
         ),
-        ix::approve(g2.pubkey(), &b, 0),
-        ix::execute_grant(g1.pubkey(), &b, 0, &pk),
-        ix::execute_update(g1.pubkey(), &b, 0, &pk),
-        ix::execute_recovery(g1.pubkey(), &b, 0, next_key.pubkey()),
+        ix::propose_guardian_action(
+            g2.pubkey(),
+            &b,
+            1,
+            health_data_exchange::ProposalAction::EmergencyPreferences {
+                preferences: health_data_exchange::EmergencyPreferences {
+                    opt_out: true,
+                    excluded: 1,
+                },
+            },
+        ),
+        ix::approve_guardian_action(g2.pubkey(), &b, 0),
+        ix::execute_guardian_grant(g1.pubkey(), &b, 0, &pk),
+        ix::execute_guardian_update(g1.pubkey(), &b, 0, &pk),
+        ix::execute_guardian_recovery(g1.pubkey(), &b, 0, next_key.pubkey()),
+        ix::execute_guardian_preferences(g1.pubkey(), &b, 0),
         ix::guardian_revoke_consent(g1.pubkey(), &b, &pk, b),
         ix::initialize_registry(
             f.upgrade_authority.pubkey(),
@@ -344,6 +357,14 @@ fn fuzz_no_panic_no_partial_state_clean_errors() {
                         )
                     }
                     _ => {}
+                }
+                // Nothing emitted or created before a refusal (a failure
+                // inside the system program itself is the system program's).
+                if !matches!(
+                    &error,
+                    TransactionError::InstructionError(_, InstructionError::Custom(c)) if *c < 100
+                ) {
+                    assert_checks_before_effects(&logs);
                 }
                 *errors.entry(format!("{error:?}")).or_default() += 1;
                 let after = snapshot(&w, &keys);

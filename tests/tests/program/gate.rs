@@ -212,7 +212,7 @@ fn invariant_1_each_gate_condition_alone_flips_granted_to_its_denial() {
                     provider: f.number(&provider),
                     time: f.now() as u32,
                     record_index: rec,
-                    consent_revision: if terms.is_some() {
+                    basis: if terms.is_some() {
                         1
                     } else {
                         NO_CONSENT_REVISION
@@ -221,8 +221,6 @@ fn invariant_1_each_gate_condition_alone_flips_granted_to_its_denial() {
                     action: Action::Read.code(),
                     purpose: case.purpose.code(),
                     outcome: case.expected.code(),
-                    reason: 0,
-                    padding: [0; 3],
                 },
             },
             "{}",
@@ -235,7 +233,11 @@ fn invariant_1_each_gate_condition_alone_flips_granted_to_its_denial() {
             .unwrap()
         {
             let granted = case.before + usize::from(case.expected == Outcome::Granted);
-            let counted = if c.access_limit == 0 { 0 } else { granted };
+            let counted = if c.terms.access_limit == 0 {
+                0
+            } else {
+                granted
+            };
             assert_eq!(c.accesses_used as usize, counted, "{}", case.name);
         }
     }
@@ -650,7 +652,7 @@ fn invariant_1_cap_counts_granted_reads_and_writes_only() {
         .consent(&patient.pubkey(), &provider.pubkey())
         .unwrap()
         .unwrap();
-    assert_eq!((c.accesses_used, c.access_limit), (3, 3));
+    assert_eq!((c.accesses_used, c.terms.access_limit), (3, 3));
     f.expect_denied(
         &provider,
         &patient,

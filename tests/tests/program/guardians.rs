@@ -11,6 +11,7 @@ use hdx_tests::*;
 use health_data_exchange::error::HdxError;
 use health_data_exchange::state::{Consent, GuardianSet, Patient, Proposal};
 use health_data_exchange::ConsentTerms;
+use health_data_exchange::ProposalAction;
 
 struct Family {
     f: Fixture,
@@ -59,10 +60,15 @@ impl Family {
     }
 
     /// Guardian `who` proposes; returns the proposal's index.
-    fn propose(&self, who: usize, args: health_data_exchange::ProposeArgs) -> u32 {
+    fn propose(&self, who: usize, args: ProposalAction) -> u32 {
         let index = self.set().proposals;
         self.f.ok(
-            &[ix::propose(self.g[who].pubkey(), &self.p(), index, args)],
+            &[ix::propose_guardian_action(
+                self.g[who].pubkey(),
+                &self.p(),
+                index,
+                args,
+            )],
             &self.g[who],
             &[],
         );
@@ -72,13 +78,20 @@ impl Family {
     fn propose_grant(&self, who: usize) -> u32 {
         self.propose(
             who,
-            ix::propose_grant_args(ProposalKind::Grant, &self.lab.pubkey(), self.terms()),
+            ProposalAction::Grant {
+                provider: self.lab.pubkey(),
+                terms: self.terms(),
+            },
         )
     }
 
     fn approve(&self, who: usize, index: u32) {
         self.f.ok(
-            &[ix::approve(self.g[who].pubkey(), &self.p(), index)],
+            &[ix::approve_guardian_action(
+                self.g[who].pubkey(),
+                &self.p(),
+                index,
+            )],
             &self.g[who],
             &[],
         );
@@ -144,6 +157,7 @@ fn the_patient_sets_guardians_within_the_bounds_and_the_set_is_exact() {
     let (addr, bump) = pda::guardian_set(&p);
     let mut expected = GuardianSet {
         patient: p,
+        version: health_data_exchange::state::LAYOUT_VERSION,
         mode: GuardianMode::Alongside,
         threshold: 2,
         count: 3,
@@ -151,6 +165,7 @@ fn the_patient_sets_guardians_within_the_bounds_and_the_set_is_exact() {
         generation: 1,
         proposals: 0,
         guardians: [Pubkey::default(); 5],
+        reserved: [0; GuardianSet::RESERVED],
     };
     expected.guardians[..3].copy_from_slice(&keys[..3]);
     assert_eq!(f.decode::<GuardianSet>(&addr), expected);
@@ -182,30 +197,41 @@ fn a_grant_executes_once_m_guardians_approved_and_not_before() {
     let i = fam.propose_grant(0);
     let prop = fam.proposal(i);
     assert_eq!(
-        (prop.kind, prop.approvals, prop.proposer, prop.generation),
+        (
+            prop.action.kind(),
+            prop.approvals,
+            prop.proposer,
+            prop.generation
+        ),
         (ProposalKind::Grant, 0b001, fam.g[0].pubkey(), 1)
     );
     assert_eq!(
-        (prop.provider, prop.terms, prop.expires_at),
-        (lab, fam.terms(), prop.created_at + PROPOSAL_LIFETIME_SECS)
+        (prop.action, prop.expires_at),
+        (
+            ProposalAction::Grant {
+                provider: lab,
+                terms: fam.terms()
+            },
+            prop.created_at + PROPOSAL_LIFETIME_SECS
+        )
     );
     // One approval of two: not enough.
     f.fails_with(
-        &[ix::execute_grant(fam.g[0].pubkey(), &p, i, &lab)],
+        &[ix::execute_guardian_grant(fam.g[0].pubkey(), &p, i, &lab)],
         &fam.g[0],
         &[],
         hdx(HdxError::NotEnoughApprovals),
     );
     // The proposer approving again, a stranger approving: refused.
     f.fails_with(
-        &[ix::approve(fam.g[0].pubkey(), &p, i)],
+        &[ix::approve_guardian_action(fam.g[0].pubkey(), &p, i)],
         &fam.g[0],
         &[],
         hdx(HdxError::AlreadyApproved),
     );
     let stranger = f.funded();
     f.fails_with(
-        &[ix::approve(stranger.pubkey(), &p, i)],
+        &[ix::approve_guardian_action(stranger.pubkey(), &p, i)],
         &stranger,
         &[],
         hdx(HdxError::NotAGuardian),
@@ -214,24 +240,24 @@ fn a_grant_executes_once_m_guardians_approved_and_not_before() {
     assert_eq!(fam.proposal(i).approvals, 0b101);
     // A stranger cannot execute even an approved proposal.
     f.fails_with(
-        &[ix::execute_grant(stranger.pubkey(), &p, i, &lab)],
+        &[ix::execute_guardian_grant(stranger.pubkey(), &p, i, &lab)],
         &stranger,
         &[],
         hdx(HdxError::NotAGuardian),
     );
     f.ok(
-        &[ix::execute_grant(fam.g[1].pubkey(), &p, i, &lab)],
+        &[ix::execute_guardian_grant(fam.g[1].pubkey(), &p, i, &lab)],
         &fam.g[1],
         &[],
     );
     let c: Consent = f.decode(&pda::consent(&p, &lab).0);
     assert_eq!(
-        (c.patient, c.provider, c.terms(), c.revision),
+        (c.patient, c.provider, c.terms, c.revision),
         (p, lab, fam.terms(), 1)
     );
     assert!(fam.proposal(i).executed);
     f.fails_with(
-        &[ix::execute_grant(fam.g[1].pubkey(), &p, i, &lab)],
+        &[ix::execute_guardian_grant(fam.g[1].pubkey(), &p, i, &lab)],
         &fam.g[1],
         &[],
         hdx(HdxError::ProposalExecuted),
@@ -246,12 +272,15 @@ fn a_grant_executes_once_m_guardians_approved_and_not_before() {
     };
     let u = fam.propose(
         1,
-        ix::propose_grant_args(ProposalKind::Update, &lab, narrower),
+        ProposalAction::Update {
+            provider: lab,
+            terms: narrower,
+        },
     );
     fam.approve(0, u);
     let other = f.verified_provider();
     f.fails_with(
-        &[ix::execute_update(
+        &[ix::execute_guardian_update(
             fam.g[0].pubkey(),
             &p,
             u,
@@ -263,18 +292,20 @@ fn a_grant_executes_once_m_guardians_approved_and_not_before() {
     );
     // Executing an update proposal as a grant: refused by kind.
     f.fails_with(
-        &[ix::execute_grant(fam.g[0].pubkey(), &p, u, &lab)],
+        &[ix::execute_guardian_grant(fam.g[0].pubkey(), &p, u, &lab)],
         &fam.g[0],
         &[],
         hdx(HdxError::ProposalMismatch),
     );
     f.ok(
-        &[ix::execute_update(fam.g[0].pubkey(), &p, u, &lab)],
+        &[ix::execute_guardian_update(fam.g[0].pubkey(), &p, u, &lab)],
         &fam.g[0],
         &[],
     );
     assert_eq!(
-        f.decode::<Consent>(&pda::consent(&p, &lab).0).purposes,
+        f.decode::<Consent>(&pda::consent(&p, &lab).0)
+            .terms
+            .purposes,
         Purpose::Research.bit()
     );
     f.expect_denied(
@@ -293,7 +324,7 @@ fn a_proposal_expires_and_a_change_of_the_set_makes_it_stale() {
     let i = fam.propose_grant(0);
     f.advance(PROPOSAL_LIFETIME_SECS);
     f.fails_with(
-        &[ix::approve(fam.g[1].pubkey(), &p, i)],
+        &[ix::approve_guardian_action(fam.g[1].pubkey(), &p, i)],
         &fam.g[1],
         &[],
         hdx(HdxError::ProposalExpired),
@@ -308,13 +339,13 @@ fn a_proposal_expires_and_a_change_of_the_set_makes_it_stale() {
         &[],
     );
     f.fails_with(
-        &[ix::execute_grant(fam.g[0].pubkey(), &p, j, &lab)],
+        &[ix::execute_guardian_grant(fam.g[0].pubkey(), &p, j, &lab)],
         &fam.g[0],
         &[],
         hdx(HdxError::ProposalStale),
     );
     f.fails_with(
-        &[ix::approve(fam.g[2].pubkey(), &p, j)],
+        &[ix::approve_guardian_action(fam.g[2].pubkey(), &p, j)],
         &fam.g[2],
         &[],
         hdx(HdxError::ProposalStale),
@@ -372,11 +403,14 @@ fn recovery_only_guardians_recover_a_lost_key_and_do_nothing_else() {
     // No say in consents.
     let index = fam.set().proposals;
     f.fails_with(
-        &[ix::propose(
+        &[ix::propose_guardian_action(
             fam.g[0].pubkey(),
             &p,
             index,
-            ix::propose_grant_args(ProposalKind::Grant, &lab, fam.terms()),
+            ProposalAction::Grant {
+                provider: lab,
+                terms: fam.terms(),
+            },
         )],
         &fam.g[0],
         &[],
@@ -392,12 +426,14 @@ fn recovery_only_guardians_recover_a_lost_key_and_do_nothing_else() {
     let phone = f.funded();
     let r = fam.propose(
         0,
-        ix::propose_recovery_args(ProposalKind::Recover, phone.pubkey(), false),
+        ProposalAction::Recover {
+            new_authority: phone.pubkey(),
+        },
     );
     fam.approve(1, r);
     let other = f.funded();
     f.fails_with(
-        &[ix::execute_recovery(
+        &[ix::execute_guardian_recovery(
             fam.g[0].pubkey(),
             &p,
             r,
@@ -408,7 +444,7 @@ fn recovery_only_guardians_recover_a_lost_key_and_do_nothing_else() {
         hdx(HdxError::ProposalMismatch),
     );
     f.ok(
-        &[ix::execute_recovery(
+        &[ix::execute_guardian_recovery(
             fam.g[0].pubkey(),
             &p,
             r,
@@ -476,7 +512,7 @@ fn while_guardians_act_alone_the_patients_key_cannot_and_the_hand_over_gives_it_
     let i = fam.propose_grant(0);
     fam.approve(1, i);
     f.ok(
-        &[ix::execute_grant(fam.g[1].pubkey(), &p, i, &lab)],
+        &[ix::execute_guardian_grant(fam.g[1].pubkey(), &p, i, &lab)],
         &fam.g[1],
         &[],
     );
@@ -490,12 +526,15 @@ fn while_guardians_act_alone_the_patients_key_cannot_and_the_hand_over_gives_it_
     let adult = f.funded();
     let h = fam.propose(
         1,
-        ix::propose_recovery_args(ProposalKind::HandOver, adult.pubkey(), true),
+        ProposalAction::HandOver {
+            new_authority: adult.pubkey(),
+            keep_for_recovery: true,
+        },
     );
     let stale = fam.propose_grant(0);
     fam.approve(0, h);
     f.ok(
-        &[ix::execute_recovery(
+        &[ix::execute_guardian_recovery(
             fam.g[0].pubkey(),
             &p,
             h,
@@ -518,11 +557,14 @@ fn while_guardians_act_alone_the_patients_key_cannot_and_the_hand_over_gives_it_
     fam.approve_fails(1, stale, HdxError::ProposalStale);
     let index = set.proposals;
     f.fails_with(
-        &[ix::propose(
+        &[ix::propose_guardian_action(
             fam.g[0].pubkey(),
             &p,
             index,
-            ix::propose_recovery_args(ProposalKind::HandOver, f.funded().pubkey(), false),
+            ProposalAction::HandOver {
+                new_authority: f.funded().pubkey(),
+                keep_for_recovery: false,
+            },
         )],
         &fam.g[0],
         &[],
@@ -535,10 +577,13 @@ fn while_guardians_act_alone_the_patients_key_cannot_and_the_hand_over_gives_it_
     let adult2 = fam2.f.funded();
     let h2 = fam2.propose(
         0,
-        ix::propose_recovery_args(ProposalKind::HandOver, adult2.pubkey(), false),
+        ProposalAction::HandOver {
+            new_authority: adult2.pubkey(),
+            keep_for_recovery: false,
+        },
     );
     fam2.f.ok(
-        &[ix::execute_recovery(
+        &[ix::execute_guardian_recovery(
             fam2.g[0].pubkey(),
             &fam2.p(),
             h2,
@@ -560,10 +605,179 @@ fn while_guardians_act_alone_the_patients_key_cannot_and_the_hand_over_gives_it_
 impl Family {
     fn approve_fails(&self, who: usize, index: u32, e: HdxError) {
         self.f.fails_with(
-            &[ix::approve(self.g[who].pubkey(), &self.p(), index)],
+            &[ix::approve_guardian_action(
+                self.g[who].pubkey(),
+                &self.p(),
+                index,
+            )],
             &self.g[who],
             &[],
             hdx(e),
         );
     }
+}
+
+/// Invariant 8 covers emergency preferences too: while guardians act alone
+/// the patient's own key cannot change them; the guardians do, M of N,
+/// through a proposal executed as exactly the patient's change would be.
+#[test]
+fn invariant_8_while_guardians_act_alone_only_they_change_emergency_preferences() {
+    use health_data_exchange::codes::Actor;
+    use health_data_exchange::events::EmergencyPreferencesSet;
+    use health_data_exchange::EmergencyPreferences;
+    let fam = Family::new(GuardianMode::Alone, 2, 2);
+    let (f, p) = (&fam.f, fam.p());
+    let before: Patient = f.decode(&pda::patient(&p).0);
+    f.fails_with(
+        &[ix::set_emergency_preferences(p, &p, true, 0)],
+        &fam.patient,
+        &[],
+        hdx(HdxError::GuardiansActForPatient),
+    );
+    assert_eq!(f.decode::<Patient>(&pda::patient(&p).0), before);
+    let wanted = EmergencyPreferences {
+        opt_out: false,
+        excluded: Category::MentalHealth.bit() | Category::Genomics.bit(),
+    };
+    let i = fam.propose(
+        0,
+        ProposalAction::EmergencyPreferences {
+            preferences: wanted,
+        },
+    );
+    // One approval of two; a stranger; then the second guardian's approval.
+    f.fails_with(
+        &[ix::execute_guardian_preferences(fam.g[0].pubkey(), &p, i)],
+        &fam.g[0],
+        &[],
+        hdx(HdxError::NotEnoughApprovals),
+    );
+    let stranger = f.funded();
+    f.fails_with(
+        &[ix::execute_guardian_preferences(stranger.pubkey(), &p, i)],
+        &stranger,
+        &[],
+        hdx(HdxError::NotAGuardian),
+    );
+    fam.approve(1, i);
+    // A grant proposal is not executed as preferences, nor the other way round.
+    let g = fam.propose_grant(0);
+    fam.approve(1, g);
+    f.fails_with(
+        &[ix::execute_guardian_preferences(fam.g[0].pubkey(), &p, g)],
+        &fam.g[0],
+        &[],
+        hdx(HdxError::ProposalMismatch),
+    );
+    f.fails_with(
+        &[ix::execute_guardian_grant(
+            fam.g[0].pubkey(),
+            &p,
+            i,
+            &fam.lab.pubkey(),
+        )],
+        &fam.g[0],
+        &[],
+        hdx(HdxError::ProposalMismatch),
+    );
+    let r = f.ok(
+        &[ix::execute_guardian_preferences(fam.g[1].pubkey(), &p, i)],
+        &fam.g[1],
+        &[],
+    );
+    assert_eq!(
+        f.decode::<Patient>(&pda::patient(&p).0),
+        Patient {
+            emergency: wanted,
+            ..before
+        },
+        "only the preferences changed"
+    );
+    let events = hdx_sdk::events::parse_logs(&r.logs);
+    assert!(
+        events.contains(&hdx_sdk::events::HdxEvent::EmergencyPreferencesSet(
+            EmergencyPreferencesSet {
+                patient: p,
+                preferences: wanted,
+                actor: Actor::Guardians,
+                signer: fam.g[1].pubkey(),
+                proposal: Some(i),
+            }
+        )),
+        "{events:?}"
+    );
+    assert!(fam.proposal(i).executed);
+    f.fails_with(
+        &[ix::execute_guardian_preferences(fam.g[1].pubkey(), &p, i)],
+        &fam.g[1],
+        &[],
+        hdx(HdxError::ProposalExecuted),
+    );
+    // Recovery-only guardians cannot propose preferences; alongside, the patient can set them.
+    let fam2 = Family::new(GuardianMode::RecoveryOnly, 1, 1);
+    let p2 = fam2.p();
+    fam2.f.fails_with(
+        &[ix::propose_guardian_action(
+            fam2.g[0].pubkey(),
+            &p2,
+            0,
+            ProposalAction::EmergencyPreferences {
+                preferences: wanted,
+            },
+        )],
+        &fam2.g[0],
+        &[],
+        hdx(HdxError::GuardianModeForbids),
+    );
+    fam2.f.ok(
+        &[ix::set_emergency_preferences(p2, &p2, true, 0)],
+        &fam2.patient,
+        &[],
+    );
+    assert!(
+        fam2.f
+            .decode::<Patient>(&pda::patient(&p2).0)
+            .emergency
+            .opt_out
+    );
+}
+
+/// An approved grant whose consent already exists is refused as the
+/// patient's own grant would be, and refused before anything happens: the
+/// proposal stays open, nothing is emitted (the fixture checks the logs).
+#[test]
+fn an_approved_grant_for_a_provider_already_consented_is_refused_and_stays_open() {
+    let fam = Family::new(GuardianMode::Alongside, 2, 2);
+    let (f, p, lab) = (&fam.f, fam.p(), fam.lab.pubkey());
+    let first = fam.propose_grant(0);
+    fam.approve(1, first);
+    let second = fam.propose_grant(1);
+    fam.approve(0, second);
+    f.ok(
+        &[ix::execute_guardian_grant(
+            fam.g[0].pubkey(),
+            &p,
+            first,
+            &lab,
+        )],
+        &fam.g[0],
+        &[],
+    );
+    let before = fam.proposal(second);
+    f.fails_with(
+        &[ix::execute_guardian_grant(
+            fam.g[1].pubkey(),
+            &p,
+            second,
+            &lab,
+        )],
+        &fam.g[1],
+        &[],
+        hdx(HdxError::AccountAlreadyExists),
+    );
+    assert_eq!(
+        fam.proposal(second),
+        before,
+        "still open, not marked executed"
+    );
 }

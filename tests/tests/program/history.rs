@@ -85,12 +85,7 @@ fn every_consent_change_and_nothing_else_is_listed_under_the_history_address() {
     assert_eq!(versions[3].terms, again);
     assert!(versions.iter().all(|v| v.provider == p && v.patient == pt));
     // Each logged access names the version in force, which the history has.
-    let revisions: Vec<u32> = f
-        .log(&pt)
-        .entries()
-        .iter()
-        .map(|e| e.entry.consent_revision)
-        .collect();
+    let revisions: Vec<u32> = f.log(&pt).entries().iter().map(|e| e.entry.basis).collect();
     assert_eq!(revisions, [1, 2, 4]);
 }
 

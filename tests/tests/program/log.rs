@@ -95,7 +95,7 @@ fn invariant_2_denied_write_is_logged_and_creates_nothing() {
     assert_eq!(f.client.patient(&id).unwrap().record_count, 0);
     let e = f.last_entry(&id).entry;
     assert_eq!(
-        (e.record_index, e.action, e.outcome, e.consent_revision),
+        (e.record_index, e.action, e.outcome, e.basis),
         (NO_RECORD, 1, Outcome::ModeNotPermitted.code(), 1)
     );
 
@@ -118,7 +118,7 @@ fn invariant_2_denied_write_is_logged_and_creates_nothing() {
         (lab.pubkey(), id, &b"lab://result/1"[..])
     );
     assert_eq!(f.log_len(&id), 2);
-    assert_eq!(f.last_entry(&id).entry.consent_revision, 2);
+    assert_eq!(f.last_entry(&id).entry.basis, 2);
     f.log(&id).verify().unwrap();
 }
 
@@ -189,8 +189,8 @@ fn invariant_2_the_chain_commits_to_every_byte_and_the_implicit_sequence() {
     let log = f.log(&id);
     let head = log.verify().unwrap();
     assert_eq!(head, audit::fold(&id, &log.entries()));
-    // The chain's genesis is the v2 domain tag.
-    let mut tag = b"hdx-log-v2".to_vec();
+    // The chain's genesis is the v3 domain tag.
+    let mut tag = b"hdx-log-v3".to_vec();
     tag.extend_from_slice(id.as_ref());
     assert_eq!(
         audit::genesis_head(&id),
@@ -200,8 +200,8 @@ fn invariant_2_the_chain_commits_to_every_byte_and_the_implicit_sequence() {
     for tamper in [
         |p: &mut LogPage| p.entries[2].time += 1,
         |p: &mut LogPage| p.entries[2].provider ^= 1,
-        |p: &mut LogPage| p.entries[2].consent_revision += 1,
-        |p: &mut LogPage| p.entries[2].reason = 1,
+        |p: &mut LogPage| p.entries[2].basis += 1,
+        |p: &mut LogPage| p.entries[2].category ^= 1,
         |p: &mut LogPage| p.entries[4].outcome = Outcome::NoConsent.code(),
     ] {
         let mut forged = log.clone();
@@ -215,10 +215,11 @@ fn invariant_2_the_chain_commits_to_every_byte_and_the_implicit_sequence() {
             forged.verify()
         );
     }
-    let mut padded = log.clone();
-    padded.pages[0].entries[1].padding = [1, 0, 0];
+    // A code that names nothing is refused by name, before the fold.
+    let mut malformed = log.clone();
+    malformed.pages[0].entries[1].outcome = 200;
     assert_eq!(
-        padded.verify(),
+        malformed.verify(),
         Err(audit::ChainError::MalformedEntry { sequence: 1 })
     );
     let mut shifted = log.clone();

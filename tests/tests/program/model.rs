@@ -36,7 +36,9 @@ use health_data_exchange::state::{
     Consent, EmergencyTracker, EmergencyWindow, GuardianSet, LogEntry, Patient, Proposal, Provider,
     Record, Registry,
 };
-use health_data_exchange::{AddRecordArgs, ConsentTerms, WriteRecordArgs};
+use health_data_exchange::{
+    AddRecordArgs, ConsentTerms, EmergencyPreferences, ProposalAction, WriteRecordArgs,
+};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, FileFailurePersistence, TestRng, TestRunner};
 
@@ -183,39 +185,53 @@ fn guardian_chain() -> impl Strategy<Value = Vec<Op>> {
             0..GUARDIAN_POOL,
             0..GUARDIAN_POOL,
         ),
-        prop_oneof![3 => Just(0u8), 2 => Just(1u8), 2 => Just(2u8), 2 => Just(3u8)],
+        prop_oneof![3 => Just(0u8), 2 => Just(1u8), 2 => Just(2u8), 2 => Just(3u8), 2 => Just(4u8)],
         0..PROVIDERS,
         scene_terms(),
         any::<bool>(),
+        preferences(),
     )
-        .prop_map(|(patient, (a, b, c, d), kind, provider, terms, keep)| {
-            use hdx_tests::model::LATEST;
-            vec![
-                Op::Propose {
-                    patient,
-                    guardian: a,
-                    kind,
-                    provider,
-                    terms,
-                    keep,
-                },
-                Op::Approve {
-                    patient,
-                    guardian: b,
-                    proposal: LATEST,
-                },
-                Op::Approve {
-                    patient,
-                    guardian: c,
-                    proposal: LATEST,
-                },
-                Op::Execute {
-                    patient,
-                    guardian: d,
-                    proposal: LATEST,
-                },
-            ]
-        })
+        .prop_map(
+            |(patient, (a, b, c, d), kind, provider, terms, keep, (opt_out, excluded))| {
+                use hdx_tests::model::LATEST;
+                vec![
+                    Op::Propose {
+                        patient,
+                        guardian: a,
+                        kind,
+                        provider,
+                        terms,
+                        keep,
+                        opt_out,
+                        excluded,
+                    },
+                    Op::Approve {
+                        patient,
+                        guardian: b,
+                        proposal: LATEST,
+                    },
+                    Op::Approve {
+                        patient,
+                        guardian: c,
+                        proposal: LATEST,
+                    },
+                    Op::Execute {
+                        patient,
+                        guardian: d,
+                        proposal: LATEST,
+                    },
+                ]
+            },
+        )
+}
+
+/// Emergency preferences a guardian proposes: opt out or not, excluded
+/// categories (none, one, or a bit that names no category).
+fn preferences() -> impl Strategy<Value = (bool, u16)> {
+    (
+        prop_oneof![3 => Just(false), 1 => Just(true)],
+        prop_oneof![3 => Just(0u16), 3 => (0u16..14).prop_map(|c| 1 << c), 1 => Just(1u16 << 14)],
+    )
 }
 
 /// Guardian operations: sets, proposals, approvals, executions, revocations.
@@ -225,8 +241,8 @@ fn guardian_op() -> impl Strategy<Value = Op> {
     prop_oneof![
         1 => (pt.clone(), 0u8..16, prop_oneof![6 => Just(false), 1 => Just(true)], 0u8..5, 0u8..4, key())
             .prop_map(|(patient, members, with_self, threshold, mode, key)| Op::SetGuardians { patient, members, with_self, threshold, mode, key }),
-        4 => (pt.clone(), g.clone(), prop_oneof![3 => Just(0u8), 2 => Just(1u8), 2 => Just(2u8), 1 => Just(3u8)], 0..PROVIDERS, terms(), any::<bool>())
-            .prop_map(|(patient, guardian, kind, provider, terms, keep)| Op::Propose { patient, guardian, kind, provider, terms, keep }),
+        4 => (pt.clone(), g.clone(), prop_oneof![3 => Just(0u8), 2 => Just(1u8), 2 => Just(2u8), 1 => Just(3u8), 2 => Just(4u8)], 0..PROVIDERS, terms(), any::<bool>(), preferences())
+            .prop_map(|(patient, guardian, kind, provider, terms, keep, (opt_out, excluded))| Op::Propose { patient, guardian, kind, provider, terms, keep, opt_out, excluded }),
         6 => (pt.clone(), g.clone(), 0usize..4).prop_map(|(patient, guardian, proposal)| Op::Approve { patient, guardian, proposal }),
         4 => (pt.clone(), g.clone(), 0usize..4).prop_map(|(patient, guardian, proposal)| Op::Execute { patient, guardian, proposal }),
         1 => (pt, g, 0..PROVIDERS).prop_map(|(patient, guardian, provider)| Op::GuardianRevoke { patient, guardian, provider }),
@@ -243,7 +259,7 @@ fn edge_pair() -> impl Strategy<Value = Vec<Op>> {
                 Op::OpenEmergency {
                     provider,
                     patient,
-                    reason: 1,
+                    reason: 0,
                     duration: 600,
                     key: Key::Current,
                 }
@@ -281,7 +297,7 @@ fn emergency_op() -> impl Strategy<Value = Op> {
         2 => (pt.clone(), prop_oneof![2 => Just(false), 1 => Just(true)],
               prop_oneof![3 => Just(0u16), 3 => (0u16..14).prop_map(|c| 1 << c), 1 => Just(1u16 << 14)], key())
             .prop_map(|(patient, opt_out, excluded, key)| Op::SetEmergencyPreferences { patient, opt_out, excluded, key }),
-        4 => (p.clone(), pt.clone(), 1u8..=3, prop_oneof![6 => 60u32..3_600, 1 => Just(0u32), 1 => Just(3_601u32)], key())
+        4 => (p.clone(), pt.clone(), 0u8..=2, prop_oneof![6 => 60u32..3_600, 1 => Just(0u32), 1 => Just(3_601u32)], key())
             .prop_map(|(provider, patient, reason, duration, key)| Op::OpenEmergency { provider, patient, reason, duration, key }),
         10 => (p.clone(), pt.clone(), prop_oneof![6 => 0u32..2, 1 => 0u32..5], prop_oneof![5 => Just(None), 1 => (0usize..4).prop_map(Some)], key())
             .prop_map(|(provider, patient, record, window, key)| Op::EmergencyRead { provider, patient, record, window, key }),
@@ -312,7 +328,7 @@ fn sequence() -> impl Strategy<Value = Vec<Op>> {
     let roles =
         proptest::collection::vec(prop_oneof![6 => Just(true), 1 => Just(false)], PROVIDERS);
     let windows = proptest::collection::vec(
-        prop_oneof![1 => Just(None), 6 => (1u8..=3, 300u32..3_600).prop_map(Some)],
+        prop_oneof![1 => Just(None), 6 => (0u8..=2, 300u32..3_600).prop_map(Some)],
         PATIENTS * PROVIDERS,
     );
     let guardian_sets = proptest::collection::vec(
@@ -392,6 +408,17 @@ fn sequence() -> impl Strategy<Value = Vec<Op>> {
                         });
                     }
                 }
+                // Some patients opt out once windows are open: their reads in them are denied.
+                for (patient, (excluded, late)) in preferences.into_iter().enumerate() {
+                    if late {
+                        ops.push(Op::SetEmergencyPreferences {
+                            patient,
+                            opt_out: true,
+                            excluded,
+                            key: Key::Current,
+                        });
+                    }
+                }
                 // Some patients have guardians (members from the pool, a threshold, a mode).
                 for (patient, set) in guardian_sets.into_iter().enumerate() {
                     if let Some((members, mode)) = set {
@@ -402,17 +429,6 @@ fn sequence() -> impl Strategy<Value = Vec<Op>> {
                             with_self: false,
                             threshold: n.div_ceil(2),
                             mode,
-                            key: Key::Current,
-                        });
-                    }
-                }
-                // Some patients opt out once windows are open: their reads in them are denied.
-                for (patient, (excluded, late)) in preferences.into_iter().enumerate() {
-                    if late {
-                        ops.push(Op::SetEmergencyPreferences {
-                            patient,
-                            opt_out: true,
-                            excluded,
                             key: Key::Current,
                         });
                     }
@@ -513,7 +529,9 @@ impl Run<'_> {
                     payer: &Keypair,
                     others: &[&Keypair]| {
             let others: Vec<&dyn Signer> = others.iter().map(|k| *k as &dyn Signer).collect();
-            c.send(ixs, payer, &others).map(|_| None)
+            c.send(ixs, payer, &others)
+                .map(|_| None)
+                .inspect_err(|e| assert_checks_before_effects(e.logs()))
         };
         // The chain's terms from the same spec the model uses, at the ledger's clock.
         let terms = |spec: TermsSpec| {
@@ -788,22 +806,37 @@ impl Run<'_> {
                 provider,
                 terms: spec,
                 keep,
+                opt_out,
+                excluded,
             } => {
                 let g = &self.guardians[patient][guardian];
                 let index = c
                     .fetch::<GuardianSet>(&pda::guardian_set(&tid(patient)).0)
                     .unwrap()
                     .map_or(0, |s| s.proposals);
-                let kind = ProposalKind::from_code(kind).unwrap();
                 let new = Keypair::new();
-                let args = match kind {
-                    ProposalKind::Grant | ProposalKind::Update => {
-                        ix::propose_grant_args(kind, &pid(provider), terms(spec))
-                    }
-                    _ => ix::propose_recovery_args(kind, new.pubkey(), keep),
+                let (provider, terms) = (pid(provider), terms(spec));
+                let action = match kind {
+                    hdx_tests::model::P_GRANT => ProposalAction::Grant { provider, terms },
+                    hdx_tests::model::P_UPDATE => ProposalAction::Update { provider, terms },
+                    hdx_tests::model::P_RECOVER => ProposalAction::Recover {
+                        new_authority: new.pubkey(),
+                    },
+                    hdx_tests::model::P_HAND_OVER => ProposalAction::HandOver {
+                        new_authority: new.pubkey(),
+                        keep_for_recovery: keep,
+                    },
+                    _ => ProposalAction::EmergencyPreferences {
+                        preferences: EmergencyPreferences { opt_out, excluded },
+                    },
                 };
                 let r = send(
-                    &[ix::propose(g.pubkey(), &tid(patient), index, args)],
+                    &[ix::propose_guardian_action(
+                        g.pubkey(),
+                        &tid(patient),
+                        index,
+                        action,
+                    )],
                     g,
                     &[],
                 );
@@ -822,7 +855,11 @@ impl Run<'_> {
             } => {
                 let g = &self.guardians[patient][guardian];
                 let i = m.pick_proposal(patient, proposal).unwrap_or(64) as u32;
-                send(&[ix::approve(g.pubkey(), &tid(patient), i)], g, &[])
+                send(
+                    &[ix::approve_guardian_action(g.pubkey(), &tid(patient), i)],
+                    g,
+                    &[],
+                )
             }
             Op::Execute {
                 patient,
@@ -839,8 +876,17 @@ impl Run<'_> {
                 });
                 let index = i.unwrap_or(64) as u32;
                 match prop.map(|p| p.kind) {
+                    Some(hdx_tests::model::P_PREFERENCES) => send(
+                        &[ix::execute_guardian_preferences(
+                            g.pubkey(),
+                            &tid(patient),
+                            index,
+                        )],
+                        g,
+                        &[],
+                    ),
                     Some(hdx_tests::model::P_UPDATE) => send(
-                        &[ix::execute_update(
+                        &[ix::execute_guardian_update(
                             g.pubkey(),
                             &tid(patient),
                             index,
@@ -853,7 +899,7 @@ impl Run<'_> {
                         let keys = self.recovery_keys.borrow();
                         let new = &keys[&(patient, index as usize)];
                         let r = send(
-                            &[ix::execute_recovery(
+                            &[ix::execute_guardian_recovery(
                                 g.pubkey(),
                                 &tid(patient),
                                 index,
@@ -870,7 +916,7 @@ impl Run<'_> {
                         r
                     }
                     other => send(
-                        &[ix::execute_grant(
+                        &[ix::execute_guardian_grant(
                             g.pubkey(),
                             &tid(patient),
                             index,
@@ -1092,7 +1138,7 @@ impl Run<'_> {
         let reg: Registry = c.registry().map_err(|e| e.to_string())?;
         check(reg.paused == m.paused, "paused flag")?;
         check(
-            (reg.emergency_max_secs, reg.emergency_cooldown_secs)
+            (reg.emergency.max_secs, reg.emergency.cooldown_secs)
                 == (m.emergency_max, m.emergency_cooldown),
             "emergency policy",
         )?;
@@ -1125,8 +1171,8 @@ impl Run<'_> {
                     && acc.id == id
                     && acc.authority == chain[state.authority].pubkey()
                     && acc.consent_revisions == state.consent_revisions
-                    && acc.emergency_opt_out == state.opt_out
-                    && acc.emergency_excluded == state.excluded
+                    && acc.emergency.opt_out == state.opt_out
+                    && acc.emergency.excluded == state.excluded
                     && acc.emergency_windows as usize == state.windows.len(),
                 &format!("patient {i}: chain {acc:?}, model {state:?}"),
             )?;
@@ -1159,13 +1205,11 @@ impl Run<'_> {
                         provider: e.provider,
                         time: e.time as u32,
                         record_index: e.record,
-                        consent_revision: e.consent_revision,
+                        basis: e.basis,
                         category: e.category,
                         action: e.action,
                         purpose: e.purpose,
                         outcome: e.outcome,
-                        reason: e.reason,
-                        padding: [0; 3],
                     },
                 })
                 .collect();
@@ -1212,14 +1256,24 @@ impl Run<'_> {
                             .fetch(&pda::proposal(&id, k as u32).0)
                             .unwrap()
                             .ok_or(format!("proposal {k} missing"))?;
+                        let (keep, preferences) = match ap.action {
+                            ProposalAction::HandOver {
+                                keep_for_recovery, ..
+                            } => (keep_for_recovery, (false, 0)),
+                            ProposalAction::EmergencyPreferences { preferences } => {
+                                (false, (preferences.opt_out, preferences.excluded))
+                            }
+                            _ => (false, (false, 0)),
+                        };
                         check(
                             (
-                                ap.kind.code(),
+                                ap.action.kind().code(),
                                 ap.approvals,
                                 ap.executed,
                                 ap.generation,
                                 ap.created_at,
-                                ap.keep_for_recovery,
+                                keep,
+                                preferences,
                             ) == (
                                 mp.kind,
                                 mp.approvals,
@@ -1227,6 +1281,7 @@ impl Run<'_> {
                                 mp.generation,
                                 mp.created_at,
                                 mp.keep,
+                                (mp.opt_out, mp.excluded),
                             ) && ap.proposer == self.guardians[i][mp.proposer].pubkey(),
                             &format!("patient {i} proposal {k}: chain {ap:?}, model {mp:?}"),
                         )?;
@@ -1242,7 +1297,7 @@ impl Run<'_> {
                     (a.patient, a.provider, a.index)
                         == (id, providers[w.provider][0].pubkey(), k as u32)
                         && (
-                            a.reason,
+                            a.reason.code(),
                             a.opened_at,
                             a.expires_at,
                             a.ended_at,
@@ -1279,16 +1334,16 @@ impl Run<'_> {
                         let t = &s.terms;
                         check(
                             (
-                                a.categories,
-                                a.modes,
-                                a.purposes,
-                                a.not_before,
-                                a.expires_at,
-                                a.access_limit,
-                                a.from_day,
-                                a.to_day,
-                                a.renewal_period_secs,
-                                a.renewals_allowed,
+                                a.terms.categories,
+                                a.terms.modes,
+                                a.terms.purposes,
+                                a.terms.not_before,
+                                a.terms.expires_at,
+                                a.terms.access_limit,
+                                a.terms.from_day,
+                                a.terms.to_day,
+                                a.terms.renewal_period_secs,
+                                a.terms.renewals_allowed,
                             ) == (
                                 t.categories,
                                 t.modes,
@@ -1401,6 +1456,8 @@ fn run_sequence(ops: &[Op]) -> Result<(), String> {
                 Op::Approve { .. } => Some("approve".to_string()),
                 Op::GuardianRevoke { .. } => Some("revoke".to_string()),
                 Op::SetGuardians { .. } => Some("set".to_string()),
+                // The patient's own preferences: refused while guardians act alone.
+                Op::SetEmergencyPreferences { .. } => Some("patient preferences".to_string()),
                 Op::Execute {
                     patient, proposal, ..
                 } => Some(
@@ -1518,8 +1575,11 @@ fn model_program_and_reference_model_agree_and_every_outcome_is_reached() {
         "execute update: ok",
         "execute recover: ok",
         "execute hand-over: ok",
+        "execute emergency-preferences: ok",
         "revoke: ok",
         "approve: ok",
+        "patient preferences: ok",
+        "patient preferences: GuardiansActForPatient",
     ] {
         assert!(
             guardians.get(done).copied().unwrap_or(0) > 0,

@@ -51,6 +51,8 @@ fn invariant_3_a_rotated_out_patient_key_is_refused_on_every_instruction_it_sign
                 patient: id,
                 previous: id,
                 authority: new.pubkey(),
+                actor: health_data_exchange::codes::Actor::Patient,
+                proposal: None,
                 at: f.now(),
             }
         ),
@@ -162,7 +164,7 @@ fn invariant_1_a_rotated_out_provider_key_is_refused_on_every_instruction_it_sig
         )],
         &provider,
         &[],
-        hdx(HdxError::AlreadyRegistered),
+        hdx(HdxError::AccountAlreadyExists),
     );
     assert_eq!(
         f.log_len(&patient.pubkey()),

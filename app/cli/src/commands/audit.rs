@@ -170,9 +170,11 @@ pub fn run(ctx: &Ctx, cmd: AuditCmd, json_output: bool) -> anyhow::Result<Output
                                 r.action.clone(),
                                 r.record_index.map_or("-".into(), |i| format!("#{i}")),
                                 r.category.clone(),
-                                match hdx_sdk::codes::EmergencyReason::from_code(r.reason) {
-                                    Some(reason) => format!("{} ({})", r.purpose, reason.name()),
-                                    None => r.purpose.clone(),
+                                match (&r.emergency_reason, r.emergency_window) {
+                                    (Some(reason), Some(w)) => {
+                                        format!("{} ({reason}, window {w})", r.purpose)
+                                    }
+                                    _ => r.purpose.clone(),
                                 },
                                 r.outcome.clone(),
                             ]);

@@ -157,9 +157,9 @@ fn modes(mask: u8) -> Vec<&'static str> {
 }
 
 fn state(c: &Consent, now: i64) -> &'static str {
-    if now < c.not_before {
+    if now < c.terms.not_before {
         "not yet valid"
-    } else if now >= c.expires_at {
+    } else if now >= c.terms.expires_at {
         "expired"
     } else if c.cap_reached() {
         "cap reached"
@@ -173,18 +173,18 @@ pub fn consent_json(c: &Consent, now: i64) -> Value {
         "patient": c.patient.to_string(),
         "provider": c.provider.to_string(),
         "revision": c.revision,
-        "categories": bits(Category::ALL, c.categories, Category::bit, Category::name),
-        "modes": modes(c.modes),
-        "purposes": bits(Purpose::ALL, u16::from(c.purposes), |p| u16::from(p.bit()), Purpose::name),
-        "not_before": rfc3339(c.not_before),
-        "expires_at": rfc3339(c.expires_at),
+        "categories": bits(Category::ALL, c.terms.categories, Category::bit, Category::name),
+        "modes": modes(c.terms.modes),
+        "purposes": bits(Purpose::ALL, u16::from(c.terms.purposes), |p| u16::from(p.bit()), Purpose::name),
+        "not_before": rfc3339(c.terms.not_before),
+        "expires_at": rfc3339(c.terms.expires_at),
         "state": state(c, now),
-        "max_accesses": (c.access_limit != 0).then_some(c.access_limit),
+        "max_accesses": (c.terms.access_limit != 0).then_some(c.terms.access_limit),
         "accesses_used": c.accesses_used,
-        "data_from": (c.from_day != 0).then(|| day_date(c.from_day)),
-        "data_to": (c.to_day != 0).then(|| day_date(c.to_day)),
-        "renew_every_secs": (c.renewal_period_secs != 0).then_some(c.renewal_period_secs),
-        "renewals_left": c.renewals_allowed.saturating_sub(c.renewals_used),
+        "data_from": (c.terms.from_day != 0).then(|| day_date(c.terms.from_day)),
+        "data_to": (c.terms.to_day != 0).then(|| day_date(c.terms.to_day)),
+        "renew_every_secs": (c.terms.renewal_period_secs != 0).then_some(c.terms.renewal_period_secs),
+        "renewals_left": c.terms.renewals_allowed.saturating_sub(c.renewals_used),
         "renewals_used": c.renewals_used,
         "granted_at": rfc3339(c.granted_at),
         "updated_at": rfc3339(c.updated_at),
@@ -224,7 +224,7 @@ impl TermsArgs {
         current: Option<&Consent>,
         now: i64,
     ) -> anyhow::Result<ConsentTerms> {
-        let base = current.map(Consent::terms);
+        let base = current.map(|c| c.terms);
         let categories = match (self.categories.is_empty(), &base) {
             (false, _) => self.categories.iter().fold(0, |m, c| m | c.bit()),
             (true, Some(c)) => c.categories,
@@ -356,7 +356,7 @@ pub fn run(ctx: &Ctx, cmd: ConsentCmd) -> anyhow::Result<Output> {
                 format!(
                     "Granted {} until {}\nsignature: {sig}",
                     provider.id,
-                    rfc3339(c.expires_at)
+                    rfc3339(c.terms.expires_at)
                 ),
             ))
         }
@@ -385,7 +385,7 @@ pub fn run(ctx: &Ctx, cmd: ConsentCmd) -> anyhow::Result<Output> {
                 format!(
                     "Updated consent for {}: until {}\nsignature: {sig}",
                     provider.id,
-                    rfc3339(c.expires_at)
+                    rfc3339(c.terms.expires_at)
                 ),
             ))
         }
@@ -412,10 +412,10 @@ pub fn run(ctx: &Ctx, cmd: ConsentCmd) -> anyhow::Result<Output> {
             let due: Vec<_> = held
                 .iter()
                 .filter(|c| {
-                    c.renewal_period_secs != 0
-                        && c.renewals_used < c.renewals_allowed
-                        && now >= c.renewal_opens_at()
-                        && now < c.expires_at
+                    c.terms.renewal_period_secs != 0
+                        && c.renewals_used < c.terms.renewals_allowed
+                        && now >= c.terms.renewal_opens_at().unwrap_or(i64::MAX)
+                        && now < c.terms.expires_at
                 })
                 .collect();
             let mut rows = Vec::new();
@@ -423,24 +423,27 @@ pub fn run(ctx: &Ctx, cmd: ConsentCmd) -> anyhow::Result<Output> {
             let mut failed = 0;
             for c in &due {
                 if dry_run {
-                    rows.push(json!({ "patient": c.patient.to_string(), "expires_at": rfc3339(c.expires_at), "due": true }));
+                    rows.push(json!({ "patient": c.patient.to_string(), "expires_at": rfc3339(c.terms.expires_at), "due": true }));
                     lines.push(format!(
                         "due: patient {} (expires {})",
                         c.patient,
-                        rfc3339(c.expires_at)
+                        rfc3339(c.terms.expires_at)
                     ));
                     continue;
                 }
                 // One failure (a patient revoking meanwhile) does not stop the others.
                 match ctx.send(&client, &[ix::renew_consent(&c.patient, &provider.id)]) {
                     Ok(sig) => {
-                        let until = c.expires_at + i64::from(c.renewal_period_secs);
-                        rows.push(json!({ "patient": c.patient.to_string(), "renewed_until": rfc3339(until), "renewals_left": c.renewals_allowed - c.renewals_used - 1, "signature": sig.to_string() }));
+                        let until = c
+                            .terms
+                            .expires_at
+                            .saturating_add(i64::from(c.terms.renewal_period_secs));
+                        rows.push(json!({ "patient": c.patient.to_string(), "renewed_until": rfc3339(until), "renewals_left": c.terms.renewals_allowed - c.renewals_used - 1, "signature": sig.to_string() }));
                         lines.push(format!(
                             "renewed: patient {} until {} ({} renewals left)",
                             c.patient,
                             rfc3339(until),
-                            c.renewals_allowed - c.renewals_used - 1
+                            c.terms.renewals_allowed - c.renewals_used - 1
                         ));
                     }
                     Err(e) => {
@@ -477,18 +480,18 @@ pub fn run(ctx: &Ctx, cmd: ConsentCmd) -> anyhow::Result<Output> {
                 anyhow::anyhow!("patient {patient} has no live consent for {}", provider.id)
             })?;
             anyhow::ensure!(
-                c.renewal_period_secs != 0,
+                c.terms.renewal_period_secs != 0,
                 "the consent has no renewal policy"
             );
             anyhow::ensure!(
-                c.renewals_used < c.renewals_allowed,
+                c.renewals_used < c.terms.renewals_allowed,
                 "the consent has used all {} renewals its policy allows",
-                c.renewals_allowed
+                c.terms.renewals_allowed
             );
             anyhow::ensure!(
-                now >= c.renewal_opens_at(),
+                now >= c.terms.renewal_opens_at().unwrap_or(i64::MAX),
                 "renewal is not due until {} (the last tenth of the window)",
-                rfc3339(c.renewal_opens_at())
+                rfc3339(c.terms.renewal_opens_at().unwrap_or(i64::MAX))
             );
             let sig = ctx.send(&client, &[ix::renew_consent(&patient, &provider.id)])?;
             let c = client
@@ -500,9 +503,9 @@ pub fn run(ctx: &Ctx, cmd: ConsentCmd) -> anyhow::Result<Output> {
                 j,
                 format!(
                     "Renewed until {} ({} of {} renewals used)\nsignature: {sig}",
-                    rfc3339(c.expires_at),
+                    rfc3339(c.terms.expires_at),
                     c.renewals_used,
-                    c.renewals_allowed
+                    c.terms.renewals_allowed
                 ),
             ))
         }
@@ -587,7 +590,7 @@ pub fn run(ctx: &Ctx, cmd: ConsentCmd) -> anyhow::Result<Output> {
                         list("categories"),
                         list("modes"),
                         list("purposes"),
-                        rfc3339(c.expires_at),
+                        rfc3339(c.terms.expires_at),
                         state(c, now).to_string(),
                         limits(c),
                     ]
@@ -620,20 +623,23 @@ pub fn run(ctx: &Ctx, cmd: ConsentCmd) -> anyhow::Result<Output> {
 /// The cap, date range and renewals of a consent, in a few words.
 fn limits(c: &Consent) -> String {
     let mut parts = Vec::new();
-    if c.access_limit != 0 {
-        parts.push(format!("{}/{} accesses", c.accesses_used, c.access_limit));
-    }
-    if c.from_day != 0 {
+    if c.terms.access_limit != 0 {
         parts.push(format!(
-            "data {}..{}",
-            day_date(c.from_day),
-            day_date(c.to_day)
+            "{}/{} accesses",
+            c.accesses_used, c.terms.access_limit
         ));
     }
-    if c.renewal_period_secs != 0 {
+    if c.terms.from_day != 0 {
+        parts.push(format!(
+            "data {}..{}",
+            day_date(c.terms.from_day),
+            day_date(c.terms.to_day)
+        ));
+    }
+    if c.terms.renewal_period_secs != 0 {
         parts.push(format!(
             "{} renewals left",
-            c.renewals_allowed.saturating_sub(c.renewals_used)
+            c.terms.renewals_allowed.saturating_sub(c.renewals_used)
         ));
     }
     if parts.is_empty() {

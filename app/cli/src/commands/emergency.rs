@@ -131,7 +131,7 @@ fn window_json(w: &EmergencyWindow, now: i64) -> Value {
         "window": w.index,
         "address": hdx_sdk::pda::emergency_window(&w.patient, w.index).0.to_string(),
         "provider": w.provider.to_string(),
-        "reason": EmergencyReason::from_code(w.reason).map_or("unknown", |r| r.name()),
+        "reason": w.reason.name(),
         "opened_at": rfc3339(w.opened_at),
         "expires_at": rfc3339(w.expires_at),
         "ends_at": rfc3339(w.ends_at()),
@@ -149,9 +149,7 @@ fn window_row(w: &EmergencyWindow, now: i64) -> Vec<String> {
         w.patient.to_string(),
         w.index.to_string(),
         w.provider.to_string(),
-        EmergencyReason::from_code(w.reason)
-            .map_or("unknown", |r| r.name())
-            .into(),
+        w.reason.name().into(),
         rfc3339(w.opened_at),
         if w.is_open(now) {
             format!("open until {}", rfc3339(w.ends_at()))
@@ -199,7 +197,7 @@ pub fn run(ctx: &Ctx, cmd: EmergencyCmd) -> anyhow::Result<Output> {
         } => {
             let provider = ctx.my_provider(&client)?;
             client.patient(&patient)?;
-            let max = client.registry()?.emergency_max_secs;
+            let max = client.registry()?.emergency.max_secs;
             anyhow::ensure!(
                 duration <= max,
                 "the window would last {duration} s; the registry allows at most {max} s"
@@ -366,7 +364,7 @@ pub fn preferences(
 ) -> anyhow::Result<Output> {
     let p = ctx.my_patient(client, patient)?;
     let excluded = if exclude.is_empty() {
-        p.emergency_excluded
+        p.emergency.excluded
     } else if exclude == ["none"] {
         0
     } else {
@@ -379,7 +377,7 @@ pub fn preferences(
     let opt_out = match (opt_out, opt_in) {
         (true, _) => true,
         (_, true) => false,
-        _ => p.emergency_opt_out,
+        _ => p.emergency.opt_out,
     };
     let names: Vec<&str> = Category::ALL
         .iter()

@@ -3,10 +3,11 @@
 
 use anchor_lang::prelude::Pubkey;
 use clap::Subcommand;
-use hdx_sdk::codes::{GuardianMode, ProposalKind};
+use hdx_sdk::codes::{Category, GuardianMode};
 use hdx_sdk::export::rfc3339;
 use hdx_sdk::ix;
 use hdx_sdk::program::state::{GuardianSet, Proposal};
+use hdx_sdk::program::{EmergencyPreferences, ProposalAction};
 use hdx_sdk::transport::Transport;
 use serde_json::{json, Value};
 
@@ -81,6 +82,19 @@ pub enum ProposeCmd {
         #[arg(long)]
         keep_for_recovery: bool,
     },
+    /// Set the patient's emergency preferences (while guardians act alone, only
+    /// they can); flags not given keep the current value
+    EmergencyPreferences {
+        /// Opt the patient out of emergency access altogether
+        #[arg(long, conflicts_with = "opt_in")]
+        opt_out: bool,
+        /// Opt the patient back in
+        #[arg(long)]
+        opt_in: bool,
+        /// Categories excluded from emergency access, comma-separated, or `none`
+        #[arg(long, value_delimiter = ',')]
+        exclude: Vec<String>,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -122,10 +136,23 @@ impl GuardiansCmd {
     }
 }
 
+/// The provider a proposal names, and the new authority (what the CLI shows).
+fn named(action: &ProposalAction) -> (Option<Pubkey>, Option<Pubkey>) {
+    match action {
+        ProposalAction::Grant { provider, .. } | ProposalAction::Update { provider, .. } => {
+            (Some(*provider), None)
+        }
+        ProposalAction::Recover { new_authority }
+        | ProposalAction::HandOver { new_authority, .. } => (None, Some(*new_authority)),
+        ProposalAction::EmergencyPreferences { .. } => (None, None),
+    }
+}
+
 fn proposal_json(p: &Proposal, set: &GuardianSet, now: i64) -> Value {
+    let (provider, new_authority) = named(&p.action);
     json!({
         "proposal": p.index,
-        "kind": p.kind.name(),
+        "kind": p.action.kind().name(),
         "proposer": p.proposer.to_string(),
         "approvals": p.approval_count(),
         "threshold": set.threshold,
@@ -134,8 +161,8 @@ fn proposal_json(p: &Proposal, set: &GuardianSet, now: i64) -> Value {
         "stale": p.generation != set.generation,
         "expired": now >= p.expires_at,
         "expires_at": rfc3339(p.expires_at),
-        "provider": (p.provider != Pubkey::default()).then(|| p.provider.to_string()),
-        "new_authority": (p.new_authority != Pubkey::default()).then(|| p.new_authority.to_string()),
+        "provider": provider.map(|k| k.to_string()),
+        "new_authority": new_authority.map(|k| k.to_string()),
     })
 }
 
@@ -216,7 +243,7 @@ pub fn run_set(ctx: &Ctx, cmd: GuardiansCmd) -> anyhow::Result<Output> {
                 .map(|p| {
                     vec![
                         p.index.to_string(),
-                        p.kind.name().into(),
+                        p.action.kind().name().into(),
                         format!("{}/{}", p.approval_count(), set.threshold),
                         if p.executed {
                             "executed".into()
@@ -272,52 +299,82 @@ pub fn run(ctx: &Ctx, cmd: GuardianCmd) -> anyhow::Result<Output> {
                 set.position(&me).is_some(),
                 "{me} is not one of patient {patient}'s guardians"
             );
-            let args = match what {
+            let action = match what {
                 ProposeCmd::Grant { provider, terms } => {
                     let provider = provider_named(&client, &provider)?;
-                    ix::propose_grant_args(
-                        ProposalKind::Grant,
-                        &provider.id,
-                        terms.resolve(None, now)?,
-                    )
+                    ProposalAction::Grant {
+                        provider: provider.id,
+                        terms: terms.resolve(None, now)?,
+                    }
                 }
                 ProposeCmd::Update { provider, terms } => {
                     let provider = provider_named(&client, &provider)?;
                     let current = client.consent(&patient, &provider.id)?.ok_or_else(|| {
                         anyhow::anyhow!("patient {patient} has no live consent for {}", provider.id)
                     })?;
-                    ix::propose_grant_args(
-                        ProposalKind::Update,
-                        &provider.id,
-                        terms.resolve(Some(&current), now)?,
-                    )
+                    ProposalAction::Update {
+                        provider: provider.id,
+                        terms: terms.resolve(Some(&current), now)?,
+                    }
                 }
-                ProposeCmd::Recover { new_authority } => {
-                    ix::propose_recovery_args(ProposalKind::Recover, new_authority, false)
-                }
+                ProposeCmd::Recover { new_authority } => ProposalAction::Recover { new_authority },
                 ProposeCmd::HandOver {
                     new_authority,
                     keep_for_recovery,
-                } => ix::propose_recovery_args(
-                    ProposalKind::HandOver,
+                } => ProposalAction::HandOver {
                     new_authority,
                     keep_for_recovery,
-                ),
+                },
+                ProposeCmd::EmergencyPreferences {
+                    opt_out,
+                    opt_in,
+                    exclude,
+                } => {
+                    let current = client.patient(&patient)?.emergency;
+                    let excluded = if exclude.is_empty() {
+                        current.excluded
+                    } else if exclude == ["none"] {
+                        0
+                    } else {
+                        exclude.iter().try_fold(0u16, |m, c| {
+                            super::parse_category(c)
+                                .map(|c: Category| m | c.bit())
+                                .map_err(|e| anyhow::anyhow!(e))
+                        })?
+                    };
+                    ProposalAction::EmergencyPreferences {
+                        preferences: EmergencyPreferences {
+                            opt_out: match (opt_out, opt_in) {
+                                (true, _) => true,
+                                (_, true) => false,
+                                _ => current.opt_out,
+                            },
+                            excluded,
+                        },
+                    }
+                }
             };
+            let kind = action.kind();
             let index = set.proposals;
-            let sig = ctx.send(&client, &[ix::propose(me, &patient, index, args)])?;
+            let sig = ctx.send(
+                &client,
+                &[ix::propose_guardian_action(me, &patient, index, action)],
+            )?;
             Ok(Output::new(
-                json!({ "patient": patient.to_string(), "proposal": index, "kind": args.kind.name(), "approvals": 1, "threshold": set.threshold, "signature": sig.to_string() }),
+                json!({ "patient": patient.to_string(), "proposal": index, "kind": kind.name(), "approvals": 1, "threshold": set.threshold, "signature": sig.to_string() }),
                 format!(
                     "Proposed {} as proposal {index} for patient {patient} (1 of {} approvals)\nsignature: {sig}",
-                    args.kind.name(),
+                    kind.name(),
                     set.threshold
                 ),
             ))
         }
         GuardianCmd::Approve { patient, proposal } => {
             let set = set_of(&patient)?;
-            let sig = ctx.send(&client, &[ix::approve(me, &patient, proposal)])?;
+            let sig = ctx.send(
+                &client,
+                &[ix::approve_guardian_action(me, &patient, proposal)],
+            )?;
             let p: Proposal = client
                 .fetch(&hdx_sdk::pda::proposal(&patient, proposal).0)?
                 .ok_or_else(|| anyhow::anyhow!("proposal {proposal} disappeared"))?;
@@ -338,46 +395,56 @@ pub fn run(ctx: &Ctx, cmd: GuardianCmd) -> anyhow::Result<Output> {
             let p: Proposal = client
                 .fetch(&hdx_sdk::pda::proposal(&patient, proposal).0)?
                 .ok_or_else(|| anyhow::anyhow!("patient {patient} has no proposal {proposal}"))?;
-            let sig = match p.kind {
-                ProposalKind::Grant => ctx.send(
+            let kind = p.action.kind();
+            let sig = match p.action {
+                ProposalAction::Grant { provider, .. } => ctx.send(
                     &client,
-                    &[ix::execute_grant(me, &patient, proposal, &p.provider)],
+                    &[ix::execute_guardian_grant(
+                        me, &patient, proposal, &provider,
+                    )],
                 )?,
-                ProposalKind::Update => ctx.send(
+                ProposalAction::Update { provider, .. } => ctx.send(
                     &client,
-                    &[ix::execute_update(me, &patient, proposal, &p.provider)],
+                    &[ix::execute_guardian_update(
+                        me, &patient, proposal, &provider,
+                    )],
                 )?,
-                ProposalKind::Recover | ProposalKind::HandOver => {
+                ProposalAction::EmergencyPreferences { .. } => ctx.send(
+                    &client,
+                    &[ix::execute_guardian_preferences(me, &patient, proposal)],
+                )?,
+                ProposalAction::Recover { new_authority }
+                | ProposalAction::HandOver { new_authority, .. } => {
                     let source = new_key.ok_or_else(|| {
                         anyhow::anyhow!(
                             "a {} needs the new key's signature: --new-key KEYPAIR",
-                            p.kind.name()
+                            kind.name()
                         )
                     })?;
                     let new = signer_arg(&source, "new key")?;
                     anyhow::ensure!(
-                        new.pubkey() == p.new_authority,
+                        new.pubkey() == new_authority,
                         "the proposal names {} as the new authority, not {}",
-                        p.new_authority,
+                        new_authority,
                         new.pubkey()
                     );
                     ctx.send_with(
                         &client,
-                        &[ix::execute_recovery(
+                        &[ix::execute_guardian_recovery(
                             me,
                             &patient,
                             proposal,
-                            p.new_authority,
+                            new_authority,
                         )],
                         &[new.as_ref()],
                     )?
                 }
             };
             Ok(Output::new(
-                json!({ "patient": patient.to_string(), "proposal": proposal, "kind": p.kind.name(), "signature": sig.to_string() }),
+                json!({ "patient": patient.to_string(), "proposal": proposal, "kind": kind.name(), "signature": sig.to_string() }),
                 format!(
                     "Executed proposal {proposal} ({}) for patient {patient}\nsignature: {sig}",
-                    p.kind.name()
+                    kind.name()
                 ),
             ))
         }

@@ -105,8 +105,8 @@ pub fn run(ctx: &Ctx, cmd: RegistryCmd) -> anyhow::Result<Output> {
                     "paused": r.paused,
                     "providers": r.provider_count,
                     "created_at": rfc3339(r.created_at),
-                    "emergency_max_secs": r.emergency_max_secs,
-                    "emergency_cooldown_secs": r.emergency_cooldown_secs,
+                    "emergency_max_secs": r.emergency.max_secs,
+                    "emergency_cooldown_secs": r.emergency.cooldown_secs,
                 }),
                 format!(
                     "Registry {}\nauthority:         {}\npending authority: {}\npaused:            {}\nproviders:         {}\ncreated:           {}\nemergency windows: at most {} s, cooldown {} s",
@@ -116,8 +116,8 @@ pub fn run(ctx: &Ctx, cmd: RegistryCmd) -> anyhow::Result<Output> {
                     if r.paused { "yes" } else { "no" },
                     r.provider_count,
                     rfc3339(r.created_at),
-                    r.emergency_max_secs,
-                    r.emergency_cooldown_secs
+                    r.emergency.max_secs,
+                    r.emergency.cooldown_secs
                 ),
             ))
         }

@@ -1,41 +1,21 @@
-pub mod accept_registry_authority;
-pub mod access_record;
-pub mod add_record;
-pub mod emergency;
-pub mod emergency_settings;
-pub mod grant_consent;
-pub mod guardians;
-pub mod initialize_registry;
-pub mod open_log_page;
-pub mod propose_registry_authority;
-pub mod provider_status;
-pub mod register_patient;
-pub mod register_provider;
-pub mod renew_consent;
-pub mod revoke_consent;
-pub mod rotate_patient_authority;
-pub mod rotate_provider_key;
-pub mod set_paused;
-pub mod update_consent;
-pub mod write_record;
+//! One instruction per file, by domain (docs/DESIGN.md, "Instructions").
+//! Each file holds the instruction's accounts, its args struct (when it
+//! takes anything) and `handle_<instruction>`: checks first, then effects.
 
-pub use accept_registry_authority::*;
-pub use access_record::*;
-pub use add_record::*;
+pub mod access;
+pub mod consent;
+pub mod emergency;
+pub mod guardians;
+pub mod patient;
+pub mod provider;
+pub mod record;
+pub mod registry;
+
+pub use access::*;
+pub use consent::*;
 pub use emergency::*;
-pub use emergency_settings::*;
-pub use grant_consent::*;
 pub use guardians::*;
-pub use initialize_registry::*;
-pub use open_log_page::*;
-pub use propose_registry_authority::*;
-pub use provider_status::*;
-pub use register_patient::*;
-pub use register_provider::*;
-pub use renew_consent::*;
-pub use revoke_consent::*;
-pub use rotate_patient_authority::*;
-pub use rotate_provider_key::*;
-pub use set_paused::*;
-pub use update_consent::*;
-pub use write_record::*;
+pub use patient::*;
+pub use provider::*;
+pub use record::*;
+pub use registry::*;

@@ -1,7 +1,8 @@
 use anchor_lang::prelude::*;
 
-use crate::codes::{Category, Purpose, ALL_CATEGORIES, ALL_MODES, ALL_PURPOSES};
+use crate::codes::{Category, Purpose, ALL_CATEGORIES, ALL_MODES, ALL_PURPOSES, MAX_DAY, MAX_TIME};
 use crate::error::HdxError;
+use crate::state::{create_account, seeds, LAYOUT_VERSION};
 
 /// The longest a consent may run: its expiry at most this far after the
 /// transaction that grants, updates or renews it (10 years of 365 days).
@@ -21,14 +22,15 @@ pub struct ConsentTerms {
     pub modes: u8,
     /// Purpose-of-use bitmask (`1 << Purpose`).
     pub purposes: u8,
-    /// Unix seconds from which the consent is live (inclusive).
+    /// Unix seconds from which the consent is live (inclusive), 0..=MAX_TIME.
     pub not_before: i64,
-    /// Unix seconds at which the consent stops being live (exclusive).
+    /// Unix seconds at which the consent stops being live (exclusive), 0..=MAX_TIME.
     pub expires_at: i64,
     /// At most this many granted accesses (reads and writes); 0 = no cap.
     pub access_limit: u32,
     /// Only records whose clinical day is in `from_day..=to_day` (day
-    /// numbers); both 0 = any record. With a range, a record of unknown day is outside it.
+    /// numbers, at most MAX_DAY); both 0 = any record. With a range, a
+    /// record of unknown day is outside it.
     pub from_day: u32,
     /// Last day of the date range (inclusive); 0 with `from_day` 0 = no range.
     pub to_day: u32,
@@ -39,8 +41,11 @@ pub struct ConsentTerms {
 }
 
 impl ConsentTerms {
-    /// Rejects empty or unknown bits, a window that is empty, already over
-    /// or too long at `now`, a half-set date range and a half-set renewal policy.
+    /// Rejects empty or unknown bits; a time outside 0..=MAX_TIME; a window
+    /// that is empty, already over or too long at `now`; a half-set or
+    /// reversed date range, or one past MAX_DAY; a half-set renewal policy or
+    /// one longer than 10 years. Every time field is bounded here, so the
+    /// arithmetic on stored terms (renewal, exports) never overflows.
     pub fn validate(&self, now: i64) -> Result<()> {
         require!(self.categories != 0, HdxError::EmptyCategories);
         require!(
@@ -55,17 +60,24 @@ impl ConsentTerms {
             HdxError::UnknownPurposeBits
         );
         require!(
+            (0..=MAX_TIME).contains(&self.not_before) && (0..=MAX_TIME).contains(&self.expires_at),
+            HdxError::TimeOutOfRange
+        );
+        require!(
             self.expires_at > self.not_before,
             HdxError::InvalidValidityWindow
         );
         require!(self.expires_at > now, HdxError::ExpiryInPast);
         require!(
-            self.expires_at - now <= MAX_CONSENT_DURATION_SECS,
+            self.expires_at
+                .checked_sub(now)
+                .is_some_and(|ahead| ahead <= MAX_CONSENT_DURATION_SECS),
             HdxError::ExpiryTooFar
         );
         let ranged = self.from_day != 0 || self.to_day != 0;
         require!(
-            !ranged || (self.from_day != 0 && self.to_day != 0 && self.from_day <= self.to_day),
+            !ranged
+                || (self.from_day != 0 && self.from_day <= self.to_day && self.to_day <= MAX_DAY),
             HdxError::InvalidDateRange
         );
         require!(
@@ -74,86 +86,6 @@ impl ConsentTerms {
             HdxError::InvalidRenewalPolicy
         );
         Ok(())
-    }
-}
-
-/// A live consent, at `["consent", patient_id, provider_id]`. `patient`
-/// sits at offset 8, `provider` at 40. Revoking closes the account.
-#[account]
-#[derive(InitSpace, Debug, PartialEq, Eq)]
-pub struct Consent {
-    /// The patient's id.
-    pub patient: Pubkey,
-    /// The provider's id (so the consent survives a rotation of the provider's key).
-    pub provider: Pubkey,
-    /// Category bitmask.
-    pub categories: u16,
-    /// Access-mode bitmask.
-    pub modes: u8,
-    /// Purpose-of-use bitmask.
-    pub purposes: u8,
-    /// Stored canonical bump.
-    pub bump: u8,
-    /// Unix seconds from which the consent is live (inclusive).
-    pub not_before: i64,
-    /// Unix seconds at which it stops (exclusive).
-    pub expires_at: i64,
-    /// Unix time of the grant.
-    pub granted_at: i64,
-    /// Unix time of the last change by the patient (the grant time if never updated).
-    pub updated_at: i64,
-    /// The patient's consent version these terms are (see `Patient::consent_revisions`);
-    /// log entries decided under this consent carry it.
-    pub revision: u32,
-    /// Cap on granted accesses; 0 = none.
-    pub access_limit: u32,
-    /// Granted accesses so far (kept across updates; the cap counts real accesses).
-    pub accesses_used: u32,
-    /// Date range, first day (day number); 0 = no range.
-    pub from_day: u32,
-    /// Date range, last day (inclusive).
-    pub to_day: u32,
-    /// Renewal period in seconds; 0 = no renewal policy.
-    pub renewal_period_secs: u32,
-    /// Renewals the policy allows.
-    pub renewals_allowed: u16,
-    /// Renewals made since the policy was set (an update sets a new policy and resets it).
-    pub renewals_used: u16,
-}
-
-impl Consent {
-    pub const SPACE: usize = 8 + Consent::INIT_SPACE;
-
-    /// Writes new terms from the patient (grant or update): scope, window,
-    /// cap, range and a fresh renewal policy.
-    pub fn set_terms(&mut self, terms: &ConsentTerms) {
-        self.categories = terms.categories;
-        self.modes = terms.modes;
-        self.purposes = terms.purposes;
-        self.not_before = terms.not_before;
-        self.expires_at = terms.expires_at;
-        self.access_limit = terms.access_limit;
-        self.from_day = terms.from_day;
-        self.to_day = terms.to_day;
-        self.renewal_period_secs = terms.renewal_period_secs;
-        self.renewals_allowed = terms.renewals_allowed;
-        self.renewals_used = 0;
-    }
-
-    /// The terms as the patient would state them now.
-    pub fn terms(&self) -> ConsentTerms {
-        ConsentTerms {
-            categories: self.categories,
-            modes: self.modes,
-            purposes: self.purposes,
-            not_before: self.not_before,
-            expires_at: self.expires_at,
-            access_limit: self.access_limit,
-            from_day: self.from_day,
-            to_day: self.to_day,
-            renewal_period_secs: self.renewal_period_secs,
-            renewals_allowed: self.renewals_allowed,
-        }
     }
 
     /// `not_before <= now < expires_at`.
@@ -182,14 +114,102 @@ impl Consent {
         clinical_day != 0 && self.from_day <= clinical_day && clinical_day <= self.to_day
     }
 
-    /// Whether the cap (if any) is used up.
-    pub fn cap_reached(&self) -> bool {
-        self.access_limit != 0 && self.accesses_used >= self.access_limit
+    /// Start of the renewal window: the last tenth of the current window.
+    /// Checked: terms are bounded by `validate`, but stored terms are read
+    /// by anyone's renewal.
+    pub fn renewal_opens_at(&self) -> Result<i64> {
+        let length = self
+            .expires_at
+            .checked_sub(self.not_before)
+            .ok_or(HdxError::ArithmeticOverflow)?;
+        Ok(self.expires_at - length / 10)
+    }
+}
+
+/// A live consent, at `["consent", patient_id, provider_id]`. `patient`
+/// sits at offset 8, `provider` at 40. Revoking closes the account.
+#[account]
+#[derive(InitSpace, Debug, PartialEq, Eq)]
+pub struct Consent {
+    /// The patient's id.
+    pub patient: Pubkey,
+    /// The provider's id (so the consent survives a rotation of the provider's key).
+    pub provider: Pubkey,
+    /// Layout version (`LAYOUT_VERSION`).
+    pub version: u8,
+    /// Stored canonical bump.
+    pub bump: u8,
+    /// The patient's consent version these terms are (see `Patient::consent_revisions`);
+    /// log entries decided under this consent carry it.
+    pub revision: u32,
+    /// The terms in force.
+    pub terms: ConsentTerms,
+    /// Unix time of the grant.
+    pub granted_at: i64,
+    /// Unix time of the last change by the patient (the grant time if never updated).
+    pub updated_at: i64,
+    /// Granted accesses so far (kept across updates; the cap counts real accesses).
+    pub accesses_used: u32,
+    /// Renewals made since the policy was set (an update sets a new policy and resets it).
+    pub renewals_used: u16,
+    /// Reserved, zero: a minimum-necessary release profile (a profile code,
+    /// 1 byte, and the FHIR elements it releases, an 8-byte mask) and 7
+    /// bytes after it.
+    pub reserved: [u8; 16],
+}
+
+impl Consent {
+    pub const SPACE: usize = 8 + Consent::INIT_SPACE;
+    /// Bytes kept for later fields.
+    pub const RESERVED: usize = 16;
+
+    /// Creates the consent of (patient, provider) at `target` (its canonical
+    /// PDA, `bump`) with `terms` as version `revision`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn create<'info>(
+        payer: &AccountInfo<'info>,
+        target: &AccountInfo<'info>,
+        patient: Pubkey,
+        provider: Pubkey,
+        bump: u8,
+        revision: u32,
+        terms: ConsentTerms,
+        now: i64,
+    ) -> Result<()> {
+        let consent = Consent {
+            patient,
+            provider,
+            version: LAYOUT_VERSION,
+            bump,
+            revision,
+            terms,
+            granted_at: now,
+            updated_at: now,
+            accesses_used: 0,
+            renewals_used: 0,
+            reserved: [0; Self::RESERVED],
+        };
+        create_account(
+            payer,
+            target,
+            Self::SPACE,
+            &[seeds::CONSENT, patient.as_ref(), provider.as_ref(), &[bump]],
+            &consent,
+        )
     }
 
-    /// Start of the renewal window: the last tenth of the current window.
-    pub fn renewal_opens_at(&self) -> i64 {
-        self.expires_at - (self.expires_at - self.not_before) / 10
+    /// New terms from the patient (an update) as version `revision`: the
+    /// access count is kept, the renewal count starts again.
+    pub fn set_terms(&mut self, terms: ConsentTerms, revision: u32, now: i64) {
+        self.terms = terms;
+        self.revision = revision;
+        self.updated_at = now;
+        self.renewals_used = 0;
+    }
+
+    /// Whether the cap (if any) is used up.
+    pub fn cap_reached(&self) -> bool {
+        self.terms.access_limit != 0 && self.accesses_used >= self.terms.access_limit
     }
 }
 

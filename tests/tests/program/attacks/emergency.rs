@@ -113,7 +113,9 @@ fn a_forged_window_owned_by_another_program_is_refused() {
             ..ix::review_emergency_accounts(f.authority.pubkey(), &a, 0)
         },
         instruction::ReviewEmergency {
-            verdict: Verdict::Justified,
+            args: health_data_exchange::ReviewEmergencyArgs {
+                verdict: Verdict::Justified,
+            },
         },
     );
     f.fails_with(

@@ -4,12 +4,13 @@
 
 use super::*;
 use anchor_lang::error::ErrorCode as Anchor;
-use hdx_sdk::codes::{GuardianMode, ProposalKind};
+use hdx_sdk::codes::GuardianMode;
 use hdx_sdk::{ix, pda};
-use health_data_exchange::accounts::{Approve, ExecuteGrant};
+use health_data_exchange::accounts::{ApproveGuardianAction, ExecuteGuardianGrant};
 use health_data_exchange::error::HdxError;
 use health_data_exchange::instruction;
 use health_data_exchange::state::{Consent, GuardianSet};
+use health_data_exchange::ProposalAction;
 use solana_sdk::account::Account;
 
 /// Alice and bob each have guardians g0, g1 (alongside, threshold 2); g0
@@ -39,21 +40,26 @@ fn scene() -> Scene {
     }
     // Bob has no consent for p yet: his proposal can execute.
     w.f.ok(
-        &[ix::propose(
+        &[ix::propose_guardian_action(
             g[0].pubkey(),
             &w.bob.pubkey(),
             0,
-            ix::propose_grant_args(ProposalKind::Grant, &w.p.pubkey(), terms),
+            ProposalAction::Grant {
+                provider: w.p.pubkey(),
+                terms,
+            },
         )],
         &g[0],
         &[],
     );
     w.f.ok(
-        &[ix::propose(
+        &[ix::propose_guardian_action(
             g[0].pubkey(),
             &w.alice.pubkey(),
             0,
-            ix::propose_recovery_args(ProposalKind::Recover, Pubkey::new_unique(), false),
+            ProposalAction::Recover {
+                new_authority: Pubkey::new_unique(),
+            },
         )],
         &g[0],
         &[],
@@ -68,7 +74,12 @@ fn guardian_instructions_without_their_signers_are_refused() {
     let mallory = f.funded();
     let g1 = s.g[1].pubkey();
     f.fails_with(
-        &[set_flags(ix::approve(g1, &b, 0), &g1, false, false)],
+        &[set_flags(
+            ix::approve_guardian_action(g1, &b, 0),
+            &g1,
+            false,
+            false,
+        )],
         &mallory,
         &[],
         anchor(Anchor::AccountNotSigner),
@@ -87,19 +98,21 @@ fn guardian_instructions_without_their_signers_are_refused() {
     // A recovery needs the new key's signature: approved by both, executed without it.
     let new_key = f.funded();
     f.ok(
-        &[ix::propose(
+        &[ix::propose_guardian_action(
             s.g[0].pubkey(),
             &a,
             1,
-            ix::propose_recovery_args(ProposalKind::Recover, new_key.pubkey(), false),
+            ProposalAction::Recover {
+                new_authority: new_key.pubkey(),
+            },
         )],
         &s.g[0],
         &[],
     );
-    f.ok(&[ix::approve(g1, &a, 1)], &s.g[1], &[]);
+    f.ok(&[ix::approve_guardian_action(g1, &a, 1)], &s.g[1], &[]);
     f.fails_with(
         &[set_flags(
-            ix::execute_recovery(g1, &a, 1, new_key.pubkey()),
+            ix::execute_guardian_recovery(g1, &a, 1, new_key.pubkey()),
             &new_key.pubkey(),
             false,
             false,
@@ -129,45 +142,50 @@ fn another_patients_set_cannot_approve_or_execute_this_patients_proposal() {
     let g1 = &s.g[1];
     // Approve bob's proposal presenting alice's guardian set.
     let i = ix::build(
-        Approve {
+        ApproveGuardianAction {
             guardian_set: pda::guardian_set(&a).0,
             ..ix_approve_accounts(g1.pubkey(), &b, 0)
         },
-        instruction::Approve {},
+        instruction::ApproveGuardianAction {},
     );
     f.fails_with(&[i], g1, &[], hdx(HdxError::ProposalMismatch));
     // Execute bob's proposal with alice's set (the seeds say whose set it must be).
-    f.ok(&[ix::approve(g1.pubkey(), &b, 0)], g1, &[]);
+    f.ok(&[ix::approve_guardian_action(g1.pubkey(), &b, 0)], g1, &[]);
     let i = ix::build(
-        ExecuteGrant {
+        ExecuteGuardianGrant {
             guardian_set: pda::guardian_set(&a).0,
-            ..ix::execute_grant_accounts(g1.pubkey(), &b, 0, &s.w.p.pubkey())
+            ..ix::execute_guardian_grant_accounts(g1.pubkey(), &b, 0, &s.w.p.pubkey())
         },
-        instruction::ExecuteGrant {},
+        instruction::ExecuteGuardianGrant {},
     );
     f.fails_with(&[i], g1, &[], anchor(Anchor::ConstraintSeeds));
     // Alice's recovery proposal executed as bob's.
     let i = ix::build(
-        ExecuteGrant {
+        ExecuteGuardianGrant {
             proposal: pda::proposal(&a, 0).0,
-            ..ix::execute_grant_accounts(g1.pubkey(), &b, 0, &s.w.p.pubkey())
+            ..ix::execute_guardian_grant_accounts(g1.pubkey(), &b, 0, &s.w.p.pubkey())
         },
-        instruction::ExecuteGrant {},
+        instruction::ExecuteGuardianGrant {},
     );
     f.fails_with(&[i], g1, &[], hdx(HdxError::ProposalMismatch));
     // The consent goes to the provider the proposal names, not another.
     let other = f.verified_provider();
     let i = ix::build(
-        ExecuteGrant {
+        ExecuteGuardianGrant {
             provider: pda::provider(&other.pubkey()).0,
             consent: pda::consent(&b, &other.pubkey()).0,
-            ..ix::execute_grant_accounts(g1.pubkey(), &b, 0, &s.w.p.pubkey())
+            ..ix::execute_guardian_grant_accounts(g1.pubkey(), &b, 0, &s.w.p.pubkey())
         },
-        instruction::ExecuteGrant {},
+        instruction::ExecuteGuardianGrant {},
     );
     f.fails_with(&[i], g1, &[], hdx(HdxError::ProposalMismatch));
     f.ok(
-        &[ix::execute_grant(g1.pubkey(), &b, 0, &s.w.p.pubkey())],
+        &[ix::execute_guardian_grant(
+            g1.pubkey(),
+            &b,
+            0,
+            &s.w.p.pubkey(),
+        )],
         g1,
         &[],
     );
@@ -178,8 +196,8 @@ fn another_patients_set_cannot_approve_or_execute_this_patients_proposal() {
     );
 }
 
-fn ix_approve_accounts(guardian: Pubkey, patient: &Pubkey, index: u32) -> Approve {
-    Approve {
+fn ix_approve_accounts(guardian: Pubkey, patient: &Pubkey, index: u32) -> ApproveGuardianAction {
+    ApproveGuardianAction {
         guardian,
         guardian_set: pda::guardian_set(patient).0,
         proposal: pda::proposal(patient, index).0,
@@ -202,30 +220,30 @@ fn forged_or_misplaced_sets_and_proposals_are_refused() {
         },
     );
     let i = ix::build(
-        Approve {
+        ApproveGuardianAction {
             guardian_set: fake,
             ..ix_approve_accounts(g1.pubkey(), &b, 0)
         },
-        instruction::Approve {},
+        instruction::ApproveGuardianAction {},
     );
     f.fails_with(&[i], g1, &[], anchor(Anchor::AccountOwnedByWrongProgram));
     // Type cosplay: the proposal as the set, the set as the proposal, a consent as the proposal.
     for accounts in [
-        Approve {
+        ApproveGuardianAction {
             guardian_set: pda::proposal(&b, 0).0,
             ..ix_approve_accounts(g1.pubkey(), &b, 0)
         },
-        Approve {
+        ApproveGuardianAction {
             proposal: pda::guardian_set(&b).0,
             ..ix_approve_accounts(g1.pubkey(), &b, 0)
         },
-        Approve {
+        ApproveGuardianAction {
             proposal: pda::consent(&s.w.alice.pubkey(), &s.w.p.pubkey()).0,
             ..ix_approve_accounts(g1.pubkey(), &b, 0)
         },
     ] {
         f.fails_with(
-            &[ix::build(accounts, instruction::Approve {})],
+            &[ix::build(accounts, instruction::ApproveGuardianAction {})],
             g1,
             &[],
             anchor(Anchor::AccountDiscriminatorMismatch),
@@ -266,13 +284,86 @@ fn pre_funded_set_and_proposal_addresses_do_not_block_creation() {
         &[],
     );
     f.ok(
-        &[ix::propose(
+        &[ix::propose_guardian_action(
             g.pubkey(),
             &t,
             0,
-            ix::propose_recovery_args(ProposalKind::Recover, Pubkey::new_unique(), false),
+            ProposalAction::Recover {
+                new_authority: Pubkey::new_unique(),
+            },
         )],
         &g,
         &[],
     );
+}
+
+/// The preferences execution: without the guardian's signature, with
+/// another patient's proposal, or for another patient, it is refused and
+/// changes nothing.
+#[test]
+fn preferences_are_executed_only_by_a_signing_guardian_for_their_own_patient() {
+    use health_data_exchange::accounts::ExecuteGuardianPreferences;
+    use health_data_exchange::state::Patient;
+    let s = scene();
+    let (f, a, b) = (&s.w.f, s.w.alice.pubkey(), s.w.bob.pubkey());
+    let g1 = &s.g[1];
+    let preferences = ProposalAction::EmergencyPreferences {
+        preferences: health_data_exchange::EmergencyPreferences {
+            opt_out: true,
+            excluded: 0,
+        },
+    };
+    let index = f.decode::<GuardianSet>(&pda::guardian_set(&b).0).proposals;
+    f.ok(
+        &[ix::propose_guardian_action(
+            g1.pubkey(),
+            &b,
+            index,
+            preferences,
+        )],
+        g1,
+        &[],
+    );
+    let (alice_before, bob_before) = (
+        f.decode::<Patient>(&pda::patient(&a).0),
+        f.decode::<Patient>(&pda::patient(&b).0),
+    );
+    let accounts = ExecuteGuardianPreferences {
+        guardian: g1.pubkey(),
+        patient: pda::patient(&b).0,
+        guardian_set: pda::guardian_set(&b).0,
+        proposal: pda::proposal(&b, index).0,
+    };
+    f.fails_with(
+        &[set_flags(
+            ix::execute_guardian_preferences(g1.pubkey(), &b, index),
+            &g1.pubkey(),
+            false,
+            false,
+        )],
+        &s.w.bob,
+        &[],
+        anchor(Anchor::AccountNotSigner),
+    );
+    // Bob's proposal presented as alice's (her patient and set): the proposal is bob's.
+    let i = ix::build(
+        ExecuteGuardianPreferences {
+            patient: pda::patient(&a).0,
+            guardian_set: pda::guardian_set(&a).0,
+            ..accounts
+        },
+        instruction::ExecuteGuardianPreferences {},
+    );
+    f.fails_with(&[i], g1, &[], hdx(HdxError::ProposalMismatch));
+    // Alice's set with bob's patient: the seeds say whose set it must be.
+    let i = ix::build(
+        ExecuteGuardianPreferences {
+            guardian_set: pda::guardian_set(&a).0,
+            ..accounts
+        },
+        instruction::ExecuteGuardianPreferences {},
+    );
+    f.fails_with(&[i], g1, &[], anchor(Anchor::ConstraintSeeds));
+    assert_eq!(f.decode::<Patient>(&pda::patient(&a).0), alice_before);
+    assert_eq!(f.decode::<Patient>(&pda::patient(&b).0), bob_before);
 }

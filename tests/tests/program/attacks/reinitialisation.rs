@@ -26,25 +26,25 @@ fn every_init_twice_is_refused_and_changes_nothing() {
         )],
         &f.upgrade_authority,
         &[],
-        hdx(HdxError::AlreadyRegistered),
+        hdx(HdxError::AccountAlreadyExists),
     );
     f.fails_with(
         &[ix::register_provider(p, ProviderKind::Other, [2; 32])],
         &w.p,
         &[],
-        hdx(HdxError::AlreadyRegistered),
+        hdx(HdxError::AccountAlreadyExists),
     );
     f.fails_with(
         &[ix::register_patient(a)],
         &w.alice,
         &[],
-        hdx(HdxError::AlreadyRegistered),
+        hdx(HdxError::AccountAlreadyExists),
     );
     f.fails_with(
         &[ix::grant_consent(a, &a, &p, f.terms(1, 1, 1, 1))],
         &w.alice,
         &[],
-        hdx(HdxError::ConsentAlreadyExists),
+        hdx(HdxError::AccountAlreadyExists),
     );
     // Re-adding record 0 (the next index is 1): the record address no longer matches the seeds.
     f.fails_with(

@@ -1,0 +1,66 @@
+use anchor_lang::prelude::*;
+
+use crate::emit_event;
+use crate::error::HdxError;
+use crate::events::ConsentRenewed;
+use crate::state::{add_time, seeds, Consent, Patient, Provider, MAX_CONSENT_DURATION_SECS};
+
+/// Anyone (a provider's cron job, the patient) extends a consent by one
+/// period of the renewal policy the patient set, only: in the last tenth of
+/// its window, before it expires, while renewals remain and the provider is
+/// still verified. A patient's update sets a new policy (and restarts the
+/// count); a revocation closes the consent, so nothing is left to renew.
+#[derive(Accounts)]
+pub struct RenewConsent<'info> {
+    /// The patient; counts the new consent version.
+    #[account(mut)]
+    pub patient: Account<'info, Patient>,
+    /// The consent's provider (it must still be verified).
+    pub provider: Account<'info, Provider>,
+    /// The consent of (patient, provider), at its canonical address.
+    #[account(
+        mut,
+        seeds = [seeds::CONSENT, patient.id.as_ref(), provider.id.as_ref()],
+        bump = consent.bump,
+    )]
+    pub consent: Account<'info, Consent>,
+    /// The patient's consent-history address (no account lives there), carried so consent changes can be listed by address.
+    /// CHECK: the patient's consent-history PDA, checked by `seeds`.
+    #[account(seeds = [seeds::CONSENT_HISTORY, patient.id.as_ref()], bump)]
+    pub consent_history: UncheckedAccount<'info>,
+}
+
+pub fn handle_renew_consent(ctx: Context<RenewConsent>) -> Result<()> {
+    let now = Clock::get()?.unix_timestamp;
+    let consent = &ctx.accounts.consent;
+    let terms = &consent.terms;
+    require!(terms.renewal_period_secs != 0, HdxError::NoRenewalPolicy);
+    require!(
+        consent.renewals_used < terms.renewals_allowed,
+        HdxError::NoRenewalsLeft
+    );
+    require!(now < terms.expires_at, HdxError::ConsentExpired);
+    require!(now >= terms.renewal_opens_at()?, HdxError::RenewalNotDue);
+    ctx.accounts.provider.require_verified()?;
+    let expires_at = add_time(terms.expires_at, i64::from(terms.renewal_period_secs))?;
+    require!(
+        add_time(now, MAX_CONSENT_DURATION_SECS)? >= expires_at,
+        HdxError::ExpiryTooFar
+    );
+    let revision = ctx.accounts.patient.next_consent_revision()?;
+    let renewals_used = consent.renewals_used + 1;
+    ctx.accounts.patient.consent_revisions = revision;
+    let consent = &mut ctx.accounts.consent;
+    consent.terms.expires_at = expires_at;
+    consent.renewals_used = renewals_used;
+    consent.revision = revision;
+    emit_event!(ConsentRenewed {
+        patient: consent.patient,
+        provider: consent.provider,
+        revision,
+        expires_at,
+        renewals_used,
+        at: now,
+    });
+    Ok(())
+}
