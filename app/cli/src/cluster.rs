@@ -69,6 +69,9 @@ pub enum Target {
 pub struct Settings {
     pub target: Target,
     pub keypair: String,
+    /// Whether the keypair was named (`-k`, or the config file's
+    /// `keypair_path`) rather than the default path.
+    pub keypair_named: bool,
     /// The config file that was read, if any.
     pub config_file: Option<String>,
 }
@@ -171,9 +174,11 @@ impl Settings {
             );
             Target::Rpc { url, commitment }
         };
+        let keypair_named = args.keypair.is_some() || !cfg_keypair.is_empty();
         Ok(Self {
             target,
             keypair,
+            keypair_named,
             config_file,
         })
     }

@@ -18,11 +18,25 @@ impl ServeProcess {
     /// Runs `HDX serve --bind 127.0.0.1:0 --ledger LEDGER -k KEYPAIR` with
     /// `home` as HOME, and waits until it prints its URLs.
     pub fn start(hdx: &Path, home: &Path, ledger: &Path, keypair: &Path) -> anyhow::Result<Self> {
-        let mut child = Command::new(hdx)
+        Self::start_with(hdx, home, ledger, Some(keypair)).map(|(s, _)| s)
+    }
+
+    /// [`ServeProcess::start`], with no `-k` when `keypair` is `None`;
+    /// also returns what it printed before its URLs.
+    pub fn start_with(
+        hdx: &Path,
+        home: &Path,
+        ledger: &Path,
+        keypair: Option<&Path>,
+    ) -> anyhow::Result<(Self, Vec<String>)> {
+        let mut command = Command::new(hdx);
+        command
             .args(["serve", "--bind", "127.0.0.1:0", "--ledger"])
-            .arg(ledger)
-            .arg("-k")
-            .arg(keypair)
+            .arg(ledger);
+        if let Some(k) = keypair {
+            command.arg("-k").arg(k);
+        }
+        let mut child = command
             .env("HOME", home)
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -45,7 +59,7 @@ impl ServeProcess {
         // Keep reading its stderr: a closed pipe would fail its later writes.
         std::thread::spawn(move || lines.for_each(drop));
         match (url, ws) {
-            (Some(url), Some(ws)) => Ok(Self { child, url, ws }),
+            (Some(url), Some(ws)) => Ok((Self { child, url, ws }, said)),
             _ => {
                 let _ = child.kill();
                 let _ = child.wait();

@@ -515,3 +515,58 @@ fn a_transaction_the_store_did_not_commit_is_shown_to_no_reader() {
     let server = Server::start(dir.path(), &ledger, &key);
     assert_eq!(server.client().log(&p).unwrap().entries().len(), before);
 }
+
+#[test]
+fn with_no_keypair_configured_serve_makes_and_names_the_authority_key() {
+    // HOME has no ~/.config/solana: no config file, no id.json.
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = dir.path().join("ledger");
+    let (mut server, said) =
+        hdx::served::ServeProcess::start_with(Path::new(HDX), dir.path(), &ledger, None)
+            .expect("hdx serve starts with no keypair");
+    let made = ledger.join("authority-keypair.json");
+    assert_eq!(
+        said.first().map(String::as_str),
+        Some(
+            format!(
+                "No keypair configured: created the upgrade authority's keypair {} (pass -k to use yours)",
+                made.display()
+            )
+            .as_str()
+        ),
+        "{said:?}"
+    );
+    let key = read_keypair_file(&made).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(
+        std::fs::metadata(&made).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    let banner = said.join("\n");
+    assert!(
+        banner.contains(&format!("upgrade authority {}", key.pubkey())),
+        "{banner}"
+    );
+    // The key works: it registers as a patient through the server.
+    let out = Command::new(HDX)
+        .args(["patient", "register", "-u", &server.url, "-k"])
+        .arg(&made)
+        .env("HOME", dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Restarted with no keypair, the existing ledger needs none and keeps its authority.
+    server.kill();
+    let (_again, said) =
+        hdx::served::ServeProcess::start_with(Path::new(HDX), dir.path(), &ledger, None).unwrap();
+    let banner = said.join("\n");
+    assert!(!banner.contains("No keypair configured"), "{banner}");
+    assert!(
+        banner.contains(&format!("upgrade authority {}", key.pubkey())),
+        "{banner}"
+    );
+}

@@ -26,10 +26,17 @@ pub fn serve(ctx: &Ctx, args: ServeArgs) -> anyhow::Result<Output> {
             ctx.settings.describe()
         );
     };
+    let mut created_key = None;
     let create = if hdx_node::ledger::FileLedger::exists(dir) {
         None
-    } else {
+    } else if ctx.settings.keypair_named || std::path::Path::new(&ctx.settings.keypair).exists() {
         Some(ctx.pubkey()?)
+    } else {
+        // As solana-test-validator does: no keypair configured, so the node
+        // makes its own and names it (it is the program's upgrade authority).
+        let (key, path) = new_authority_key(dir)?;
+        created_key = Some(path);
+        Some(key)
     };
     let node = Arc::new(Node::open(NodeConfig {
         location: Location::Dir(dir.clone()),
@@ -53,6 +60,12 @@ pub fn serve(ctx: &Ctx, args: ServeArgs) -> anyhow::Result<Output> {
     runtime.block_on(async {
         let server = hdx_node::rpc::start(node.clone(), args.bind).await?;
         node.announce(&server.url())?;
+        if let Some(path) = &created_key {
+            eprintln!(
+                "No keypair configured: created the upgrade authority's keypair {} (pass -k to use yours)",
+                path.display()
+            );
+        }
         eprintln!(
             "Serving the ledger in {} (program {}, upgrade authority {})\nJSON-RPC: {}\nPubSub:   {}\nPage:     {}/ (the patient's page: open it in a browser with a Solana wallet)\nUse `-u {}`; Ctrl-C stops.",
             dir.display(),
@@ -69,6 +82,28 @@ pub fn serve(ctx: &Ctx, args: ServeArgs) -> anyhow::Result<Output> {
     })?;
     node.shutdown();
     Ok(Output::new(json!({ "stopped": true }), ""))
+}
+
+/// The keypair of a new ledger's upgrade authority: `authority-keypair.json`
+/// inside the ledger directory, made (0600) unless an earlier start made it.
+fn new_authority_key(
+    dir: &std::path::Path,
+) -> anyhow::Result<(solana_sdk::pubkey::Pubkey, std::path::PathBuf)> {
+    use solana_sdk::signature::{read_keypair_file, write_keypair_file, Keypair, Signer};
+    std::fs::create_dir_all(dir).map_err(|e| {
+        anyhow::anyhow!("cannot create the ledger directory {}: {e}", dir.display())
+    })?;
+    let path = dir.join("authority-keypair.json");
+    if path.exists() {
+        // Made by an earlier start that stopped before the ledger was created.
+        let key = read_keypair_file(&path)
+            .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
+        return Ok((key.pubkey(), path));
+    }
+    let key = Keypair::new();
+    write_keypair_file(&key, &path)
+        .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
+    Ok((key.pubkey(), path))
 }
 
 pub async fn wait_for_stop() {
