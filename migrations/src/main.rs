@@ -18,9 +18,7 @@ use anchor_lang::solana_program::bpf_loader_upgradeable::UpgradeableLoaderState;
 use anyhow::Context;
 use clap::Parser;
 use hdx::cluster::{ClusterArgs, Settings, Target};
-use hdx_sdk::client::HdxClient;
 use hdx_sdk::program::state::Registry;
-use hdx_sdk::transport::Transport;
 use hdx_sdk::{ix, pda, PROGRAM_ID};
 
 #[derive(Parser)]
@@ -98,12 +96,16 @@ fn run(args: Args) -> anyhow::Result<String> {
     check_anchor_toml(&args.anchor_toml, &name)?;
     let signer = settings.signer()?;
     let cluster = settings.connect(Some(&signer.pubkey()))?;
-    let program = cluster.account(&PROGRAM_ID)?.with_context(|| {
-        format!(
-            "no program is deployed at {PROGRAM_ID} on {}: run `anchor deploy` first",
-            settings.describe()
-        )
-    })?;
+    let program = cluster
+        .client
+        .transport
+        .account(&PROGRAM_ID)?
+        .with_context(|| {
+            format!(
+                "no program is deployed at {PROGRAM_ID} on {}: run `anchor deploy` first",
+                settings.describe()
+            )
+        })?;
     anyhow::ensure!(
         program.executable,
         "the account at {PROGRAM_ID} on {} is not an executable program",
@@ -113,7 +115,7 @@ fn run(args: Args) -> anyhow::Result<String> {
         "program {PROGRAM_ID} is deployed on {} and matches Anchor.toml [programs.{name}]",
         settings.describe()
     )];
-    let client = HdxClient::new(cluster);
+    let client = &cluster.client;
     if let Some(registry) = client.fetch::<Registry>(&pda::registry().0)? {
         anyhow::ensure!(
             registry.authority == args.authority || registry.pending_authority == args.authority,
@@ -155,7 +157,7 @@ fn run(args: Args) -> anyhow::Result<String> {
         signer.pubkey(),
         upgrade_authority.map_or("none: the program is immutable".to_string(), |k| k.to_string())
     );
-    client.transport.prepare_payer(&signer.pubkey())?;
+    cluster.prepare_payer(&signer.pubkey())?;
     let receipt = client.send(
         &[ix::initialize_registry(
             signer.pubkey(),

@@ -6,7 +6,6 @@ use std::path::Path;
 use std::process::Command;
 
 use hdx_node::ledger::FileLedger;
-use hdx_sdk::client::HdxClient;
 use solana_sdk::signature::{write_keypair_file, Keypair, Signer};
 
 const MIGRATE: &str = env!("CARGO_BIN_EXE_hdx-migrate");
@@ -79,7 +78,7 @@ fn migrate_initialises_once_then_reports_and_changes_nothing() {
     {
         let ledger = FileLedger::open(&dir.join("ledger"), None, 0).unwrap();
         assert_eq!(ledger.upgrade_authority(), deployer.pubkey());
-        let registry = HdxClient::new(ledger).registry().unwrap();
+        let registry = ledger.client().registry().unwrap();
         assert_eq!(registry.authority.to_string(), multisig);
         assert!(!registry.paused);
     }

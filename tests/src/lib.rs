@@ -8,7 +8,7 @@ pub mod model;
 use anchor_lang::AccountDeserialize;
 use hdx_node::embedded::EmbeddedLedger;
 use hdx_sdk::client::{ClientError, HdxClient};
-use hdx_sdk::transport::{Receipt, SendError, Transport};
+use hdx_sdk::transport::{Receipt, SendError};
 use hdx_sdk::{ix, pda};
 use health_data_exchange::codes::{ProviderKind, ALL_PURPOSES, MODE_READ};
 use health_data_exchange::error::HdxError;
@@ -55,8 +55,13 @@ pub fn assert_checks_before_effects(logs: &[String]) {
     );
 }
 
+/// The committed IDL (the tests read the repository; the SDK reads nothing
+/// outside its package).
+pub const IDL_JSON: &str = include_str!("../../idl/health_data_exchange.json");
+
 pub struct Fixture {
-    pub client: HdxClient<EmbeddedLedger>,
+    pub client: HdxClient,
+    ledger: EmbeddedLedger,
     pub upgrade_authority: Keypair,
     pub authority: Keypair,
 }
@@ -67,7 +72,8 @@ impl Fixture {
         let upgrade_authority = Keypair::new();
         let ledger = EmbeddedLedger::new(&upgrade_authority.pubkey()).expect("ledger starts");
         let f = Self {
-            client: HdxClient::new(ledger),
+            client: ledger.client(),
+            ledger,
             upgrade_authority,
             authority: Keypair::new(),
         };
@@ -92,7 +98,7 @@ impl Fixture {
     }
 
     pub fn ledger(&self) -> &EmbeddedLedger {
-        &self.client.transport
+        &self.ledger
     }
 
     pub fn fund(&self, key: &Pubkey) {
@@ -122,7 +128,7 @@ impl Fixture {
             .client
             .transaction(ixs, payer, &signers)
             .expect("tx builds");
-        match self.ledger().send(&tx) {
+        match self.client.transport.send(&tx) {
             Ok(r) => r,
             Err(SendError::Failed { error, logs }) => {
                 panic!(
@@ -147,7 +153,7 @@ impl Fixture {
             .client
             .transaction(ixs, payer, &signers)
             .expect("tx builds");
-        match self.ledger().send(&tx) {
+        match self.client.transport.send(&tx) {
             Ok(r) => panic!(
                 "expected {expected:?}, the transaction succeeded\nlogs:\n{}",
                 r.logs.join("\n")
@@ -173,7 +179,10 @@ impl Fixture {
     }
 
     pub fn account(&self, address: &Pubkey) -> Option<Account> {
-        self.ledger().account(address).expect("account read")
+        self.client
+            .transport
+            .account(address)
+            .expect("account read")
     }
 
     pub fn decode<T: AccountDeserialize>(&self, address: &Pubkey) -> T {

@@ -7,16 +7,16 @@
 use std::path::PathBuf;
 
 use solana_cli_config::{Config, ConfigInput, CONFIG_FILE};
+use std::sync::Arc;
+
 use solana_commitment_config::CommitmentConfig;
-use solana_sdk::account::Account;
-use solana_sdk::hash::Hash;
 use solana_sdk::pubkey::Pubkey;
-use solana_sdk::signature::{Signature, Signer};
-use solana_sdk::transaction::Transaction;
+use solana_sdk::signature::Signer;
 
 use hdx_node::ledger::{FileLedger, WALLET_FUNDING};
+use hdx_sdk::client::HdxClient;
 use hdx_sdk::rpc::RpcTransport;
-use hdx_sdk::transport::{Landed, Memcmp, Receipt, SendError, Signed, Transport};
+use hdx_sdk::transport::Faucet;
 
 /// The cluster flags every command takes.
 #[derive(clap::Args, Debug, Clone, Default)]
@@ -95,6 +95,52 @@ pub fn parse_duration(s: &str) -> anyhow::Result<i64> {
     Ok(sign * secs)
 }
 
+/// A commitment level: exactly `processed`, `confirmed` or `finalized`.
+pub fn parse_commitment(s: &str) -> Result<CommitmentConfig, String> {
+    match s {
+        "processed" => Ok(CommitmentConfig::processed()),
+        "confirmed" => Ok(CommitmentConfig::confirmed()),
+        "finalized" => Ok(CommitmentConfig::finalized()),
+        _ => Err(format!(
+            "{s:?} is not a commitment level (processed, confirmed or finalized)"
+        )),
+    }
+}
+
+/// The cluster monikers `-u` takes, and the URL each names.
+pub const MONIKERS: [(&str, &str); 8] = [
+    ("mainnet-beta", "https://api.mainnet-beta.solana.com"),
+    ("m", "https://api.mainnet-beta.solana.com"),
+    ("devnet", "https://api.devnet.solana.com"),
+    ("d", "https://api.devnet.solana.com"),
+    ("testnet", "https://api.testnet.solana.com"),
+    ("t", "https://api.testnet.solana.com"),
+    ("localhost", "http://localhost:8899"),
+    ("l", "http://localhost:8899"),
+];
+
+/// A cluster URL: a moniker, or an `http://` or `https://` URL with a host.
+/// Anything else is refused naming what is accepted.
+pub fn parse_url(s: &str) -> Result<String, String> {
+    if let Some((_, url)) = MONIKERS.iter().find(|(m, _)| *m == s) {
+        return Ok(url.to_string());
+    }
+    let accepted = "give an http:// or https:// URL, a moniker (mainnet-beta, devnet, testnet, localhost; or m, d, t, l) or `embedded`";
+    let Some((scheme, rest)) = s.split_once("://") else {
+        return Err(format!("{s:?} is neither a URL nor a moniker: {accepted}"));
+    };
+    if scheme != "http" && scheme != "https" {
+        return Err(format!(
+            "{s:?} has the scheme {scheme}:// (JSON-RPC is http:// or https://): {accepted}"
+        ));
+    }
+    let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    if host.is_empty() {
+        return Err(format!("{s:?} names no host: {accepted}"));
+    }
+    Ok(s.to_string())
+}
+
 /// The clock a log entry can record (u32 seconds): 1970 to 2106.
 pub const CLOCK_RANGE: std::ops::RangeInclusive<i64> = 0..=(u32::MAX as i64);
 
@@ -141,6 +187,19 @@ impl Settings {
             args.keypair.as_deref().unwrap_or(""),
             cfg_keypair,
         );
+        // Checked whatever the cluster: a level no cluster knows is a mistake
+        // even where it would not be used.
+        if let Some(level) = &args.commitment {
+            parse_commitment(level).map_err(|e| anyhow::anyhow!("--commitment: {e}"))?;
+        }
+        if !cfg_commitment.is_empty() {
+            parse_commitment(cfg_commitment).map_err(|e| {
+                anyhow::anyhow!(
+                    "the config file {}: commitment: {e}",
+                    config_file.as_deref().unwrap_or_default()
+                )
+            })?;
+        }
         let embedded = cmd_url == "embedded"
             || (cmd_url.is_empty() && (config.is_none() || cfg_url == "embedded"));
         let target = if embedded {
@@ -158,20 +217,24 @@ impl Settings {
                 args.clock_offset.is_none(),
                 "--clock-offset applies to the embedded ledger only"
             );
-            if let Some(level) = &args.commitment {
-                level.parse::<CommitmentConfig>().map_err(|_| {
+            let url = if cmd_url.is_empty() {
+                parse_url(cfg_url).map_err(|e| {
                     anyhow::anyhow!(
-                        "invalid --commitment {level:?}: use processed, confirmed or finalized"
+                        "the config file {}: json_rpc_url: {e}",
+                        config_file.as_deref().unwrap_or_default()
                     )
-                })?;
-            }
-            let (_, url) = ConfigInput::compute_json_rpc_url_setting(cmd_url, cfg_url);
-            solana_clap_utils::input_validators::is_url_or_moniker(&url)
-                .map_err(|e| anyhow::anyhow!("invalid --url {url:?}: {e}"))?;
-            let (_, commitment) = ConfigInput::compute_commitment_config(
-                args.commitment.as_deref().unwrap_or(""),
-                cfg_commitment,
-            );
+                })?
+            } else {
+                parse_url(cmd_url).map_err(|e| anyhow::anyhow!("--url: {e}"))?
+            };
+            let level = args
+                .commitment
+                .as_deref()
+                .or((!cfg_commitment.is_empty()).then_some(cfg_commitment));
+            let commitment = match level {
+                Some(l) => parse_commitment(l).map_err(|e| anyhow::anyhow!(e))?,
+                None => CommitmentConfig::confirmed(),
+            };
             Target::Rpc { url, commitment }
         };
         let keypair_named = args.keypair.is_some() || !cfg_keypair.is_empty();
@@ -202,15 +265,32 @@ impl Settings {
 
     /// Opens the cluster. A new embedded ledger takes `creator` as its
     /// program's upgrade authority.
-    pub fn connect(&self, creator: Option<&Pubkey>) -> anyhow::Result<Cluster> {
+    pub fn connect(&self, creator: Option<&Pubkey>) -> anyhow::Result<Connection> {
         Ok(match &self.target {
             Target::Embedded { dir, clock_offset } => {
-                Cluster::Embedded(Box::new(FileLedger::open(dir, creator, *clock_offset)?))
+                Connection::embedded(FileLedger::open(dir, creator, *clock_offset)?)
             }
-            Target::Rpc { url, commitment } => {
-                Cluster::Rpc(Box::new(RpcTransport::new(url, *commitment)))
-            }
+            Target::Rpc { url, commitment } => Connection::rpc(url, *commitment),
         })
+    }
+
+    /// Opens the cluster to read only: an embedded ledger read-only (no
+    /// write access needed, nothing can be sent), naming a directory that
+    /// holds no ledger rather than creating one.
+    pub fn connect_read_only(&self) -> anyhow::Result<Connection> {
+        match &self.target {
+            Target::Embedded { dir, clock_offset } => {
+                hdx_node::store::refuse_old_format(dir)?;
+                if !FileLedger::exists(dir) {
+                    return Err(hdx_node::ledger::NoLedger(dir.clone()).into());
+                }
+                Ok(Connection::embedded(FileLedger::open_read_only(
+                    dir,
+                    *clock_offset,
+                )?))
+            }
+            Target::Rpc { url, commitment } => Ok(Connection::rpc(url, *commitment)),
+        }
     }
 
     pub fn describe(&self) -> String {
@@ -221,65 +301,45 @@ impl Settings {
     }
 }
 
-/// An opened cluster: the one [`Transport`] commands use.
-pub enum Cluster {
-    Embedded(Box<FileLedger>),
-    Rpc(Box<RpcTransport>),
+/// An opened cluster: the client commands use, where a fee payer's lamports
+/// come from (if anywhere), and, embedded, the ledger itself.
+pub struct Connection {
+    pub client: HdxClient,
+    /// The embedded ledger's mint, or the `requestAirdrop` of a cluster at a
+    /// loopback address (`hdx serve`, a local validator); none elsewhere
+    /// (use a funded wallet).
+    pub faucet: Option<Arc<dyn Faucet>>,
+    /// The embedded ledger, when that is the cluster.
+    pub ledger: Option<FileLedger>,
 }
 
-impl Cluster {
-    fn inner(&self) -> &dyn Transport {
-        match self {
-            Cluster::Embedded(l) => l.as_ref(),
-            Cluster::Rpc(r) => r.as_ref(),
+impl Connection {
+    fn embedded(ledger: FileLedger) -> Self {
+        Self {
+            client: ledger.client(),
+            faucet: Some(ledger.node().clone()),
+            ledger: Some(ledger),
         }
     }
 
-    /// Makes sure a fee payer can pay: on the embedded ledger, and on a
-    /// cluster at a loopback address (`hdx serve`, a local validator), a
-    /// wallet holding less than 1 SOL is given 10 (its faucet's
-    /// `requestAirdrop`); on any other cluster nothing happens (use a funded
-    /// wallet).
+    fn rpc(url: &str, commitment: CommitmentConfig) -> Self {
+        let rpc = RpcTransport::new(url, commitment);
+        let faucet: Option<Arc<dyn Faucet>> = rpc
+            .is_loopback()
+            .then(|| Arc::new(RpcTransport::new(url, commitment)) as Arc<dyn Faucet>);
+        Self {
+            client: HdxClient::new(rpc),
+            faucet,
+            ledger: None,
+        }
+    }
+
+    /// Makes sure `payer` can pay fees: a wallet holding less than 1 SOL is
+    /// given 10 by the faucet, when there is one.
     pub fn prepare_payer(&self, payer: &Pubkey) -> anyhow::Result<()> {
-        match self {
-            Cluster::Embedded(l) => l.fund(payer),
-            Cluster::Rpc(r) if r.is_loopback() => r.fund(payer, WALLET_FUNDING),
-            Cluster::Rpc(_) => Ok(()),
+        if let Some(f) = &self.faucet {
+            f.fund(payer, WALLET_FUNDING)?;
         }
-    }
-}
-
-impl Transport for Cluster {
-    fn latest_blockhash(&self) -> anyhow::Result<Hash> {
-        self.inner().latest_blockhash()
-    }
-    fn send(&self, tx: &Transaction) -> Result<Receipt, SendError> {
-        self.inner().send(tx)
-    }
-    fn account(&self, address: &Pubkey) -> anyhow::Result<Option<Account>> {
-        self.inner().account(address)
-    }
-    fn accounts(&self, addresses: &[Pubkey]) -> anyhow::Result<Vec<Option<Account>>> {
-        self.inner().accounts(addresses)
-    }
-    fn program_accounts(&self, filters: &[Memcmp]) -> anyhow::Result<Vec<(Pubkey, Account)>> {
-        self.inner().program_accounts(filters)
-    }
-    fn unix_time(&self) -> anyhow::Result<i64> {
-        self.inner().unix_time()
-    }
-    fn minimum_balance(&self, data_len: usize) -> anyhow::Result<u64> {
-        self.inner().minimum_balance(data_len)
-    }
-    fn signatures_for_address(
-        &self,
-        address: &Pubkey,
-        before: Option<&Signature>,
-        limit: usize,
-    ) -> anyhow::Result<Vec<Signed>> {
-        self.inner().signatures_for_address(address, before, limit)
-    }
-    fn transaction(&self, signature: &Signature) -> anyhow::Result<Option<Landed>> {
-        self.inner().transaction(signature)
+        Ok(())
     }
 }

@@ -23,7 +23,6 @@ use solana_sdk::transaction::Transaction;
 use hdx_node::embedded::EmbeddedLedger;
 use hdx_sdk::client::HdxClient;
 use hdx_sdk::ix;
-use hdx_sdk::transport::Transport;
 
 /// Budgets from docs/DESIGN.md.
 pub mod budget {
@@ -116,7 +115,8 @@ pub struct CostReport {
 }
 
 struct Bench {
-    client: HdxClient<EmbeddedLedger>,
+    client: HdxClient,
+    ledger: EmbeddedLedger,
     rows: Vec<InstructionCost>,
 }
 
@@ -198,10 +198,11 @@ pub fn run() -> anyhow::Result<CostReport> {
         ledger.airdrop(&k.pubkey(), 1_000_000_000_000)?;
     }
     let mut b = Bench {
-        client: HdxClient::new(ledger),
+        client: ledger.client(),
+        ledger,
         rows: Vec::new(),
     };
-    let now = b.client.transport.now();
+    let now = b.ledger.now();
     // Every optional part set, so the consent is measured at its full size
     // and a granted access really writes it (the cap counts).
     let terms = ConsentTerms {
@@ -444,7 +445,7 @@ pub fn run() -> anyhow::Result<CostReport> {
         &[],
     )?;
     // Into the last tenth of the window, then renew (permissionless: the lab pays).
-    b.client.transport.advance(28 * 86_400);
+    b.ledger.advance(28 * 86_400);
     b.measure("renew_consent", &[ix::renew_consent(&p, &h)], &lab, &[])?;
     b.measure(
         "rotate_provider_key",
@@ -487,7 +488,7 @@ pub fn run() -> anyhow::Result<CostReport> {
     let child = Keypair::new();
     let (mum, dad, grown) = (Keypair::new(), Keypair::new(), Keypair::new());
     for k in [&child, &mum, &dad, &grown] {
-        b.client.transport.airdrop(&k.pubkey(), 1_000_000_000_000)?;
+        b.ledger.airdrop(&k.pubkey(), 1_000_000_000_000)?;
     }
     let c = pk(&child);
     b.client.send(&[ix::register_patient(c)], &child, &[])?;

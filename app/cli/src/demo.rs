@@ -12,7 +12,7 @@ use health_data_exchange::{AddRecordArgs, ConsentTerms};
 use solana_sdk::signature::{Keypair, Signer};
 
 use hdx_node::embedded::EmbeddedLedger;
-use hdx_sdk::client::{ClientError, HdxClient};
+use hdx_sdk::client::ClientError;
 use hdx_sdk::ix;
 
 const DAY: i64 = 86_400;
@@ -46,7 +46,7 @@ pub fn run(out: &mut dyn Write) -> anyhow::Result<()> {
     for k in [&authority, &hospital, &clinic, &unverified, &patient] {
         ledger.airdrop(&k.pubkey(), 10_000_000_000)?;
     }
-    let c = HdxClient::new(ledger);
+    let c = ledger.client();
     let names: HashMap<Pubkey, &str> = [
         (hospital.pubkey(), "City Hospital"),
         (clinic.pubkey(), "Northside Clinic"),
@@ -111,7 +111,7 @@ pub fn run(out: &mut dyn Write) -> anyhow::Result<()> {
     )?;
     step("patient registered with three record pointers: lab results, imaging, medications")?;
 
-    let now = c.transport.now();
+    let now = ledger.now();
     let terms = ConsentTerms {
         categories: Category::LabResults.bit(),
         modes: MODE_READ,
@@ -158,7 +158,7 @@ pub fn run(out: &mut dyn Write) -> anyhow::Result<()> {
     expect_denied(access(&hospital, lab), Outcome::NoConsent)?;
     step("patient revokes; City Hospital's next access: DENIED (NoConsent)")?;
 
-    let now = c.transport.now();
+    let now = ledger.now();
     let week = ConsentTerms {
         categories: Category::LabResults.bit() | Category::Medications.bit(),
         modes: MODE_READ,
@@ -173,7 +173,7 @@ pub fn run(out: &mut dyn Write) -> anyhow::Result<()> {
         &[],
     )?;
     access(&clinic, lab)?;
-    c.transport.advance(8 * DAY);
+    ledger.advance(8 * DAY);
     expect_denied(access(&clinic, lab), Outcome::Expired)?;
     step("Northside Clinic, granted 7 days, reads; 8 days later: DENIED (Expired), no transaction needed")?;
 

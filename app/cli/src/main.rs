@@ -6,14 +6,15 @@
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::Parser;
 use hdx::cluster::{ClusterArgs, Settings};
 use hdx_sdk::client::ClientError;
+use hdx_sdk::export::ExportError;
 use serde_json::json;
 
 mod commands;
 
-use commands::{access, audit, consent, gateway, keys, patient, provider, registry, Ctx, Output};
+use commands::{session, Command, Output, Ready, Session};
 
 const EXIT_ERROR: u8 = 1;
 const EXIT_USAGE: u8 = 2;
@@ -26,7 +27,8 @@ const EXIT_CHAIN_BROKEN: u8 = 4;
     version,
     about = "HealthDataExchange: patient consent and audited access to health-record pointers",
     after_help = "Exit codes: 0 success, 1 error (nothing changed), 2 usage, 3 denied (logged), 4 audit log does not verify.\n\
-                  With no Solana config file and no -u, commands run on the embedded ledger (no validator, no network)."
+                  With no Solana config file and no -u, commands run on the embedded ledger (no validator, no network).\n\
+                  Ctrl-C or SIGTERM while a transaction is in flight lets it finish and prints its outcome first."
 )]
 struct Cli {
     #[command(flatten)]
@@ -45,338 +47,100 @@ enum OutputFormat {
     JsonCompact,
 }
 
-#[derive(Subcommand)]
-enum Command {
-    /// Create a keypair file (Solana CLI format)
-    Keygen {
-        #[arg(short = 'o', long)]
-        outfile: std::path::PathBuf,
-        #[arg(long)]
-        force: bool,
-    },
-    /// Print the keypair's address
-    Address,
-    /// Registry authority: initialise, show, hand over, pause
-    #[command(subcommand)]
-    Registry(registry::RegistryCmd),
-    /// Providers: register; verify, suspend, reinstate (authority); show, list
-    #[command(subcommand)]
-    Provider(provider::ProviderCmd),
-    /// Patients: register, show
-    #[command(subcommand)]
-    Patient(patient::PatientCmd),
-    /// A patient's record pointers: add, list
-    #[command(subcommand)]
-    Record(patient::RecordCmd),
-    /// A patient's consents: grant, update, revoke, list
-    #[command(subcommand)]
-    Consent(consent::ConsentCmd),
-    /// (provider) Obtain a record's pointer for a purpose; exit 3 when denied
-    Access(access::AccessArgs),
-    /// (provider) Add a record pointer to a patient; exit 3 when denied
-    Write(access::WriteArgs),
-    /// (provider) Access a record on-chain, then fetch its data from the gateway against
-    /// that log entry and check its hash; exit 3 when denied or refused (nothing written)
-    Fetch(gateway::FetchArgs),
-    /// Run the data gateway (the custodian that releases a record's data only against a
-    /// fresh granted log entry); `gateway log` prints its trail and reconciles it
-    Gateway(gateway::GatewayArgs),
-    /// Emergency (break-the-glass) access: open, access, close (provider); end, ack
-    /// (patient); review (registry authority); list
-    #[command(subcommand)]
-    Emergency(commands::emergency::EmergencyCmd),
-    /// (patient) Your guardians: set, remove, show (with their proposals)
-    #[command(subcommand)]
-    Guardians(commands::guardians::GuardiansCmd),
-    /// (guardian) Propose, approve, execute for a patient; revoke a consent at once
-    #[command(subcommand)]
-    Guardian(commands::guardians::GuardianCmd),
-    /// Auditors and patients: export a patient's log; verify its hash chain
-    #[command(subcommand)]
-    Audit(audit::AuditCmd),
-    /// Show the cluster this command would use (and, embedded, its ledger)
-    Cluster,
-    /// Serve the embedded ledger as a Solana JSON-RPC node (PubSub on the next port)
-    Serve(commands::serve::ServeArgs),
-    /// Run the whole story in-process (no validator, no network) and print the audit trail
-    Demo,
-    /// Run the cost benchmark and print sizes, rent and transaction costs
-    Cost {
-        /// Print one JSON object
-        #[arg(long)]
-        json: bool,
-    },
-    /// Benchmarks: `bench serve` loads a child `hdx serve` on loopback and reports throughput,
-    /// latency, store size and memory
-    #[command(subcommand)]
-    Bench(BenchCmd),
-    /// (developers) Regenerate idl/health_data_exchange.json, or check it is current
-    Idl {
-        #[arg(long)]
-        check: bool,
-    },
-}
-
-#[derive(Subcommand)]
-enum BenchCmd {
-    /// The data gateway under load on loopback: N providers at once, each doing access
-    /// (on-chain) + fetch (1 MiB) repeatedly; releases/s, p50/p99, and every release
-    /// reconciled with exactly one granted entry. Bounded in count and time.
-    Gateway {
-        /// Concurrent providers (each with its own patient)
-        #[arg(long, default_value_t = 8)]
-        providers: usize,
-        /// Releases per provider
-        #[arg(long, default_value_t = 25)]
-        releases: u64,
-        /// Size of each record's data
-        #[arg(long, default_value = "1MiB", value_parser = gateway::parse_size)]
-        bytes: usize,
-        /// Stop asking after this long
-        #[arg(long, default_value = "2m", value_parser = parse_bench_deadline)]
-        deadline: std::time::Duration,
-        /// Print one JSON object
-        #[arg(long)]
-        json: bool,
-    },
-    /// Audit export over JSON-RPC at growing log lengths: seconds, entries/s and the
-    /// exporting process's peak memory per format (memory must not grow with the log).
-    /// Defaults are the full run (a 100,000-entry log: minutes); `--at 500,2000` is quick.
-    Export {
-        /// Log lengths (entries) to export at, increasing
-        #[arg(long, value_delimiter = ',', default_value = "10000,100000")]
-        at: Vec<u64>,
-        /// Formats to export
-        /// (fhir-http: the page's download, GET /export/fhir on hdx serve)
-        #[arg(long, value_delimiter = ',', default_value = "json,csv,fhir,fhir-http")]
-        formats: Vec<String>,
-        /// Print one JSON object
-        #[arg(long)]
-        json: bool,
-    },
-    /// Access transactions per second through JSON-RPC at a short and a long log (cost must be
-    /// flat in the log's length), p50/p99 of sendTransaction and getAccountInfo, the store's
-    /// size per 1,000 entries and the server's memory. Defaults are the full run (about
-    /// 100,000 transactions: minutes); `--at 200,2000 --measure 200` is a quick one.
-    Serve {
-        /// Log lengths (entries) to measure at, increasing
-        #[arg(long, value_delimiter = ',', default_value = "1000,100000")]
-        at: Vec<u64>,
-        /// Access transactions per measurement
-        #[arg(long, default_value_t = 2000)]
-        measure: u64,
-        /// Client threads sending at once
-        #[arg(long, default_value_t = 4)]
-        clients: usize,
-        /// Print one JSON object
-        #[arg(long)]
-        json: bool,
-    },
-}
-
-fn parse_bench_deadline(s: &str) -> Result<std::time::Duration, String> {
-    match hdx::cluster::parse_duration(s) {
-        Ok(secs) if (1..=3600).contains(&secs) => Ok(std::time::Duration::from_secs(secs as u64)),
-        Ok(_) => Err(format!(
-            "the deadline {s:?} must be between 1 second and 1 hour"
-        )),
-        Err(e) => Err(e.to_string()),
-    }
-}
-
-fn run(cli: Cli) -> anyhow::Result<Output> {
+/// Runs the command: one that needs no cluster alone, any other in the
+/// session built here, once. Returns what to print, and a warning to print
+/// after it (state written dated in the future).
+fn run(cli: Cli) -> anyhow::Result<(Output, Option<String>)> {
     let json_output = cli.output != OutputFormat::Display;
-    match cli.command {
-        Command::Keygen { outfile, force } => return keys::keygen(outfile, force),
-        Command::Idl { check } => {
-            commands::idl::run(check)?;
-            return Ok(Output::new(json!({ "ok": true }), ""));
-        }
-        Command::Demo => {
-            println!("HealthDataExchange demo (embedded ledger, program running natively):");
-            hdx::demo::run(&mut std::io::stdout())?;
-            return Ok(Output::new(json!({ "ok": true }), ""));
-        }
-        Command::Cost { json } => {
-            let report = hdx::cost::run()?;
-            let failures = report.budget_failures();
-            if json || json_output {
-                println!("{}", serde_json::to_string_pretty(&report)?);
-            } else {
-                print!("{}", report.render());
-            }
-            anyhow::ensure!(failures.is_empty(), "over budget: {}", failures.join("; "));
-            return Ok(Output::new(json!({ "ok": true }), ""));
-        }
-        Command::Bench(BenchCmd::Serve {
-            at,
-            measure,
-            clients,
-            json,
-        }) => {
-            let config = hdx::bench::ServeBenchConfig {
-                hdx: std::env::current_exe()?,
-                at,
-                measure,
-                clients,
-            };
-            let report = hdx::bench::serve(&config, &mut |line| eprintln!("{line}"))?;
-            if json || json_output {
-                println!("{}", serde_json::to_string_pretty(&report)?);
-            } else {
-                print!("{}", hdx::bench::render(&report));
-            }
-            anyhow::ensure!(
-                report.flat,
-                "throughput at {} entries is {:.0}% of that at {}: not flat",
-                report.windows.last().map_or(0, |w| w.entries_before),
-                report.tps_ratio * 100.0,
-                report.windows[0].entries_before
-            );
-            return Ok(Output::new(json!({ "ok": true }), ""));
-        }
-        Command::Bench(BenchCmd::Gateway {
-            providers,
-            releases,
-            bytes,
-            deadline,
-            json,
-        }) => {
-            let config = hdx::bench::gateway::GatewayBenchConfig {
-                hdx: std::env::current_exe()?,
-                providers,
-                releases,
-                bytes,
-                deadline,
-            };
-            let report = hdx::bench::gateway::run(&config, &mut |line| eprintln!("{line}"))?;
-            if json || json_output {
-                println!("{}", serde_json::to_string_pretty(&report)?);
-            } else {
-                print!("{}", hdx::bench::gateway::render(&report));
-            }
-            anyhow::ensure!(
-                report.reconciled,
-                "{} releases, {} in the gateway's trail, {} matched on-chain: not reconciled",
-                report.releases,
-                report.trail_releases,
-                report.matched
-            );
-            return Ok(Output::new(json!({ "ok": true }), ""));
-        }
-        Command::Bench(BenchCmd::Export { at, formats, json }) => {
-            let config = hdx::bench::ExportBenchConfig {
-                hdx: std::env::current_exe()?,
-                at,
-                formats,
-            };
-            let report = hdx::bench::export(&config, &mut |line| eprintln!("{line}"))?;
-            if json || json_output {
-                println!("{}", serde_json::to_string_pretty(&report)?);
-            } else {
-                print!("{}", hdx::bench::render_export(&report));
-            }
-            return Ok(Output::new(json!({ "ok": true }), ""));
-        }
-        _ => {}
-    }
-    let sends = match &cli.command {
-        Command::Registry(c) => c.sends(),
-        Command::Provider(c) => c.sends(),
-        Command::Patient(c) => c.sends(),
-        Command::Record(c) => c.sends(),
-        Command::Consent(c) => c.sends(),
-        Command::Emergency(c) => c.sends(),
-        Command::Guardians(c) => c.sends(),
-        Command::Guardian(_) => true,
-        Command::Access(_) | Command::Write(_) | Command::Fetch(_) | Command::Serve(_) => true,
-        _ => false,
-    };
-    let ctx = Ctx::new(Settings::resolve(&cli.cluster)?, sends);
-    match cli.command {
-        Command::Address => keys::address(&ctx),
-        Command::Cluster => commands::cluster(&ctx),
-        Command::Serve(a) => commands::serve::serve(&ctx, a),
-        Command::Registry(c) => registry::run(&ctx, c),
-        Command::Provider(c) => provider::run(&ctx, c),
-        Command::Patient(c) => patient::patient(&ctx, c),
-        Command::Record(c) => patient::record(&ctx, c),
-        Command::Consent(c) => consent::run(&ctx, c),
-        Command::Emergency(c) => commands::emergency::run(&ctx, c),
-        Command::Guardians(c) => commands::guardians::run_set(&ctx, c),
-        Command::Guardian(c) => commands::guardians::run(&ctx, c),
-        Command::Access(a) => access::access(&ctx, a),
-        Command::Write(a) => access::write(&ctx, a),
-        Command::Fetch(a) => gateway::fetch(&ctx, a),
-        Command::Gateway(a) => gateway::run(&ctx, a),
-        Command::Audit(c) => audit::run(&ctx, c, json_output),
-        Command::Keygen { .. }
-        | Command::Idl { .. }
-        | Command::Demo
-        | Command::Cost { .. }
-        | Command::Bench(_) => {
-            unreachable!("handled above")
+    match cli.command.ready(json_output) {
+        Ready::Alone(run) => Ok((run()?, None)),
+        Ready::InSession(run, sends) => {
+            let mut s = Session::new(Settings::resolve(&cli.cluster)?, sends);
+            s.json_output = json_output;
+            let out = run(&s)?;
+            Ok((out, s.future_dated_warning()))
         }
     }
+}
+
+/// The SDK's error in `e`, if the failure is one: as returned, or inside an
+/// export's error.
+fn client_error(e: &anyhow::Error) -> Option<&ClientError> {
+    e.chain().find_map(|c| {
+        c.downcast_ref::<ClientError>()
+            .or_else(|| match c.downcast_ref::<ExportError>() {
+                Some(ExportError::Client(inner)) => Some(inner),
+                _ => None,
+            })
+    })
+}
+
+fn find<T: std::error::Error + 'static>(e: &anyhow::Error) -> Option<&T> {
+    e.chain().find_map(|c| c.downcast_ref::<T>())
 }
 
 /// What kind of failure `e` is, for `--output json` (`kind`, `error`) and the exit code:
-/// - `chain`/`ChainDoesNotVerify` (exit 4): the audit log or a copy does not verify;
-/// - `cluster`/`ClusterUnreachable`: the cluster could not be reached or refused a request;
+/// - `chain`/`ChainDoesNotVerify`, `HistoryDoesNotMatch`, `GatewayTrailDoesNotReconcile`
+///   (exit 4): the audit log, a copy, the consent history or the gateway's trail does not
+///   match the chain;
+/// - `cluster`/`ClusterUnreachable` (with `retryable`), `UnexpectedAnswer`,
+///   `AccountDoesNotDecode`: the cluster could not be reached, refused a request, or
+///   answered what no cluster should;
 /// - `not-found`/`NotFound`, `NoLedger`: an account or a ledger directory that is not there;
+/// - `refused`/`GatewayRefused` (exit 3), `gateway`/`GatewayUnreachable`, `GatewayError`;
 /// - `io`/`IoError`: a file that could not be read or written;
 /// - `input`/`InvalidInput`: a check refused the input before anything was sent.
 fn classify(e: &anyhow::Error) -> (u8, &'static str, &'static str) {
-    fn find<T: std::error::Error + 'static>(e: &anyhow::Error) -> Option<&T> {
-        e.chain().find_map(|c| c.downcast_ref::<T>()).or_else(|| {
-            match e.downcast_ref::<ClientError>() {
-                Some(ClientError::Other(inner)) => {
-                    inner.chain().find_map(|c| c.downcast_ref::<T>())
-                }
-                _ => None,
-            }
-        })
+    use hdx_sdk::transport::ClusterError;
+    match client_error(e) {
+        Some(ClientError::Chain(_)) => return (EXIT_CHAIN_BROKEN, "chain", "ChainDoesNotVerify"),
+        Some(ClientError::History(_)) => {
+            return (EXIT_CHAIN_BROKEN, "chain", "HistoryDoesNotMatch")
+        }
+        Some(ClientError::Cluster(_)) => return (EXIT_ERROR, "cluster", "ClusterUnreachable"),
+        Some(ClientError::Unexpected(_)) => return (EXIT_ERROR, "cluster", "UnexpectedAnswer"),
+        Some(ClientError::Decode(_)) => return (EXIT_ERROR, "cluster", "AccountDoesNotDecode"),
+        Some(ClientError::NotFound(_)) => return (EXIT_ERROR, "not-found", "NotFound"),
+        _ => {}
     }
-    if audit::is_chain_error(e).is_some() || find::<hdx_sdk::audit::ChainError>(e).is_some() {
+    if find::<hdx_sdk::audit::ChainError>(e).is_some() {
         return (EXIT_CHAIN_BROKEN, "chain", "ChainDoesNotVerify");
     }
-    if matches!(
-        e.downcast_ref::<ClientError>(),
-        Some(ClientError::Cluster(_))
-    ) || find::<hdx_sdk::rpc::ClusterError>(e).is_some()
-    {
+    if find::<ClusterError>(e).is_some() {
         return (EXIT_ERROR, "cluster", "ClusterUnreachable");
     }
-    if find::<gateway::Unreconciled>(e).is_some() {
+    if find::<commands::gateway::Unreconciled>(e).is_some() {
         return (EXIT_CHAIN_BROKEN, "chain", "GatewayTrailDoesNotReconcile");
     }
     if let Some(g) = find::<hdx_sdk::gateway::GatewayError>(e) {
+        use hdx_sdk::gateway::GatewayError;
         return match g {
-            hdx_sdk::gateway::GatewayError::Refused(_) => {
-                (EXIT_DENIED, "refused", "GatewayRefused")
+            GatewayError::Refused(_) => (EXIT_DENIED, "refused", "GatewayRefused"),
+            GatewayError::Unreachable { .. } => (EXIT_ERROR, "gateway", "GatewayUnreachable"),
+            GatewayError::Request(_) | GatewayError::Answer(_) => {
+                (EXIT_ERROR, "gateway", "GatewayError")
             }
-            hdx_sdk::gateway::GatewayError::Unreachable { .. } => {
-                (EXIT_ERROR, "gateway", "GatewayUnreachable")
-            }
-            hdx_sdk::gateway::GatewayError::Other(_) => (EXIT_ERROR, "gateway", "GatewayError"),
         };
     }
     if find::<hdx_node::ledger::NoLedger>(e).is_some() {
         return (EXIT_ERROR, "not-found", "NoLedger");
     }
-    if matches!(
-        e.downcast_ref::<ClientError>(),
-        Some(ClientError::NotFound(_))
-    ) {
-        return (EXIT_ERROR, "not-found", "NotFound");
-    }
-    if find::<hdx_sdk::history::HistoryError>(e).is_some() {
-        return (EXIT_CHAIN_BROKEN, "chain", "HistoryDoesNotMatch");
-    }
-    if find::<std::io::Error>(e).is_some() {
+    if find::<std::io::Error>(e).is_some()
+        || client_error(e).is_none() && find::<ExportError>(e).is_some()
+    {
         return (EXIT_ERROR, "io", "IoError");
     }
     (EXIT_ERROR, "input", "InvalidInput")
+}
+
+/// Whether trying again later may help: the cluster or gateway could not be reached.
+fn retryable(e: &anyhow::Error) -> bool {
+    client_error(e).is_some_and(ClientError::retryable)
+        || find::<hdx_sdk::transport::ClusterError>(e).is_some_and(|c| c.retryable())
+        || matches!(
+            find::<hdx_sdk::gateway::GatewayError>(e),
+            Some(hdx_sdk::gateway::GatewayError::Unreachable { .. })
+        )
 }
 
 /// The `--output` format asked for on a command line clap could not parse.
@@ -415,16 +179,28 @@ fn print_json(format: OutputFormat, value: &serde_json::Value) {
 /// transaction) and picks the exit code.
 fn fail(e: anyhow::Error, format: OutputFormat) -> ExitCode {
     let json_output = format != OutputFormat::Display;
-    let (code, detail, logs) = match e.downcast_ref::<ClientError>() {
+    let (code, detail, logs) = match client_error(&e) {
         Some(ClientError::Denied(d)) => {
-            let value = json!({
-                "kind": "denied",
-                "outcome": "Denied",
-                "reason": d.reason.name(),
-                "sequence": d.sequence,
-            });
+            // A denial is not a failure of the command: it is the gate's
+            // answer, logged on-chain. It prints as every failure does.
+            let message = format!(
+                "denied: {} (the attempt is logged as entry {})",
+                d.reason.name(),
+                d.sequence
+            );
             if json_output {
-                print_json(format, &value);
+                print_json(
+                    format,
+                    &json!({
+                        "kind": "denied",
+                        "error": "Denied",
+                        "message": message,
+                        "outcome": "Denied",
+                        "reason": d.reason.name(),
+                        "sequence": d.sequence,
+                        "logs": [],
+                    }),
+                );
             } else {
                 emit(&format!(
                     "Denied: {} (the attempt is logged as entry {})",
@@ -452,8 +228,11 @@ fn fail(e: anyhow::Error, format: OutputFormat) -> ExitCode {
         _ => {
             let (code, kind, error) = classify(&e);
             let mut detail = json!({ "kind": kind, "error": error, "message": format!("{e:#}") });
+            if kind == "cluster" || kind == "gateway" {
+                detail["retryable"] = json!(retryable(&e));
+            }
             if let Some(hdx_sdk::gateway::GatewayError::Refused(r)) =
-                e.downcast_ref::<hdx_sdk::gateway::GatewayError>()
+                find::<hdx_sdk::gateway::GatewayError>(&e)
             {
                 detail["reason"] = json!(r.error);
                 detail["status"] = json!(r.status);
@@ -516,8 +295,9 @@ fn main() -> ExitCode {
         }
     };
     let format = cli.output;
-    match run(cli) {
-        Ok(out) => {
+    session::handle_signals();
+    let code = match run(cli) {
+        Ok((out, warning)) => {
             if out.raw || format == OutputFormat::Display {
                 if !out.text.is_empty() {
                     emit(out.text.trim_end());
@@ -525,8 +305,15 @@ fn main() -> ExitCode {
             } else {
                 print_json(format, &out.json);
             }
+            if let Some(w) = warning {
+                eprintln!("{w}");
+            }
             ExitCode::SUCCESS
         }
         Err(e) => fail(e, format),
+    };
+    if session::interrupted() {
+        eprintln!("interrupted: the transaction in flight finished first (above)");
     }
+    code
 }

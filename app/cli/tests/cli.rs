@@ -682,7 +682,7 @@ fn bad_input_gets_one_line_naming_the_problem_and_changes_nothing() {
         ("record add --category imaging --locator LONG --content-hash H1 -k P".into(), 1, "the locator is 129 bytes, the limit is 128"),
         ("record add --category imaging --locator x --content-hash abc -k P".into(), 2, "is not 32 bytes of hex"),
         ("record add --category imaging --locator x --content-hash ZERO -k P".into(), 2, "an all-zero hash commits to nothing"),
-        ("record add --category imaging --locator x --content-hash H1 -k /nonexistent/key.json".into(), 1, "could not read keypair file \"/nonexistent/key.json\""),
+        ("record add --category imaging --locator x --content-hash H1 -k /nonexistent/key.json".into(), 1, "the keypair file \"/nonexistent/key.json\" does not exist (create one with `hdx keygen --outfile /nonexistent/key.json`)"),
         ("access PATIENT 7 --purpose treatment -k K".into(), 1, "has no record 7"),
         ("registry show -u http://127.0.0.1:9".into(), 1, "cannot reach the cluster at http://127.0.0.1:9"),
         ("provider list --status retired".into(), 2, "invalid value 'retired'"),
@@ -788,7 +788,7 @@ fn audit_verify_catches_a_tampered_exported_copy() {
     assert_eq!(r.code, 4);
     assert_eq!(
         r.stderr.trim_end(),
-        "error: the copy has 2 entries, the chain has 3"
+        "error: the copy has 2 entries, the chain has 3 entries"
     );
 
     // Someone edits a time.

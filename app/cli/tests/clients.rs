@@ -9,7 +9,6 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use hdx_sdk::ix;
-use hdx_sdk::transport::Transport;
 use serde_json::{json, Value};
 use solana_sdk::signature::{read_keypair_file, Keypair, Signer};
 use solana_sdk::transaction::Transaction;

@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex};
 use hdx::served::GatewayProcess;
 use hdx_sdk::codes::Category;
 use hdx_sdk::gateway::GatewayClient;
-use hdx_sdk::transport::Transport;
+use hdx_sdk::transport::Faucet;
 use serde_json::Value;
 use solana_sdk::signature::{read_keypair_file, Keypair, Signer};
 
@@ -171,9 +171,8 @@ fn setup() -> Setup {
         &dir.path().join("ledger"),
         &dir.path().join("authority.json"),
     );
-    let c = server.client();
     for k in &keys {
-        c.transport.fund(&k.pubkey(), 10_000_000_000).unwrap();
+        server.faucet().fund(&k.pubkey(), 10_000_000_000).unwrap();
     }
     let mut s = Setup {
         patient: read_keypair_file(dir.path().join("patient.json")).unwrap(),

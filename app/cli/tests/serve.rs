@@ -13,7 +13,6 @@ use hdx_sdk::client::granted;
 use hdx_sdk::codes::{Category, ALL_PURPOSES, MODE_READ};
 use hdx_sdk::codes::{Outcome, Purpose};
 use hdx_sdk::program::ConsentTerms;
-use hdx_sdk::transport::Transport;
 use hdx_sdk::{ix, pda};
 use solana_compute_budget_interface::ComputeBudgetInstruction;
 use solana_sdk::signature::{read_keypair_file, Signer};
@@ -499,7 +498,7 @@ fn a_transaction_the_store_did_not_commit_is_shown_to_no_reader() {
         .unwrap();
     let sent = c.transport.send(&tx);
     assert!(
-        matches!(&sent, Err(hdx_sdk::transport::SendError::Transport(m)) if m.contains("could not record")),
+        matches!(&sent, Err(hdx_sdk::transport::SendError::Cluster(e)) if e.to_string().contains("could not record") && !e.retryable()),
         "an uncommitted transaction was acknowledged, or failed otherwise: {sent:?}"
     );
     for level in ["processed", "confirmed", "finalized"] {

@@ -10,6 +10,7 @@
 //! signs in the test process. Screenshots (desktop, phone) are written to
 //! `target/tmp/web-screenshots/`.
 
+use hdx_sdk::transport::Faucet;
 use std::path::Path;
 
 use hdx_sdk::codes::{ProviderKind, ROLE_EMERGENCY};
@@ -49,7 +50,7 @@ fn the_patients_page_in_a_real_browser() {
     // The registry, a verified lab (no. 0) and a verified hospital with the emergency role (no. 1).
     let c = s.client();
     for k in [&authority, &lab, &hospital, &mum, &child] {
-        c.transport.fund(&k.pubkey(), 10_000_000_000).unwrap();
+        s.faucet().fund(&k.pubkey(), 10_000_000_000).unwrap();
     }
     let a = authority.pubkey();
     c.send(&[ix::initialize_registry(a, a, a)], &authority, &[])

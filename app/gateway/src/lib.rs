@@ -26,7 +26,6 @@ use hdx_sdk::client::{ClientError, HdxClient};
 use hdx_sdk::codes::{Action, Category, Outcome, ProviderStatus, MODE_WRITE};
 use hdx_sdk::gateway::{self as protocol, Uploaded};
 use hdx_sdk::program::state::{Consent, LogEntry, LOG_PAGE_CAPACITY};
-use hdx_sdk::transport::Transport;
 use sha2::{Digest, Sha256};
 use solana_sdk::signature::Signature;
 
@@ -35,7 +34,7 @@ use seal::{MasterKey, Sealed};
 use store::{Binding, Redemption, Store, StoreError, TrailRow};
 
 /// The chain as the gateway reads it.
-pub type Chain = HdxClient<Box<dyn Transport + Send + Sync>>;
+pub type Chain = HdxClient;
 
 /// Default release window: a request's time and a redeemed entry's age.
 pub const DEFAULT_WINDOW_SECS: i64 = 300;
@@ -115,6 +114,15 @@ fn read<T>(
             format!("cannot read the cluster: {e}"),
         ),
     }
+}
+
+/// The accounts a release is decided on, all of one slot.
+struct ReleaseView {
+    clock: i64,
+    patient: Option<hdx_sdk::program::state::Patient>,
+    entry: Option<LogEntry>,
+    record: Option<hdx_sdk::program::state::Record>,
+    consent: Option<hdx_sdk::program::state::Consent>,
 }
 
 fn db(e: StoreError) -> Refusal {
@@ -457,11 +465,22 @@ impl Gateway {
             || format!("{} is not a registered provider's current key", signer),
         )?;
         require_verified(&provider)?;
-        read(self.chain.patient(&patient), Reason::NotAPatient, || {
-            format!("{patient} is not a registered patient")
+        // Everything the decision reads, at one slot: the clock, the
+        // patient, the entry's page, the record and the consent.
+        let view = self.release_view(&patient, &provider.id, sequence, index)?;
+        let owner = view.patient.ok_or_else(|| {
+            Refusal::new(
+                Reason::NotAPatient,
+                format!("{patient} is not a registered patient"),
+            )
         })?;
-        let entry = self.entry(&patient, sequence)?;
-        let cluster_now = self.cluster_time()?;
+        let entry = view.entry.ok_or_else(|| {
+            Refusal::new(
+                Reason::EntryNotFound,
+                format!("patient {patient}'s log has no entry {sequence}"),
+            )
+        })?;
+        let cluster_now = view.clock;
         check_entry(
             &entry,
             &provider.number,
@@ -477,30 +496,32 @@ impl Gateway {
                 format!("log entry {sequence} of patient {patient} was redeemed before"),
             );
         }
-        let record = read(
-            self.chain.record(&patient, index),
-            Reason::RecordNotFound,
-            || format!("patient {patient} has no record {index}"),
-        )?;
+        let record = view.record.ok_or_else(|| {
+            Refusal::new(
+                Reason::RecordNotFound,
+                format!("patient {patient} has no record {index}"),
+            )
+        })?;
         let unavailable = |e: ClientError| Refusal::new(Reason::ClusterUnavailable, e.to_string());
         if Action::from_code(entry.action) == Some(Action::EmergencyRead) {
             // An emergency read: the window the entry names must still be
-            // open, and the patient's emergency preferences must still allow it.
+            // open, and the patient's emergency preferences (of the same
+            // slot as the rest) must still allow it.
             let window = match self.chain.emergency_window(&patient, entry.basis) {
                 Ok(w) if w.provider == provider.id => Some(w),
                 Ok(_) | Err(ClientError::NotFound(_)) => None,
                 Err(e) => return Err(unavailable(e)),
             };
-            let owner = self.chain.patient(&patient).map_err(unavailable)?;
             emergency_still_allows(window.as_ref(), &owner, record.category, cluster_now)
                 .map_err(|m| Refusal::new(Reason::ConsentNotLive, m))?;
         } else {
-            let consent = self
-                .chain
-                .consent(&patient, &provider.id)
-                .map_err(unavailable)?;
-            consent_still_allows(consent.as_ref(), &entry, record.clinical_day, cluster_now)
-                .map_err(|m| Refusal::new(Reason::ConsentNotLive, m))?;
+            consent_still_allows(
+                view.consent.as_ref(),
+                &entry,
+                record.clinical_day,
+                cluster_now,
+            )
+            .map_err(|m| Refusal::new(Reason::ConsentNotLive, m))?;
         }
         let locator = String::from_utf8_lossy(&record.locator).to_string();
         let cid = match hdx_sdk::cid::hash_of_locator(&locator) {
@@ -553,18 +574,72 @@ impl Gateway {
         }
     }
 
-    /// The log entry `sequence` of `patient`.
-    fn entry(&self, patient: &Pubkey, sequence: u64) -> Result<LogEntry, Refusal> {
-        let missing = || format!("patient {patient}'s log has no entry {sequence}");
-        let page = u32::try_from(sequence / LOG_PAGE_CAPACITY as u64)
-            .or_else(|_| refuse(Reason::EntryNotFound, missing()))?;
-        let page = read(
-            self.chain.log_page(patient, page),
-            Reason::EntryNotFound,
-            missing,
-        )?;
-        let found = page.used().find(|(s, _)| *s == sequence).map(|(_, e)| *e);
-        found.ok_or_else(|| Refusal::new(Reason::EntryNotFound, missing()))
+    /// What a release is decided on, read in one `getMultipleAccounts` (so
+    /// all of it is of one slot): the Clock sysvar, the patient, the page of
+    /// entry `sequence` and that entry, record `index` and the consent of
+    /// (patient, provider). An account that is not there is `None`.
+    fn release_view(
+        &self,
+        patient: &Pubkey,
+        provider: &Pubkey,
+        sequence: u64,
+        index: u32,
+    ) -> Result<ReleaseView, Refusal> {
+        use hdx_sdk::accounts::{decode, decode_log_page};
+        use hdx_sdk::program::state::{Consent, Patient, Record};
+        let unavailable = |what: String| {
+            Refusal::new(
+                Reason::ClusterUnavailable,
+                format!("cannot read the cluster: {what}"),
+            )
+        };
+        // An entry past any page a u32 can index is not there.
+        let page_index = u32::try_from(sequence / LOG_PAGE_CAPACITY as u64).ok();
+        let addresses = [
+            solana_sdk::sysvar::clock::ID,
+            hdx_sdk::pda::patient(patient).0,
+            hdx_sdk::pda::log_page(patient, page_index.unwrap_or(u32::MAX)).0,
+            hdx_sdk::pda::record(patient, index).0,
+            hdx_sdk::pda::consent(patient, provider).0,
+        ];
+        let accounts = self
+            .chain
+            .transport
+            .accounts(&addresses)
+            .map_err(|e| unavailable(e.to_string()))?;
+        let [clock, owner, page, record, consent] = <[_; 5]>::try_from(accounts)
+            .map_err(|got: Vec<_>| unavailable(format!("{} accounts for 5", got.len())))?;
+        let clock: solana_sdk::clock::Clock = clock
+            .and_then(|a| bincode::deserialize(&a.data).ok())
+            .ok_or_else(|| unavailable("the Clock sysvar does not decode".into()))?;
+        let ours = |a: Option<solana_sdk::account::Account>| {
+            a.filter(|a| a.owner == hdx_sdk::PROGRAM_ID && !a.data.is_empty())
+        };
+        let decoded = |e: hdx_sdk::accounts::DecodeError| unavailable(e.to_string());
+        let entry = match (page_index, ours(page)) {
+            (Some(_), Some(a)) => decode_log_page(&a.data)
+                .map_err(decoded)?
+                .used()
+                .find(|(s, _)| *s == sequence)
+                .map(|(_, e)| *e),
+            _ => None,
+        };
+        Ok(ReleaseView {
+            clock: clock.unix_timestamp,
+            patient: ours(owner)
+                .map(|a| decode::<Patient>(&a.data))
+                .transpose()
+                .map_err(decoded)?,
+            entry,
+            record: ours(record)
+                .map(|a| decode::<Record>(&a.data))
+                .transpose()
+                .map_err(decoded)?,
+            consent: ours(consent)
+                .map(|a| decode::<Consent>(&a.data))
+                .transpose()
+                .map_err(decoded)?,
+        })
     }
 
     /// The binding `record` is released through: the blob `cid` uploaded

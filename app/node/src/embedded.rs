@@ -4,16 +4,16 @@
 //! blockhash, so a test that sends the same instruction twice sends two
 //! distinct transactions.
 
-use std::sync::Mutex;
+use std::sync::Arc;
 
 use solana_sdk::account::Account;
 use solana_sdk::hash::Hash;
 use solana_sdk::pubkey::Pubkey;
 use solana_sdk::signature::Keypair;
-use solana_sdk::signature::Signature;
 use solana_sdk::transaction::Transaction;
 
-use hdx_sdk::transport::{Landed, Memcmp, Receipt, SendError, Signed, Transport};
+use hdx_sdk::client::HdxClient;
+use hdx_sdk::transport::{Receipt, SendError};
 
 use crate::node::{Node, NodeConfig};
 use crate::runtime::TimeSource;
@@ -22,8 +22,7 @@ use crate::runtime::TimeSource;
 pub const DEFAULT_START_TIME: i64 = 1_767_225_600;
 
 pub struct EmbeddedLedger {
-    node: Node,
-    now: Mutex<i64>,
+    node: Arc<Node>,
 }
 
 impl EmbeddedLedger {
@@ -45,13 +44,18 @@ impl EmbeddedLedger {
             ..NodeConfig::memory(*upgrade_authority, DEFAULT_START_TIME)
         };
         Ok(Self {
-            node: Node::open(config)?,
-            now: Mutex::new(DEFAULT_START_TIME),
+            node: Arc::new(Node::open(config)?),
         })
     }
 
-    pub fn node(&self) -> &Node {
+    pub fn node(&self) -> &Arc<Node> {
         &self.node
+    }
+
+    /// A client of this ledger's node (the same node: what the client sends,
+    /// the ledger's clock and accounts see).
+    pub fn client(&self) -> HdxClient {
+        HdxClient::shared(self.node.clone())
     }
 
     /// The node's funded faucet.
@@ -61,19 +65,17 @@ impl EmbeddedLedger {
 
     /// Moves the ledger's clock by `seconds` (may be negative).
     pub fn advance(&self, seconds: i64) {
-        let mut now = self.now.lock().unwrap();
-        *now += seconds;
-        self.node.set_time(TimeSource::Manual(*now));
+        self.set_time(self.now() + seconds);
     }
 
     /// Sets the ledger's clock.
     pub fn set_time(&self, unix_time: i64) {
-        *self.now.lock().unwrap() = unix_time;
         self.node.set_time(TimeSource::Manual(unix_time));
     }
 
+    /// The ledger's clock (manual: where a test last set it).
     pub fn now(&self) -> i64 {
-        *self.now.lock().unwrap()
+        self.node.now()
     }
 
     /// Overwrites an account (tests use it to plant forged accounts).
@@ -91,7 +93,10 @@ impl EmbeddedLedger {
     /// distinct from any sent before.
     pub fn latest_blockhash_for_tests(&self) -> Hash {
         self.node.advance_slot();
-        self.latest_blockhash().expect("the node is running")
+        self.node
+            .latest_blockhash_and_height()
+            .expect("the node is running")
+            .0
     }
 
     /// Sends without the preflight simulation: a failing transaction is
@@ -101,34 +106,12 @@ impl EmbeddedLedger {
     }
 }
 
-impl Transport for EmbeddedLedger {
-    fn latest_blockhash(&self) -> anyhow::Result<Hash> {
-        self.node.latest_blockhash()
-    }
-    fn send(&self, tx: &Transaction) -> Result<Receipt, SendError> {
-        self.node.send(tx)
-    }
-    fn account(&self, address: &Pubkey) -> anyhow::Result<Option<Account>> {
-        self.node.account(address)
-    }
-    fn program_accounts(&self, filters: &[Memcmp]) -> anyhow::Result<Vec<(Pubkey, Account)>> {
-        self.node.program_accounts(filters)
-    }
-    fn unix_time(&self) -> anyhow::Result<i64> {
-        Ok(self.now())
-    }
-    fn minimum_balance(&self, data_len: usize) -> anyhow::Result<u64> {
-        Ok(self.node.minimum_balance(data_len))
-    }
-    fn signatures_for_address(
-        &self,
-        address: &Pubkey,
-        before: Option<&Signature>,
-        limit: usize,
-    ) -> anyhow::Result<Vec<Signed>> {
-        Transport::signatures_for_address(&self.node, address, before, limit)
-    }
-    fn transaction(&self, signature: &Signature) -> anyhow::Result<Option<Landed>> {
-        Transport::transaction(&self.node, signature)
+/// The ledger is its node (sends, accounts, clock through the node's
+/// [`Transport`] methods); the ledger only adds the test controls above.
+impl std::ops::Deref for EmbeddedLedger {
+    type Target = Node;
+
+    fn deref(&self) -> &Node {
+        &self.node
     }
 }

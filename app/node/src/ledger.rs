@@ -8,14 +8,13 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::Context;
-use solana_sdk::account::Account;
-use solana_sdk::hash::Hash;
-use solana_sdk::pubkey::Pubkey;
-use solana_sdk::signature::Signature;
-use solana_sdk::transaction::Transaction;
+use std::sync::Arc;
 
-use hdx_sdk::transport::{Landed, Memcmp, Receipt, SendError, Signed, Transport};
+use anyhow::Context;
+use solana_sdk::pubkey::Pubkey;
+
+use hdx_sdk::client::HdxClient;
+use hdx_sdk::transport::{ClusterError, Faucet};
 
 use crate::node::{Location, Node, NodeConfig};
 use crate::runtime::{BlockhashPolicy, TimeSource};
@@ -34,7 +33,7 @@ pub struct NoLedger(pub PathBuf);
 
 pub struct FileLedger {
     dir: PathBuf,
-    node: Node,
+    node: Arc<Node>,
 }
 
 impl FileLedger {
@@ -82,7 +81,7 @@ impl FileLedger {
         })?;
         Ok(Self {
             dir: dir.to_path_buf(),
-            node,
+            node: Arc::new(node),
         })
     }
 
@@ -90,52 +89,27 @@ impl FileLedger {
         &self.dir
     }
 
-    pub fn node(&self) -> &Node {
+    pub fn node(&self) -> &Arc<Node> {
         &self.node
+    }
+
+    /// A client of this ledger's node.
+    pub fn client(&self) -> HdxClient {
+        HdxClient::shared(self.node.clone())
     }
 
     pub fn upgrade_authority(&self) -> Pubkey {
         self.node.upgrade_authority()
     }
 
-    /// Gives `wallet` [`WALLET_FUNDING`] when it holds less than a tenth of it.
-    pub fn fund(&self, wallet: &Pubkey) -> anyhow::Result<()> {
-        let balance = self.node.get_account(wallet).map_or(0, |a| a.lamports);
-        if balance < WALLET_FUNDING / 10 {
-            self.node.airdrop(wallet, WALLET_FUNDING)?;
-        }
-        Ok(())
+    /// The node's clock: unix seconds.
+    pub fn unix_time(&self) -> i64 {
+        self.node.now()
     }
 }
 
-impl Transport for FileLedger {
-    fn latest_blockhash(&self) -> anyhow::Result<Hash> {
-        self.node.latest_blockhash()
-    }
-    fn send(&self, tx: &Transaction) -> Result<Receipt, SendError> {
-        self.node.send(tx)
-    }
-    fn account(&self, address: &Pubkey) -> anyhow::Result<Option<Account>> {
-        self.node.account(address)
-    }
-    fn program_accounts(&self, filters: &[Memcmp]) -> anyhow::Result<Vec<(Pubkey, Account)>> {
-        self.node.program_accounts(filters)
-    }
-    fn unix_time(&self) -> anyhow::Result<i64> {
-        self.node.unix_time()
-    }
-    fn minimum_balance(&self, data_len: usize) -> anyhow::Result<u64> {
-        Ok(self.node.minimum_balance(data_len))
-    }
-    fn signatures_for_address(
-        &self,
-        address: &Pubkey,
-        before: Option<&Signature>,
-        limit: usize,
-    ) -> anyhow::Result<Vec<Signed>> {
-        Transport::signatures_for_address(&self.node, address, before, limit)
-    }
-    fn transaction(&self, signature: &Signature) -> anyhow::Result<Option<Landed>> {
-        Transport::transaction(&self.node, signature)
+impl Faucet for FileLedger {
+    fn fund(&self, wallet: &Pubkey, lamports: u64) -> Result<(), ClusterError> {
+        self.node.fund(wallet, lamports)
     }
 }

@@ -24,7 +24,9 @@ use solana_sdk::signature::{Keypair, Signature, Signer};
 use solana_sdk::transaction::{Transaction, TransactionError, VersionedTransaction};
 use tokio::sync::{broadcast, oneshot};
 
-use hdx_sdk::transport::{Landed, Memcmp, Receipt, SendError, Signed, Transport};
+use hdx_sdk::transport::{
+    ClusterError, Faucet, Landed, Memcmp, Receipt, SendError, Signed, Transport,
+};
 
 use crate::runtime::{
     BlockhashPolicy, Executed, Genesis, NativeBank, NodeClock, Rejected, Simulated, TimeSource,
@@ -304,7 +306,17 @@ impl Node {
                     .as_ref()
                     .context("an in-memory node needs an upgrade authority")?,
             )?,
-            Location::Dir(dir) => Store::open(dir, config.create.as_ref(), config.read_only)?,
+            Location::Dir(dir) => {
+                match Store::open(dir, config.create.as_ref(), config.read_only) {
+                    Ok(opened) => opened,
+                    Err(e) => {
+                        if let Some(lock) = lock {
+                            lock.abandon();
+                        }
+                        return Err(e);
+                    }
+                }
+            }
         };
         let accounts = store.accounts()?;
         let (events, _) = broadcast::channel(4096);
@@ -634,34 +646,41 @@ pub fn to_receipt(result: Result<Executed, NodeError>) -> Result<Receipt, SendEr
             error,
             logs: Vec::new(),
         }),
-        Err(e @ NodeError::Stopped(_)) => Err(SendError::Transport(e.to_string())),
+        Err(e @ NodeError::Stopped(_)) => Err(ClusterError::Node(e.to_string()).into()),
     }
 }
 
+fn node_error(e: anyhow::Error) -> ClusterError {
+    ClusterError::Node(format!("{e:#}"))
+}
+
 impl Transport for Node {
-    fn latest_blockhash(&self) -> anyhow::Result<Hash> {
-        Ok(self.latest_blockhash_and_height()?.0)
+    fn latest_blockhash(&self) -> Result<Hash, ClusterError> {
+        Ok(self
+            .latest_blockhash_and_height()
+            .map_err(|e| ClusterError::Node(e.to_string()))?
+            .0)
     }
 
     fn send(&self, tx: &Transaction) -> Result<Receipt, SendError> {
         to_receipt(self.process(tx.clone().into(), true))
     }
 
-    fn account(&self, address: &Pubkey) -> anyhow::Result<Option<Account>> {
+    fn account(&self, address: &Pubkey) -> Result<Option<Account>, ClusterError> {
         Ok(self.get_account(address))
     }
 
-    fn program_accounts(&self, filters: &[Memcmp]) -> anyhow::Result<Vec<(Pubkey, Account)>> {
+    fn program_accounts(&self, filters: &[Memcmp]) -> Result<Vec<(Pubkey, Account)>, ClusterError> {
         Ok(self.get_program_accounts(&hdx_sdk::PROGRAM_ID, |data| {
             filters.iter().all(|f| f.matches(data))
         }))
     }
 
-    fn unix_time(&self) -> anyhow::Result<i64> {
+    fn unix_time(&self) -> Result<i64, ClusterError> {
         Ok(self.now())
     }
 
-    fn minimum_balance(&self, data_len: usize) -> anyhow::Result<u64> {
+    fn minimum_balance(&self, data_len: usize) -> Result<u64, ClusterError> {
         Ok(Node::minimum_balance(self, data_len))
     }
 
@@ -670,9 +689,10 @@ impl Transport for Node {
         address: &Pubkey,
         before: Option<&Signature>,
         limit: usize,
-    ) -> anyhow::Result<Vec<Signed>> {
+    ) -> Result<Vec<Signed>, ClusterError> {
         Ok(
-            Node::signatures_for_address(self, address, before.copied(), None, limit)?
+            Node::signatures_for_address(self, address, before.copied(), None, limit)
+                .map_err(node_error)?
                 .into_iter()
                 .map(|s| Signed {
                     signature: s.signature,
@@ -684,13 +704,30 @@ impl Transport for Node {
         )
     }
 
-    fn transaction(&self, signature: &Signature) -> anyhow::Result<Option<Landed>> {
-        Ok(Node::transaction(self, signature)?.map(|t| Landed {
-            signature: t.signature,
-            slot: t.slot,
-            block_time: Some(t.block_time),
-            succeeded: t.result.is_ok(),
-            logs: t.logs,
-        }))
+    fn transaction(&self, signature: &Signature) -> Result<Option<Landed>, ClusterError> {
+        Ok(Node::transaction(self, signature)
+            .map_err(node_error)?
+            .map(|t| Landed {
+                signature: t.signature,
+                slot: t.slot,
+                block_time: Some(t.block_time),
+                succeeded: t.result.is_ok(),
+                logs: t.logs,
+            }))
+    }
+}
+
+impl Faucet for Node {
+    /// The node's mint: as a local validator's faucet does.
+    fn fund(&self, wallet: &Pubkey, lamports: u64) -> Result<(), ClusterError> {
+        let balance = self.get_account(wallet).map_or(0, |a| a.lamports);
+        if balance < lamports / 10 {
+            let done = self
+                .airdrop(wallet, lamports)
+                .map_err(|e| ClusterError::Node(e.to_string()))?;
+            done.result
+                .map_err(|e| ClusterError::Node(format!("the airdrop to {wallet} failed: {e}")))?;
+        }
+        Ok(())
     }
 }

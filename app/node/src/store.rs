@@ -187,8 +187,11 @@ impl Store {
             conn,
             history_limit: None,
         };
+        // A file that is not a database fails its first statement: name it.
         if !read_only {
-            store.configure()?;
+            store
+                .configure()
+                .with_context(|| format!("{} is not an hdx ledger", path.display()))?;
         }
         let meta = store
             .meta()
@@ -585,6 +588,8 @@ pub struct DirLock {
     _file: File,
     dir: PathBuf,
     serve_file: bool,
+    /// This acquisition made the lock file (the directory had none).
+    created: bool,
 }
 
 impl DirLock {
@@ -592,6 +597,7 @@ impl DirLock {
     /// naming its URL; if another command holds it, waits for it.
     pub fn acquire(dir: &Path) -> anyhow::Result<Self> {
         let path = dir.join(LOCK_FILE);
+        let created = !path.exists();
         let file = File::options()
             .create(true)
             .truncate(false)
@@ -624,7 +630,17 @@ impl DirLock {
             _file: file,
             dir: dir.to_path_buf(),
             serve_file: false,
+            created,
         })
+    }
+
+    /// Gives the lock up after the directory turned out not to hold a
+    /// usable ledger: a lock file this acquisition made is removed, so a
+    /// failed open leaves the directory as it found it.
+    pub fn abandon(self) {
+        if self.created {
+            let _ = std::fs::remove_file(self.dir.join(LOCK_FILE));
+        }
     }
 
     /// Says, while held, that `hdx serve` serves this directory at `url`.

@@ -14,7 +14,6 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use hdx_sdk::client::{ClientError, HdxClient};
 use hdx_sdk::export::{write_fhir, Scope};
-use hdx_sdk::transport::Transport;
 use serde::Deserialize;
 use serde_json::json;
 use solana_sdk::pubkey::Pubkey;
@@ -148,7 +147,7 @@ pub(crate) async fn export_fhir(
     // A named refusal for an unknown patient, before the first byte.
     let check = {
         let node = node.clone();
-        tokio::task::spawn_blocking(move || HdxClient::new(node).patient(&patient)).await
+        tokio::task::spawn_blocking(move || HdxClient::shared(node).patient(&patient)).await
     };
     match check {
         Ok(Ok(_)) => {}
@@ -164,16 +163,14 @@ pub(crate) async fn export_fhir(
     }
     let (tx, rx) = mpsc::channel(4);
     tokio::task::spawn_blocking(move || {
-        let client = HdxClient::new(node);
+        let now = node.now();
+        let client = HdxClient::shared(node);
         let out = ChunkWriter {
             tx: tx.clone(),
             buf: Vec::with_capacity(CHUNK),
         };
         // write_fhir ends with the bundle's finish(), which flushes the last chunk.
-        let written = client
-            .transport
-            .unix_time()
-            .and_then(|now| write_fhir(&client, &patient, &scope, now, out, &mut |_, _| {}));
+        let written = write_fhir(&client, &patient, &scope, now, out, &mut |_, _| {});
         if let Err(e) = written {
             // The status is sent; an error in the body's place breaks the download.
             let _ = tx.blocking_send(Err(std::io::Error::other(e.to_string())));

@@ -5,9 +5,8 @@
 //! one, so this pins the exact lines.
 
 use hdx_node::embedded::EmbeddedLedger;
-use hdx_sdk::client::HdxClient;
 use hdx_sdk::ix;
-use hdx_sdk::transport::{SendError, Transport};
+use hdx_sdk::transport::SendError;
 use health_data_exchange::ID as PROGRAM;
 use solana_sdk::signature::{Keypair, Signer};
 
@@ -19,7 +18,7 @@ fn a_cpi_logs_one_invoke_and_one_success_at_the_runtime_s_depth() {
     let ledger = EmbeddedLedger::quiet(&authority.pubkey()).unwrap();
     let patient = Keypair::new();
     ledger.airdrop(&patient.pubkey(), 1_000_000_000).unwrap();
-    let c = HdxClient::new(ledger);
+    let c = ledger.client();
     let receipt = c
         .send(&[ix::register_patient(patient.pubkey())], &patient, &[])
         .unwrap();
@@ -58,7 +57,7 @@ fn a_failed_instruction_logs_one_failed_line() {
     let ledger = EmbeddedLedger::quiet(&authority.pubkey()).unwrap();
     let patient = Keypair::new();
     ledger.airdrop(&patient.pubkey(), 1_000_000_000).unwrap();
-    let c = HdxClient::new(ledger);
+    let c = ledger.client();
     c.send(&[ix::register_patient(patient.pubkey())], &patient, &[])
         .unwrap();
     // Registering twice: the account exists, the program refuses.

@@ -79,10 +79,15 @@ pub enum ChainError {
     HeadMismatch { page: u32, sequence: u64 },
     #[error("entry {sequence} differs from the on-chain entry: {field}")]
     EntryDiffers { sequence: u64, field: String },
-    #[error("the copy has {copy} entries, the chain has {chain}")]
+    #[error("the copy has {}, the chain has {}", entries(*.copy), entries(*.chain))]
     LengthDiffers { copy: u64, chain: u64 },
     #[error("the copy is for patient {copy}, the chain is patient {chain}'s")]
     PatientDiffers { copy: String, chain: Pubkey },
+}
+
+/// `1 entry`, `2 entries`.
+fn entries(n: u64) -> String {
+    format!("{n} {}", if n == 1 { "entry" } else { "entries" })
 }
 
 /// The entries of one page with their sequence numbers.

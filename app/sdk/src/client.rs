@@ -3,6 +3,7 @@
 //! and denials turned into [`Denied`].
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use anchor_lang::{AccountDeserialize, AnchorDeserialize, Discriminator};
 use health_data_exchange::codes::{EmergencyReason, ProviderStatus, Purpose, Verdict};
@@ -16,10 +17,11 @@ use solana_sdk::pubkey::Pubkey;
 use solana_sdk::signature::Signer;
 use solana_sdk::transaction::{Transaction, TransactionError};
 
-use crate::accounts::{decode, decode_log_page, offsets};
-use crate::audit::{page_entries, ChainCheck, Entry, Log};
+use crate::accounts::{decode, decode_log_page, offsets, DecodeError};
+use crate::audit::{page_entries, ChainCheck, ChainError, Entry, Log};
 use crate::errors::{lookup, Denied};
-use crate::transport::{Memcmp, Receipt, SendError, Transport};
+use crate::history::HistoryError;
+use crate::transport::{ClusterError, Memcmp, Receipt, SendError, Transport};
 use crate::{ix, pda};
 
 #[derive(Debug, thiserror::Error)]
@@ -41,16 +43,40 @@ pub enum ClientError {
         error: TransactionError,
         logs: Vec<String>,
     },
+    /// An account (or a provider number, a window) that is not there.
     #[error("{0} not found")]
     NotFound(String),
-    /// The cluster could not be reached or refused the request; nothing is known to have changed.
+    /// A name that fits more than one account (a key that is the current
+    /// key of several providers).
     #[error("{0}")]
-    Cluster(String),
+    Ambiguous(String),
+    /// The cluster could not be reached or refused the request; nothing is
+    /// known to have changed. `retryable()` says whether trying again may help.
     #[error(transparent)]
-    Other(#[from] anyhow::Error),
+    Cluster(#[from] ClusterError),
+    /// An account that is not what its address says (another type, an
+    /// unknown layout version).
+    #[error(transparent)]
+    Decode(#[from] DecodeError),
+    /// A patient's log that does not verify against its hash chain.
+    #[error(transparent)]
+    Chain(#[from] ChainError),
+    /// A consent history that does not match the accounts.
+    #[error(transparent)]
+    History(#[from] HistoryError),
+    /// A landed transaction that did not leave what the program always
+    /// leaves (an access without its result).
+    #[error("{0}")]
+    Unexpected(String),
 }
 
 impl ClientError {
+    /// Whether trying the same thing again later may succeed (the cluster
+    /// could not be reached).
+    pub fn retryable(&self) -> bool {
+        matches!(self, ClientError::Cluster(c) if c.retryable())
+    }
+
     /// The custom program error code, if this is one.
     pub fn program_code(&self) -> Option<u32> {
         match self {
@@ -90,7 +116,7 @@ impl From<SendError> for ClientError {
                 },
             },
             SendError::Failed { error, logs } => ClientError::Transaction { error, logs },
-            SendError::Transport(msg) => ClientError::Cluster(msg),
+            SendError::Cluster(e) => ClientError::Cluster(e),
         }
     }
 }
@@ -107,12 +133,36 @@ pub struct Granted {
 /// Log pages fetched per `getMultipleAccounts` call (its limit is 100 keys).
 pub const PAGES_PER_BATCH: usize = 100;
 
-pub struct HdxClient<T: Transport> {
-    pub transport: T,
+/// How many times a send is tried again when the log page filled or moved
+/// under it ([`HdxClient::send_on_log_page`]).
+pub const PAGE_RETRIES: usize = 8;
+
+/// Whether the program refused a transaction because the log page it named
+/// filled, or stopped being the current one, before it landed.
+pub fn page_moved(e: &ClientError) -> bool {
+    use health_data_exchange::error::HdxError;
+    [HdxError::LogPageFull, HdxError::NotCurrentLogPage]
+        .iter()
+        .any(|h| e.program_code() == Some(u32::from(*h)))
 }
 
-impl<T: Transport> HdxClient<T> {
-    pub fn new(transport: T) -> Self {
+/// The program's operations over a cluster: one client type whatever the
+/// cluster is (an RPC cluster, the embedded node), holding it as
+/// `Arc<dyn Transport>`.
+#[derive(Clone)]
+pub struct HdxClient {
+    pub transport: Arc<dyn Transport>,
+}
+
+impl HdxClient {
+    pub fn new(transport: impl Transport + 'static) -> Self {
+        Self {
+            transport: Arc::new(transport),
+        }
+    }
+
+    /// A client over a transport others hold too (a node a server shares).
+    pub fn shared(transport: Arc<dyn Transport>) -> Self {
         Self { transport }
     }
 
@@ -186,7 +236,7 @@ impl<T: Transport> HdxClient<T> {
     ) -> Result<Option<A>, ClientError> {
         match self.transport.account(address)? {
             Some(acc) if acc.owner == crate::PROGRAM_ID && !acc.data.is_empty() => {
-                Ok(Some(decode(&acc.data).map_err(anyhow::Error::from)?))
+                Ok(Some(decode(&acc.data)?))
             }
             _ => Ok(None),
         }
@@ -224,11 +274,10 @@ impl<T: Transport> HdxClient<T> {
             0 => Err(ClientError::NotFound(format!(
                 "a provider whose current key is {key} ({key} is not a registered provider's key)"
             ))),
-            _ => Err(anyhow::anyhow!(
+            _ => Err(ClientError::Ambiguous(format!(
                 "{key} is the current key of {} providers; name the provider by id",
                 found.len()
-            )
-            .into()),
+            ))),
         }
     }
 
@@ -271,7 +320,7 @@ impl<T: Transport> HdxClient<T> {
             .ok_or_else(|| {
                 ClientError::NotFound(format!("log page {page} of patient {patient}"))
             })?;
-        Ok(decode_log_page(&acc.data).map_err(anyhow::Error::from)?)
+        Ok(decode_log_page(&acc.data)?)
     }
 
     /// Streams a patient's log: pages fetched [`PAGES_PER_BATCH`] at a time
@@ -279,12 +328,12 @@ impl<T: Transport> HdxClient<T> {
     /// comes, every entry handed to `each` in order. Memory holds one batch
     /// however long the log. Returns the head; a chain that does not verify
     /// stops the stream with a [`crate::audit::ChainError`].
-    pub fn stream_log(
+    pub fn stream_log<E: From<ClientError>>(
         &self,
         patient: &Pubkey,
         progress: &mut dyn FnMut(u64, u64),
-        each: &mut dyn FnMut(Entry) -> anyhow::Result<()>,
-    ) -> anyhow::Result<[u8; 32]> {
+        each: &mut dyn FnMut(Entry) -> Result<(), E>,
+    ) -> Result<[u8; 32], E> {
         let count = self.patient(patient)?.log_pages;
         let mut check = ChainCheck::new(patient);
         let mut index = 0u32;
@@ -292,14 +341,18 @@ impl<T: Transport> HdxClient<T> {
             let end = count.min(index.saturating_add(PAGES_PER_BATCH as u32));
             let addresses: Vec<Pubkey> =
                 (index..end).map(|i| pda::log_page(patient, i).0).collect();
-            for (i, acc) in (index..end).zip(self.transport.accounts(&addresses)?) {
+            let accounts = self
+                .transport
+                .accounts(&addresses)
+                .map_err(ClientError::from)?;
+            for (i, acc) in (index..end).zip(accounts) {
                 let acc = acc
                     .filter(|a| a.owner == crate::PROGRAM_ID)
                     .ok_or_else(|| {
                         ClientError::NotFound(format!("log page {i} of patient {patient}"))
                     })?;
-                let page = decode_log_page(&acc.data).map_err(anyhow::Error::from)?;
-                check.page(&page)?;
+                let page = decode_log_page(&acc.data).map_err(ClientError::from)?;
+                check.page(&page).map_err(ClientError::from)?;
                 for e in page_entries(&page) {
                     each(e)?;
                 }
@@ -335,7 +388,7 @@ impl<T: Transport> HdxClient<T> {
                             "log page {index} ({address}) of patient {patient}"
                         ))
                     })?;
-                pages.push(decode_log_page(&acc.data).map_err(anyhow::Error::from)?);
+                pages.push(decode_log_page(&acc.data)?);
             }
             progress(pages.len() as u64, u64::from(count));
         }
@@ -354,7 +407,7 @@ impl<T: Transport> HdxClient<T> {
         self.transport
             .program_accounts(&filters)?
             .into_iter()
-            .map(|(_, acc)| Ok(decode(&acc.data).map_err(anyhow::Error::from)?))
+            .map(|(_, acc)| Ok(decode(&acc.data)?))
             .collect()
     }
 
@@ -407,7 +460,7 @@ impl<T: Transport> HdxClient<T> {
                 let acc = acc
                     .filter(|a| a.owner == crate::PROGRAM_ID)
                     .ok_or_else(|| ClientError::NotFound(format!("record account {address}")))?;
-                out.push(decode(&acc.data).map_err(anyhow::Error::from)?);
+                out.push(decode(&acc.data)?);
             }
         }
         Ok(out)
@@ -443,6 +496,28 @@ impl<T: Transport> HdxClient<T> {
         }
     }
 
+    /// Sends what `build(page)` builds against the patient's writable log
+    /// page. Another caller's entries can fill that page (or open the next)
+    /// between reading it and landing: the program refuses the transaction
+    /// (`LogPageFull`, `NotCurrentLogPage`), nothing of it is kept, and it is
+    /// sent again against the page as it is now, at most [`PAGE_RETRIES`] times.
+    pub fn send_on_log_page(
+        &self,
+        payer: &dyn Signer,
+        signers: &[&dyn Signer],
+        patient: &Pubkey,
+        build: &dyn Fn(u32) -> Vec<Instruction>,
+    ) -> Result<Receipt, ClientError> {
+        let mut retries = 0;
+        loop {
+            let page = self.writable_log_page(payer, patient)?;
+            match self.send(&build(page), payer, signers) {
+                Err(e) if retries < PAGE_RETRIES && page_moved(&e) => retries += 1,
+                other => return other,
+            }
+        }
+    }
+
     /// A provider (`signer`, its current key) reads one record's pointer for
     /// a purpose. A denial comes back as `ClientError::Denied` (it is logged
     /// on-chain all the same).
@@ -454,19 +529,16 @@ impl<T: Transport> HdxClient<T> {
         record_index: u32,
         purpose: Purpose,
     ) -> Result<Granted, ClientError> {
-        let page = self.writable_log_page(signer, patient_id)?;
-        let receipt = self.send(
-            &[ix::access_record(
+        let receipt = self.send_on_log_page(signer, &[], patient_id, &|page| {
+            vec![ix::access_record(
                 signer.pubkey(),
                 provider_id,
                 patient_id,
                 record_index,
                 page,
                 purpose,
-            )],
-            signer,
-            &[],
-        )?;
+            )]
+        })?;
         granted(&receipt)
     }
 
@@ -478,20 +550,30 @@ impl<T: Transport> HdxClient<T> {
         patient_id: &Pubkey,
         args: WriteRecordArgs,
     ) -> Result<u32, ClientError> {
-        let page = self.writable_log_page(signer, patient_id)?;
         let next = self.patient(patient_id)?.record_count;
-        let receipt = self.send(
-            &[ix::write_record(
+        self.write_record_at(signer, provider_id, patient_id, next, args)
+    }
+
+    /// [`HdxClient::write_record`] as record `index` (the patient's next one:
+    /// another record landing first takes it, and this write is refused).
+    pub fn write_record_at(
+        &self,
+        signer: &dyn Signer,
+        provider_id: &Pubkey,
+        patient_id: &Pubkey,
+        index: u32,
+        args: WriteRecordArgs,
+    ) -> Result<u32, ClientError> {
+        let receipt = self.send_on_log_page(signer, &[], patient_id, &|page| {
+            vec![ix::write_record(
                 signer.pubkey(),
                 provider_id,
                 patient_id,
-                next,
+                index,
                 page,
-                args,
-            )],
-            signer,
-            &[],
-        )?;
+                args.clone(),
+            )]
+        })?;
         Ok(granted(&receipt)?.record_index)
     }
 
@@ -521,7 +603,7 @@ pub struct WindowFilter {
     pub unreviewed: bool,
 }
 
-impl<T: Transport> HdxClient<T> {
+impl HdxClient {
     /// Emergency windows matching `filter` (one `getProgramAccounts`), ordered
     /// by patient, then index.
     pub fn emergency_windows(
@@ -568,10 +650,9 @@ impl<T: Transport> HdxClient<T> {
         reason: EmergencyReason,
         duration_secs: u32,
     ) -> Result<u32, ClientError> {
-        let page = self.writable_log_page(signer, patient_id)?;
         let index = self.patient(patient_id)?.emergency_windows;
-        self.send(
-            &[ix::open_emergency(
+        self.send_on_log_page(signer, &[], patient_id, &|page| {
+            vec![ix::open_emergency(
                 signer.pubkey(),
                 provider_id,
                 patient_id,
@@ -579,10 +660,8 @@ impl<T: Transport> HdxClient<T> {
                 page,
                 reason,
                 duration_secs,
-            )],
-            signer,
-            &[],
-        )?;
+            )]
+        })?;
         Ok(index)
     }
 
@@ -596,19 +675,16 @@ impl<T: Transport> HdxClient<T> {
         record_index: u32,
         window: u32,
     ) -> Result<Granted, ClientError> {
-        let page = self.writable_log_page(signer, patient_id)?;
-        let receipt = self.send(
-            &[ix::emergency_access(
+        let receipt = self.send_on_log_page(signer, &[], patient_id, &|page| {
+            vec![ix::emergency_access(
                 signer.pubkey(),
                 provider_id,
                 patient_id,
                 record_index,
                 window,
                 page,
-            )],
-            signer,
-            &[],
-        )?;
+            )]
+        })?;
         granted(&receipt)
     }
 }
@@ -654,11 +730,18 @@ pub fn granted(receipt: &Receipt) -> Result<Granted, ClientError> {
 }
 
 fn access_result(receipt: &Receipt) -> Result<AccessResult, ClientError> {
-    let data = receipt
-        .return_data
-        .as_deref()
-        .ok_or_else(|| anyhow::anyhow!("the transaction returned no access result"))?;
-    Ok(AccessResult::deserialize(&mut &data[..]).map_err(anyhow::Error::from)?)
+    let data = receipt.return_data.as_deref().ok_or_else(|| {
+        ClientError::Unexpected(format!(
+            "transaction {} returned no access result",
+            receipt.signature
+        ))
+    })?;
+    AccessResult::deserialize(&mut &data[..]).map_err(|e| {
+        ClientError::Unexpected(format!(
+            "transaction {} returned an access result that does not decode: {e}",
+            receipt.signature
+        ))
+    })
 }
 
 fn outcome_of(result: &AccessResult) -> Result<(), ClientError> {

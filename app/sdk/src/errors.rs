@@ -1,16 +1,15 @@
-//! Errors by name. The program's own error codes come from the committed IDL
-//! (one source: the code that generated it; CI fails when it drifts);
-//! Anchor's framework codes from `anchor_lang::error::ErrorCode` itself.
-//! A denied access is not a transaction error: it becomes [`Denied`].
+//! Errors by name. The program's own error codes come from the program
+//! crate itself (`error::ALL_ERRORS`: the enum the IDL is generated from, so
+//! nothing is read from outside this package); Anchor's framework codes from
+//! `anchor_lang::error::ErrorCode`. A denied access is not a transaction
+//! error: it becomes [`Denied`].
 
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
 use anchor_lang::error::ErrorCode as AnchorCode;
 use health_data_exchange::codes::Outcome;
-
-/// The committed IDL.
-pub const IDL_JSON: &str = include_str!("../../../idl/health_data_exchange.json");
+use health_data_exchange::error::ALL_ERRORS;
 
 /// A program or framework error, by code.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -70,16 +69,14 @@ fn table() -> &'static BTreeMap<u32, NamedError> {
                 },
             );
         }
-        let idl: serde_json::Value =
-            serde_json::from_str(IDL_JSON).expect("the committed IDL is valid JSON");
-        for e in idl["errors"].as_array().into_iter().flatten() {
-            let code = e["code"].as_u64().unwrap_or_default() as u32;
+        for e in ALL_ERRORS {
+            let code = u32::from(*e);
             map.insert(
                 code,
                 NamedError {
                     code,
-                    name: e["name"].as_str().unwrap_or_default().to_string(),
-                    message: e["msg"].as_str().unwrap_or_default().to_string(),
+                    name: e.name(),
+                    message: e.to_string(),
                 },
             );
         }
@@ -104,4 +101,9 @@ pub fn code_of(name: &str) -> Option<u32> {
 pub struct Denied {
     pub reason: Outcome,
     pub sequence: u64,
+}
+
+/// Every code and name the SDK knows, in code order.
+pub fn all() -> impl Iterator<Item = &'static NamedError> {
+    table().values()
 }

@@ -24,31 +24,43 @@
 //! | reproductive | Condition | SEX |
 //! | claims | Claim | |
 
-use anchor_lang::prelude::Pubkey;
-use health_data_exchange::codes::{Action, Category, Outcome, Purpose, MODE_READ, MODE_WRITE};
-use health_data_exchange::state::EmergencyWindow;
 use std::collections::BTreeMap;
 use std::io::Write;
 
-use health_data_exchange::state::{NO_CONSENT_REVISION, NO_RECORD};
+use anchor_lang::prelude::Pubkey;
+use health_data_exchange::codes::{
+    Action, Actor, Category, EmergencyReason, Outcome, ProviderKind, Purpose, MODE_READ, MODE_WRITE,
+};
+use health_data_exchange::state::{EmergencyWindow, NO_CONSENT_REVISION, NO_RECORD};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use crate::audit::{ChainError, Entry};
 use crate::client::{ClientError, Directory, HdxClient, WindowFilter};
 use crate::history::{ConsentVersion, Ending, Origin};
-use crate::transport::Transport;
 
 pub const PUBKEY_SYSTEM: &str = "urn:solana:pubkey";
 pub const RECORD_SYSTEM: &str = "urn:hdx:record";
-/// Emergency (break-the-glass) entries: `<patient>/<sequence>`, and the opening's subtype.
+/// Emergency (break-the-glass) events: the opening's subtype, the review's type.
 pub const EMERGENCY_SYSTEM: &str = "urn:hdx:emergency";
+/// An emergency window: `<window account>`, named alike by the opening, every
+/// read under it and its review.
+pub const EMERGENCY_WINDOW_SYSTEM: &str = "urn:hdx:emergency-window";
 /// Guardian events: the event's kind.
 pub const GUARDIAN_SYSTEM: &str = "urn:hdx:guardians";
 /// A consent version: `<consent account>/<revision>`.
 pub const CONSENT_SYSTEM: &str = "urn:hdx:consent";
 const ACT_REASON: &str = "http://terminology.hl7.org/CodeSystem/v3-ActReason";
 const ACT_CODE: &str = "http://terminology.hl7.org/CodeSystem/v3-ActCode";
+const ROLE_CODE: &str = "http://terminology.hl7.org/CodeSystem/v3-RoleCode";
+const PARTICIPATION: &str = "http://terminology.hl7.org/CodeSystem/v3-ParticipationType";
+const ENTITY_TYPE: &str = "http://terminology.hl7.org/CodeSystem/audit-entity-type";
+const OBJECT_ROLE: &str = "http://terminology.hl7.org/CodeSystem/object-role";
+/// HL7 v3 ActReason: the patient asked for it (a patient's own guardian set).
+const PATIENT_REQUEST: &str = "PATRQT";
+/// HL7 v3 ActReason: acting under a power of attorney on the patient's behalf
+/// (what guardians do).
+const POWER_OF_ATTORNEY: &str = "PWATRNY";
 
 /// FHIR class and optional security label for a category.
 pub fn fhir_class(category: Category) -> (&'static str, Option<&'static str>) {
@@ -71,9 +83,66 @@ pub fn fhir_class(category: Category) -> (&'static str, Option<&'static str>) {
     }
 }
 
-/// One log entry with its codes named and its provider resolved: the JSON
-/// and CSV row. Every field is derived from the chain, and `audit verify
-/// --copy` checks every field of a copy against the chain.
+/// What decided a log entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Basis {
+    /// There was no consent.
+    NoConsent,
+    /// The consent version (the patient's consent revision) that decided it.
+    Consent(u32),
+    /// An emergency opening or read: the window it belongs to, and the
+    /// window's coded reason.
+    Emergency {
+        window: u32,
+        reason: EmergencyReason,
+    },
+}
+
+/// One log entry, typed: every code as the program's own enum, the provider
+/// resolved from its registry number, the basis resolved to a consent
+/// revision or an emergency window. What every export is built from; only
+/// the JSON and CSV writers turn it into names ([`EntryRow`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditRow {
+    pub sequence: u64,
+    /// Unix seconds.
+    pub time: i64,
+    /// The provider's registry number, as the entry stores it.
+    pub provider_number: u32,
+    /// The provider's id, resolved from the number.
+    pub provider: Pubkey,
+    pub provider_kind: ProviderKind,
+    pub action: Action,
+    pub record_index: Option<u32>,
+    /// `None` for an emergency opening (it names no record).
+    pub category: Option<Category>,
+    pub purpose: Purpose,
+    pub outcome: Outcome,
+    pub basis: Basis,
+}
+
+impl AuditRow {
+    pub fn granted(&self) -> bool {
+        self.outcome.is_granted()
+    }
+
+    /// The emergency window an opening or emergency read belongs to.
+    pub fn emergency_window(&self) -> Option<u32> {
+        match self.basis {
+            Basis::Emergency { window, .. } => Some(window),
+            _ => None,
+        }
+    }
+
+    /// The `AuditEvent.id` of this entry in a FHIR export.
+    pub fn event_id(&self, patient: &Pubkey) -> String {
+        format!("hdx-{}-{}", short(patient), self.sequence)
+    }
+}
+
+/// One log entry with its codes named: the JSON and CSV row (made from an
+/// [`AuditRow`] only). `audit verify --copy` checks every field of a copy
+/// against the chain's.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct EntryRow {
     pub sequence: u64,
@@ -87,7 +156,9 @@ pub struct EntryRow {
     pub provider_kind: String,
     pub action: String,
     pub record_index: Option<u32>,
+    /// The category's name; `none` for an emergency opening.
     pub category: String,
+    /// HL7 v3 ActReason code.
     pub purpose: String,
     pub outcome: String,
     /// The revision of the consent that decided it; absent when there was no
@@ -118,10 +189,32 @@ pub const ROW_FIELDS: [&str; 14] = [
     "emergency_reason",
 ];
 
-fn name_or_code<T>(v: Option<T>, name: fn(T) -> &'static str, code: u8) -> String {
-    v.map(name)
-        .map(str::to_string)
-        .unwrap_or_else(|| format!("unknown({code})"))
+impl From<&AuditRow> for EntryRow {
+    fn from(r: &AuditRow) -> Self {
+        let (consent_revision, emergency_window, emergency_reason) = match r.basis {
+            Basis::NoConsent => (None, None, None),
+            Basis::Consent(revision) => (Some(revision), None, None),
+            Basis::Emergency { window, reason } => {
+                (None, Some(window), Some(reason.name().to_string()))
+            }
+        };
+        EntryRow {
+            sequence: r.sequence,
+            time: rfc3339(r.time),
+            unix_time: r.time,
+            provider_number: r.provider_number,
+            provider: r.provider.to_string(),
+            provider_kind: r.provider_kind.name().to_string(),
+            action: r.action.name().to_string(),
+            record_index: r.record_index,
+            category: r.category.map_or("none", Category::name).to_string(),
+            purpose: r.purpose.hl7_code().to_string(),
+            outcome: r.outcome.name().to_string(),
+            consent_revision,
+            emergency_window,
+            emergency_reason,
+        }
+    }
 }
 
 /// A day number as a calendar date (`YYYY-MM-DD`).
@@ -140,44 +233,53 @@ pub fn rfc3339(unix: i64) -> String {
 /// A patient's emergency windows, by index: what emergency entries name.
 pub type Windows = BTreeMap<u32, EmergencyWindow>;
 
-/// The row of one entry; its provider number resolved through `directory`
-/// (a number no provider has is an error, never a guess), an emergency
-/// entry's window through `windows` (likewise).
-pub fn row(e: &Entry, directory: &Directory, windows: &Windows) -> Result<EntryRow, ClientError> {
-    let p = directory.resolve(e.entry.provider)?;
+/// The typed row of one entry; its provider number resolved through
+/// `directory` (a number no provider has is an error, never a guess), an
+/// emergency entry's window through `windows` (likewise), every code
+/// decoded (one that names nothing is a malformed entry).
+pub fn row(e: &Entry, directory: &Directory, windows: &Windows) -> Result<AuditRow, ClientError> {
     let x = &e.entry;
-    let action = Action::from_code(x.action);
-    let emergency = matches!(action, Some(Action::EmergencyOpen | Action::EmergencyRead));
-    let window = if emergency {
-        Some(windows.get(&x.basis).ok_or_else(|| {
+    let malformed = || {
+        ClientError::Chain(ChainError::MalformedEntry {
+            sequence: e.sequence,
+        })
+    };
+    let p = directory.resolve(x.provider)?;
+    let action = Action::from_code(x.action).ok_or_else(malformed)?;
+    let emergency = matches!(action, Action::EmergencyOpen | Action::EmergencyRead);
+    let basis = if emergency {
+        let w = windows.get(&x.basis).ok_or_else(|| {
             ClientError::NotFound(format!(
                 "emergency window {} that log entry {} names",
                 x.basis, e.sequence
             ))
-        })?)
+        })?;
+        Basis::Emergency {
+            window: w.index,
+            reason: w.reason,
+        }
+    } else if x.basis == NO_CONSENT_REVISION {
+        Basis::NoConsent
     } else {
-        None
+        Basis::Consent(x.basis)
     };
-    Ok(EntryRow {
+    Ok(AuditRow {
         sequence: e.sequence,
-        time: rfc3339(i64::from(x.time)),
-        unix_time: i64::from(x.time),
+        time: i64::from(x.time),
         provider_number: x.provider,
-        provider: p.id.to_string(),
-        provider_kind: p.kind.name().to_string(),
-        action: name_or_code(action, Action::name, x.action),
+        provider: p.id,
+        provider_kind: p.kind,
+        action,
         record_index: (x.record_index != NO_RECORD).then_some(x.record_index),
         // An emergency opening names no record, so no category.
-        category: if action == Some(Action::EmergencyOpen) {
-            "none".to_string()
+        category: if action == Action::EmergencyOpen {
+            None
         } else {
-            name_or_code(Category::from_code(x.category), Category::name, x.category)
+            Some(Category::from_code(x.category).ok_or_else(malformed)?)
         },
-        purpose: name_or_code(Purpose::from_code(x.purpose), Purpose::hl7_code, x.purpose),
-        outcome: name_or_code(Outcome::from_code(x.outcome), Outcome::name, x.outcome),
-        consent_revision: (!emergency && x.basis != NO_CONSENT_REVISION).then_some(x.basis),
-        emergency_window: window.map(|w| w.index),
-        emergency_reason: window.map(|w| w.reason.name().to_string()),
+        purpose: Purpose::from_code(x.purpose).ok_or_else(malformed)?,
+        outcome: Outcome::from_code(x.outcome).ok_or_else(malformed)?,
+        basis,
     })
 }
 
@@ -224,8 +326,8 @@ impl<W: Write> JsonRows<W> {
         Self { out, rows: 0 }
     }
 
-    pub fn row(&mut self, row: &EntryRow) -> anyhow::Result<()> {
-        let text = serde_json::to_string_pretty(row)?;
+    pub fn row(&mut self, row: &AuditRow) -> std::io::Result<()> {
+        let text = serde_json::to_string_pretty(&EntryRow::from(row))?;
         self.out
             .write_all(if self.rows == 0 { b"[\n" } else { b",\n" })?;
         for (i, line) in text.lines().enumerate() {
@@ -239,7 +341,7 @@ impl<W: Write> JsonRows<W> {
         Ok(())
     }
 
-    pub fn finish(mut self) -> anyhow::Result<W> {
+    pub fn finish(mut self) -> std::io::Result<W> {
         self.out
             .write_all(if self.rows == 0 { b"[]\n" } else { b"\n]\n" })?;
         self.out.flush()?;
@@ -251,7 +353,7 @@ impl<W: Write> JsonRows<W> {
 pub struct CsvRows<W: Write>(csv::Writer<W>);
 
 impl<W: Write> CsvRows<W> {
-    pub fn new(out: W) -> anyhow::Result<Self> {
+    pub fn new(out: W) -> std::io::Result<Self> {
         let mut w = csv::WriterBuilder::new()
             .has_headers(false)
             .from_writer(out);
@@ -259,14 +361,12 @@ impl<W: Write> CsvRows<W> {
         Ok(Self(w))
     }
 
-    pub fn row(&mut self, row: &EntryRow) -> anyhow::Result<()> {
-        Ok(self.0.serialize(row)?)
+    pub fn row(&mut self, row: &AuditRow) -> std::io::Result<()> {
+        Ok(self.0.serialize(EntryRow::from(row))?)
     }
 
-    pub fn finish(self) -> anyhow::Result<W> {
-        self.0
-            .into_inner()
-            .map_err(|e| anyhow::anyhow!("writing the CSV: {}", e.error()))
+    pub fn finish(self) -> std::io::Result<W> {
+        self.0.into_inner().map_err(|e| e.into_error())
     }
 }
 
@@ -278,7 +378,7 @@ pub struct FhirBundle<W: Write> {
 }
 
 impl<W: Write> FhirBundle<W> {
-    pub fn new(mut out: W, now: i64) -> anyhow::Result<Self> {
+    pub fn new(mut out: W, now: i64) -> std::io::Result<Self> {
         write!(
             out,
             "{{\n  \"resourceType\": \"Bundle\",\n  \"type\": \"collection\",\n  \"timestamp\": \"{}\",\n  \"entry\": [",
@@ -287,10 +387,9 @@ impl<W: Write> FhirBundle<W> {
         Ok(Self { out, entries: 0 })
     }
 
-    pub fn resource(&mut self, resource: &Value) -> anyhow::Result<()> {
+    pub fn resource(&mut self, resource: &Value) -> std::io::Result<()> {
         let id = resource["id"].as_str().unwrap_or_default();
-        let entry =
-            json!({ "fullUrl": format!("urn:uuid:{}", pseudo_uuid(id)), "resource": resource });
+        let entry = json!({ "fullUrl": full_url(id), "resource": resource });
         self.out.write_all(if self.entries == 0 {
             b"\n    "
         } else {
@@ -301,7 +400,7 @@ impl<W: Write> FhirBundle<W> {
         Ok(())
     }
 
-    pub fn finish(mut self) -> anyhow::Result<W> {
+    pub fn finish(mut self) -> std::io::Result<W> {
         self.out.write_all(if self.entries == 0 {
             b"]\n}\n"
         } else {
@@ -310,6 +409,12 @@ impl<W: Write> FhirBundle<W> {
         self.out.flush()?;
         Ok(self.out)
     }
+}
+
+/// The `fullUrl` of the resource with this id in an export's Bundle: what
+/// one resource's reference to another resolves through.
+pub fn full_url(id: &str) -> String {
+    format!("urn:uuid:{}", pseudo_uuid(id))
 }
 
 fn key_ref(key: &Pubkey) -> Value {
@@ -341,6 +446,44 @@ fn short(key: &Pubkey) -> String {
     key.to_string().chars().take(12).collect()
 }
 
+fn coding(system: &str, code: &str, display: &str) -> Value {
+    json!({ "coding": [{ "system": system, "code": code, "display": display }] })
+}
+
+fn entity_type(code: &str, display: &str) -> Value {
+    json!({ "system": ENTITY_TYPE, "code": code, "display": display })
+}
+
+/// The program as the server (destination role) of every event it records.
+fn destination_agent() -> Value {
+    json!({
+        "type": coding("http://dicom.nema.org/resources/ontology/DCM", "110152", "Destination Role ID"),
+        "who": key_ref(&health_data_exchange::ID),
+        "requestor": false
+    })
+}
+
+/// The entity naming an emergency window: the same identifier in the
+/// opening, every read under it and its review; when the review is in the
+/// same export, a reference to it too.
+fn window_entity(patient: &Pubkey, index: u32, review: Option<&str>) -> Value {
+    let address = crate::pda::emergency_window(patient, index).0;
+    let mut what = json!({ "identifier": { "system": EMERGENCY_WINDOW_SYSTEM, "value": address.to_string() } });
+    if let Some(id) = review {
+        what["reference"] = json!(full_url(id));
+    }
+    json!({
+        "what": what,
+        "type": entity_type("2", "System Object"),
+        "description": format!("emergency window {index} (on-chain account {address}): break the glass"),
+    })
+}
+
+/// The `AuditEvent.id` of a window's review in a FHIR export.
+pub fn review_event_id(patient: &Pubkey, index: u32) -> String {
+    format!("hdx-{}-emergency-{index}-review", short(patient))
+}
+
 /// One log entry as an R4 `AuditEvent` after IHE BALP's RESTful read and
 /// create patterns: the provider as the requesting user (information
 /// recipient) and as the client system (source role), the program as the
@@ -348,96 +491,86 @@ fn short(key: &Pubkey) -> String {
 /// (and its security label when sensitive), the record as entities. A denial
 /// is outcome 4 with the reason in `outcomeDesc`. Only a granted entry names
 /// a consent, as the authorising one: the version (account / revision) in
-/// force at that access, a `Consent` of the same export.
-pub fn audit_event(patient: &Pubkey, row: &EntryRow) -> Value {
-    let write = row.action == Action::Write.name();
-    let open = row.action == Action::EmergencyOpen.name();
-    let emergency = open || row.action == Action::EmergencyRead.name();
-    let granted = row.outcome == Outcome::Granted.name();
-    let provider: Pubkey = row.provider.parse().unwrap_or_default();
-    let entity_type = |code: &str, display: &str| json!({ "system": "http://terminology.hl7.org/CodeSystem/audit-entity-type", "code": code, "display": display });
+/// force at that access, a `Consent` of the same export. An emergency entry
+/// names its window (and the window's review, when `reviewed`).
+pub fn audit_event(patient: &Pubkey, row: &AuditRow, reviewed: bool) -> Value {
     let mut entities = vec![patient_entity(patient)];
     if let Some(index) = row.record_index {
         let mut record = json!({
             "what": { "identifier": { "system": RECORD_SYSTEM, "value": format!("{patient}/{index}") } },
             "type": entity_type("2", "System Object"),
-            "role": { "system": "http://terminology.hl7.org/CodeSystem/object-role", "code": "4", "display": "Domain Resource" },
-            "detail": [{ "type": "category", "valueString": row.category }]
+            "role": { "system": OBJECT_ROLE, "code": "4", "display": "Domain Resource" },
+            "detail": []
         });
-        if let Some(category) = Category::ALL.iter().find(|c| c.name() == row.category) {
-            let (class, label) = fhir_class(*category);
-            record["detail"]
-                .as_array_mut()
-                .expect("an array")
-                .push(json!({ "type": "resourceType", "valueString": class }));
+        if let Some(category) = row.category {
+            let (class, label) = fhir_class(category);
+            record["detail"] = json!([
+                { "type": "category", "valueString": category.name() },
+                { "type": "resourceType", "valueString": class }
+            ]);
             if let Some(label) = label {
                 record["securityLabel"] = json!([{ "system": ACT_CODE, "code": label }]);
             }
         }
         entities.push(record);
     }
-    if let (true, Some(revision)) = (granted, row.consent_revision) {
-        let consent = crate::pda::consent(patient, &provider).0;
-        entities.push(json!({
-            "what": { "identifier": { "system": CONSENT_SYSTEM, "value": format!("{consent}/{revision}") } },
-            "type": entity_type("2", "System Object"),
-            "description": "authorizing consent: on-chain consent account / revision in force"
-        }));
+    match row.basis {
+        Basis::Consent(revision) if row.granted() => {
+            let consent = crate::pda::consent(patient, &row.provider).0;
+            entities.push(json!({
+                "what": { "identifier": { "system": CONSENT_SYSTEM, "value": format!("{consent}/{revision}") } },
+                "type": entity_type("2", "System Object"),
+                "description": "authorizing consent: on-chain consent account / revision in force"
+            }));
+        }
+        Basis::Emergency { window, reason } => {
+            let review = review_event_id(patient, window);
+            let mut entity = window_entity(patient, window, reviewed.then_some(review.as_str()));
+            entity["detail"] = json!([
+                { "type": "emergency-window", "valueString": window.to_string() },
+                { "type": "emergency-reason", "valueString": reason.name() }
+            ]);
+            entities.push(entity);
+        }
+        _ => {}
     }
-    if let (true, Some(index)) = (emergency, row.emergency_window) {
-        // The window's account: the same entity its review event names.
-        let window = crate::pda::emergency_window(patient, index).0;
-        entities.push(json!({
-            "what": { "identifier": { "system": PUBKEY_SYSTEM, "value": window.to_string() } },
-            "type": entity_type("2", "System Object"),
-            "description": "emergency window (on-chain account): break the glass",
-            "detail": [
-                { "type": "emergency-window", "valueString": index.to_string() },
-                { "type": "emergency-reason", "valueString": row.emergency_reason.clone().unwrap_or_default() }
-            ]
-        }));
-    }
-    let dcm = |code: &str, display: &str| json!({ "coding": [{ "system": "http://dicom.nema.org/resources/ontology/DCM", "code": code, "display": display }] });
-    let program = json!({ "identifier": { "system": PUBKEY_SYSTEM, "value": health_data_exchange::ID.to_string() } });
-    let (subtype, action) = if open {
-        (
+    let (subtype, action) = match row.action {
+        Action::EmergencyOpen => (
             json!({ "system": EMERGENCY_SYSTEM, "code": "emergency-open", "display": "open an emergency window" }),
             "E",
-        )
-    } else if write {
-        (
+        ),
+        Action::Write => (
             json!({ "system": "http://hl7.org/fhir/restful-interaction", "code": "create" }),
             "C",
-        )
-    } else {
-        (
+        ),
+        _ => (
             json!({ "system": "http://hl7.org/fhir/restful-interaction", "code": "read" }),
             "R",
-        )
+        ),
     };
     let mut event = json!({
         "resourceType": "AuditEvent",
-        "id": format!("hdx-{}-{}", short(patient), row.sequence),
+        "id": row.event_id(patient),
         "type": { "system": "http://terminology.hl7.org/CodeSystem/audit-event-type", "code": "rest", "display": "RESTful Operation" },
         "subtype": [subtype],
         "action": action,
-        "recorded": row.time,
-        "outcome": if granted { "0" } else { "4" },
-        "outcomeDesc": if granted { "Granted".to_string() } else { format!("Denied: {}", row.outcome) },
-        "purposeOfEvent": [purpose_concept(&row.purpose)],
+        "recorded": rfc3339(row.time),
+        "outcome": if row.granted() { "0" } else { "4" },
+        "outcomeDesc": if row.granted() { "Granted".to_string() } else { format!("Denied: {}", row.outcome.name()) },
+        "purposeOfEvent": [purpose_concept(row.purpose.hl7_code())],
         "agent": [
             {
-                "type": { "coding": [{ "system": "http://terminology.hl7.org/CodeSystem/v3-ParticipationType", "code": "IRCP", "display": "information recipient" }] },
-                "who": key_ref(&provider),
+                "type": coding(PARTICIPATION, "IRCP", "information recipient"),
+                "who": key_ref(&row.provider),
                 "requestor": true
             },
-            { "type": dcm("110153", "Source Role ID"), "who": key_ref(&provider), "requestor": false },
-            { "type": dcm("110152", "Destination Role ID"), "who": program, "requestor": false }
+            { "type": coding("http://dicom.nema.org/resources/ontology/DCM", "110153", "Source Role ID"), "who": key_ref(&row.provider), "requestor": false },
+            destination_agent()
         ],
         "source": audit_source(),
         "entity": entities
     });
-    if emergency {
+    if row.emergency_window().is_some() {
         // Break-the-glass: the HL7 security label on the event itself.
         event["meta"] = json!({ "security": [{ "system": ACT_CODE, "code": health_data_exchange::codes::BREAK_THE_GLASS_HL7, "display": "break the glass" }] });
     }
@@ -445,15 +578,31 @@ pub fn audit_event(patient: &Pubkey, row: &EntryRow) -> Value {
 }
 
 /// A reviewed emergency window as an R4 `AuditEvent`: the registry
-/// authority's verdict (`outcomeDesc`), recorded when it was given; the
-/// window (account address, reason, reads, when it opened and ended) as
-/// the entity; break-the-glass as the security label.
-pub fn emergency_review_event(w: &EmergencyWindow, reviewer: &Pubkey) -> Value {
-    let address = crate::pda::emergency_window(&w.patient, w.index).0;
-    let reason = w.reason.name();
+/// authority's verdict (`outcomeDesc`), recorded when it was given, by the
+/// reviewer its review event names; the window (account address, reason,
+/// reads, when it opened and ended) as an entity, and each entry of the
+/// export under it (`entries`: the opening and every read, by `AuditEvent.id`)
+/// as an entity referring to that entry's event.
+pub fn emergency_review_event(w: &EmergencyWindow, reviewer: &Pubkey, entries: &[String]) -> Value {
+    let mut window = window_entity(&w.patient, w.index, None);
+    window["detail"] = json!([
+        { "type": "emergency-window", "valueString": w.index.to_string() },
+        { "type": "emergency-reason", "valueString": w.reason.name() },
+        { "type": "reads", "valueString": w.reads.to_string() },
+        { "type": "ended-by", "valueString": w.ended_by.name() },
+        { "type": "verdict", "valueString": w.verdict.name() }
+    ]);
+    let mut entities = vec![patient_entity(&w.patient), window];
+    for id in entries {
+        entities.push(json!({
+            "what": { "reference": full_url(id) },
+            "type": entity_type("2", "System Object"),
+            "description": "an access under this emergency window (its AuditEvent)"
+        }));
+    }
     json!({
         "resourceType": "AuditEvent",
-        "id": format!("hdx-{}-emergency-{}-review", short(&w.patient), w.index),
+        "id": review_event_id(&w.patient, w.index),
         "meta": { "security": [{ "system": ACT_CODE, "code": health_data_exchange::codes::BREAK_THE_GLASS_HL7, "display": "break the glass" }] },
         "type": { "system": EMERGENCY_SYSTEM, "code": "emergency-review", "display": "review of an emergency access window" },
         "action": "E",
@@ -463,97 +612,229 @@ pub fn emergency_review_event(w: &EmergencyWindow, reviewer: &Pubkey) -> Value {
         "outcomeDesc": format!("Verdict: {}", w.verdict.name()),
         "purposeOfEvent": [purpose_concept(Purpose::EmergencyTreatment.hl7_code())],
         "agent": [
-            { "type": { "coding": [{ "system": "http://terminology.hl7.org/CodeSystem/extra-security-role-type", "code": "authserver", "display": "authorization server" }] }, "who": key_ref(reviewer), "requestor": true },
-            { "type": { "coding": [{ "system": "http://terminology.hl7.org/CodeSystem/v3-ParticipationType", "code": "IRCP", "display": "information recipient" }] }, "who": key_ref(&w.provider), "requestor": false }
+            { "type": coding("http://terminology.hl7.org/CodeSystem/extra-security-role-type", "authserver", "authorization server"), "who": key_ref(reviewer), "requestor": true },
+            { "type": coding(PARTICIPATION, "IRCP", "information recipient"), "who": key_ref(&w.provider), "requestor": false },
+            destination_agent()
         ],
         "source": audit_source(),
-        "entity": [
-            patient_entity(&w.patient),
-            {
-                "what": { "identifier": { "system": PUBKEY_SYSTEM, "value": address.to_string() } },
-                "type": { "system": "http://terminology.hl7.org/CodeSystem/audit-entity-type", "code": "2", "display": "System Object" },
-                "description": "emergency window (on-chain account)",
-                "detail": [
-                    { "type": "emergency-reason", "valueString": reason },
-                    { "type": "reads", "valueString": w.reads.to_string() },
-                    { "type": "ended-by", "valueString": w.ended_by.name() },
-                    { "type": "verdict", "valueString": w.verdict.name() }
-                ]
-            }
-        ]
+        "entity": entities
     })
 }
 
+fn guardian_agent(who: &Pubkey, requestor: bool) -> Value {
+    json!({ "type": coding(ROLE_CODE, "GUARD", "guardian"), "who": key_ref(who), "requestor": requestor })
+}
+
+/// What a proposal does, in words (its terms as the export names them).
+pub fn proposal_action_words(action: &health_data_exchange::state::ProposalAction) -> String {
+    use health_data_exchange::state::ProposalAction as A;
+    let terms = |t: &health_data_exchange::ConsentTerms| {
+        let names = |all: &[Category]| {
+            all.iter()
+                .filter(|c| t.categories & c.bit() != 0)
+                .map(|c| c.name())
+                .collect::<Vec<_>>()
+                .join(",")
+        };
+        let purposes = Purpose::ALL
+            .iter()
+            .filter(|p| t.purposes & p.bit() != 0)
+            .map(|p| p.hl7_code())
+            .collect::<Vec<_>>()
+            .join(",");
+        let modes = [(MODE_READ, "read"), (MODE_WRITE, "write")]
+            .iter()
+            .filter(|(b, _)| t.modes & b != 0)
+            .map(|(_, n)| *n)
+            .collect::<Vec<_>>()
+            .join(",");
+        format!(
+            "categories {}; modes {modes}; purposes {purposes}; from {} until {}",
+            names(Category::ALL),
+            rfc3339(t.not_before),
+            rfc3339(t.expires_at)
+        )
+    };
+    match action {
+        A::Grant { provider, terms: t } => format!("grant provider {provider}: {}", terms(t)),
+        A::Update { provider, terms: t } => {
+            format!("update provider {provider}'s consent: {}", terms(t))
+        }
+        A::Recover { new_authority } => format!("recover control to {new_authority}"),
+        A::HandOver {
+            new_authority,
+            keep_for_recovery,
+        } => format!(
+            "hand control to {new_authority}; guardians {}",
+            if *keep_for_recovery {
+                "kept for recovery"
+            } else {
+                "removed"
+            }
+        ),
+        A::EmergencyPreferences { preferences } => format!(
+            "emergency preferences: {}{}",
+            if preferences.opt_out {
+                "opted out"
+            } else {
+                "allowed"
+            },
+            match Category::ALL
+                .iter()
+                .filter(|c| preferences.excluded & c.bit() != 0)
+                .map(|c| c.name())
+                .collect::<Vec<_>>()
+                .join(",")
+            {
+                e if e.is_empty() => String::new(),
+                e => format!(", excluding {e}"),
+            }
+        ),
+    }
+}
+
 /// A guardian event (set, proposal, approval, execution, revocation,
-/// hand-over) as an R4 `AuditEvent`: the guardian (or the patient's
-/// authority, for a set) as the requesting agent, the patient as entity.
+/// hand-over) as an R4 `AuditEvent` after IHE BALP: the acting key as the
+/// requesting agent (the patient's authority setting its guardians; the
+/// guardian who proposed, approved, executed or revoked), every guardian
+/// the set names or who approved an executed proposal as agents too, the
+/// program as destination; a coded purpose of use (`PATRQT` for the
+/// patient's own set, `PWATRNY` for guardians acting for the patient); the
+/// patient as entity; what was done in `outcomeDesc`, the transaction in a
+/// detail.
 pub fn guardian_event(patient: &Pubkey, e: &crate::history::GuardianEvent) -> Option<Value> {
     use crate::events::HdxEvent;
-    let (code, who, detail): (&str, Option<Pubkey>, String) = match &e.event {
-        HdxEvent::GuardiansSet(x) => (
-            "guardians-set",
-            None,
-            format!(
-                "{} of {} guardians, {}",
-                x.threshold,
-                x.count,
-                x.mode.name()
-            ),
-        ),
-        HdxEvent::ProposalCreated(x) => (
-            "proposal-created",
-            Some(x.proposer),
-            format!("proposal {} ({})", x.proposal, x.action.kind().name()),
-        ),
-        HdxEvent::ProposalApproved(x) => (
-            "proposal-approved",
-            Some(x.guardian),
-            format!(
-                "proposal {} ({} approvals)",
-                x.proposal,
-                x.approvals.count_ones()
-            ),
-        ),
-        HdxEvent::ProposalExecuted(x) => (
-            "proposal-executed",
-            Some(x.executor),
-            format!("proposal {} ({})", x.proposal, x.kind.name()),
-        ),
-        HdxEvent::ConsentRevoked(x) => (
-            "guardian-revoked",
-            Some(x.signer),
-            format!("consent of provider {} revoked", x.provider),
-        ),
-        HdxEvent::HandedOver(x) => (
-            "handed-over",
-            None,
-            format!(
-                "control handed to {}; guardians {}",
-                x.authority,
-                if x.kept_for_recovery {
-                    "kept for recovery"
+    let mut agents = Vec::new();
+    let (code, purpose, detail) = match &e.event {
+        HdxEvent::GuardiansSet(x) => {
+            agents.push(json!({ "type": coding(PARTICIPATION, "AUT", "author (originator)"), "who": key_ref(&x.authority), "requestor": true }));
+            let named = &x.guardians[..usize::from(x.count).min(x.guardians.len())];
+            agents.extend(named.iter().map(|g| guardian_agent(g, false)));
+            (
+                "guardians-set",
+                PATIENT_REQUEST,
+                if x.count == 0 {
+                    "guardians removed".to_string()
                 } else {
-                    "removed"
-                }
-            ),
-        ),
+                    format!(
+                        "{} of {} guardians, {}: {}",
+                        x.threshold,
+                        x.count,
+                        x.mode.name(),
+                        named
+                            .iter()
+                            .map(|g| g.to_string())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )
+                },
+            )
+        }
+        HdxEvent::ProposalCreated(x) => {
+            agents.push(guardian_agent(&x.proposer, true));
+            (
+                "proposal-created",
+                POWER_OF_ATTORNEY,
+                format!(
+                    "proposal {}: {} (open until {})",
+                    x.proposal,
+                    proposal_action_words(&x.action),
+                    rfc3339(x.expires_at)
+                ),
+            )
+        }
+        HdxEvent::ProposalApproved(x) => {
+            agents.push(guardian_agent(&x.guardian, true));
+            (
+                "proposal-approved",
+                POWER_OF_ATTORNEY,
+                format!(
+                    "proposal {} approved ({} approvals)",
+                    x.proposal,
+                    x.approvals.count_ones()
+                ),
+            )
+        }
+        HdxEvent::ProposalExecuted(x) => {
+            agents.push(guardian_agent(&x.executor, true));
+            let approvers: Vec<&Pubkey> = x
+                .approvers
+                .iter()
+                .filter(|k| **k != Pubkey::default())
+                .collect();
+            agents.extend(
+                approvers
+                    .iter()
+                    .filter(|k| ***k != x.executor)
+                    .map(|k| guardian_agent(k, false)),
+            );
+            (
+                "proposal-executed",
+                POWER_OF_ATTORNEY,
+                format!(
+                    "proposal {} ({}) executed by {}, approved by {}",
+                    x.proposal,
+                    x.kind.name(),
+                    x.executor,
+                    approvers
+                        .iter()
+                        .map(|k| k.to_string())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            )
+        }
+        HdxEvent::ConsentRevoked(x) => {
+            agents.push(guardian_agent(&x.signer, true));
+            (
+                "guardian-revoked",
+                POWER_OF_ATTORNEY,
+                format!(
+                    "consent of provider {} (revision {}) revoked by guardian {}",
+                    x.provider, x.revision, x.signer
+                ),
+            )
+        }
+        HdxEvent::HandedOver(x) => {
+            // The executing guardian is the ProposalExecuted event of the same transaction.
+            (
+                "handed-over",
+                POWER_OF_ATTORNEY,
+                format!(
+                    "control handed to {}; guardians {}",
+                    x.authority,
+                    if x.kept_for_recovery {
+                        "kept for recovery"
+                    } else {
+                        "removed"
+                    }
+                ),
+            )
+        }
         _ => return None,
     };
-    let mut agents = Vec::new();
-    if let Some(who) = who {
-        agents.push(json!({ "type": { "coding": [{ "system": "http://terminology.hl7.org/CodeSystem/v3-RoleCode", "code": "GUARD", "display": "guardian" }] }, "who": key_ref(&who), "requestor": true }));
+    if agents.is_empty() {
+        if let Some(executor) = e.executor {
+            agents.push(guardian_agent(&executor, true));
+        }
     }
+    agents.push(destination_agent());
     let mut subject = patient_entity(patient);
     subject["detail"] = json!([{ "type": "transaction", "valueString": e.signature.to_string() }]);
-    agents.push(json!({ "type": { "coding": [{ "system": "http://dicom.nema.org/resources/ontology/DCM", "code": "110152", "display": "Destination Role ID" }] }, "who": { "identifier": { "system": PUBKEY_SYSTEM, "value": health_data_exchange::ID.to_string() } }, "requestor": false }));
+    let kind = match &e.event {
+        HdxEvent::ProposalCreated(x) => format!("-{}", x.proposal),
+        HdxEvent::ProposalApproved(x) => format!("-{}-{}", x.proposal, short(&x.guardian)),
+        _ => String::new(),
+    };
     Some(json!({
         "resourceType": "AuditEvent",
-        "id": format!("hdx-{}-guardians-{}", short(patient), &e.signature.to_string()[..16]),
+        "id": format!("hdx-{}-{code}{kind}-{}", short(patient), &e.signature.to_string()[..16]),
         "type": { "system": GUARDIAN_SYSTEM, "code": code },
         "action": "E",
         "recorded": rfc3339(e.block_time.unwrap_or(0)),
         "outcome": "0",
         "outcomeDesc": detail,
+        "purposeOfEvent": [purpose_concept(purpose)],
         "agent": agents,
         "source": audit_source(),
         "entity": [subject]
@@ -568,6 +849,14 @@ fn origin_code(o: Origin) -> &'static str {
     }
 }
 
+/// Who set a consent version's terms, as its export names it.
+pub fn actor_code(a: Actor) -> &'static str {
+    match a {
+        Actor::Patient => "patient",
+        Actor::Guardian | Actor::Guardians => "guardians",
+    }
+}
+
 fn ending_code(e: Ending) -> &'static str {
     match e {
         Ending::Updated => "updated",
@@ -576,16 +865,21 @@ fn ending_code(e: Ending) -> &'static str {
     }
 }
 
-/// The extension URLs that say how a consent version began and ended.
+/// The extension URLs that say how a consent version began and ended, and
+/// who set its terms (`patient` or `guardians`, and the guardians' proposal).
 pub const ORIGIN_EXTENSION: &str = "urn:hdx:consent-version-origin";
 pub const ENDING_EXTENSION: &str = "urn:hdx:consent-version-ending";
+pub const ACTOR_EXTENSION: &str = "urn:hdx:consent-version-actor";
+pub const PROPOSAL_EXTENSION: &str = "urn:hdx:consent-version-proposal";
 
 /// One consent version as an R4 `Consent` (`permit`): its terms; its period
 /// the time it applied (from its start to its expiry, or to when it was
 /// replaced or revoked, if earlier); `active` only while it is the version
 /// in force and inside its window, `inactive` once replaced, revoked or
 /// expired; identified as `<consent account>/<revision>`, which is what a
-/// granted `AuditEvent` names.
+/// granted `AuditEvent` names. Its performer is who set the terms: the
+/// patient, or the guardians who approved the proposal that set them (the
+/// executor among them, listed first).
 pub fn consent_resource(v: &ConsentVersion, now: i64) -> Value {
     let t = &v.terms;
     let mut classes = Vec::new();
@@ -633,11 +927,24 @@ pub fn consent_resource(v: &ConsentVersion, now: i64) -> Value {
         provision["dataPeriod"] =
             json!({ "start": day_date(t.from_day), "end": day_date(t.to_day) });
     }
-    let mut extension =
-        vec![json!({ "url": ORIGIN_EXTENSION, "valueCode": origin_code(v.origin) })];
+    let mut extension = vec![
+        json!({ "url": ORIGIN_EXTENSION, "valueCode": origin_code(v.origin) }),
+        json!({ "url": ACTOR_EXTENSION, "valueCode": actor_code(v.actor) }),
+    ];
+    if let Some(n) = v.proposal {
+        extension.push(json!({ "url": PROPOSAL_EXTENSION, "valueUnsignedInt": n }));
+    }
     if let Some((_, ending)) = v.ended {
         extension.push(json!({ "url": ENDING_EXTENSION, "valueCode": ending_code(ending) }));
     }
+    let performer: Vec<Value> = match v.actor {
+        Actor::Patient => vec![key_ref(&v.patient)],
+        Actor::Guardian | Actor::Guardians => {
+            let mut who = vec![v.signer];
+            who.extend(v.approvers.iter().filter(|k| **k != v.signer));
+            who.iter().map(key_ref).collect()
+        }
+    };
     let address = crate::pda::consent(&v.patient, &v.provider).0;
     json!({
         "resourceType": "Consent",
@@ -649,7 +956,7 @@ pub fn consent_resource(v: &ConsentVersion, now: i64) -> Value {
         "category": [{ "coding": [{ "system": "http://loinc.org", "code": "59284-0", "display": "Patient Consent" }] }],
         "patient": key_ref(&v.patient),
         "dateTime": rfc3339(v.since),
-        "performer": [key_ref(&v.patient)],
+        "performer": performer,
         "policyRule": { "coding": [{ "system": ACT_CODE, "code": "OPTIN" }] },
         "provision": provision
     })
@@ -682,22 +989,32 @@ pub struct Scope {
 }
 
 impl Scope {
-    pub fn keeps(&self, row: &EntryRow) -> bool {
-        self.since.is_none_or(|t| row.unix_time >= t)
-            && self.until.is_none_or(|t| row.unix_time < t)
-            && self.provider.is_none_or(|p| row.provider == p.to_string())
+    pub fn keeps(&self, row: &AuditRow) -> bool {
+        self.since.is_none_or(|t| row.time >= t)
+            && self.until.is_none_or(|t| row.time < t)
+            && self.provider.is_none_or(|p| row.provider == p)
     }
 }
 
-/// Streams a patient's log as rows (providers resolved from the registry),
-/// each checked against the hash chain as it is read; `progress` hears
-/// (pages read, pages). Returns the head and the number of entries.
-pub fn stream_rows<T: Transport>(
-    client: &HdxClient<T>,
+/// An export that could not be made: the chain could not be read (or does
+/// not verify), or the output could not be written.
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    #[error(transparent)]
+    Client(#[from] ClientError),
+    #[error("writing the export: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Streams a patient's log as typed rows (providers resolved from the
+/// registry), each checked against the hash chain as it is read; `progress`
+/// hears (pages read, pages). Returns the head and the number of entries.
+pub fn stream_rows<E: From<ClientError>>(
+    client: &HdxClient,
     patient: &Pubkey,
     progress: &mut dyn FnMut(u64, u64),
-    each: &mut dyn FnMut(EntryRow) -> anyhow::Result<()>,
-) -> anyhow::Result<([u8; 32], u64)> {
+    each: &mut dyn FnMut(AuditRow) -> Result<(), E>,
+) -> Result<([u8; 32], u64), E> {
     client.patient(patient)?; // a named error for an unknown patient
     let directory = client.directory()?;
     let windows = windows_of(client, patient)?;
@@ -710,10 +1027,7 @@ pub fn stream_rows<T: Transport>(
 }
 
 /// The patient's emergency windows, by index (one `getProgramAccounts`).
-pub fn windows_of<T: Transport>(
-    client: &HdxClient<T>,
-    patient: &Pubkey,
-) -> Result<Windows, ClientError> {
+pub fn windows_of(client: &HdxClient, patient: &Pubkey) -> Result<Windows, ClientError> {
     Ok(client
         .emergency_windows(WindowFilter {
             patient: Some(*patient),
@@ -726,37 +1040,48 @@ pub fn windows_of<T: Transport>(
 
 /// A patient's whole FHIR R4 export, streamed to `out`: an `AuditEvent` per
 /// log entry in `scope`, a `Consent` per consent version, a verdict event per
-/// reviewed emergency window and an event per guardian action. The consent
-/// history is read (and checked against the accounts) before anything is
-/// written, so a history that does not match the chain writes nothing.
+/// reviewed emergency window (referring to the window's entries in the
+/// export) and an event per guardian action. The consent history, the
+/// reviewers and the guardian events are read (and checked) before anything
+/// is written, so a history that does not match the chain writes nothing.
 /// What `hdx audit log --format fhir` prints and `hdx serve` serves.
-pub fn write_fhir<T: Transport, W: Write>(
-    client: &HdxClient<T>,
+pub fn write_fhir<W: Write>(
+    client: &HdxClient,
     patient: &Pubkey,
     scope: &Scope,
     now: i64,
     out: W,
     progress: &mut dyn FnMut(u64, u64),
-) -> anyhow::Result<W> {
+) -> Result<W, ExportError> {
+    let transport = client.transport.as_ref();
     let accounts = client.consents(Some(patient), None)?;
-    let versions: Vec<_> = crate::history::consent_history(&client.transport, patient, &accounts)?
+    let versions: Vec<_> = crate::history::consent_history(transport, patient, &accounts)?
         .into_iter()
         .filter(|v| scope.provider.is_none_or(|p| v.provider == p))
         .collect();
-    let reviewed: Vec<_> = client
-        .emergency_windows(WindowFilter {
-            patient: Some(*patient),
-            ..Default::default()
-        })?
-        .into_iter()
-        .filter(|w| w.verdict != health_data_exchange::codes::Verdict::Unreviewed)
+    let windows: Vec<EmergencyWindow> = windows_of(client, patient)?.into_values().collect();
+    let reviewers = crate::history::emergency_reviewers(transport, &windows)?;
+    let reviewed: Vec<&EmergencyWindow> = windows
+        .iter()
+        .filter(|w| reviewers.contains_key(&w.index))
+        .filter(|w| scope.provider.is_none_or(|p| w.provider == p))
         .collect();
-    let reviewer = client.registry().map(|r| r.authority).unwrap_or_default();
-    let guardian_events = crate::history::guardian_events(&client.transport, patient)?;
+    let guardian_events = crate::history::guardian_events(transport, patient)?;
     let mut w = FhirBundle::new(out, now)?;
-    stream_rows(client, patient, progress, &mut |r| {
+    // The exported entries of each window, for its review to refer to.
+    let mut under_window: BTreeMap<u32, Vec<String>> = BTreeMap::new();
+    stream_rows(client, patient, progress, &mut |r| -> Result<
+        (),
+        ExportError,
+    > {
         if scope.keeps(&r) {
-            w.resource(&audit_event(patient, &r))?;
+            let reviewed = r
+                .emergency_window()
+                .is_some_and(|i| reviewed.iter().any(|w| w.index == i));
+            if let Some(i) = r.emergency_window() {
+                under_window.entry(i).or_default().push(r.event_id(patient));
+            }
+            w.resource(&audit_event(patient, &r, reviewed))?;
         }
         Ok(())
     })?;
@@ -764,12 +1089,17 @@ pub fn write_fhir<T: Transport, W: Write>(
         w.resource(&consent_resource(v, now))?;
     }
     for window in &reviewed {
-        w.resource(&emergency_review_event(window, &reviewer))?;
+        let entries = under_window.get(&window.index).map_or(&[][..], |v| &v[..]);
+        w.resource(&emergency_review_event(
+            window,
+            &reviewers[&window.index],
+            entries,
+        ))?;
     }
     for e in &guardian_events {
         if let Some(r) = guardian_event(patient, e) {
             w.resource(&r)?;
         }
     }
-    w.finish()
+    Ok(w.finish()?)
 }

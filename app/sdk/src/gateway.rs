@@ -69,16 +69,16 @@ pub fn release_line(path: &str, entry: u64, time: i64, nonce: &str) -> String {
     format!("{PROTOCOL} GET {path} entry={entry} time={time} nonce={nonce}")
 }
 
-fn offchain(line: &str) -> anyhow::Result<OffchainMessage> {
+fn offchain(line: &str) -> Result<OffchainMessage, GatewayError> {
     OffchainMessage::new(0, line.as_bytes())
-        .map_err(|e| anyhow::anyhow!("not an off-chain message: {e:?}"))
+        .map_err(|e| GatewayError::Request(format!("not an off-chain message: {e:?}")))
 }
 
 /// Signs `line` as a version-0 off-chain message.
-pub fn sign(signer: &dyn Signer, line: &str) -> anyhow::Result<Signature> {
+pub fn sign(signer: &dyn Signer, line: &str) -> Result<Signature, GatewayError> {
     offchain(line)?
         .sign(signer)
-        .map_err(|e| anyhow::anyhow!("cannot sign: {e:?}"))
+        .map_err(|e| GatewayError::Request(format!("cannot sign: {e:?}")))
 }
 
 /// Whether `signature` is `signer`'s over `line` as a version-0 off-chain message.
@@ -94,9 +94,10 @@ pub fn hex(bytes: &[u8]) -> String {
 }
 
 /// 16 random bytes, hex: a request's nonce.
-pub fn nonce() -> anyhow::Result<String> {
+pub fn nonce() -> Result<String, GatewayError> {
     let mut bytes = [0u8; 16];
-    getrandom::getrandom(&mut bytes).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
+    getrandom::getrandom(&mut bytes)
+        .map_err(|e| GatewayError::Request(format!("no randomness for a nonce: {e}")))?;
     Ok(hex(&bytes))
 }
 
@@ -130,14 +131,21 @@ pub struct Refused {
     pub message: String,
 }
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum GatewayError {
+    /// The gateway refused the request, by name.
     #[error(transparent)]
     Refused(#[from] Refused),
+    /// No answer (worth trying again).
     #[error("cannot reach the gateway at {url}: {detail}")]
     Unreachable { url: String, detail: String },
-    #[error(transparent)]
-    Other(#[from] anyhow::Error),
+    /// The request could not be made (signing, randomness).
+    #[error("{0}")]
+    Request(String),
+    /// An answer no gateway gives: a receipt that does not decode, data
+    /// that is not the record's content.
+    #[error("{0}")]
+    Answer(String),
 }
 
 /// The gateway's HTTP client, as a patient's tool or a provider's system uses it.
@@ -213,10 +221,12 @@ impl GatewayClient {
         if !response.status().is_success() {
             return Err(Self::refused(response));
         }
-        let uploaded: Uploaded = response
-            .json_or_text()
-            .map_err(|e| anyhow::anyhow!("the gateway's answer is not an upload receipt: {e}"))?;
-        Ok(uploaded)
+        let text = response.text().map_err(|e| self.unreachable(e))?;
+        serde_json::from_str(&text).map_err(|e| {
+            GatewayError::Answer(format!(
+                "the gateway's answer is not an upload receipt: {e}: {text:.200}"
+            ))
+        })
     }
 
     /// Asks for record `index` of `patient` (by id), redeeming log entry
@@ -250,26 +260,13 @@ impl GatewayClient {
         let data = response.bytes().map_err(|e| self.unreachable(e))?.to_vec();
         let got: [u8; 32] = Sha256::digest(&data).into();
         if &got != content_hash {
-            return Err(anyhow::anyhow!(
+            return Err(GatewayError::Answer(format!(
                 "the gateway released data whose SHA-256 {} is not the record's content hash {}",
                 hex(&got),
                 hex(content_hash)
-            )
-            .into());
+            )));
         }
         Ok(data)
-    }
-}
-
-/// `Response::json` without reqwest's `json` feature.
-trait JsonOrText {
-    fn json_or_text<T: serde::de::DeserializeOwned>(self) -> anyhow::Result<T>;
-}
-
-impl JsonOrText for reqwest::blocking::Response {
-    fn json_or_text<T: serde::de::DeserializeOwned>(self) -> anyhow::Result<T> {
-        let text = self.text()?;
-        serde_json::from_str(&text).map_err(|e| anyhow::anyhow!("{e}: {text:.200}"))
     }
 }
 

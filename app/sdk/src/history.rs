@@ -17,9 +17,11 @@ use anchor_lang::prelude::Pubkey;
 use serde::Serialize;
 use solana_sdk::signature::Signature;
 
+use crate::client::ClientError;
+use crate::codes::Actor;
 use crate::events::{parse_logs, HdxEvent};
 use crate::program::state::{Consent, ConsentTerms};
-use crate::transport::Transport;
+use crate::transport::{ClusterError, Transport};
 
 /// How a consent version came to be.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -56,6 +58,17 @@ pub struct ConsentVersion {
     pub ended: Option<(i64, Ending)>,
     /// The transaction that made it.
     pub signature: Signature,
+    /// Who set these terms: the patient's authority, or the guardians
+    /// through a proposal (a renewal keeps the terms, and so who set them).
+    pub actor: Actor,
+    /// The key that signed for it: the patient's authority, or the guardian
+    /// who executed the proposal.
+    pub signer: Pubkey,
+    /// The guardians' proposal it executed, if it was theirs.
+    pub proposal: Option<u32>,
+    /// The guardians who approved that proposal (the executor among them
+    /// when it approved); empty when the patient acted.
+    pub approvers: Vec<Pubkey>,
 }
 
 impl ConsentVersion {
@@ -81,10 +94,10 @@ pub enum HistoryError {
 }
 
 /// Every signature on `address`, oldest first (paged, 1,000 at a time).
-pub fn all_signatures<T: Transport + ?Sized>(
-    transport: &T,
+pub fn all_signatures(
+    transport: &dyn Transport,
     address: &Pubkey,
-) -> anyhow::Result<Vec<crate::transport::Signed>> {
+) -> Result<Vec<crate::transport::Signed>, ClusterError> {
     const PAGE: usize = 1_000;
     let mut all = Vec::new();
     let mut before: Option<Signature> = None;
@@ -103,22 +116,17 @@ pub fn all_signatures<T: Transport + ?Sized>(
 
 /// The consent events of a patient's consent changes, oldest first, with
 /// the signature of the transaction that emitted each.
-fn consent_events<T: Transport + ?Sized>(
-    transport: &T,
+fn consent_events(
+    transport: &dyn Transport,
     patient: &Pubkey,
-) -> anyhow::Result<Vec<(Signature, HdxEvent)>> {
+) -> Result<Vec<(Signature, HdxEvent)>, ClientError> {
     let address = crate::pda::consent_history(patient).0;
     let mut out = Vec::new();
     for signed in all_signatures(transport, &address)? {
         if !signed.succeeded {
             continue; // nothing a failed transaction did is kept
         }
-        let landed = transport.transaction(&signed.signature)?.ok_or_else(|| {
-            anyhow::anyhow!(
-                "the cluster lists {} for {address} but does not return it",
-                signed.signature
-            )
-        })?;
+        let landed = landed(transport, &signed.signature, &address)?;
         out.extend(
             parse_logs(&landed.logs)
                 .into_iter()
@@ -129,8 +137,24 @@ fn consent_events<T: Transport + ?Sized>(
     Ok(out)
 }
 
+/// A transaction the cluster listed for `address`: a cluster that lists a
+/// signature and then does not return its transaction is not answering as a
+/// cluster does.
+fn landed(
+    transport: &dyn Transport,
+    signature: &Signature,
+    address: &Pubkey,
+) -> Result<crate::transport::Landed, ClientError> {
+    transport.transaction(signature)?.ok_or_else(|| {
+        ClientError::Unexpected(format!(
+            "the cluster lists {signature} for {address} but does not return it"
+        ))
+    })
+}
+
 fn event_patient(e: &HdxEvent) -> Option<Pubkey> {
     match e {
+        HdxEvent::ProposalExecuted(e) => Some(e.patient),
         HdxEvent::ConsentGranted(e) => Some(e.patient),
         HdxEvent::ConsentUpdated(e) => Some(e.patient),
         HdxEvent::ConsentRenewed(e) => Some(e.patient),
@@ -150,6 +174,38 @@ pub fn versions_from_events(
         patient: *patient,
         what,
     };
+    // The approvers of each executed proposal, by the transaction that executed it.
+    let executed: BTreeMap<(Signature, u32), Vec<Pubkey>> = events
+        .iter()
+        .filter_map(|(signature, e)| match e {
+            HdxEvent::ProposalExecuted(x) => Some((
+                (*signature, x.proposal),
+                x.approvers
+                    .iter()
+                    .copied()
+                    .filter(|k| *k != Pubkey::default())
+                    .collect(),
+            )),
+            _ => None,
+        })
+        .collect();
+    // Who set a version's terms: the event's actor, signer and proposal;
+    // a guardians' proposal must have been executed in the same transaction.
+    let set_by = |signature: &Signature,
+                  actor: Actor,
+                  signer: Pubkey,
+                  proposal: Option<u32>|
+     -> Result<(Actor, Pubkey, Option<u32>, Vec<Pubkey>), HistoryError> {
+        let approvers = match proposal {
+            None => Vec::new(),
+            Some(n) => executed.get(&(*signature, n)).cloned().ok_or_else(|| {
+                mismatch(format!(
+                    "transaction {signature} sets consent terms by proposal {n}, which it does not execute"
+                ))
+            })?,
+        };
+        Ok((actor, signer, proposal, approvers))
+    };
     // Per provider: its versions, oldest first.
     let mut by_provider: BTreeMap<Pubkey, Vec<ConsentVersion>> = BTreeMap::new();
     for (signature, event) in events {
@@ -163,7 +219,12 @@ pub fn versions_from_events(
         let versions = by_provider.entry(provider).or_default();
         let current = versions.last_mut().filter(|v| v.ended.is_none());
         let next = match (event, current) {
-            (HdxEvent::ConsentGranted(e), None) => Some((e.revision, e.terms, Origin::Granted)),
+            (HdxEvent::ConsentGranted(e), None) => Some((
+                e.revision,
+                e.terms,
+                Origin::Granted,
+                set_by(signature, e.actor, e.signer, e.proposal)?,
+            )),
             (HdxEvent::ConsentGranted(e), Some(v)) => {
                 return Err(mismatch(format!(
                     "revision {} grants a consent to {provider} while revision {} is in force",
@@ -172,7 +233,12 @@ pub fn versions_from_events(
             }
             (HdxEvent::ConsentUpdated(e), Some(v)) => {
                 v.ended = Some((at, Ending::Updated));
-                Some((e.revision, e.terms, Origin::Updated))
+                Some((
+                    e.revision,
+                    e.terms,
+                    Origin::Updated,
+                    set_by(signature, e.actor, e.signer, e.proposal)?,
+                ))
             }
             (HdxEvent::ConsentRenewed(e), Some(v)) => {
                 v.ended = Some((at, Ending::Renewed));
@@ -180,7 +246,8 @@ pub fn versions_from_events(
                     expires_at: e.expires_at,
                     ..v.terms
                 };
-                Some((e.revision, terms, Origin::Renewed))
+                let by = (v.actor, v.signer, v.proposal, v.approvers.clone());
+                Some((e.revision, terms, Origin::Renewed, by))
             }
             (HdxEvent::ConsentRevoked(e), Some(v)) if e.revision == v.revision => {
                 v.ended = Some((at, Ending::Revoked));
@@ -199,7 +266,7 @@ pub fn versions_from_events(
             }
             _ => None,
         };
-        if let Some((revision, terms, origin)) = next {
+        if let Some((revision, terms, origin, (actor, signer, proposal, approvers))) = next {
             versions.push(ConsentVersion {
                 patient: *patient,
                 provider,
@@ -209,6 +276,10 @@ pub fn versions_from_events(
                 since: at,
                 ended: None,
                 signature: *signature,
+                actor,
+                signer,
+                proposal,
+                approvers,
             });
         }
     }
@@ -267,11 +338,11 @@ pub fn check_against_accounts(
 
 /// Every consent version of `patient` (by id), checked against the consent
 /// accounts: oldest revision first.
-pub fn consent_history<T: Transport + ?Sized>(
-    transport: &T,
+pub fn consent_history(
+    transport: &dyn Transport,
     patient: &Pubkey,
     accounts: &[Consent],
-) -> anyhow::Result<Vec<ConsentVersion>> {
+) -> Result<Vec<ConsentVersion>, ClientError> {
     let events = consent_events(transport, patient)?;
     let versions = versions_from_events(patient, &events)?;
     check_against_accounts(patient, &versions, accounts)?;
@@ -397,28 +468,31 @@ pub struct GuardianEvent {
     pub signature: Signature,
     pub block_time: Option<i64>,
     pub event: HdxEvent,
+    /// The guardian who executed the proposal this event came from (a
+    /// hand-over names none itself), from the same transaction.
+    pub executor: Option<Pubkey>,
 }
 
 /// Every guardian event of a patient (sets, proposals, approvals,
 /// executions, single-guardian revocations, hand-overs), oldest first:
 /// every guardian instruction carries the patient's guardian-set address.
-pub fn guardian_events<T: Transport + ?Sized>(
-    transport: &T,
+pub fn guardian_events(
+    transport: &dyn Transport,
     patient: &Pubkey,
-) -> anyhow::Result<Vec<GuardianEvent>> {
+) -> Result<Vec<GuardianEvent>, ClientError> {
     let address = crate::pda::guardian_set(patient).0;
     let mut out = Vec::new();
     for signed in all_signatures(transport, &address)? {
         if !signed.succeeded {
             continue;
         }
-        let landed = transport.transaction(&signed.signature)?.ok_or_else(|| {
-            anyhow::anyhow!(
-                "the cluster lists {} for {address} but does not return it",
-                signed.signature
-            )
-        })?;
-        for event in parse_logs(&landed.logs) {
+        let landed = landed(transport, &signed.signature, &address)?;
+        let events = parse_logs(&landed.logs);
+        let executor = events.iter().find_map(|e| match e {
+            HdxEvent::ProposalExecuted(x) if x.patient == *patient => Some(x.executor),
+            _ => None,
+        });
+        for event in events {
             let ours = match &event {
                 HdxEvent::GuardiansSet(e) => e.patient == *patient,
                 HdxEvent::ProposalCreated(e) => e.patient == *patient,
@@ -435,9 +509,50 @@ pub fn guardian_events<T: Transport + ?Sized>(
                     signature: signed.signature,
                     block_time: landed.block_time,
                     event,
+                    executor,
                 });
             }
         }
+    }
+    Ok(out)
+}
+
+/// Who reviewed each of these emergency windows, from the review's own
+/// event (`EmergencyReviewed.reviewer`: the registry authority of that
+/// moment, which may have been handed on since). Every review writes its
+/// window, so the window's address lists the review's transaction. A
+/// reviewed window whose review cannot be found is an error, never a guess.
+pub fn emergency_reviewers(
+    transport: &dyn Transport,
+    windows: &[crate::program::state::EmergencyWindow],
+) -> Result<BTreeMap<u32, Pubkey>, ClientError> {
+    use crate::codes::Verdict;
+    let mut out = BTreeMap::new();
+    for w in windows.iter().filter(|w| w.verdict != Verdict::Unreviewed) {
+        let address = crate::pda::emergency_window(&w.patient, w.index).0;
+        let mut reviewer = None;
+        for signed in all_signatures(transport, &address)? {
+            if !signed.succeeded {
+                continue;
+            }
+            let landed = landed(transport, &signed.signature, &address)?;
+            for event in parse_logs(&landed.logs) {
+                if let HdxEvent::EmergencyReviewed(e) = event {
+                    if e.patient == w.patient && e.window == w.index {
+                        reviewer = Some(e.reviewer);
+                    }
+                }
+            }
+        }
+        let reviewer = reviewer.ok_or_else(|| {
+            ClientError::Unexpected(format!(
+                "emergency window {} of patient {} is reviewed ({}) but no review transaction names it",
+                w.index,
+                w.patient,
+                w.verdict.name()
+            ))
+        })?;
+        out.insert(w.index, reviewer);
     }
     Ok(out)
 }

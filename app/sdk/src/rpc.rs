@@ -1,7 +1,6 @@
 //! An RPC cluster (devnet, mainnet, a local validator) behind [`Transport`],
 //! through `solana-rpc-client`.
 
-use anyhow::Context;
 use base64::Engine;
 use solana_account_decoder_client_types::UiAccountEncoding;
 use solana_commitment_config::CommitmentConfig;
@@ -25,19 +24,12 @@ use solana_transaction_status_client_types::{
     EncodedConfirmedTransactionWithStatusMeta, UiTransactionEncoding,
 };
 
-use crate::transport::{Landed, Memcmp, Receipt, SendError, Signed, Transport};
+use crate::transport::{
+    ClusterError, Faucet, Landed, Memcmp, Receipt, SendError, Signed, Transport,
+};
 
 /// `getMultipleAccounts` takes at most 100 keys.
 const MAX_MULTIPLE_ACCOUNTS: usize = 100;
-
-/// The cluster could not be reached, or answered a request with an error.
-#[derive(Debug, thiserror::Error)]
-pub enum ClusterError {
-    #[error("cannot reach the cluster at {url}: {detail}")]
-    Unreachable { url: String, detail: String },
-    #[error("the cluster at {url} refused the request: {detail}")]
-    Refused { url: String, detail: String },
-}
 
 pub struct RpcTransport {
     client: RpcClient,
@@ -77,9 +69,17 @@ impl RpcTransport {
                 .is_ok_and(|ip| ip.is_loopback())
     }
 
-    /// Gives `wallet` `lamports` through the cluster's faucet
-    /// (`requestAirdrop`) when it holds less than a tenth of that.
-    pub fn fund(&self, wallet: &Pubkey, lamports: u64) -> anyhow::Result<()> {
+    fn malformed(&self, detail: impl std::fmt::Display) -> ClusterError {
+        ClusterError::Malformed {
+            url: self.url.clone(),
+            detail: detail.to_string(),
+        }
+    }
+}
+
+impl Faucet for RpcTransport {
+    /// `requestAirdrop` (a local validator's or `hdx serve`'s faucet, devnet's).
+    fn fund(&self, wallet: &Pubkey, lamports: u64) -> Result<(), ClusterError> {
         let balance = self
             .client
             .get_balance(wallet)
@@ -99,30 +99,38 @@ impl RpcTransport {
                 .map_err(|e| self.unreachable(e))?;
             match status {
                 Some(Ok(())) => return Ok(()),
-                Some(Err(e)) => anyhow::bail!("the airdrop to {wallet} failed: {e}"),
+                Some(Err(e)) => {
+                    return Err(ClusterError::Refused {
+                        url: self.url.clone(),
+                        detail: format!("the airdrop to {wallet} failed: {e}"),
+                    })
+                }
                 None => std::thread::sleep(std::time::Duration::from_millis(100)),
             }
         }
-        anyhow::bail!("the airdrop to {wallet} was not confirmed")
+        Err(ClusterError::Unreachable {
+            url: self.url.clone(),
+            detail: format!("the airdrop to {wallet} was not confirmed within 10 s"),
+        })
     }
+}
 
-    fn unreachable(&self, e: RpcClientError) -> anyhow::Error {
+impl RpcTransport {
+    fn unreachable(&self, e: RpcClientError) -> ClusterError {
         match e.kind() {
             ErrorKind::Reqwest(_) | ErrorKind::Io(_) => ClusterError::Unreachable {
                 url: self.url.clone(),
                 detail: e.to_string(),
-            }
-            .into(),
+            },
             _ => ClusterError::Refused {
                 url: self.url.clone(),
                 detail: e.to_string(),
-            }
-            .into(),
+            },
         }
     }
 
     /// The landed transaction's logs and return data.
-    fn receipt(&self, tx: &Transaction) -> anyhow::Result<Receipt> {
+    fn receipt(&self, tx: &Transaction) -> Result<Receipt, ClusterError> {
         let signature = tx.signatures[0];
         let landed = self
             .client
@@ -138,7 +146,7 @@ impl RpcTransport {
         let meta = landed
             .transaction
             .meta
-            .context("the cluster returned the transaction without its status")?;
+            .ok_or_else(|| self.malformed("the transaction came back without its status"))?;
         let logs = match meta.log_messages {
             OptionSerializer::Some(logs) => logs,
             _ => Vec::new(),
@@ -147,7 +155,7 @@ impl RpcTransport {
             OptionSerializer::Some(r) => Some(
                 base64::engine::general_purpose::STANDARD
                     .decode(r.data.0)
-                    .context("return data is not base64")?,
+                    .map_err(|e| self.malformed(format!("return data is not base64: {e}")))?,
             ),
             _ => None,
         };
@@ -160,7 +168,7 @@ impl RpcTransport {
 }
 
 impl Transport for RpcTransport {
-    fn latest_blockhash(&self) -> anyhow::Result<Hash> {
+    fn latest_blockhash(&self) -> Result<Hash, ClusterError> {
         self.client
             .get_latest_blockhash()
             .map_err(|e| self.unreachable(e))
@@ -168,9 +176,7 @@ impl Transport for RpcTransport {
 
     fn send(&self, tx: &Transaction) -> Result<Receipt, SendError> {
         match self.client.send_and_confirm_transaction(tx) {
-            Ok(_) => self
-                .receipt(tx)
-                .map_err(|e| SendError::Transport(format!("{e:#}"))),
+            Ok(_) => Ok(self.receipt(tx)?),
             Err(e) => {
                 // A preflight failure carries the simulation's error and logs.
                 if let ErrorKind::RpcError(RpcError::RpcResponseError {
@@ -190,19 +196,19 @@ impl Transport for RpcTransport {
                         error,
                         logs: Vec::new(),
                     }),
-                    None => Err(SendError::Transport(format!("{:#}", self.unreachable(e)))),
+                    None => Err(self.unreachable(e).into()),
                 }
             }
         }
     }
 
-    fn account(&self, address: &Pubkey) -> anyhow::Result<Option<Account>> {
+    fn account(&self, address: &Pubkey) -> Result<Option<Account>, ClusterError> {
         // getMultipleAccounts keeps the transport error's kind (getAccountInfo's
         // client wrapper folds it into a not-found message).
         Ok(self.accounts(&[*address])?.pop().flatten())
     }
 
-    fn accounts(&self, addresses: &[Pubkey]) -> anyhow::Result<Vec<Option<Account>>> {
+    fn accounts(&self, addresses: &[Pubkey]) -> Result<Vec<Option<Account>>, ClusterError> {
         let mut out = Vec::with_capacity(addresses.len());
         for chunk in addresses.chunks(MAX_MULTIPLE_ACCOUNTS) {
             out.extend(
@@ -215,7 +221,7 @@ impl Transport for RpcTransport {
         Ok(out)
     }
 
-    fn program_accounts(&self, filters: &[Memcmp]) -> anyhow::Result<Vec<(Pubkey, Account)>> {
+    fn program_accounts(&self, filters: &[Memcmp]) -> Result<Vec<(Pubkey, Account)>, ClusterError> {
         let config = RpcProgramAccountsConfig {
             filters: Some(
                 filters
@@ -237,19 +243,20 @@ impl Transport for RpcTransport {
             .map_err(|e| self.unreachable(e))?
             .into_iter()
             .map(|(key, ui)| {
-                let account = ui
-                    .decode::<Account>()
-                    .with_context(|| format!("account {key} came back undecodable"))?;
+                let account = ui.decode::<Account>().ok_or_else(|| {
+                    self.malformed(format!("account {key} came back undecodable"))
+                })?;
                 Ok((key, account))
             })
             .collect()
     }
 
-    fn unix_time(&self) -> anyhow::Result<i64> {
+    fn unix_time(&self) -> Result<i64, ClusterError> {
         let account = self
             .account(&sysvar::clock::ID)?
-            .context("the cluster has no Clock sysvar")?;
-        let clock: Clock = bincode::deserialize(&account.data).context("Clock sysvar")?;
+            .ok_or_else(|| self.malformed("the cluster has no Clock sysvar"))?;
+        let clock: Clock = bincode::deserialize(&account.data)
+            .map_err(|e| self.malformed(format!("the Clock sysvar does not decode: {e}")))?;
         Ok(clock.unix_timestamp)
     }
 
@@ -258,7 +265,7 @@ impl Transport for RpcTransport {
         address: &Pubkey,
         before: Option<&Signature>,
         limit: usize,
-    ) -> anyhow::Result<Vec<Signed>> {
+    ) -> Result<Vec<Signed>, ClusterError> {
         let found = self
             .client
             .get_signatures_for_address_with_config(
@@ -275,8 +282,8 @@ impl Transport for RpcTransport {
             .into_iter()
             .map(|s| {
                 Ok(Signed {
-                    signature: s.signature.parse().with_context(|| {
-                        format!("the cluster returned a bad signature {:?}", s.signature)
+                    signature: s.signature.parse().map_err(|_| {
+                        self.malformed(format!("a bad signature {:?}", s.signature))
                     })?,
                     slot: s.slot,
                     block_time: s.block_time,
@@ -286,7 +293,7 @@ impl Transport for RpcTransport {
             .collect()
     }
 
-    fn transaction(&self, signature: &Signature) -> anyhow::Result<Option<Landed>> {
+    fn transaction(&self, signature: &Signature) -> Result<Option<Landed>, ClusterError> {
         // `null` for a signature the cluster does not know: an Option, not an error.
         let landed: Option<EncodedConfirmedTransactionWithStatusMeta> = self
             .client
@@ -308,7 +315,7 @@ impl Transport for RpcTransport {
         let meta = landed
             .transaction
             .meta
-            .context("the cluster returned the transaction without its status")?;
+            .ok_or_else(|| self.malformed("the transaction came back without its status"))?;
         Ok(Some(Landed {
             signature: *signature,
             slot: landed.slot,
@@ -321,7 +328,7 @@ impl Transport for RpcTransport {
         }))
     }
 
-    fn minimum_balance(&self, data_len: usize) -> anyhow::Result<u64> {
+    fn minimum_balance(&self, data_len: usize) -> Result<u64, ClusterError> {
         self.client
             .get_minimum_balance_for_rent_exemption(data_len)
             .map_err(|e| self.unreachable(e))

@@ -16,7 +16,33 @@ pub struct Receipt {
     pub return_data: Option<Vec<u8>>,
 }
 
-#[derive(Debug, thiserror::Error)]
+/// A cluster that could not be reached, or did not answer as a cluster does.
+/// Nothing is known to have changed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ClusterError {
+    /// No answer (connection refused, timed out, reset): worth trying again.
+    #[error("cannot reach the cluster at {url}: {detail}")]
+    Unreachable { url: String, detail: String },
+    /// The cluster answered with an error for this request.
+    #[error("the cluster at {url} refused the request: {detail}")]
+    Refused { url: String, detail: String },
+    /// The cluster answered something no cluster should (a missing status,
+    /// bytes that do not decode).
+    #[error("the cluster at {url} gave an answer that does not decode: {detail}")]
+    Malformed { url: String, detail: String },
+    /// An in-process node (the embedded ledger) failed: its store, its thread.
+    #[error("the embedded node failed: {0}")]
+    Node(String),
+}
+
+impl ClusterError {
+    /// Whether the same request may succeed if tried again later.
+    pub fn retryable(&self) -> bool {
+        matches!(self, ClusterError::Unreachable { .. })
+    }
+}
+
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum SendError {
     /// The transaction was executed and failed (nothing it did is kept).
     #[error("transaction failed: {error}")]
@@ -25,8 +51,8 @@ pub enum SendError {
         logs: Vec<String>,
     },
     /// The cluster could not be reached or refused the request.
-    #[error("cluster unreachable or refused the request: {0}")]
-    Transport(String),
+    #[error(transparent)]
+    Cluster(#[from] ClusterError),
 }
 
 /// A transaction that named an address (`getSignaturesForAddress`).
@@ -68,19 +94,22 @@ impl Memcmp {
     }
 }
 
-pub trait Transport {
-    fn latest_blockhash(&self) -> anyhow::Result<Hash>;
+/// What a client needs of a cluster. Two implementations: an RPC cluster
+/// ([`crate::rpc::RpcTransport`]) and the embedded node (`hdx_node::node::Node`);
+/// a client holds one as `Arc<dyn Transport>`.
+pub trait Transport: Send + Sync {
+    fn latest_blockhash(&self) -> Result<Hash, ClusterError>;
     fn send(&self, tx: &Transaction) -> Result<Receipt, SendError>;
-    fn account(&self, address: &Pubkey) -> anyhow::Result<Option<Account>>;
+    fn account(&self, address: &Pubkey) -> Result<Option<Account>, ClusterError>;
     /// Several accounts at once (RPC batches them); the default asks one by one.
-    fn accounts(&self, addresses: &[Pubkey]) -> anyhow::Result<Vec<Option<Account>>> {
+    fn accounts(&self, addresses: &[Pubkey]) -> Result<Vec<Option<Account>>, ClusterError> {
         addresses.iter().map(|a| self.account(a)).collect()
     }
     /// Every account owned by the program whose data matches all `filters`.
-    fn program_accounts(&self, filters: &[Memcmp]) -> anyhow::Result<Vec<(Pubkey, Account)>>;
+    fn program_accounts(&self, filters: &[Memcmp]) -> Result<Vec<(Pubkey, Account)>, ClusterError>;
     /// The cluster's `Clock::unix_timestamp`.
-    fn unix_time(&self) -> anyhow::Result<i64>;
-    fn minimum_balance(&self, data_len: usize) -> anyhow::Result<u64>;
+    fn unix_time(&self) -> Result<i64, ClusterError>;
+    fn minimum_balance(&self, data_len: usize) -> Result<u64, ClusterError>;
     /// Transactions that named `address`, newest first: at most `limit`,
     /// older than `before` when given.
     fn signatures_for_address(
@@ -88,51 +117,16 @@ pub trait Transport {
         address: &Pubkey,
         before: Option<&Signature>,
         limit: usize,
-    ) -> anyhow::Result<Vec<Signed>>;
+    ) -> Result<Vec<Signed>, ClusterError>;
     /// A processed transaction's outcome and logs; `None` if the cluster
     /// does not know it.
-    fn transaction(&self, signature: &Signature) -> anyhow::Result<Option<Landed>>;
+    fn transaction(&self, signature: &Signature) -> Result<Option<Landed>, ClusterError>;
 }
 
-/// A transport in a box or an `Arc` is a transport (`hdx serve` shares one
-/// node among its handlers).
-macro_rules! delegate_transport {
-    ($($ptr:ty),*) => {$(
-        impl<T: Transport + ?Sized> Transport for $ptr {
-            fn latest_blockhash(&self) -> anyhow::Result<Hash> {
-                (**self).latest_blockhash()
-            }
-            fn send(&self, tx: &Transaction) -> Result<Receipt, SendError> {
-                (**self).send(tx)
-            }
-            fn account(&self, address: &Pubkey) -> anyhow::Result<Option<Account>> {
-                (**self).account(address)
-            }
-            fn accounts(&self, addresses: &[Pubkey]) -> anyhow::Result<Vec<Option<Account>>> {
-                (**self).accounts(addresses)
-            }
-            fn program_accounts(&self, filters: &[Memcmp]) -> anyhow::Result<Vec<(Pubkey, Account)>> {
-                (**self).program_accounts(filters)
-            }
-            fn unix_time(&self) -> anyhow::Result<i64> {
-                (**self).unix_time()
-            }
-            fn minimum_balance(&self, data_len: usize) -> anyhow::Result<u64> {
-                (**self).minimum_balance(data_len)
-            }
-            fn signatures_for_address(
-                &self,
-                address: &Pubkey,
-                before: Option<&Signature>,
-                limit: usize,
-            ) -> anyhow::Result<Vec<Signed>> {
-                (**self).signatures_for_address(address, before, limit)
-            }
-            fn transaction(&self, signature: &Signature) -> anyhow::Result<Option<Landed>> {
-                (**self).transaction(signature)
-            }
-        }
-    )*};
+/// Where a fee payer's lamports come from on a cluster that gives them away
+/// (a local validator's or `hdx serve`'s `requestAirdrop`, the embedded
+/// node's mint). A command is given one explicitly, or none.
+pub trait Faucet: Send + Sync {
+    /// Gives `wallet` `lamports` when it holds less than a tenth of that.
+    fn fund(&self, wallet: &Pubkey, lamports: u64) -> Result<(), ClusterError>;
 }
-
-delegate_transport!(Box<T>, std::sync::Arc<T>);

@@ -144,3 +144,93 @@ pub enum HdxError {
     #[msg("A time is outside the range the program keeps (1970-01-01 to 2106-02-07, unix 0..=4294967295)")]
     TimeOutOfRange,
 }
+
+/// Lists every variant once: the list clients use, and an exhaustive
+/// match over the same names, which fails to compile when a variant is
+/// missing from it.
+macro_rules! every_error {
+    ($($v:ident),* $(,)?) => {
+        /// Every variant of [`HdxError`], in code order: clients name an
+        /// error from its code with it (`HdxError::name`, the message by
+        /// `Display`).
+        pub const ALL_ERRORS: &[HdxError] = &[$(HdxError::$v),*];
+
+        #[allow(dead_code)]
+        const fn every_variant_is_listed(e: HdxError) {
+            match e {
+                $(HdxError::$v)|* => {}
+            }
+        }
+    };
+}
+
+every_error!(
+    NotUpgradeAuthority,
+    NotRegistryAuthority,
+    InvalidAuthority,
+    NoPendingAuthority,
+    NotPendingAuthority,
+    ProgramPaused,
+    NotProviderKey,
+    ProviderNotVerified,
+    ProviderSuspended,
+    InvalidStatusTransition,
+    EmptyCredentialCommitment,
+    AccountAlreadyExists,
+    NotPatientAuthority,
+    KeyUnchanged,
+    EmptyCategories,
+    UnknownCategoryBits,
+    EmptyModes,
+    UnknownModeBits,
+    EmptyPurposes,
+    UnknownPurposeBits,
+    InvalidValidityWindow,
+    ExpiryInPast,
+    ExpiryTooFar,
+    InvalidDateRange,
+    InvalidRenewalPolicy,
+    ClinicalDayInFuture,
+    EmptyLocator,
+    LocatorTooLong,
+    EmptyContentHash,
+    ConsentMismatch,
+    ConsentAddressMismatch,
+    RecordAddressMismatch,
+    LogPagePatientMismatch,
+    LogPageFull,
+    NotCurrentLogPage,
+    LogPageNotFull,
+    ArithmeticOverflow,
+    AccountNotWritable,
+    ClockOutOfRange,
+    NoRenewalPolicy,
+    NoRenewalsLeft,
+    RenewalNotDue,
+    ConsentExpired,
+    NoEmergencyRole,
+    EmergencyOptedOut,
+    EmergencyDurationInvalid,
+    EmergencyWindowAlreadyOpen,
+    EmergencyCooldown,
+    EmergencyWindowEnded,
+    EmergencyWindowMismatch,
+    EmergencyWindowStillOpen,
+    AlreadyReviewed,
+    InvalidVerdict,
+    AlreadyAcknowledged,
+    InvalidRoles,
+    InvalidEmergencyPolicy,
+    RecordPatientMismatch,
+    GuardiansActForPatient,
+    InvalidGuardianSet,
+    NotAGuardian,
+    GuardianModeForbids,
+    ProposalStale,
+    ProposalExpired,
+    ProposalExecuted,
+    AlreadyApproved,
+    NotEnoughApprovals,
+    ProposalMismatch,
+    TimeOutOfRange,
+);

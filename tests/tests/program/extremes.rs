@@ -182,7 +182,7 @@ impl World {
                 assert_checks_before_effects(&logs);
                 Err(name)
             }
-            Err(SendError::Transport(e)) => panic!("{label}: the runtime broke (a panic?): {e}"),
+            Err(SendError::Cluster(e)) => panic!("{label}: the runtime broke (a panic?): {e}"),
         };
         match (want, &got) {
             (Want::Clean, _) | (Want::Ok, Ok(())) => {}
@@ -230,6 +230,10 @@ impl World {
                 since: c.updated_at,
                 ended: None,
                 signature: Default::default(),
+                actor: hdx_sdk::codes::Actor::Patient,
+                signer: pt,
+                proposal: None,
+                approvers: Vec::new(),
             };
             let r = hdx_sdk::export::consent_resource(&v, self.f.now());
             assert_eq!(r["resourceType"], "Consent", "{label}");

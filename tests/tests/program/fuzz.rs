@@ -373,7 +373,7 @@ fn fuzz_no_panic_no_partial_state_clean_errors() {
                     "input {n}: a failed transaction changed state\n{i:?}"
                 );
             }
-            Err(SendError::Transport(e)) => {
+            Err(SendError::Cluster(e)) => {
                 panic!("input {n}: the runtime broke (a panic?): {e}\n{i:?}")
             }
         }

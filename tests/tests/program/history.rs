@@ -54,12 +54,13 @@ fn every_consent_change_and_nothing_else_is_listed_under_the_history_address() {
         .expect("granted");
 
     // Five transactions under the address: the five changes, no access.
-    let listed = history::all_signatures(f.ledger(), &pda::consent_history(&pt).0).unwrap();
+    let listed =
+        history::all_signatures(f.client.transport.as_ref(), &pda::consent_history(&pt).0).unwrap();
     assert_eq!(listed.len(), 5);
     assert!(listed.iter().all(|s| s.succeeded));
 
     let accounts = f.client.consents(Some(&pt), None).unwrap();
-    let versions = history::consent_history(f.ledger(), &pt, &accounts).unwrap();
+    let versions = history::consent_history(f.client.transport.as_ref(), &pt, &accounts).unwrap();
     let summary: Vec<_> = versions
         .iter()
         .map(|v| (v.revision, v.origin, v.since, v.ended))
@@ -146,6 +147,7 @@ fn a_consent_change_naming_another_history_address_is_refused() {
     // Nothing changed: still revision 1, nothing under any address but the grant.
     let c: Consent = f.decode(&pda::consent(&pt, &p).0);
     assert_eq!(c.revision, 1);
-    let listed = history::all_signatures(f.ledger(), &pda::consent_history(&pt).0).unwrap();
+    let listed =
+        history::all_signatures(f.client.transport.as_ref(), &pda::consent_history(&pt).0).unwrap();
     assert_eq!(listed.iter().filter(|s| s.succeeded).count(), 1);
 }

@@ -5,7 +5,7 @@
 //! fragment when it starts in lower case (the tail of a sentence) or is the
 //! builder's leftover of a `CHECK:` line.
 
-use hdx_sdk::errors::IDL_JSON;
+use hdx_tests::IDL_JSON;
 use serde_json::Value;
 
 fn docs(v: &Value) -> Vec<String> {
@@ -75,4 +75,30 @@ fn every_instruction_account_field_and_event_field_is_documented_without_fragmen
     );
     assert!(checked > 400, "only {checked} items checked");
     println!("IDL: {checked} instructions, account slots, fields and errors documented");
+}
+
+/// The SDK names errors from the program crate (`error::ALL_ERRORS`), not by
+/// reading the IDL: every error the IDL publishes is in its table with the
+/// same name and message, and nothing else is.
+#[test]
+fn the_sdk_names_every_program_error_the_idl_publishes_and_no_other() {
+    let idl: Value = serde_json::from_str(IDL_JSON).unwrap();
+    let published: Vec<(u32, String, String)> = idl["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["code"].as_u64().unwrap() as u32,
+                e["name"].as_str().unwrap().to_string(),
+                e["msg"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let program: Vec<(u32, String, String)> = hdx_sdk::errors::all()
+        .filter(|e| e.code >= 6000)
+        .map(|e| (e.code, e.name.clone(), e.message.clone()))
+        .collect();
+    assert_eq!(program, published);
+    assert_eq!(program.len(), health_data_exchange::error::ALL_ERRORS.len());
 }

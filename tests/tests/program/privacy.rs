@@ -4,7 +4,7 @@
 
 use std::collections::BTreeSet;
 
-use hdx_sdk::errors::IDL_JSON;
+use hdx_tests::IDL_JSON;
 
 #[test]
 fn invariant_6_no_account_or_event_field_can_carry_free_text() {

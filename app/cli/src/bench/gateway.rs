@@ -21,7 +21,7 @@ use hdx_sdk::codes::{Category, ProviderKind, Purpose, ALL_PURPOSES, MODE_READ};
 use hdx_sdk::gateway::GatewayClient;
 use hdx_sdk::program::{AddRecordArgs, ConsentTerms};
 use hdx_sdk::rpc::RpcTransport;
-use hdx_sdk::transport::Transport;
+use hdx_sdk::transport::Faucet;
 use hdx_sdk::{cid, ix};
 
 use super::{percentile_ms, rss_of};
@@ -107,16 +107,17 @@ pub fn run(
         &server.url,
         CommitmentConfig::confirmed(),
     ));
+    let faucet = RpcTransport::new(&server.url, CommitmentConfig::confirmed());
     let a = authority.pubkey();
-    c.transport.fund(&a, 10_000_000_000)?;
+    faucet.fund(&a, 10_000_000_000)?;
     c.send(&[ix::initialize_registry(a, a, a)], &authority, &[])?;
     let g = GatewayClient::new(&gateway.url);
     let mut cast = Vec::new();
     for i in 0..config.providers {
         let (lab, patient) = (Keypair::new(), Keypair::new());
         let (l, p) = (lab.pubkey(), patient.pubkey());
-        c.transport.fund(&l, 10_000_000_000)?;
-        c.transport.fund(&p, 10_000_000_000)?;
+        faucet.fund(&l, 10_000_000_000)?;
+        faucet.fund(&p, 10_000_000_000)?;
         c.send(
             &[ix::register_provider(l, ProviderKind::Laboratory, [7; 32])],
             &lab,
@@ -234,10 +235,10 @@ pub fn run(
     // Reconcile from the gateway's own store with the chain.
     gateway.kill();
     let store = hdx_gateway::store::Store::open_read_only(&store)?;
-    let chain: hdx_gateway::Chain = HdxClient::new(Box::new(RpcTransport::new(
+    let chain: hdx_gateway::Chain = HdxClient::new(RpcTransport::new(
         &server.url,
         CommitmentConfig::confirmed(),
-    )) as Box<dyn Transport + Send + Sync>);
+    ));
     let r = hdx_gateway::reconcile(&store, &chain)?;
     Ok(GatewayBench {
         providers: config.providers,

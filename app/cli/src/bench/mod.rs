@@ -30,7 +30,7 @@ use hdx_sdk::client::HdxClient;
 use hdx_sdk::codes::{Category, ProviderKind, Purpose, ALL_PURPOSES, MODE_READ};
 use hdx_sdk::program::{AddRecordArgs, ConsentTerms};
 use hdx_sdk::rpc::RpcTransport;
-use hdx_sdk::transport::Transport;
+use hdx_sdk::transport::Faucet;
 use hdx_sdk::{ix, pda};
 
 use crate::served::ServeProcess;
@@ -254,8 +254,8 @@ fn rss_of(pid: u32) -> (u64, u64) {
 /// The benchmarks' scene, on funded keys: the registry, one verified lab,
 /// a patient with one lab-results record, and a consent for it lasting
 /// `days`; returns its terms.
-fn scene<T: Transport>(
-    c: &HdxClient<T>,
+fn scene(
+    c: &HdxClient,
     authority: &Keypair,
     lab: &Keypair,
     patient: &Keypair,
@@ -317,13 +317,13 @@ pub fn serve(
         &server.url,
         CommitmentConfig::confirmed(),
     ));
+    let faucet = RpcTransport::new(&server.url, CommitmentConfig::confirmed());
     let (lab, patient) = (Keypair::new(), Keypair::new());
-    c.transport.fund(&authority.pubkey(), 10_000_000_000)?;
-    c.transport.fund(&patient.pubkey(), 10_000_000_000)?;
+    faucet.fund(&authority.pubkey(), 10_000_000_000)?;
+    faucet.fund(&patient.pubkey(), 10_000_000_000)?;
     // Fees and a log page's rent for every 64 accesses.
     let pages = config.at.last().unwrap() / 64 + 2;
-    c.transport
-        .fund(&lab.pubkey(), 1_000_000_000 + pages * 20_000_000)?;
+    faucet.fund(&lab.pubkey(), 1_000_000_000 + pages * 20_000_000)?;
     let (l, p) = (lab.pubkey(), patient.pubkey());
     scene(&c, &authority, &lab, &patient, 30)?;
 
@@ -553,7 +553,7 @@ fn fill_log(
     progress: &mut dyn FnMut(&str),
 ) -> anyhow::Result<()> {
     let ledger = hdx_node::ledger::FileLedger::open(dir, None, 0)?;
-    let c = HdxClient::new(ledger);
+    let c = ledger.client();
     let l = lab.pubkey();
     // Entries so far: full pages before the current one, and its count.
     let pages = c.patient(patient)?.log_pages;
@@ -599,7 +599,7 @@ pub fn export(
         for k in [&a, &l, &p] {
             fl.node().airdrop(k, 1_000_000_000_000)?;
         }
-        let c = HdxClient::new(fl);
+        let c = fl.client();
         // Two versions: a grant and an update, so the export reads a history.
         let terms = scene(&c, &authority, &lab, &patient, 300)?;
         let updated = ConsentTerms {

@@ -1,85 +1,57 @@
-//! `hdx access` and `hdx write`: a provider's system asks the gate.
+//! `hdx access`: a provider's system asks the gate for a record's pointer.
 //! A logged denial exits with code 3 (see `main`).
 
-use super::{hex, parse_pubkey, parse_purpose, Ctx, Output, PointerArgs};
 use anchor_lang::prelude::Pubkey;
 use hdx_sdk::codes::Purpose;
-use hdx_sdk::program::WriteRecordArgs;
-use hdx_sdk::transport::Transport;
 use serde_json::json;
 
+use crate::commands::args::{parse_pubkey, parse_purpose, parse_u32};
+use crate::commands::output::hex;
+use crate::commands::session::InFlight;
+use crate::commands::{Output, Run, Session};
+
+/// (provider) Obtain a record's pointer for a purpose; exit 3 when denied
 #[derive(clap::Args, Debug)]
-pub struct AccessArgs {
+pub struct Access {
     /// The patient's id
     #[arg(value_parser = parse_pubkey)]
     patient: Pubkey,
     /// The record's index
+    #[arg(value_parser = parse_u32, allow_hyphen_values = true)]
     record: u32,
     /// Purpose of use, by name or HL7 code (treatment or TREAT, ...)
     #[arg(long, value_parser = parse_purpose)]
     purpose: Purpose,
 }
 
-#[derive(clap::Args, Debug)]
-pub struct WriteArgs {
-    /// The patient's id
-    #[arg(value_parser = parse_pubkey)]
-    patient: Pubkey,
-    #[command(flatten)]
-    pointer: PointerArgs,
-    /// Purpose of use, by name or HL7 code
-    #[arg(long, value_parser = parse_purpose)]
-    purpose: Purpose,
-}
-
-pub fn access(ctx: &Ctx, a: AccessArgs) -> anyhow::Result<Output> {
-    let client = ctx.client()?;
-    // Refuse what cannot be a real attempt before paying for a transaction.
-    let provider = ctx.my_provider(&client)?;
-    super::require_record(&client, &a.patient, a.record)?;
-    let signer = ctx.payer(&client)?;
-    let g = client.access_record(signer, &provider.id, &a.patient, a.record, a.purpose)?;
-    let locator = String::from_utf8_lossy(&g.locator).to_string();
-    Ok(Output::new(
-        json!({
-            "outcome": "Granted",
-            "sequence": g.sequence,
-            "record": g.record_index,
-            "locator": locator,
-            "content_hash": hex(&g.content_hash),
-        }),
-        format!(
-            "Granted (log entry {})\nlocator:      {locator}\ncontent hash: {}",
-            g.sequence,
-            hex(&g.content_hash)
-        ),
-    ))
-}
-
-pub fn write(ctx: &Ctx, a: WriteArgs) -> anyhow::Result<Output> {
-    let client = ctx.client()?;
-    let pointer = a.pointer.resolve(client.transport.unix_time()?)?;
-    let provider = ctx.my_provider(&client)?;
-    client.patient(&a.patient)?;
-    let signer = ctx.payer(&client)?;
-    let index = client.write_record(
-        signer,
-        &provider.id,
-        &a.patient,
-        WriteRecordArgs {
-            category: pointer.category,
-            clinical_day: pointer.clinical_day,
-            locator: pointer.locator,
-            content_hash: pointer.content_hash,
-            purpose: a.purpose,
-        },
-    )?;
-    Ok(Output::new(
-        json!({ "outcome": "Granted", "record": index, "category": pointer.category.name() }),
-        format!(
-            "Wrote record {index} ({}) for patient {}",
-            pointer.category.name(),
-            a.patient
-        ),
-    ))
+impl Run for Access {
+    fn run(self, s: &Session) -> anyhow::Result<Output> {
+        // Refuse what cannot be a real attempt before paying for a transaction.
+        let provider = s.my_provider()?;
+        s.require_record(&self.patient, self.record)?;
+        let signer = s.payer()?;
+        let _flight = InFlight::begin();
+        let g = s.client()?.access_record(
+            signer,
+            &provider.id,
+            &self.patient,
+            self.record,
+            self.purpose,
+        )?;
+        let locator = String::from_utf8_lossy(&g.locator).to_string();
+        Ok(Output::new(
+            json!({
+                "outcome": "Granted",
+                "sequence": g.sequence,
+                "record": g.record_index,
+                "locator": locator,
+                "content_hash": hex(&g.content_hash),
+            }),
+            format!(
+                "Granted (log entry {})\nlocator:      {locator}\ncontent hash: {}",
+                g.sequence,
+                hex(&g.content_hash)
+            ),
+        ))
+    }
 }

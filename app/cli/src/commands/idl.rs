@@ -15,7 +15,23 @@ fn repo_root() -> PathBuf {
         .to_path_buf()
 }
 
-pub fn run(check: bool) -> anyhow::Result<()> {
+/// (developers) Regenerate idl/health_data_exchange.json, or check it is current
+#[derive(clap::Args, Debug)]
+pub struct Idl {
+    /// Fail if the committed IDL differs from what the code generates
+    #[arg(long)]
+    check: bool,
+}
+
+impl Idl {
+    /// Runs without a session: no cluster, no keys.
+    pub fn run(self) -> anyhow::Result<super::Output> {
+        generate(self.check)?;
+        Ok(super::Output::new(serde_json::json!({ "ok": true }), ""))
+    }
+}
+
+fn generate(check: bool) -> anyhow::Result<()> {
     // Under `cargo run` RUSTUP_TOOLCHAIN is set, and the builder would then ask
     // rustup to install that toolchain: build with the default one instead.
     std::env::remove_var("RUSTUP_TOOLCHAIN");

@@ -10,16 +10,23 @@ use hdx_node::node::{Location, Node, NodeConfig};
 use hdx_node::runtime::{BlockhashPolicy, TimeSource};
 use serde_json::json;
 
-use super::{Ctx, Output};
+use super::{Output, Run, Session};
 
+/// Serve the embedded ledger as a Solana JSON-RPC node (PubSub on the next port)
 #[derive(clap::Args, Debug)]
-pub struct ServeArgs {
+pub struct Serve {
     /// Address to serve JSON-RPC on; PubSub is on the next port. Loopback unless told otherwise.
     #[arg(long, default_value = "127.0.0.1:8899", value_name = "ADDR:PORT")]
     bind: SocketAddr,
 }
 
-pub fn serve(ctx: &Ctx, args: ServeArgs) -> anyhow::Result<Output> {
+impl Run for Serve {
+    fn run(self, s: &Session) -> anyhow::Result<Output> {
+        serve(s, self)
+    }
+}
+
+fn serve(ctx: &Session, args: Serve) -> anyhow::Result<Output> {
     let Target::Embedded { dir, clock_offset } = &ctx.settings.target else {
         anyhow::bail!(
             "hdx serve serves an embedded ledger (--ledger DIR), not {}",

@@ -13,7 +13,7 @@ use hdx_sdk::client::HdxClient;
 use hdx_sdk::codes::{Category, ProviderKind, Purpose, ALL_PURPOSES, MODE_READ};
 use hdx_sdk::program::{AddRecordArgs, ConsentTerms};
 use hdx_sdk::rpc::RpcTransport;
-use hdx_sdk::transport::Transport;
+use hdx_sdk::transport::Faucet;
 use hdx_sdk::{ix, pda};
 use serde_json::{json, Value};
 use solana_commitment_config::CommitmentConfig;
@@ -81,7 +81,12 @@ impl Server {
     }
 
     /// The SDK's client over this server's JSON-RPC.
-    pub fn client(&self) -> HdxClient<RpcTransport> {
+    /// The node's faucet (`requestAirdrop`).
+    pub fn faucet(&self) -> RpcTransport {
+        RpcTransport::new(&self.url, CommitmentConfig::confirmed())
+    }
+
+    pub fn client(&self) -> HdxClient {
         client(&self.url)
     }
 
@@ -96,7 +101,7 @@ impl Server {
 }
 
 /// The SDK's client over the JSON-RPC at `url`.
-pub fn client(url: &str) -> HdxClient<RpcTransport> {
+pub fn client(url: &str) -> HdxClient {
     HdxClient::new(RpcTransport::new(url, CommitmentConfig::confirmed()))
 }
 
@@ -110,7 +115,8 @@ pub struct Scene {
 /// A scene with every account type, built through the Rust RPC client.
 pub fn scene(s: &Server, auth: &Keypair) -> Scene {
     let c = s.client();
-    let funded = |k: &Keypair| c.transport.fund(&k.pubkey(), 10_000_000_000).unwrap();
+    let faucet = s.faucet();
+    let funded = |k: &Keypair| faucet.fund(&k.pubkey(), 10_000_000_000).unwrap();
     let (lab, patient) = (Keypair::new(), Keypair::new());
     for k in [auth, &lab, &patient] {
         funded(k);

@@ -14,7 +14,7 @@ use hdx_sdk::codes::{Category, ProviderKind, ALL_PURPOSES, MODE_READ, MODE_WRITE
 use hdx_sdk::gateway::{self as protocol, GatewayClient};
 use hdx_sdk::program::{AddRecordArgs, ConsentTerms};
 use hdx_sdk::rpc::RpcTransport;
-use hdx_sdk::transport::Transport;
+use hdx_sdk::transport::Faucet;
 use hdx_sdk::{cid, ix};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -31,7 +31,7 @@ pub struct World {
     pub gateway: Arc<Gateway>,
     pub server: Option<hdx_gateway::server::Server>,
     pub dir: tempfile::TempDir,
-    pub c: HdxClient<RpcTransport>,
+    pub c: HdxClient,
     pub url: String,
     pub auth: Keypair,
     pub lab: Keypair,
@@ -72,10 +72,7 @@ impl World {
             ))
             .unwrap();
         let dir = tempfile::tempdir().unwrap();
-        let chain = HdxClient::new(Box::new(RpcTransport::new(
-            &rpc.url(),
-            CommitmentConfig::confirmed(),
-        )) as Box<dyn Transport + Send + Sync>);
+        let chain = HdxClient::new(RpcTransport::new(&rpc.url(), CommitmentConfig::confirmed()));
         let gateway = Arc::new(Gateway::open(dir.path(), chain, config).unwrap());
         let server = rt
             .block_on(hdx_gateway::server::start(
@@ -114,7 +111,7 @@ impl World {
             &self.patient,
             &self.other,
         ] {
-            c.transport.fund(&k.pubkey(), 10_000_000_000).unwrap();
+            self.node.fund(&k.pubkey(), 10_000_000_000).unwrap();
         }
         let a = self.auth.pubkey();
         c.send(&[ix::initialize_registry(a, a, a)], &self.auth, &[])

@@ -2,7 +2,7 @@ use anchor_lang::prelude::*;
 
 use crate::codes::{Category, Purpose, ALL_CATEGORIES, ALL_MODES, ALL_PURPOSES, MAX_DAY, MAX_TIME};
 use crate::error::HdxError;
-use crate::state::{create_account, seeds, LAYOUT_VERSION};
+use crate::state::{add_time, create_account, seeds, LAYOUT_VERSION};
 
 /// The longest a consent may run: its expiry at most this far after the
 /// transaction that grants, updates or renews it (10 years of 365 days).
@@ -205,6 +205,29 @@ impl Consent {
         self.revision = revision;
         self.updated_at = now;
         self.renewals_used = 0;
+    }
+
+    /// The expiry a renewal at `now` would set: one period past the current
+    /// expiry, only while a renewal policy is set (`NoRenewalPolicy`) with
+    /// renewals left (`NoRenewalsLeft`), before the expiry (`ConsentExpired`),
+    /// in the last tenth of the window (`RenewalNotDue`), and not beyond the
+    /// longest a consent may run from now (`ExpiryTooFar`). The one rule
+    /// `renew_consent` and every client's "is it due?" apply.
+    pub fn renewal(&self, now: i64) -> Result<i64> {
+        let terms = &self.terms;
+        require!(terms.renewal_period_secs != 0, HdxError::NoRenewalPolicy);
+        require!(
+            self.renewals_used < terms.renewals_allowed,
+            HdxError::NoRenewalsLeft
+        );
+        require!(now < terms.expires_at, HdxError::ConsentExpired);
+        require!(now >= terms.renewal_opens_at()?, HdxError::RenewalNotDue);
+        let expires_at = add_time(terms.expires_at, i64::from(terms.renewal_period_secs))?;
+        require!(
+            add_time(now, MAX_CONSENT_DURATION_SECS)? >= expires_at,
+            HdxError::ExpiryTooFar
+        );
+        Ok(expires_at)
     }
 
     /// Whether the cap (if any) is used up.

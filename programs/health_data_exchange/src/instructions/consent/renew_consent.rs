@@ -1,9 +1,8 @@
 use anchor_lang::prelude::*;
 
 use crate::emit_event;
-use crate::error::HdxError;
 use crate::events::ConsentRenewed;
-use crate::state::{add_time, seeds, Consent, Patient, Provider, MAX_CONSENT_DURATION_SECS};
+use crate::state::{seeds, Consent, Patient, Provider};
 
 /// Anyone (a provider's cron job, the patient) extends a consent by one
 /// period of the renewal policy the patient set, only: in the last tenth of
@@ -33,20 +32,8 @@ pub struct RenewConsent<'info> {
 pub fn handle_renew_consent(ctx: Context<RenewConsent>) -> Result<()> {
     let now = Clock::get()?.unix_timestamp;
     let consent = &ctx.accounts.consent;
-    let terms = &consent.terms;
-    require!(terms.renewal_period_secs != 0, HdxError::NoRenewalPolicy);
-    require!(
-        consent.renewals_used < terms.renewals_allowed,
-        HdxError::NoRenewalsLeft
-    );
-    require!(now < terms.expires_at, HdxError::ConsentExpired);
-    require!(now >= terms.renewal_opens_at()?, HdxError::RenewalNotDue);
+    let expires_at = consent.renewal(now)?;
     ctx.accounts.provider.require_verified()?;
-    let expires_at = add_time(terms.expires_at, i64::from(terms.renewal_period_secs))?;
-    require!(
-        add_time(now, MAX_CONSENT_DURATION_SECS)? >= expires_at,
-        HdxError::ExpiryTooFar
-    );
     let revision = ctx.accounts.patient.next_consent_revision()?;
     let renewals_used = consent.renewals_used + 1;
     ctx.accounts.patient.consent_revisions = revision;

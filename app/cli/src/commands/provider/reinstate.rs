@@ -1,0 +1,33 @@
+//! `hdx provider reinstate` (registry authority).
+
+use anchor_lang::prelude::Pubkey;
+use hdx_sdk::ix;
+
+use crate::commands::args::parse_pubkey;
+use crate::commands::tx::TxOpts;
+use crate::commands::{Output, Run, Session};
+
+/// Reinstate a suspended provider (registry authority)
+#[derive(clap::Args, Debug)]
+pub struct Reinstate {
+    /// The provider: its id or current key
+    #[arg(value_parser = parse_pubkey)]
+    provider: Pubkey,
+    #[command(flatten)]
+    tx: TxOpts,
+}
+
+impl Run for Reinstate {
+    fn sends(&self) -> bool {
+        self.tx.sends()
+    }
+
+    fn run(self, s: &Session) -> anyhow::Result<Output> {
+        let id = s.provider_named(&self.provider)?.id;
+        self.tx.submit(
+            s,
+            ix::reinstate_provider(self.tx.authority(s)?, &id),
+            &format!("Reinstated provider {id}"),
+        )
+    }
+}

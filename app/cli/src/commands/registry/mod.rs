@@ -1,0 +1,23 @@
+//! `hdx registry`: the registry authority's commands. Each prints the
+//! unsigned transaction instead of sending it with `--print-tx` (a multisig).
+
+pub mod accept_authority;
+pub mod emergency_policy;
+pub mod init;
+pub mod pause;
+pub mod propose_authority;
+pub mod show;
+pub mod unpause;
+
+crate::commands::group! {
+    /// Registry authority: initialise, show, hand over, pause, set the emergency policy
+    pub enum RegistryCmd {
+        Init(init::Init),
+        Show(show::Show),
+        ProposeAuthority(propose_authority::ProposeAuthority),
+        AcceptAuthority(accept_authority::AcceptAuthority),
+        Pause(pause::Pause),
+        Unpause(unpause::Unpause),
+        EmergencyPolicy(emergency_policy::EmergencyPolicy),
+    }
+}
