@@ -30,14 +30,15 @@ pub struct ClusterArgs {
         short = 'u',
         long = "url",
         global = true,
-        value_name = "URL_OR_MONIKER"
+        value_name = "URL_OR_MONIKER",
+        value_parser = parse_url_arg
     )]
     pub url: Option<String>,
     /// Signer source: a keypair file path (or prompt://, stdin, usb://ledger)
     #[arg(short = 'k', long = "keypair", global = true, value_name = "KEYPAIR")]
     pub keypair: Option<String>,
     /// Commitment level: processed, confirmed or finalized
-    #[arg(long, global = true, value_name = "LEVEL")]
+    #[arg(long, global = true, value_name = "LEVEL", value_parser = parse_commitment_arg)]
     pub commitment: Option<String>,
     /// Embedded ledger directory [default: <user data dir>/hdx/embedded-ledger]
     #[arg(long, global = true, value_name = "DIR")]
@@ -105,6 +106,19 @@ pub fn parse_commitment(s: &str) -> Result<CommitmentConfig, String> {
             "{s:?} is not a commitment level (processed, confirmed or finalized)"
         )),
     }
+}
+
+/// `--commitment`: checked as clap parses it (a usage error, exit 2).
+fn parse_commitment_arg(s: &str) -> Result<String, String> {
+    parse_commitment(s).map(|_| s.to_string())
+}
+
+/// `-u`: a URL, a moniker or `embedded`, checked as clap parses it.
+fn parse_url_arg(s: &str) -> Result<String, String> {
+    if s == "embedded" {
+        return Ok(s.to_string());
+    }
+    parse_url(s).map(|_| s.to_string())
 }
 
 /// The cluster monikers `-u` takes, and the URL each names.

@@ -89,9 +89,13 @@ fn find<T: std::error::Error + 'static>(e: &anyhow::Error) -> Option<&T> {
 /// - `not-found`/`NotFound`, `NoLedger`: an account or a ledger directory that is not there;
 /// - `refused`/`GatewayRefused` (exit 3), `gateway`/`GatewayUnreachable`, `GatewayError`;
 /// - `io`/`IoError`: a file that could not be read or written;
+/// - `usage`/`UsageError` (exit 2): the command line lacks what this use needs;
 /// - `input`/`InvalidInput`: a check refused the input before anything was sent.
 fn classify(e: &anyhow::Error) -> (u8, &'static str, &'static str) {
     use hdx_sdk::transport::ClusterError;
+    if find::<commands::args::UsageError>(e).is_some() {
+        return (EXIT_USAGE, "usage", "UsageError");
+    }
     match client_error(e) {
         Some(ClientError::Chain(_)) => return (EXIT_CHAIN_BROKEN, "chain", "ChainDoesNotVerify"),
         Some(ClientError::History(_)) => {

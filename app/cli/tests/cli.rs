@@ -9,239 +9,8 @@ use std::process::Command;
 
 use serde_json::Value;
 
-const HDX: &str = env!("CARGO_BIN_EXE_hdx");
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.stdout)
-            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {}", self.stdout))
-    }
-}
-
-/// A user's machine: its own HOME (so no Solana config unless a test writes
-/// one) and its own embedded ledger directory.
-struct Machine {
-    dir: tempfile::TempDir,
-}
-
-struct Key {
-    path: String,
-    pubkey: String,
-}
-
-impl Machine {
-    fn new() -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::create_dir_all(dir.path().join("home")).unwrap();
-        Self { dir }
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.dir.path().join(name)
-    }
-
-    /// Every account, the transaction count and the slot of the ledger
-    /// directory (`None` before the first command creates it).
-    fn ledger(&self) -> Option<hdx_node::store::Snapshot> {
-        hdx_node::store::Snapshot::of(&self.path("ledger")).unwrap()
-    }
-
-    /// Runs `hdx ARGS --ledger DIR` as this machine's user.
-    fn run(&self, args: &[&str]) -> Run {
-        let out = Command::new(HDX)
-            .args(args)
-            .arg("--ledger")
-            .arg(self.path("ledger"))
-            .env("HOME", self.path("home"))
-            .env_remove("RUST_BACKTRACE")
-            .output()
-            .expect("run hdx");
-        Run {
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        }
-    }
-
-    fn ok(&self, args: &[&str]) -> Run {
-        let r = self.run(args);
-        assert_eq!(
-            r.code, 0,
-            "hdx {args:?} failed:\n{}\n{}",
-            r.stdout, r.stderr
-        );
-        r
-    }
-
-    fn json(&self, args: &[&str]) -> Value {
-        let mut all = args.to_vec();
-        all.extend(["--output", "json"]);
-        self.ok(&all).json()
-    }
-
-    fn keygen(&self, name: &str) -> Key {
-        let path = self.path(&format!("{name}.json")).display().to_string();
-        let j = self.json(&["keygen", "--outfile", &path]);
-        Key {
-            path,
-            pubkey: j["pubkey"].as_str().unwrap().to_string(),
-        }
-    }
-}
-
-const H1: &str = "1111111111111111111111111111111111111111111111111111111111111111";
-const H2: &str = "2222222222222222222222222222222222222222222222222222222222222222";
-
-/// The registry authority, a verified laboratory, a pending researcher and a
-/// patient with record 0 (lab-results) and record 1 (imaging).
-struct Scene {
-    m: Machine,
-    auth: Key,
-    lab: Key,
-    researcher: Key,
-    patient: Key,
-}
-
-impl Scene {
-    fn new() -> Self {
-        let m = Machine::new();
-        let auth = m.keygen("authority");
-        let lab = m.keygen("lab");
-        let researcher = m.keygen("researcher");
-        let patient = m.keygen("patient");
-        m.ok(&["registry", "init", "-k", &auth.path]);
-        m.ok(&[
-            "provider",
-            "register",
-            "--kind",
-            "laboratory",
-            "--credential-commitment",
-            H1,
-            "-k",
-            &lab.path,
-        ]);
-        m.ok(&[
-            "provider",
-            "register",
-            "--kind",
-            "researcher",
-            "--credential-commitment",
-            H2,
-            "-k",
-            &researcher.path,
-        ]);
-        m.ok(&["provider", "verify", &lab.pubkey, "-k", &auth.path]);
-        m.ok(&["patient", "register", "-k", &patient.path]);
-        m.ok(&[
-            "record",
-            "add",
-            "--category",
-            "lab-results",
-            "--locator",
-            "vault://lab-0",
-            "--content-hash",
-            H1,
-            "-k",
-            &patient.path,
-        ]);
-        m.ok(&[
-            "record",
-            "add",
-            "--category",
-            "imaging",
-            "--locator",
-            "vault://img-1",
-            "--content-hash",
-            H2,
-            "-k",
-            &patient.path,
-        ]);
-        Scene {
-            m,
-            auth,
-            lab,
-            researcher,
-            patient,
-        }
-    }
-
-    fn as_patient(&self, args: &[&str]) -> Run {
-        let mut all = args.to_vec();
-        all.extend(["-k", &self.patient.path]);
-        self.m.run(&all)
-    }
-
-    fn grant_lab(&self, extra: &[&str]) {
-        let mut args = vec![
-            "consent",
-            "grant",
-            &self.lab.pubkey,
-            "--categories",
-            "lab-results",
-            "--modes",
-            "read",
-            "--purposes",
-            "treatment",
-            "--expires",
-            "30d",
-        ];
-        args.extend(extra);
-        let r = self.as_patient(&args);
-        assert_eq!(r.code, 0, "{}", r.stderr);
-    }
-
-    /// `hdx access` as the lab, JSON output.
-    fn lab_access(&self, record: &str, purpose: &str, extra: &[&str]) -> Run {
-        let mut args = vec![
-            "access",
-            &self.patient.pubkey,
-            record,
-            "--purpose",
-            purpose,
-            "-k",
-            &self.lab.path,
-            "--output",
-            "json",
-        ];
-        args.extend(extra);
-        self.m.run(&args)
-    }
-
-    /// `hdx access` as the lab, which must be granted.
-    fn lab_granted(&self, record: &str, purpose: &str) -> Value {
-        let r = self.lab_access(record, purpose, &[]);
-        assert_eq!(r.code, 0, "expected a grant:\n{}\n{}", r.stdout, r.stderr);
-        r.json()
-    }
-
-    fn outcomes(&self) -> Vec<String> {
-        self.m
-            .json(&["audit", "log", &self.patient.pubkey])
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|e| e["outcome"].as_str().unwrap().to_string())
-            .collect()
-    }
-}
-
-fn assert_denied(r: &Run, reason: &str, sequence: u64) {
-    assert_eq!(
-        r.code, 3,
-        "expected a denial, got:\n{}\n{}",
-        r.stdout, r.stderr
-    );
-    let j = r.json();
-    assert_eq!(j["outcome"], "Denied");
-    assert_eq!(j["reason"], reason);
-    assert_eq!(j["sequence"], sequence);
-}
+mod machine;
+use machine::*;
 
 #[test]
 fn patient_provider_auditor_story_runs_through_the_binary() {
@@ -995,15 +764,42 @@ fn fhir_export_is_valid_fhir_r4_by_an_independent_validator() {
     );
 
     // The validator is not a rubber stamp: a broken resource fails it.
-    let mut broken = bundle.clone();
-    broken["entry"][0]["resource"]["recorded"] = "yesterday".into();
-    std::fs::write(&file, broken.to_string()).unwrap();
-    let out = Command::new(fhir_python())
-        .arg(&validator)
-        .arg(&file)
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
+    // Nor are the BALP checks: an event without a coded purpose, without its
+    // patient, without a requestor, or a reference that resolves nowhere.
+    let breaks: [(&str, fn(&mut Value)); 5] = [
+        ("recorded", |b| {
+            b["entry"][0]["resource"]["recorded"] = "yesterday".into()
+        }),
+        ("no coded purpose of use", |b| {
+            b["entry"][0]["resource"]["purposeOfEvent"] = serde_json::json!([])
+        }),
+        ("no patient entity", |b| {
+            b["entry"][0]["resource"]["entity"][0]["role"]["code"] = "4".into()
+        }),
+        ("no acting agent", |b| {
+            b["entry"][0]["resource"]["agent"][0]["requestor"] = false.into()
+        }),
+        ("resolves to no entry", |b| {
+            b["entry"][0]["resource"]["entity"][0]["what"]["reference"] =
+                "urn:uuid:00000000-0000-0000-0000-000000000000".into()
+        }),
+    ];
+    for (says, break_it) in breaks {
+        let mut broken = bundle.clone();
+        break_it(&mut broken);
+        std::fs::write(&file, broken.to_string()).unwrap();
+        let out = Command::new(fhir_python())
+            .arg(&validator)
+            .arg(&file)
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "{says}: not caught");
+        assert!(
+            String::from_utf8_lossy(&out.stdout).contains(says),
+            "{says}: {}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+    }
 }
 
 /// Runs the FHIR validator on `bundle`; its verdict line.
@@ -2197,6 +1993,73 @@ fn emergency_access_through_the_binary_and_its_fhir_export() {
         assert_eq!(e["purposeOfEvent"][0]["coding"][0]["code"], "ETREAT", "{e}");
     }
     assert_eq!(events[3]["outcomeDesc"], "Verdict: not-justified");
+    // The review links the window's entries, and each entry the review: by
+    // the bundle's fullUrls, which the validator resolves.
+    let url_of = |id: &serde_json::Value| {
+        bundle["entry"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["resource"]["id"] == *id)
+            .unwrap()["fullUrl"]
+            .clone()
+    };
+    let review = events[3];
+    let linked: Vec<&serde_json::Value> = review["entity"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["what"].get("reference"))
+        .collect();
+    assert_eq!(
+        linked,
+        [
+            &url_of(&events[0]["id"]),
+            &url_of(&events[1]["id"]),
+            &url_of(&events[2]["id"])
+        ],
+        "the review names the opening and both reads"
+    );
+    for e in &events[..3] {
+        let window = e["entity"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["what"]["identifier"]["system"] == "urn:hdx:emergency-window")
+            .unwrap_or_else(|| panic!("no window entity: {e}"));
+        assert_eq!(window["what"]["reference"], url_of(&review["id"]));
+        assert_eq!(
+            window["what"]["identifier"]["value"],
+            review["entity"][1]["what"]["identifier"]["value"],
+            "the same window identifier in the entry and the review"
+        );
+    }
+    // The reviewer is the key that reviewed (from its review event).
+    assert_eq!(
+        review["agent"][0]["who"]["identifier"]["value"],
+        s.auth.pubkey.as_str()
+    );
+    // JSON and CSV name the reason, as the table and FHIR do.
+    let rows = s.m.json(&["audit", "log", patient]);
+    let reasons: Vec<&serde_json::Value> = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| &r["emergency_reason"])
+        .collect();
+    assert!(
+        reasons.iter().all(|r| *r == "life-threatening"),
+        "{reasons:?}"
+    );
+    let csv = s.as_patient(&["audit", "log", patient, "--format", "csv"]);
+    assert!(
+        csv.stdout
+            .lines()
+            .skip(1)
+            .all(|l| l.ends_with(",0,life-threatening")),
+        "{}",
+        csv.stdout
+    );
     let verdict = validate_fhir(&s, &fhir.stdout);
     assert!(verdict.contains("passed"), "{verdict}");
 }
@@ -2320,7 +2183,7 @@ fn guardian_commands_refuse_bad_input_by_name_before_sending() {
     s.m.ok(&["guardian", "approve", patient, "0", "-k", &dad.path]);
     let r =
         s.m.run(&["guardian", "execute", patient, "0", "-k", &dad.path]);
-    assert_eq!(r.code, 1);
+    assert_eq!(r.code, 2, "a usage error: {}", r.stderr);
     assert!(
         r.stderr
             .contains("needs the new key's signature: --new-key"),
@@ -2349,4 +2212,198 @@ fn guardian_commands_refuse_bad_input_by_name_before_sending() {
         ),
         (Some("alongside"), Some(2), Some(false))
     );
+}
+
+/// What guardians do is exported as theirs: a consent the guardians granted
+/// names the guardians who approved it (the executor first) as its
+/// performer, not the patient (a minor's own key could not have made it);
+/// every guardian AuditEvent carries a coded purpose of use, the acting
+/// guardian as requestor and the patient as entity (BALP); the set names
+/// the patient's authority and every guardian; a proposal says what it
+/// proposes.
+#[test]
+fn a_guardians_export_names_who_acted() {
+    let s = Scene::new();
+    let mum = s.m.keygen("mum");
+    let dad = s.m.keygen("dad");
+    let patient = s.patient.pubkey.as_str();
+    let both = format!("{},{}", mum.pubkey, dad.pubkey);
+    s.as_patient(&[
+        "guardians",
+        "set",
+        "--guardian",
+        &both,
+        "--threshold",
+        "2",
+        "--mode",
+        "alone",
+    ]);
+    s.m.ok(&[
+        "guardian",
+        "propose",
+        patient,
+        "grant",
+        &s.lab.pubkey,
+        "--categories",
+        "lab-results",
+        "--modes",
+        "read",
+        "--purposes",
+        "treatment",
+        "--expires",
+        "30d",
+        "-k",
+        &mum.path,
+    ]);
+    s.m.ok(&["guardian", "approve", patient, "0", "-k", &dad.path]);
+    s.m.ok(&["guardian", "execute", patient, "0", "-k", &dad.path]);
+    s.lab_granted("0", "treatment");
+    s.m.ok(&[
+        "guardian",
+        "revoke",
+        patient,
+        &s.lab.pubkey,
+        "-k",
+        &mum.path,
+    ]);
+
+    // The consent history says who set the terms.
+    let history = s.m.json(&["consent", "history", patient]);
+    let v = &history[0];
+    assert_eq!(v["origin"], "granted");
+    assert_eq!(v["by"], "guardians");
+    assert_eq!(v["proposal"], 0);
+    assert_eq!(v["signer"], dad.pubkey.as_str());
+    let approvers: Vec<&str> = v["approvers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k.as_str().unwrap())
+        .collect();
+    assert_eq!(approvers, [mum.pubkey.as_str(), dad.pubkey.as_str()]);
+    let table = s.m.ok(&["consent", "history", patient]);
+    assert!(
+        table.stdout.contains("guardians (proposal 0)"),
+        "{}",
+        table.stdout
+    );
+
+    let fhir = s.as_patient(&["audit", "log", patient, "--format", "fhir"]);
+    assert_eq!(fhir.code, 0, "{}", fhir.stderr);
+    let bundle: Value = serde_json::from_str(&fhir.stdout).unwrap();
+    let resources: Vec<&Value> = bundle["entry"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| &e["resource"])
+        .collect();
+    let consent = resources
+        .iter()
+        .find(|r| r["resourceType"] == "Consent")
+        .unwrap();
+    let performers: Vec<&str> = consent["performer"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["identifier"]["value"].as_str().unwrap())
+        .collect();
+    assert_eq!(performers, [dad.pubkey.as_str(), mum.pubkey.as_str()]);
+    assert!(!performers.contains(&patient), "the child did not grant it");
+    let ext = |url: &str| {
+        consent["extension"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["url"] == url)
+            .cloned()
+            .unwrap_or_else(|| panic!("no {url}: {consent}"))
+    };
+    assert_eq!(
+        ext("urn:hdx:consent-version-actor")["valueCode"],
+        "guardians"
+    );
+    assert_eq!(
+        ext("urn:hdx:consent-version-proposal")["valueUnsignedInt"],
+        0
+    );
+    assert_eq!(
+        ext("urn:hdx:consent-version-ending")["valueCode"],
+        "revoked"
+    );
+
+    let guardian_events: Vec<&&Value> = resources
+        .iter()
+        .filter(|r| r["type"]["system"] == "urn:hdx:guardians")
+        .collect();
+    let codes: Vec<&str> = guardian_events
+        .iter()
+        .map(|e| e["type"]["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        codes,
+        [
+            "guardians-set",
+            "proposal-created",
+            "proposal-approved",
+            "proposal-executed",
+            "guardian-revoked"
+        ]
+    );
+    let requestor = |e: &Value| {
+        e["agent"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["requestor"] == true)
+            .map(|a| {
+                a["who"]["identifier"]["value"]
+                    .as_str()
+                    .unwrap()
+                    .to_string()
+            })
+            .unwrap()
+    };
+    let purpose = |e: &Value| {
+        e["purposeOfEvent"][0]["coding"][0]["code"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let set = guardian_events[0];
+    assert_eq!(requestor(set), patient, "the patient's authority set them");
+    assert_eq!(purpose(set), "PATRQT");
+    let named: Vec<&str> = set["agent"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["type"]["coding"][0]["code"] == "GUARD")
+        .map(|a| a["who"]["identifier"]["value"].as_str().unwrap())
+        .collect();
+    assert_eq!(named, [mum.pubkey.as_str(), dad.pubkey.as_str()]);
+    for (e, who) in
+        guardian_events[1..]
+            .iter()
+            .zip([&mum.pubkey, &dad.pubkey, &dad.pubkey, &mum.pubkey])
+    {
+        assert_eq!(requestor(e), *who, "{e}");
+        assert_eq!(purpose(e), "PWATRNY", "{e}");
+    }
+    let proposed = guardian_events[1]["outcomeDesc"].as_str().unwrap();
+    assert!(
+        proposed.starts_with(&format!(
+            "proposal 0: grant provider {}: categories lab-results; modes read; purposes TREAT;",
+            s.lab.pubkey
+        )),
+        "{proposed}"
+    );
+    let executed = guardian_events[3]["outcomeDesc"].as_str().unwrap();
+    assert_eq!(
+        executed,
+        format!(
+            "proposal 0 (grant) executed by {}, approved by {}, {}",
+            dad.pubkey, mum.pubkey, dad.pubkey
+        )
+    );
+    let verdict = validate_fhir(&s, &fhir.stdout);
+    assert!(verdict.contains("passed"), "{verdict}");
 }

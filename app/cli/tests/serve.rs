@@ -569,3 +569,86 @@ fn with_no_keypair_configured_serve_makes_and_names_the_authority_key() {
         "{banner}"
     );
 }
+
+/// Two providers access one patient's record at once through the SDK over
+/// JSON-RPC, 64 times each (`HDX_CONCURRENT_ACCESSES=N` for N each), across
+/// two page boundaries: every access is
+/// granted (a page filled under one is sent again on the next page: 13 of
+/// 2,000 `hdx access` calls failed with `LogPageFull` before), and the log
+/// is contiguous and folds to its head.
+#[test]
+fn two_providers_at_once_across_page_boundaries_all_land() {
+    let each: u64 = std::env::var("HDX_CONCURRENT_ACCESSES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(64);
+    let dir = tempfile::tempdir().unwrap();
+    let key = keygen(dir.path(), "authority");
+    let auth = read_keypair_file(&key).unwrap();
+    let server = Server::start(dir.path(), &dir.path().join("ledger"), &key);
+    let s = scene(&server, &auth);
+    let c = server.client();
+    let p = s.patient.pubkey();
+    // A second verified lab with the same consent.
+    let lab2 = solana_sdk::signature::Keypair::new();
+    let l2 = lab2.pubkey();
+    hdx_sdk::transport::Faucet::fund(&server.faucet(), &l2, 10_000_000_000).unwrap();
+    c.send(
+        &[ix::register_provider(
+            l2,
+            hdx_sdk::codes::ProviderKind::Laboratory,
+            [4; 32],
+        )],
+        &lab2,
+        &[],
+    )
+    .unwrap();
+    c.send(&[ix::verify_provider(auth.pubkey(), &l2)], &auth, &[])
+        .unwrap();
+    let now = c.transport.unix_time().unwrap();
+    let terms = ConsentTerms {
+        categories: Category::LabResults.bit(),
+        modes: MODE_READ,
+        purposes: ALL_PURPOSES,
+        not_before: now,
+        expires_at: now + 86_400,
+        ..ConsentTerms::default()
+    };
+    c.send(&[ix::grant_consent(p, &p, &l2, terms)], &s.patient, &[])
+        .unwrap();
+    let started = Instant::now();
+    let failures: Vec<String> = std::thread::scope(|scope| {
+        [&s.lab, &lab2]
+            .map(|lab| {
+                let url = server.url.clone();
+                scope.spawn(move || {
+                    let c = common::client(&url);
+                    let mut failed = Vec::new();
+                    for _ in 0..each {
+                        if let Err(e) =
+                            c.access_record(lab, &lab.pubkey(), &p, 0, Purpose::Treatment)
+                        {
+                            failed.push(format!("{e}"));
+                        }
+                    }
+                    failed
+                })
+            })
+            .into_iter()
+            .flat_map(|h| h.join().unwrap())
+            .collect()
+    });
+    println!(
+        "{} concurrent accesses in {:.1}s",
+        2 * each,
+        started.elapsed().as_secs_f64()
+    );
+    assert_eq!(failures, Vec::<String>::new());
+    let patient = c.patient(&p).unwrap();
+    // The scene's one entry, then the accesses, 64 to a page.
+    let entries = 1 + 2 * each;
+    assert_eq!(u64::from(patient.log_pages), entries.div_ceil(64));
+    let log = c.log(&p).unwrap();
+    assert_eq!(log.entries().len() as u64, entries);
+    log.verify().unwrap();
+}

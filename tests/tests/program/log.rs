@@ -243,3 +243,88 @@ fn invariant_2_the_chain_commits_to_every_byte_and_the_implicit_sequence() {
         .collect();
     assert_ne!(audit::fold(&id, &moved), head);
 }
+
+/// Two providers write one patient's log at once: between one reading the
+/// writable page and its access landing, the other's access fills the page.
+/// The program refuses the first (`LogPageFull`: nothing of it is kept) and
+/// the SDK sends it again on the next page, which it opens. Without the
+/// retry the provider got `LogPageFull` ("open the next page first"), which
+/// no command does.
+#[test]
+fn a_page_filled_under_an_access_is_sent_again_on_the_next_page() {
+    let f = Fixture::new();
+    let patient = f.patient();
+    let (a, b) = (f.verified_provider(), f.verified_provider());
+    let id = patient.pubkey();
+    let rec = f.record(&patient, Category::LabResults);
+    for p in [&a, &b] {
+        f.grant_read(&patient, p, Category::LabResults, Purpose::Treatment);
+    }
+    for _ in 0..LOG_PAGE_CAPACITY - 1 {
+        f.access(&b, &patient, rec, Purpose::Treatment).unwrap();
+    }
+    // One slot left on page 0. Provider a reads the page (0, not full) and
+    // builds its access; before it lands, b's access takes the last slot.
+    let built = std::cell::Cell::new(Vec::new());
+    let a_id = a.pubkey();
+    let receipt = f
+        .client
+        .send_on_log_page(&a, &[], &id, &|page| {
+            let mut pages = built.take();
+            pages.push(page);
+            if pages.len() == 1 {
+                f.access(&b, &patient, rec, Purpose::Treatment).unwrap();
+            }
+            built.set(pages);
+            vec![ix::access_record(
+                a_id,
+                &a_id,
+                &id,
+                rec,
+                page,
+                Purpose::Treatment,
+            )]
+        })
+        .unwrap();
+    // Built twice: on page 0 (refused, full) and on page 1 (opened by a).
+    assert_eq!(built.take(), [0, 1]);
+    let g = hdx_sdk::client::granted(&receipt).unwrap();
+    assert_eq!(g.sequence, LOG_PAGE_CAPACITY as u64);
+    assert_eq!(f.client.patient(&id).unwrap().log_pages, 2);
+    assert_eq!(f.log_len(&id), LOG_PAGE_CAPACITY + 1);
+    f.log(&id).verify().unwrap();
+
+    // A page that keeps moving is tried again boundedly, then refused.
+    let tries = std::cell::Cell::new(0);
+    let e = f
+        .client
+        .send_on_log_page(&a, &[], &id, &|_| {
+            tries.set(tries.get() + 1);
+            vec![ix::open_log_page(a_id, &id, 0)]
+        })
+        .unwrap_err();
+    assert_eq!(e.program_code(), Some(hdx(HdxError::NotCurrentLogPage)));
+    assert_eq!(
+        tries.get(),
+        hdx_sdk::client::PAGE_RETRIES + 1,
+        "the page moved every time: tried again, boundedly"
+    );
+    // Any other refusal is not tried again: b signing for a.
+    let tries = std::cell::Cell::new(0);
+    let e = f
+        .client
+        .send_on_log_page(&b, &[], &id, &|page| {
+            tries.set(tries.get() + 1);
+            vec![ix::access_record(
+                b.pubkey(),
+                &a_id,
+                &id,
+                rec,
+                page,
+                Purpose::Treatment,
+            )]
+        })
+        .unwrap_err();
+    assert_eq!(e.program_code(), Some(hdx(HdxError::NotProviderKey)));
+    assert_eq!(tries.get(), 1);
+}

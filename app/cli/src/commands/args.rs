@@ -11,6 +11,20 @@ use solana_sdk::signature::Signer;
 
 use super::output::hex;
 
+/// A command line that lacks what the command needs (a flag it requires in
+/// this use): a usage error, exit 2, as clap's own.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct UsageError(pub String);
+
+/// Fails with a [`UsageError`].
+macro_rules! usage {
+    ($($t:tt)*) => {
+        return Err(anyhow::Error::new($crate::commands::args::UsageError(format!($($t)*))))
+    };
+}
+pub(crate) use usage;
+
 /// A whole number for a count or an index: `-3` is refused by name (clap
 /// would otherwise read it as a flag), as is anything past `u32::MAX`.
 pub fn parse_u32(s: &str) -> Result<u32, String> {
@@ -295,7 +309,7 @@ pub fn content_hash(
                 .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
             Ok(Sha256::digest(bytes).into())
         }
-        _ => anyhow::bail!("give exactly one of --content-hash or --content-file"),
+        _ => usage!("give exactly one of --content-hash or --content-file"),
     }
 }
 

@@ -80,12 +80,12 @@ impl Server {
         serde_json::from_str(&body).unwrap_or_else(|e| panic!("{e}: {body}"))
     }
 
-    /// The SDK's client over this server's JSON-RPC.
     /// The node's faucet (`requestAirdrop`).
     pub fn faucet(&self) -> RpcTransport {
         RpcTransport::new(&self.url, CommitmentConfig::confirmed())
     }
 
+    /// The SDK's client over this server's JSON-RPC.
     pub fn client(&self) -> HdxClient {
         client(&self.url)
     }

@@ -9,7 +9,7 @@ use hdx_sdk::program::ConsentTerms;
 use serde_json::{json, Value};
 
 use crate::commands::args::{
-    parse_category, parse_day, parse_mode, parse_purpose, parse_u16, parse_u32, parse_when,
+    parse_category, parse_day, parse_mode, parse_purpose, parse_u16, parse_u32, parse_when, usage,
 };
 use crate::commands::output::count;
 
@@ -89,17 +89,17 @@ impl TermsArgs {
         let categories = match (self.categories.is_empty(), &base) {
             (false, _) => self.categories.iter().fold(0, |m, c| m | c.bit()),
             (true, Some(c)) => c.categories,
-            (true, None) => anyhow::bail!("--categories is required"),
+            (true, None) => usage!("--categories is required to grant (the consent's full terms)"),
         };
         let modes = match (self.modes.is_empty(), &base) {
             (false, _) => self.modes.iter().fold(0, |m, b| m | b),
             (true, Some(c)) => c.modes,
-            (true, None) => anyhow::bail!("--modes is required"),
+            (true, None) => usage!("--modes is required to grant (the consent's full terms)"),
         };
         let purposes = match (self.purposes.is_empty(), &base) {
             (false, _) => self.purposes.iter().fold(0, |m, p| m | p.bit()),
             (true, Some(c)) => c.purposes,
-            (true, None) => anyhow::bail!("--purposes is required"),
+            (true, None) => usage!("--purposes is required to grant (the consent's full terms)"),
         };
         let not_before = match (&self.not_before, &base) {
             (Some(s), _) => parse_when(s, now, true)?,
@@ -109,7 +109,7 @@ impl TermsArgs {
         let expires_at = match (&self.expires, &base) {
             (Some(s), _) => parse_when(s, now, true)?,
             (None, Some(c)) => c.expires_at,
-            (None, None) => anyhow::bail!("--expires is required"),
+            (None, None) => usage!("--expires is required to grant (the consent's full terms)"),
         };
         let access_limit = self
             .max_accesses
@@ -132,7 +132,7 @@ impl TermsArgs {
             }
             (None, Some(n)) => match base {
                 Some(c) if c.renewal_period_secs != 0 => (c.renewal_period_secs, n),
-                _ => anyhow::bail!("--renewals needs --renew-every (the renewal period)"),
+                _ => usage!("--renewals needs --renew-every (the renewal period)"),
             },
             (_, None) => base.map_or((0, 0), |c| (c.renewal_period_secs, c.renewals_allowed)),
         };

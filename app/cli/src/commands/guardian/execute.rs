@@ -6,7 +6,7 @@ use hdx_sdk::program::state::Proposal;
 use hdx_sdk::program::ProposalAction;
 use serde_json::json;
 
-use crate::commands::args::{parse_pubkey, parse_u32, signer_arg};
+use crate::commands::args::{parse_pubkey, parse_u32, signer_arg, usage};
 use crate::commands::{Output, Run, Session};
 
 /// Execute a proposal that has its approvals (a recovery needs the new key: --new-key)
@@ -44,12 +44,12 @@ impl Run for Execute {
             }
             ProposalAction::Recover { new_authority }
             | ProposalAction::HandOver { new_authority, .. } => {
-                let source = self.new_key.ok_or_else(|| {
-                    anyhow::anyhow!(
+                let Some(source) = self.new_key else {
+                    usage!(
                         "a {} needs the new key's signature: --new-key KEYPAIR",
                         kind.name()
-                    )
-                })?;
+                    );
+                };
                 let new = signer_arg(&source, "new key")?;
                 anyhow::ensure!(
                     new.pubkey() == new_authority,

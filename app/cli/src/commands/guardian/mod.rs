@@ -7,7 +7,7 @@ pub mod propose;
 pub mod revoke;
 
 crate::commands::group! {
-    /// (guardian) Propose, approve, execute for a patient; revoke a consent at once
+    /// (guardian) propose, approve, execute for a patient; revoke a consent at once
     pub enum GuardianCmd {
         Propose(propose::Propose),
         Approve(approve::Approve),

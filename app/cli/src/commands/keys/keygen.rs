@@ -10,6 +10,7 @@ use crate::commands::Output;
 /// Create a keypair file (Solana CLI format)
 #[derive(clap::Args, Debug)]
 pub struct Keygen {
+    /// Where to write the keypair (a JSON array of 64 bytes; not overwritten without --force)
     #[arg(short = 'o', long)]
     outfile: PathBuf,
     /// Overwrite a keypair file that is there

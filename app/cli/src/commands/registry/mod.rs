@@ -10,7 +10,7 @@ pub mod show;
 pub mod unpause;
 
 crate::commands::group! {
-    /// Registry authority: initialise, show, hand over, pause, set the emergency policy
+    /// Registry authority: init, show; hand over (propose-authority, accept-authority); pause, unpause; emergency-policy
     pub enum RegistryCmd {
         Init(init::Init),
         Show(show::Show),

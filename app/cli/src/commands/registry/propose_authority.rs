@@ -10,6 +10,7 @@ use crate::commands::{Output, Run, Session};
 /// Propose a new registry authority (step 1 of 2)
 #[derive(clap::Args, Debug)]
 pub struct ProposeAuthority {
+    /// The proposed registry authority (in production a multisig address); it must accept
     #[arg(value_parser = parse_pubkey)]
     new_authority: Pubkey,
     #[command(flatten)]
