@@ -766,7 +766,8 @@ fn fhir_export_is_valid_fhir_r4_by_an_independent_validator() {
     // The validator is not a rubber stamp: a broken resource fails it.
     // Nor are the BALP checks: an event without a coded purpose, without its
     // patient, without a requestor, or a reference that resolves nowhere.
-    let breaks: [(&str, fn(&mut Value)); 5] = [
+    type Break = (&'static str, fn(&mut Value));
+    let breaks: [Break; 5] = [
         ("recorded", |b| {
             b["entry"][0]["resource"]["recorded"] = "yesterday".into()
         }),
