@@ -44,7 +44,7 @@ fn refused(s: &Scene, args: &[&str], code: i32, says: &str) -> Run {
     r
 }
 
-/// 1. A commitment level no cluster has is refused, on every cluster, by
+/// Input 1: A commitment level no cluster has is refused, on every cluster, by
 /// name (it was accepted silently on the embedded ledger), as a usage error.
 #[test]
 fn an_unknown_commitment_level_is_refused_by_name() {
@@ -57,7 +57,7 @@ fn an_unknown_commitment_level_is_refused_by_name() {
                 &s,
                 &args,
                 2,
-                &format!("is not a commitment level (processed, confirmed or finalized)"),
+                "is not a commitment level (processed, confirmed or finalized)",
             );
         }
     }
@@ -66,7 +66,7 @@ fn an_unknown_commitment_level_is_refused_by_name() {
     }
 }
 
-/// 2. `--since` after `--until` is a range nothing can be in: refused, not
+/// Input 2: `--since` after `--until` is a range nothing can be in: refused, not
 /// "no entries" with exit 0.
 #[test]
 fn an_empty_time_range_is_refused_not_reported_empty() {
@@ -101,7 +101,7 @@ fn an_empty_time_range_is_refused_not_reported_empty() {
     );
 }
 
-/// 3. A URL that is not one names the monikers and schemes accepted.
+/// Input 3: A URL that is not one names the monikers and schemes accepted.
 #[test]
 fn a_bad_url_names_what_is_accepted() {
     let s = Scene::new();
@@ -120,7 +120,7 @@ fn a_bad_url_names_what_is_accepted() {
     }
 }
 
-/// 4. A denial under `--output json` carries `error`, `message` and `logs`,
+/// Input 4: A denial under `--output json` carries `error`, `message` and `logs`,
 /// as every failure does, beside its reason and log sequence.
 #[test]
 fn a_denial_in_json_has_error_message_and_logs() {
@@ -140,7 +140,7 @@ fn a_denial_in_json_has_error_message_and_logs() {
     assert_eq!(j["sequence"], 0);
 }
 
-/// 5. Negative numbers are read as numbers and refused by name (clap read
+/// Input 5: Negative numbers are read as numbers and refused by name (clap read
 /// them as flags: "unexpected argument '-5'"); a negative clock offset is a
 /// valid one.
 #[test]
@@ -234,7 +234,7 @@ fn negative_numbers_are_refused_as_numbers() {
     ]);
 }
 
-/// 6. A ledger file that is not a database is named, on a write and a read,
+/// Input 6: A ledger file that is not a database is named, on a write and a read,
 /// and the failed open leaves no lock file behind.
 #[test]
 fn a_ledger_that_is_not_a_database_is_named_and_left_as_found() {
@@ -268,7 +268,7 @@ fn a_ledger_that_is_not_a_database_is_named_and_left_as_found() {
     }
 }
 
-/// 7. A keypair path that is a directory, or a file that is not a keypair,
+/// Input 7: A keypair path that is a directory, or a file that is not a keypair,
 /// is named as such: never the advice to overwrite it with `hdx keygen`.
 #[test]
 fn a_keypair_path_that_is_not_a_keypair_is_named_without_advice_to_overwrite_it() {
@@ -316,7 +316,7 @@ fn a_keypair_path_that_is_not_a_keypair_is_named_without_advice_to_overwrite_it(
     );
 }
 
-/// 8. A missing required flag is a usage error: exit 2, in JSON `usage`.
+/// Input 8: A missing required flag is a usage error: exit 2, in JSON `usage`.
 #[test]
 fn a_missing_required_flag_is_a_usage_error() {
     let s = Scene::new();
@@ -389,7 +389,7 @@ fn a_missing_required_flag_is_a_usage_error() {
     );
 }
 
-/// 10. A truncated or extended copy states both lengths as they are.
+/// Input 10: A truncated or extended copy states both lengths as they are.
 #[test]
 fn a_copy_of_another_length_states_both_lengths() {
     let s = Scene::new();
@@ -434,7 +434,7 @@ fn a_copy_of_another_length_states_both_lengths() {
     );
 }
 
-/// 12. Nouns agree with their numbers, every command is listed in the help
+/// Input 12: Nouns agree with their numbers, every command is listed in the help
 /// of its group and of `hdx`, and every argument has help text.
 #[test]
 fn wording_and_help_cover_every_command() {
@@ -586,7 +586,7 @@ fn proxy_connection(stream: TcpStream, upstream: &str, hold: Duration, sent: &mp
     }
 }
 
-/// 9. SIGTERM (or Ctrl-C) while an access is in flight: the send and its
+/// Input 9: SIGTERM (or Ctrl-C) while an access is in flight: the send and its
 /// confirmation finish, the locator of the counted access is printed, then
 /// the process exits. (Without the handling it died printing nothing, the
 /// access counted and logged.)
