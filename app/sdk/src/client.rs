@@ -9,7 +9,7 @@ use anchor_lang::{AccountDeserialize, AnchorDeserialize, Discriminator};
 use health_data_exchange::codes::{EmergencyReason, ProviderStatus, Purpose, Verdict};
 use health_data_exchange::instructions::{AddRecordArgs, WriteRecordArgs};
 use health_data_exchange::state::{
-    Consent, EmergencyWindow, LogPage, Patient, Provider, Record, Registry, Versioned,
+    Consent, Directory, EmergencyWindow, LogPage, Patient, Provider, Record, Registry, Versioned,
 };
 use health_data_exchange::AccessResult;
 use solana_sdk::instruction::{Instruction, InstructionError};
@@ -254,6 +254,39 @@ impl HdxClient {
         self.require(&pda::registry().0, "registry".into())
     }
 
+    /// The provider directory's published hash, if the registry authority published one.
+    pub fn published_directory(&self) -> Result<Option<Directory>, ClientError> {
+        self.fetch(&pda::directory().0)
+    }
+
+    /// Providers verified through a licence attestation that no longer holds
+    /// at `now` (the chain's clock), each with the attestation's address and
+    /// why: what `lapse_provider` would suspend (`hdx provider lapse-due`).
+    pub fn lapse_due(
+        &self,
+        now: i64,
+    ) -> Result<Vec<(Provider, Pubkey, health_data_exchange::codes::LapseReason)>, ClientError>
+    {
+        let policy = self.registry()?.credential_policy;
+        let mut due = Vec::new();
+        for p in self.providers(Some(ProviderStatus::Verified))? {
+            if p.basis != health_data_exchange::codes::StatusBasis::Attestation {
+                continue;
+            }
+            let (owner, lamports, data) = match self.transport.account(&p.attestation)? {
+                Some(a) => (a.owner, a.lamports, a.data),
+                None => (Pubkey::default(), 0, Vec::new()),
+            };
+            if let Some(reason) =
+                health_data_exchange::state::lapse_reason(&owner, lamports, &data, &p, &policy, now)
+            {
+                let attestation = p.attestation;
+                due.push((p, attestation, reason));
+            }
+        }
+        Ok(due)
+    }
+
     /// The provider with this id.
     pub fn provider(&self, id: &Pubkey) -> Result<Provider, ClientError> {
         self.require(&pda::provider(id).0, format!("provider {id}"))
@@ -422,8 +455,8 @@ impl HdxClient {
     }
 
     /// Every provider by registry number: how log entries are resolved.
-    pub fn directory(&self) -> Result<Directory, ClientError> {
-        Ok(Directory {
+    pub fn provider_index(&self) -> Result<ProviderIndex, ClientError> {
+        Ok(ProviderIndex {
             by_number: self
                 .providers(None)?
                 .into_iter()
@@ -692,11 +725,11 @@ impl HdxClient {
 /// Every registered provider by registry number: resolves the provider
 /// numbers in log entries. A number with no provider is an error, never a guess.
 #[derive(Debug, Clone, Default)]
-pub struct Directory {
+pub struct ProviderIndex {
     pub by_number: BTreeMap<u32, Provider>,
 }
 
-impl Directory {
+impl ProviderIndex {
     pub fn resolve(&self, number: u32) -> Result<&Provider, ClientError> {
         self.by_number.get(&number).ok_or_else(|| {
             ClientError::NotFound(format!(

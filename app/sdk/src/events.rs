@@ -38,6 +38,10 @@ pub enum HdxEvent {
     ProposalApproved(ProposalApproved),
     ProposalExecuted(ProposalExecuted),
     HandedOver(HandedOver),
+    CredentialPolicySet(CredentialPolicySet),
+    ProviderAttested(ProviderAttested),
+    ProviderLapsed(ProviderLapsed),
+    DirectoryPublished(DirectoryPublished),
 }
 
 fn decode_as<E: AnchorDeserialize + Discriminator>(bytes: &[u8]) -> Option<E> {
@@ -80,7 +84,11 @@ pub fn decode_event(bytes: &[u8]) -> Option<HdxEvent> {
         ProposalCreated,
         ProposalApproved,
         ProposalExecuted,
-        HandedOver
+        HandedOver,
+        CredentialPolicySet,
+        ProviderAttested,
+        ProviderLapsed,
+        DirectoryPublished
     );
     None
 }

@@ -36,7 +36,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use crate::audit::{ChainError, Entry};
-use crate::client::{ClientError, Directory, HdxClient, WindowFilter};
+use crate::client::{ClientError, HdxClient, ProviderIndex, WindowFilter};
 use crate::history::{ConsentVersion, Ending, Origin};
 
 pub const PUBKEY_SYSTEM: &str = "urn:solana:pubkey";
@@ -237,7 +237,11 @@ pub type Windows = BTreeMap<u32, EmergencyWindow>;
 /// `directory` (a number no provider has is an error, never a guess), an
 /// emergency entry's window through `windows` (likewise), every code
 /// decoded (one that names nothing is a malformed entry).
-pub fn row(e: &Entry, directory: &Directory, windows: &Windows) -> Result<AuditRow, ClientError> {
+pub fn row(
+    e: &Entry,
+    directory: &ProviderIndex,
+    windows: &Windows,
+) -> Result<AuditRow, ClientError> {
     let x = &e.entry;
     let malformed = || {
         ClientError::Chain(ChainError::MalformedEntry {
@@ -1016,7 +1020,7 @@ pub fn stream_rows<E: From<ClientError>>(
     each: &mut dyn FnMut(AuditRow) -> Result<(), E>,
 ) -> Result<([u8; 32], u64), E> {
     client.patient(patient)?; // a named error for an unknown patient
-    let directory = client.directory()?;
+    let directory = client.provider_index()?;
     let windows = windows_of(client, patient)?;
     let mut n = 0u64;
     let head = client.stream_log(patient, progress, &mut |e| {

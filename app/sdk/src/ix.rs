@@ -11,14 +11,18 @@
 use anchor_lang::prelude::Pubkey;
 use anchor_lang::solana_program::instruction::Instruction;
 use anchor_lang::{system_program, InstructionData, ToAccountMetas};
-use health_data_exchange::codes::{EmergencyReason, GuardianMode, ProviderKind, Purpose, Verdict};
+use health_data_exchange::codes::{
+    EmergencyReason, GuardianMode, IdentifierSystem, ProviderKind, Purpose, Verdict,
+};
 use health_data_exchange::instructions::{
     AccessArgs, AddRecordArgs, InitializeRegistryArgs, OpenEmergencyArgs,
-    ProposeRegistryAuthorityArgs, RegisterProviderArgs, ReviewEmergencyArgs, SetGuardiansArgs,
-    SetPausedArgs, SetProviderRolesArgs, WriteRecordArgs,
+    ProposeRegistryAuthorityArgs, PublishDirectoryArgs, RegisterProviderArgs, ReviewEmergencyArgs,
+    SetGuardiansArgs, SetPausedArgs, SetProviderRolesArgs, VerifyProviderByAttestationArgs,
+    WriteRecordArgs,
 };
 use health_data_exchange::{
-    accounts, instruction, ConsentTerms, EmergencyPolicy, EmergencyPreferences, ProposalAction, ID,
+    accounts, instruction, ConsentTerms, CredentialPolicy, EmergencyPolicy, EmergencyPreferences,
+    ProposalAction, ID,
 };
 
 use crate::pda;
@@ -101,20 +105,134 @@ pub fn register_provider_accounts(id: Pubkey) -> accounts::RegisterProvider {
     }
 }
 
-/// `id` signs and becomes the provider's id and first key.
+/// `id` signs and becomes the provider's id and first key, committed to a
+/// credential of no named identifier system (see [`register_provider_npi`]).
 pub fn register_provider(
     id: Pubkey,
     kind: ProviderKind,
     credential_commitment: [u8; 32],
 ) -> Instruction {
+    register_provider_args(
+        id,
+        RegisterProviderArgs {
+            kind,
+            credential_commitment,
+            identifier_system: IdentifierSystem::Unspecified,
+        },
+    )
+}
+
+/// `id` signs and becomes the provider's id and first key, committed to its
+/// NPI under `salt` ([`crate::credential::npi_commitment`]): the directory
+/// can then name it.
+pub fn register_provider_npi(
+    id: Pubkey,
+    kind: ProviderKind,
+    salt: &[u8; 32],
+    npi: &crate::credential::Npi,
+) -> Instruction {
+    register_provider_args(
+        id,
+        RegisterProviderArgs {
+            kind,
+            credential_commitment: crate::credential::npi_commitment(salt, npi),
+            identifier_system: IdentifierSystem::UsNpi,
+        },
+    )
+}
+
+pub fn register_provider_args(id: Pubkey, args: RegisterProviderArgs) -> Instruction {
     build(
         register_provider_accounts(id),
-        instruction::RegisterProvider {
-            args: RegisterProviderArgs {
-                kind,
-                credential_commitment,
+        instruction::RegisterProvider { args },
+    )
+}
+
+pub fn set_credential_policy(authority: Pubkey, policy: CredentialPolicy) -> Instruction {
+    build(
+        accounts::SetCredentialPolicy {
+            authority,
+            registry: pda::registry().0,
+        },
+        instruction::SetCredentialPolicy { args: policy },
+    )
+}
+
+pub fn publish_directory_accounts(authority: Pubkey, payer: Pubkey) -> accounts::PublishDirectory {
+    accounts::PublishDirectory {
+        authority,
+        payer,
+        registry: pda::registry().0,
+        directory: pda::directory().0,
+        system_program: system_program::ID,
+    }
+}
+
+/// The registry authority publishes a directory bundle's hash; `payer` pays
+/// the directory's rent at the first publication.
+pub fn publish_directory(
+    authority: Pubkey,
+    payer: Pubkey,
+    bundle_sha256: [u8; 32],
+    entries: u32,
+) -> Instruction {
+    build(
+        publish_directory_accounts(authority, payer),
+        instruction::PublishDirectory {
+            args: PublishDirectoryArgs {
+                bundle_sha256,
+                entries,
             },
         },
+    )
+}
+
+pub fn verify_provider_by_attestation_accounts(
+    caller: Pubkey,
+    provider_id: &Pubkey,
+    attestation: Pubkey,
+) -> accounts::VerifyProviderByAttestation {
+    accounts::VerifyProviderByAttestation {
+        caller,
+        registry: pda::registry().0,
+        provider: pda::provider(provider_id).0,
+        attestation,
+    }
+}
+
+/// Anyone (`caller` signs) verifies the provider through its attestation
+/// under `policy` (the address and its bump computed here).
+pub fn verify_provider_by_attestation(
+    caller: Pubkey,
+    provider_id: &Pubkey,
+    policy: &CredentialPolicy,
+) -> Instruction {
+    let (attestation, attestation_bump) =
+        pda::attestation(&policy.credential, &policy.schema, provider_id);
+    build(
+        verify_provider_by_attestation_accounts(caller, provider_id, attestation),
+        instruction::VerifyProviderByAttestation {
+            args: VerifyProviderByAttestationArgs { attestation_bump },
+        },
+    )
+}
+
+pub fn lapse_provider_accounts(
+    provider_id: &Pubkey,
+    attestation: Pubkey,
+) -> accounts::LapseProvider {
+    accounts::LapseProvider {
+        registry: pda::registry().0,
+        provider: pda::provider(provider_id).0,
+        attestation,
+    }
+}
+
+/// Anyone suspends a provider whose stored attestation (`attestation`) no longer holds.
+pub fn lapse_provider(provider_id: &Pubkey, attestation: Pubkey) -> Instruction {
+    build(
+        lapse_provider_accounts(provider_id, attestation),
+        instruction::LapseProvider {},
     )
 }
 

@@ -15,6 +15,8 @@
 //! - [`rpc`]: a cluster over JSON-RPC (devnet, mainnet, `hdx serve`).
 //! - [`export`]: the audit trail as JSON, CSV and FHIR R4.
 //! - [`cid`]: content identifiers of record data (`ipfs://` locators).
+//! - [`credential`]: NPIs, credential commitments, licence attestations.
+//! - [`directory`]: the provider directory, checked against the chain.
 //! - [`gateway`]: the data gateway's signed-request protocol and client.
 //! - [`history`]: a patient's consent history, from the program's events.
 //! - [`client`]: high-level operations over a transport.
@@ -23,6 +25,8 @@ pub mod accounts;
 pub mod audit;
 pub mod cid;
 pub mod client;
+pub mod credential;
+pub mod directory;
 pub mod errors;
 pub mod events;
 pub mod export;

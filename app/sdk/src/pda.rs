@@ -11,6 +11,25 @@ pub fn registry() -> (Pubkey, u8) {
     Pubkey::find_program_address(&[seeds::REGISTRY], &ID)
 }
 
+/// The provider directory's hash account (one).
+pub fn directory() -> (Pubkey, u8) {
+    Pubkey::find_program_address(&[seeds::DIRECTORY], &ID)
+}
+
+/// A provider's licence attestation under a credential policy: the
+/// attestation service's address for (issuer credential, schema, provider id).
+pub fn attestation(credential: &Pubkey, schema: &Pubkey, provider_id: &Pubkey) -> (Pubkey, u8) {
+    Pubkey::find_program_address(
+        &[
+            health_data_exchange::state::ATTESTATION_SEED,
+            credential.as_ref(),
+            schema.as_ref(),
+            provider_id.as_ref(),
+        ],
+        &health_data_exchange::codes::ATTESTATION_PROGRAM_ID,
+    )
+}
+
 pub fn provider(provider_id: &Pubkey) -> (Pubkey, u8) {
     Pubkey::find_program_address(&[seeds::PROVIDER, provider_id.as_ref()], &ID)
 }

@@ -405,6 +405,111 @@ code_table! {
     }
 }
 
+/// The identifier system a provider's credential commitment opens to
+/// (`sha256("hdx-credential-v1" || salt || identifier)`, docs/DESIGN.md,
+/// "The provider directory"). Room for other national systems: append.
+#[derive(
+    AnchorSerialize,
+    AnchorDeserialize,
+    Clone,
+    Copy,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    InitSpace,
+)]
+pub enum IdentifierSystem {
+    /// Not named at registration (a commitment to something else).
+    #[default]
+    Unspecified,
+    /// The US National Provider Identifier: 10 digits, a Luhn check digit over the 80840 prefix.
+    UsNpi,
+}
+
+code_table! {
+    IdentifierSystem {
+        Unspecified = 0, "unspecified", IDENTIFIER_SYSTEM_UNSPECIFIED;
+        UsNpi = 1, "us-npi", IDENTIFIER_SYSTEM_US_NPI;
+    }
+}
+
+/// On what a provider's current status rests.
+#[derive(
+    AnchorSerialize,
+    AnchorDeserialize,
+    Clone,
+    Copy,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    InitSpace,
+)]
+pub enum StatusBasis {
+    /// Set by the registry authority (or pending since registration).
+    #[default]
+    Authority,
+    /// Verified through a licence attestation of the registry's credential
+    /// policy: it stops counting at the attestation's expiry.
+    Attestation,
+    /// Suspended because the attestation lapsed (`lapse_provider`): a new
+    /// attestation verifies the provider again.
+    Lapsed,
+}
+
+code_table! {
+    StatusBasis {
+        Authority = 0, "authority", STATUS_BASIS_AUTHORITY;
+        Attestation = 1, "attestation", STATUS_BASIS_ATTESTATION;
+        Lapsed = 2, "lapsed", STATUS_BASIS_LAPSED;
+    }
+}
+
+/// Why a provider's licence attestation no longer holds (`lapse_provider`).
+#[derive(
+    AnchorSerialize,
+    AnchorDeserialize,
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    InitSpace,
+)]
+pub enum LapseReason {
+    /// Its expiry has passed.
+    Expired,
+    /// The attestation account is closed (the issuer's revocation).
+    Closed,
+    /// The account at its address no longer holds the attestation that verified the provider.
+    Replaced,
+    /// The registry's credential policy no longer names its issuer and schema.
+    PolicyChanged,
+}
+
+code_table! {
+    LapseReason {
+        Expired = 0, "expired", LAPSE_REASON_EXPIRED;
+        Closed = 1, "closed", LAPSE_REASON_CLOSED;
+        Replaced = 2, "replaced", LAPSE_REASON_REPLACED;
+        PolicyChanged = 3, "policy-changed", LAPSE_REASON_POLICY_CHANGED;
+    }
+}
+
+/// The Solana Attestation Service program, whose attestation accounts a
+/// credential policy trusts (layout pinned in `state::attestation`).
+pub const ATTESTATION_PROGRAM_ID: Pubkey = pubkey!("22zoJMtdu4tQc2PzL74ZUT7FrwgB1Udec8DdW4yw4BdG");
+
 /// Seconds in a day: clinical dates and consent date ranges are day numbers
 /// (days since 1970-01-01, UTC), `unix_time / SECONDS_PER_DAY`.
 #[constant]

@@ -143,6 +143,32 @@ pub enum HdxError {
     ProposalMismatch,
     #[msg("A time is outside the range the program keeps (1970-01-01 to 2106-02-07, unix 0..=4294967295)")]
     TimeOutOfRange,
+    #[msg("A credential policy names both an issuer credential and a schema, or neither")]
+    InvalidCredentialPolicy,
+    #[msg("The registry has no credential policy: only the registry authority verifies providers")]
+    NoCredentialPolicy,
+    #[msg("The attestation account is not owned by the Solana Attestation Service")]
+    AttestationOwnerMismatch,
+    #[msg("The attestation is not at the service's address for the policy's issuer and schema and this provider")]
+    AttestationAddressMismatch,
+    #[msg("The account is not an attestation of the pinned layout (discriminator 2, lengths that fit, nothing after)")]
+    AttestationMalformed,
+    #[msg("The attestation's issuer credential or schema is not the registry's credential policy")]
+    AttestationPolicyMismatch,
+    #[msg("The attestation's data is not this provider's credential commitment and kind")]
+    AttestationSubjectMismatch,
+    #[msg("The attestation has expired")]
+    AttestationExpired,
+    #[msg("The provider's licence attestation has expired (it counts as unverified until attested again)")]
+    ProviderAttestationExpired,
+    #[msg("The provider's status does not rest on a licence attestation")]
+    NotAttested,
+    #[msg("The provider's licence attestation still holds: nothing to lapse")]
+    AttestationStillHolds,
+    #[msg("The directory bundle's hash must not be all zeros")]
+    EmptyDirectoryHash,
+    #[msg("The directory names more entries than providers are registered")]
+    DirectoryTooLarge,
 }
 
 /// Lists every variant once: the list clients use, and an exhaustive
@@ -233,4 +259,17 @@ every_error!(
     NotEnoughApprovals,
     ProposalMismatch,
     TimeOutOfRange,
+    InvalidCredentialPolicy,
+    NoCredentialPolicy,
+    AttestationOwnerMismatch,
+    AttestationAddressMismatch,
+    AttestationMalformed,
+    AttestationPolicyMismatch,
+    AttestationSubjectMismatch,
+    AttestationExpired,
+    ProviderAttestationExpired,
+    NotAttested,
+    AttestationStillHolds,
+    EmptyDirectoryHash,
+    DirectoryTooLarge,
 );

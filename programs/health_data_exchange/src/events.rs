@@ -6,10 +6,12 @@
 use anchor_lang::prelude::*;
 
 use crate::codes::{
-    Actor, EmergencyReason, EndedBy, GuardianMode, ProposalKind, ProviderKind, ProviderStatus,
-    Verdict, MAX_GUARDIANS,
+    Actor, EmergencyReason, EndedBy, GuardianMode, IdentifierSystem, LapseReason, ProposalKind,
+    ProviderKind, ProviderStatus, Verdict, MAX_GUARDIANS,
 };
-use crate::state::{ConsentTerms, EmergencyPolicy, EmergencyPreferences, ProposalAction};
+use crate::state::{
+    ConsentTerms, CredentialPolicy, EmergencyPolicy, EmergencyPreferences, ProposalAction,
+};
 
 /// The registry was created.
 #[event]
@@ -57,6 +59,8 @@ pub struct ProviderRegistered {
     pub number: u32,
     /// Its kind.
     pub kind: ProviderKind,
+    /// The identifier system its credential commitment opens to.
+    pub identifier_system: IdentifierSystem,
 }
 
 /// Verified, suspended and reinstated all report here, with the new status.
@@ -424,4 +428,54 @@ pub struct HandedOver {
     pub authority: Pubkey,
     /// Whether the guardians stay, for recovery only.
     pub kept_for_recovery: bool,
+}
+
+/// The registry authority set (or cleared, all zeros) the credential policy.
+#[event]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CredentialPolicySet {
+    /// The policy now.
+    pub policy: CredentialPolicy,
+}
+
+/// A provider was verified (or its verification renewed) through a licence attestation.
+#[event]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProviderAttested {
+    /// The provider's id.
+    pub provider: Pubkey,
+    /// Its registry number.
+    pub number: u32,
+    /// The attestation's address.
+    pub attestation: Pubkey,
+    /// The attestation's expiry (0: none).
+    pub expires_at: i64,
+    /// The status before (pending, verified, or suspended after a lapse).
+    pub previous: ProviderStatus,
+}
+
+/// A provider whose licence attestation no longer holds was suspended.
+#[event]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProviderLapsed {
+    /// The provider's id.
+    pub provider: Pubkey,
+    /// Its registry number.
+    pub number: u32,
+    /// The attestation's address.
+    pub attestation: Pubkey,
+    /// Why it no longer holds.
+    pub reason: LapseReason,
+}
+
+/// The registry authority published a provider directory bundle.
+#[event]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DirectoryPublished {
+    /// SHA-256 of the bundle.
+    pub bundle_sha256: [u8; 32],
+    /// The directory's revision now (1 after the first publication).
+    pub revision: u32,
+    /// Its Organization entries.
+    pub entries: u32,
 }

@@ -40,12 +40,17 @@ pub struct Request {
 
 /// The hard part of the gate, about the caller: the signer is the
 /// provider's current key, the program is not paused, and the provider is
-/// verified (not pending, not suspended). A failure is an error: nothing is
-/// logged, nothing changes.
-pub fn require_caller(registry: &Registry, provider: &Provider, signer: &Pubkey) -> Result<()> {
+/// verified at `now` (not pending, not suspended, no expired licence
+/// attestation). A failure is an error: nothing is logged, nothing changes.
+pub fn require_caller(
+    registry: &Registry,
+    provider: &Provider,
+    signer: &Pubkey,
+    now: i64,
+) -> Result<()> {
     require_keys_eq!(provider.signer, *signer, HdxError::NotProviderKey);
     require!(!registry.paused, HdxError::ProgramPaused);
-    provider.require_verified()
+    provider.require_verified(now)
 }
 
 /// The consent part of the gate, in its one order: a consent exists; its

@@ -26,10 +26,13 @@ pub use gate::AccessResult;
 use instructions::*;
 pub use instructions::{
     AccessArgs, AddRecordArgs, InitializeRegistryArgs, OpenEmergencyArgs,
-    ProposeRegistryAuthorityArgs, RegisterProviderArgs, ReviewEmergencyArgs, SetGuardiansArgs,
-    SetPausedArgs, SetProviderRolesArgs, WriteRecordArgs,
+    ProposeRegistryAuthorityArgs, PublishDirectoryArgs, RegisterProviderArgs, ReviewEmergencyArgs,
+    SetGuardiansArgs, SetPausedArgs, SetProviderRolesArgs, VerifyProviderByAttestationArgs,
+    WriteRecordArgs,
 };
-pub use state::{ConsentTerms, EmergencyPolicy, EmergencyPreferences, ProposalAction};
+pub use state::{
+    ConsentTerms, CredentialPolicy, EmergencyPolicy, EmergencyPreferences, ProposalAction,
+};
 
 declare_id!("6Jco8RURhC98vmrQk818uFzSyozdBsKhsWk217imGFTN");
 
@@ -76,6 +79,22 @@ pub mod health_data_exchange {
         handle_set_paused(ctx, args)
     }
 
+    /// The registry authority names the trusted issuer and schema of licence attestations (or clears them).
+    pub fn set_credential_policy(
+        ctx: Context<SetCredentialPolicy>,
+        args: CredentialPolicy,
+    ) -> Result<()> {
+        handle_set_credential_policy(ctx, args)
+    }
+
+    /// The registry authority publishes the provider directory bundle's hash (the next revision).
+    pub fn publish_directory(
+        ctx: Context<PublishDirectory>,
+        args: PublishDirectoryArgs,
+    ) -> Result<()> {
+        handle_publish_directory(ctx, args)
+    }
+
     // ---- providers ---------------------------------------------------------
 
     /// A provider registers itself (pending until verified).
@@ -99,6 +118,19 @@ pub mod health_data_exchange {
     /// The registry authority reinstates a suspended provider.
     pub fn reinstate_provider(ctx: Context<SetProviderStatus>) -> Result<()> {
         handle_reinstate_provider(ctx)
+    }
+
+    /// Anyone verifies a provider through a licence attestation of the registry's credential policy.
+    pub fn verify_provider_by_attestation(
+        ctx: Context<VerifyProviderByAttestation>,
+        args: VerifyProviderByAttestationArgs,
+    ) -> Result<()> {
+        handle_verify_provider_by_attestation(ctx, args)
+    }
+
+    /// Anyone suspends a provider whose licence attestation expired, was closed or no longer matches.
+    pub fn lapse_provider(ctx: Context<LapseProvider>) -> Result<()> {
+        handle_lapse_provider(ctx)
     }
 
     /// The provider's current key hands signing to a new key (both sign).

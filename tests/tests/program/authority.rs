@@ -53,6 +53,7 @@ fn invariant_4_only_the_upgrade_authority_initialises_the_registry() {
                 max_secs: 3_600,
                 cooldown_secs: 86_400,
             },
+            credential_policy: health_data_exchange::CredentialPolicy::default(),
             reserved: [0; Registry::RESERVED],
         }
     );
@@ -259,6 +260,10 @@ fn provider_registration_stores_exact_fields_and_refuses_empty_commitment_and_re
         credential_commitment: [9; 32],
         registered_at: f.now(),
         status_changed_at: f.now(),
+        identifier_system: health_data_exchange::codes::IdentifierSystem::Unspecified,
+        basis: health_data_exchange::codes::StatusBasis::Authority,
+        attestation: Pubkey::default(),
+        attestation_expiry: 0,
         reserved: [0; Provider::RESERVED],
     };
     assert_eq!(f.decode::<Provider>(&addr), expected);
@@ -304,7 +309,7 @@ fn provider_numbers_are_contiguous_from_zero_and_never_reused() {
         [0, 1, 2]
     );
     assert_eq!(f.decode::<Registry>(&pda::registry().0).provider_count, 3);
-    let directory = f.client.directory().unwrap();
+    let directory = f.client.provider_index().unwrap();
     assert_eq!(directory.resolve(1).unwrap().id, second.pubkey());
     assert!(
         directory.resolve(3).is_err(),

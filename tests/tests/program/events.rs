@@ -27,6 +27,7 @@ fn every_state_change_emits_its_event() {
             provider: p.pubkey(),
             number: 0,
             kind: health_data_exchange::codes::ProviderKind::Laboratory,
+            identifier_system: health_data_exchange::codes::IdentifierSystem::Unspecified,
         })
     );
     let r = f.ok(

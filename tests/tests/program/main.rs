@@ -6,6 +6,7 @@
 mod attacks;
 mod authority;
 mod consent;
+mod credentials;
 mod emergency;
 mod events;
 mod extremes;

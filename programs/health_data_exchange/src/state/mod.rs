@@ -28,7 +28,9 @@ use anchor_lang::system_program::{self, Allocate, Assign, CreateAccount, Transfe
 
 use crate::error::HdxError;
 
+pub mod attestation;
 pub mod consent;
+pub mod directory;
 pub mod emergency;
 pub mod guardians;
 pub mod log;
@@ -38,7 +40,9 @@ pub mod record;
 pub mod registry;
 pub mod seeds;
 
+pub use attestation::*;
 pub use consent::*;
+pub use directory::*;
 pub use emergency::*;
 pub use guardians::*;
 pub use log::*;
@@ -71,6 +75,7 @@ macro_rules! versioned {
 versioned!(
     Registry,
     Provider,
+    Directory,
     Patient,
     Record,
     Consent,

@@ -1,6 +1,6 @@
 use anchor_lang::prelude::*;
 
-use crate::codes::{ProviderKind, ProviderStatus};
+use crate::codes::{IdentifierSystem, ProviderKind, ProviderStatus, StatusBasis};
 use crate::error::HdxError;
 use crate::state::{create_account, seeds, LAYOUT_VERSION};
 
@@ -33,24 +33,45 @@ pub struct Provider {
     pub registered_at: i64,
     /// Unix time of the last status change.
     pub status_changed_at: i64,
-    /// Reserved, zero: the provider's directory entry and licence
-    /// attestation (the attestation's address, 32 bytes, its expiry, 8, the
-    /// credential's identifier system, 1) and 23 bytes after it.
-    pub reserved: [u8; 64],
+    /// The identifier system the credential commitment opens to (the NPI, ...).
+    pub identifier_system: IdentifierSystem,
+    /// On what the status rests: the authority, a licence attestation, or its lapse.
+    pub basis: StatusBasis,
+    /// The licence attestation that verified the provider (basis
+    /// `Attestation` or `Lapsed`); the default address otherwise.
+    pub attestation: Pubkey,
+    /// The attestation's expiry (Unix time; 0: none): from then on the
+    /// provider counts as unverified, before anyone cranks `lapse_provider`.
+    pub attestation_expiry: i64,
+    /// Reserved, zero.
+    pub reserved: [u8; 22],
 }
 
 impl Provider {
     pub const SPACE: usize = 8 + Provider::INIT_SPACE;
     /// Bytes kept for later fields.
-    pub const RESERVED: usize = 64;
+    pub const RESERVED: usize = 22;
+
+    /// Verified through an attestation whose expiry (not 0) is at or before `now`.
+    pub fn attestation_expired(&self, now: i64) -> bool {
+        self.basis == StatusBasis::Attestation
+            && self.attestation_expiry != 0
+            && now >= self.attestation_expiry
+    }
 
     pub fn has_role(&self, role: u8) -> bool {
         self.roles & role != 0
     }
 
-    /// Verified, not pending, not suspended: the status part of the gate's hard checks.
-    pub fn require_verified(&self) -> Result<()> {
+    /// Verified, not pending, not suspended, and (verified by attestation)
+    /// the attestation not expired at `now`: the status part of the gate's
+    /// hard checks. An expired licence stops counting at its expiry, before
+    /// anyone cranks `lapse_provider`.
+    pub fn require_verified(&self, now: i64) -> Result<()> {
         match self.status {
+            ProviderStatus::Verified if self.attestation_expired(now) => {
+                err!(HdxError::ProviderAttestationExpired)
+            }
             ProviderStatus::Verified => Ok(()),
             ProviderStatus::Suspended => err!(HdxError::ProviderSuspended),
             ProviderStatus::Pending => err!(HdxError::ProviderNotVerified),
@@ -63,6 +84,7 @@ impl Provider {
         kind: ProviderKind,
         number: u32,
         credential_commitment: [u8; 32],
+        identifier_system: IdentifierSystem,
         bump: u8,
         now: i64,
     ) -> Self {
@@ -78,6 +100,10 @@ impl Provider {
             credential_commitment,
             registered_at: now,
             status_changed_at: now,
+            identifier_system,
+            basis: StatusBasis::Authority,
+            attestation: Pubkey::default(),
+            attestation_expiry: 0,
             reserved: [0; Self::RESERVED],
         }
     }

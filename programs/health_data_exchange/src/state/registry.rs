@@ -37,6 +37,36 @@ impl EmergencyPolicy {
     }
 }
 
+/// The trusted issuer of licence attestations: a credential (the issuer's
+/// account in the Solana Attestation Service, whose authorised signers
+/// attest) and the schema of the attestations it issues for this program
+/// (commitment, kind). Both zero: no policy.
+#[derive(
+    AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, Default, PartialEq, Eq, InitSpace,
+)]
+pub struct CredentialPolicy {
+    /// The issuer's credential account.
+    pub credential: Pubkey,
+    /// The attestation schema account.
+    pub schema: Pubkey,
+}
+
+impl CredentialPolicy {
+    /// Whether a policy is set.
+    pub fn is_set(&self) -> bool {
+        *self != CredentialPolicy::default()
+    }
+
+    /// Both named, or neither.
+    pub fn validate(&self) -> Result<()> {
+        require!(
+            (self.credential == Pubkey::default()) == (self.schema == Pubkey::default()),
+            HdxError::InvalidCredentialPolicy
+        );
+        Ok(())
+    }
+}
+
 /// The single registry of the program, at `["registry"]`. Only one can exist
 /// (only `initialize_registry` creates one, at that address, once), so
 /// handlers that only read it check its type and owner, not its address.
@@ -60,15 +90,17 @@ pub struct Registry {
     pub created_at: i64,
     /// The emergency policy.
     pub emergency: EmergencyPolicy,
-    /// Reserved, zero: the credential policy (a trusted attestation issuer
-    /// and schema, 64 bytes) and 32 bytes after it.
-    pub reserved: [u8; 96],
+    /// Whose licence attestations verify a provider (`set_credential_policy`);
+    /// all zeros: none (only the authority verifies).
+    pub credential_policy: CredentialPolicy,
+    /// Reserved, zero.
+    pub reserved: [u8; 32],
 }
 
 impl Registry {
     pub const SPACE: usize = 8 + Registry::INIT_SPACE;
     /// Bytes kept for later fields.
-    pub const RESERVED: usize = 96;
+    pub const RESERVED: usize = 32;
 
     pub fn has_pending_authority(&self) -> bool {
         self.pending_authority != Pubkey::default()
@@ -91,6 +123,7 @@ impl Registry {
             provider_count: 0,
             created_at: now,
             emergency: EmergencyPolicy::DEFAULT,
+            credential_policy: CredentialPolicy::default(),
             reserved: [0; Self::RESERVED],
         };
         create_account(

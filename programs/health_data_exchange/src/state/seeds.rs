@@ -29,3 +29,5 @@ pub const EMERGENCY: &[u8] = b"emergency";
 /// `["emergency-tracker", patient_id, provider_id]`: when the provider's
 /// last window for the patient ended (for the cooldown).
 pub const EMERGENCY_TRACKER: &[u8] = b"emergency-tracker";
+/// `["directory"]`: the provider directory's published hash (one).
+pub const DIRECTORY: &[u8] = b"directory";

@@ -41,6 +41,8 @@ fn a_fake_system_program_is_refused_everywhere_one_is_taken() {
                     args: RegisterProviderArgs {
                         kind: ProviderKind::Other,
                         credential_commitment: [1; 32],
+                        identifier_system:
+                            health_data_exchange::codes::IdentifierSystem::Unspecified,
                     },
                 },
             ),

@@ -61,6 +61,7 @@ fn non_canonical_addresses_are_refused_at_creation() {
             args: health_data_exchange::RegisterProviderArgs {
                 kind: health_data_exchange::codes::ProviderKind::Other,
                 credential_commitment: [1; 32],
+                identifier_system: health_data_exchange::codes::IdentifierSystem::Unspecified,
             },
         },
     );

@@ -37,6 +37,7 @@ fn pre_funded_addresses_do_not_block_creation() {
         pda::record(&t, 1).0,
         pda::consent(&t, &p).0,
         pda::log_page(&t, 1).0,
+        pda::directory().0,
     ] {
         gift(addr);
     }
@@ -68,6 +69,24 @@ fn pre_funded_addresses_do_not_block_creation() {
     assert_eq!(f.decode::<Patient>(&pda::patient(&t).0).log_pages, 2);
     assert_eq!(f.decode::<Consent>(&pda::consent(&t, &p).0).patient, t);
     assert_eq!(f.decode::<Record>(&pda::record(&t, 1).0).author, p);
+    f.ok(
+        &[ix::publish_directory(
+            f.authority.pubkey(),
+            f.authority.pubkey(),
+            [9; 32],
+            1,
+        )],
+        &f.authority,
+        &[],
+    );
+    assert_eq!(
+        f.client
+            .published_directory()
+            .unwrap()
+            .unwrap()
+            .bundle_sha256,
+        [9; 32]
+    );
     let page1 = f.client.log_page(&t, 1).unwrap();
     assert_eq!((page1.page_index, page1.count), (1, 1));
     // Every created account is rent-exempt at its full size (the gift topped up, not replaced).

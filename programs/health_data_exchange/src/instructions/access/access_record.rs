@@ -37,13 +37,18 @@ pub struct AccessRecord<'info> {
 pub fn handle_access_record(ctx: Context<AccessRecord>, args: AccessArgs) -> Result<AccessResult> {
     // Checks.
     let provider = &ctx.accounts.provider;
-    gate::require_caller(&ctx.accounts.registry, provider, ctx.accounts.signer.key)?;
+    let now = Clock::get()?.unix_timestamp;
+    gate::require_caller(
+        &ctx.accounts.registry,
+        provider,
+        ctx.accounts.signer.key,
+        now,
+    )?;
     let record = &ctx.accounts.record;
     let mut page = ctx.accounts.log_page.load_mut()?;
     gate::check_page(&page, &record.patient)?;
     let consent_info = ctx.accounts.consent.to_account_info();
     let consent = gate::load_consent(&consent_info, &record.patient, &provider.id)?;
-    let now = Clock::get()?.unix_timestamp;
     let time = gate::entry_time(now)?;
     let request = Request {
         category: record.category,

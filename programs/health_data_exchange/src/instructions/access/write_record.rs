@@ -62,8 +62,13 @@ pub fn handle_write_record(
 ) -> Result<AccessResult> {
     // Checks.
     let provider = &ctx.accounts.provider;
-    gate::require_caller(&ctx.accounts.registry, provider, ctx.accounts.signer.key)?;
     let now = Clock::get()?.unix_timestamp;
+    gate::require_caller(
+        &ctx.accounts.registry,
+        provider,
+        ctx.accounts.signer.key,
+        now,
+    )?;
     let time = gate::entry_time(now)?;
     Record::validate_inputs(args.clinical_day, &args.locator, &args.content_hash, now)?;
     let patient_id = ctx.accounts.patient.id;

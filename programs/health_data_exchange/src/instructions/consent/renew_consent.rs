@@ -33,7 +33,7 @@ pub fn handle_renew_consent(ctx: Context<RenewConsent>) -> Result<()> {
     let now = Clock::get()?.unix_timestamp;
     let consent = &ctx.accounts.consent;
     let expires_at = consent.renewal(now)?;
-    ctx.accounts.provider.require_verified()?;
+    ctx.accounts.provider.require_verified(now)?;
     let revision = ctx.accounts.patient.next_consent_revision()?;
     let renewals_used = consent.renewals_used + 1;
     ctx.accounts.patient.consent_revisions = revision;

@@ -35,7 +35,8 @@ pub fn handle_emergency_access(ctx: Context<EmergencyAccess>) -> Result<AccessRe
     // Checks.
     let a = &ctx.accounts;
     let provider = &a.provider;
-    gate::require_caller(&a.registry, provider, a.signer.key)?;
+    let now = Clock::get()?.unix_timestamp;
+    gate::require_caller(&a.registry, provider, a.signer.key, now)?;
     require!(provider.has_role(ROLE_EMERGENCY), HdxError::NoEmergencyRole);
     let record = &a.record;
     require_keys_eq!(
@@ -49,7 +50,6 @@ pub fn handle_emergency_access(ctx: Context<EmergencyAccess>) -> Result<AccessRe
     );
     let mut page = a.log_page.load_mut()?;
     gate::check_page(&page, &a.patient.id)?;
-    let now = Clock::get()?.unix_timestamp;
     let time = gate::entry_time(now)?;
     let outcome = gate::decide_emergency(&a.window, &a.patient, record.category, now);
     let granted = outcome.is_granted();

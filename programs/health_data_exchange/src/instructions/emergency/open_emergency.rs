@@ -62,7 +62,8 @@ pub fn handle_open_emergency(ctx: Context<OpenEmergency>, args: OpenEmergencyArg
     // Checks.
     let a = &ctx.accounts;
     let provider = &a.provider;
-    gate::require_caller(&a.registry, provider, a.signer.key)?;
+    let now = Clock::get()?.unix_timestamp;
+    gate::require_caller(&a.registry, provider, a.signer.key, now)?;
     require!(provider.has_role(ROLE_EMERGENCY), HdxError::NoEmergencyRole);
     require!(!a.patient.emergency.opt_out, HdxError::EmergencyOptedOut);
     let policy = a.registry.emergency;
@@ -70,7 +71,6 @@ pub fn handle_open_emergency(ctx: Context<OpenEmergency>, args: OpenEmergencyArg
         args.duration_secs >= 1 && args.duration_secs <= policy.max_secs,
         HdxError::EmergencyDurationInvalid
     );
-    let now = Clock::get()?.unix_timestamp;
     let time = gate::entry_time(now)?;
     let expires_at = add_time(now, i64::from(args.duration_secs))?;
     let (patient_id, provider_id, number) = (a.patient.id, provider.id, provider.number);

@@ -1,6 +1,6 @@
 use anchor_lang::prelude::*;
 
-use crate::codes::ProviderKind;
+use crate::codes::{IdentifierSystem, ProviderKind};
 use crate::emit_event;
 use crate::error::HdxError;
 use crate::events::ProviderRegistered;
@@ -11,8 +11,11 @@ use crate::state::{next, require_absent, seeds, Provider, Registry};
 pub struct RegisterProviderArgs {
     /// The provider's kind.
     pub kind: ProviderKind,
-    /// SHA-256 of (salt || credential identifier), computed off-chain; not all zeros.
+    /// `sha256("hdx-credential-v1" || salt (32 bytes) || identifier)`,
+    /// computed off-chain (docs/DESIGN.md, "The provider directory"); not all zeros.
     pub credential_commitment: [u8; 32],
+    /// The identifier system the commitment opens to (the US NPI, ...).
+    pub identifier_system: IdentifierSystem,
 }
 
 /// A provider registers itself: the signing key becomes its stable id (and
@@ -54,6 +57,7 @@ pub fn handle_register_provider(
         args.kind,
         number,
         args.credential_commitment,
+        args.identifier_system,
         ctx.bumps.provider,
         now,
     )
@@ -63,6 +67,7 @@ pub fn handle_register_provider(
         provider: id,
         number,
         kind: args.kind,
+        identifier_system: args.identifier_system,
     });
     Ok(())
 }

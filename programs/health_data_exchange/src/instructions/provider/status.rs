@@ -1,10 +1,13 @@
 //! `verify_provider`, `suspend_provider` and `reinstate_provider` share one
 //! account list and one rule: only the registry authority moves a provider,
-//! and only along the transitions in [`TRANSITIONS`].
+//! and only along the transitions in [`TRANSITIONS`]. The status then rests
+//! on the authority (`StatusBasis::Authority`): an attestation's expiry no
+//! longer applies, and a provider the authority suspended stays suspended
+//! whatever attestation it holds.
 
 use anchor_lang::prelude::*;
 
-use crate::codes::ProviderStatus;
+use crate::codes::{ProviderStatus, StatusBasis};
 use crate::emit_event;
 use crate::error::HdxError;
 use crate::events::ProviderStatusChanged;
@@ -62,6 +65,7 @@ pub fn set_status(ctx: Context<SetProviderStatus>, transition: &Transition) -> R
     );
     let now = Clock::get()?.unix_timestamp;
     provider.status = transition.to;
+    provider.basis = StatusBasis::Authority;
     provider.status_changed_at = now;
     emit_event!(ProviderStatusChanged {
         provider: provider.id,
