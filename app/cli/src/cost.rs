@@ -11,8 +11,8 @@ use health_data_exchange::codes::{
 };
 use health_data_exchange::instructions::{AddRecordArgs, WriteRecordArgs};
 use health_data_exchange::state::{
-    Consent, EmergencyTracker, EmergencyWindow, GuardianSet, LogPage, Patient, Proposal, Provider,
-    Record, Registry, LOG_PAGE_CAPACITY,
+    Consent, Directory, EmergencyTracker, EmergencyWindow, GuardianSet, LogPage, Patient, Proposal,
+    Provider, Record, Registry, LOG_PAGE_CAPACITY,
 };
 use health_data_exchange::{ConsentTerms, EmergencyPreferences, ProposalAction};
 use serde::Serialize;
@@ -70,6 +70,7 @@ pub fn layouts() -> Vec<AccountLayout> {
     vec![
         row("Registry", Registry::SPACE, Registry::RESERVED),
         row("Provider", Provider::SPACE, Provider::RESERVED),
+        row("Directory", Directory::SPACE, Directory::RESERVED),
         row("Patient", Patient::SPACE, Patient::RESERVED),
         row("Record", Record::SPACE, Record::RESERVED),
         row("Consent", Consent::SPACE, Consent::RESERVED),

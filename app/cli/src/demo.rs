@@ -178,7 +178,7 @@ pub fn run(out: &mut dyn Write) -> anyhow::Result<()> {
     step("Northside Clinic, granted 7 days, reads; 8 days later: DENIED (Expired), no transaction needed")?;
 
     let log = c.log(&pid)?;
-    let directory = c.directory()?;
+    let directory = c.provider_index()?;
     writeln!(out, "\nAudit trail of patient {}:", patient.pubkey())?;
     writeln!(
         out,

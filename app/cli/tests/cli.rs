@@ -2408,3 +2408,162 @@ fn a_guardians_export_names_who_acted() {
     let verdict = validate_fhir(&s, &fhir.stdout);
     assert!(verdict.contains("passed"), "{verdict}");
 }
+
+/// The provider directory from the command line: two providers register
+/// with NPIs (salts kept beside their keys), the authority publishes a
+/// bundle that names them, and the tables name them only while the bundle
+/// is the published one and each entry opens its provider's commitment.
+#[test]
+fn the_directory_names_providers_only_when_the_chain_proves_it() {
+    let m = Machine::new();
+    let auth = m.keygen("authority");
+    let city = m.keygen("city");
+    let lab = m.keygen("lab");
+    m.ok(&["registry", "init", "-k", &auth.path]);
+    // A wrong check digit is refused before anything is sent.
+    let bad = m.run(&[
+        "provider",
+        "register",
+        "--kind",
+        "hospital",
+        "--npi",
+        "1234567890",
+        "-k",
+        &city.path,
+    ]);
+    assert_eq!(bad.code, 2, "{}", bad.stderr);
+    assert!(
+        bad.stderr.contains("fails the NPI check digit") && bad.stderr.contains("would be 3"),
+        "{}",
+        bad.stderr
+    );
+    let mut orgs = Vec::new();
+    for (key, kind, npi, name) in [
+        (&city, "hospital", "1234567893", "City Hospital"),
+        (&lab, "laboratory", "1245319599", "Valley Lab"),
+    ] {
+        let j = m.json(&[
+            "provider", "register", "--kind", kind, "--npi", npi, "-k", &key.path,
+        ]);
+        assert_eq!(j["npi"], npi);
+        let saved: Value = serde_json::from_slice(
+            &std::fs::read(format!("{}.credential.json", key.path)).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(saved["salt"], j["salt"]);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(format!("{}.credential.json", key.path))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        orgs.push(hdx_sdk::directory::Organization {
+            provider: key.pubkey.parse().unwrap(),
+            name: name.into(),
+            npi: npi.into(),
+            salt: saved["salt"].as_str().unwrap().into(),
+            kind: kind.into(),
+            address: Some("1 Main St, Springfield".into()),
+            endpoint: None,
+        });
+        m.ok(&["provider", "verify", &key.pubkey, "-k", &auth.path]);
+    }
+    // Before any directory: kind and number.
+    let list = m.json(&["provider", "list"]);
+    assert_eq!(list[0]["name"], Value::Null);
+    assert_eq!(list[0]["unnamed"], "no provider directory is published");
+    // A bundle with a salt that opens nothing is refused before it is published.
+    let mut wrong = orgs.clone();
+    wrong[1].salt = "00".repeat(32);
+    let wrong_file = m.path("wrong.json");
+    std::fs::write(&wrong_file, hdx_sdk::directory::bundle(&wrong)).unwrap();
+    let refused = m.run(&[
+        "registry",
+        "publish-directory",
+        wrong_file.to_str().unwrap(),
+        "-k",
+        &auth.path,
+    ]);
+    assert_eq!(refused.code, 1, "{}", refused.stderr);
+    assert!(
+        refused.stderr.contains("Valley Lab")
+            && refused
+                .stderr
+                .contains("do not open its on-chain commitment")
+            && refused.stderr.contains("nothing was published"),
+        "{}",
+        refused.stderr
+    );
+    let file = m.path("directory.json");
+    let bytes = hdx_sdk::directory::bundle(&orgs);
+    std::fs::write(&file, &bytes).unwrap();
+    // Only the authority publishes.
+    let stranger = m.run(&[
+        "registry",
+        "publish-directory",
+        file.to_str().unwrap(),
+        "-k",
+        &city.path,
+    ]);
+    assert_ne!(stranger.code, 0);
+    assert!(
+        stranger.stderr.contains("NotRegistryAuthority"),
+        "{}",
+        stranger.stderr
+    );
+    let published = m.json(&[
+        "registry",
+        "publish-directory",
+        file.to_str().unwrap(),
+        "-k",
+        &auth.path,
+    ]);
+    let sha: String = hdx_sdk::directory::bundle_sha256(&bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    assert_eq!(published["sha256"], sha);
+    let table = m.ok(&["provider", "list"]).stdout;
+    assert!(
+        table.contains("City Hospital · NPI 1234567893 ✓"),
+        "{table}"
+    );
+    assert!(table.contains("Valley Lab · NPI 1245319599 ✓"), "{table}");
+    let shown = m.json(&["provider", "show", &lab.pubkey]);
+    assert_eq!(
+        (&shown["name"], &shown["npi"], &shown["unnamed"]),
+        (
+            &Value::from("Valley Lab"),
+            &Value::from("1245319599"),
+            &Value::Null
+        )
+    );
+    let registry = m.json(&["registry", "show"]);
+    assert_eq!(registry["directory"]["sha256"], sha);
+    assert_eq!(registry["directory"]["entries"], 2);
+    // The stored bundle tampered with (one letter of a name): nobody is named, and the table says why.
+    let stored = m
+        .path("ledger")
+        .join("directory")
+        .join(format!("{sha}.json"));
+    let tampered = String::from_utf8(bytes.clone())
+        .unwrap()
+        .replace("Valley", "Va11ey");
+    std::fs::write(&stored, tampered).unwrap();
+    let list = m.json(&["provider", "list"]);
+    for p in list.as_array().unwrap() {
+        assert_eq!(p["name"], Value::Null);
+        assert_eq!(
+            p["unnamed"],
+            "the directory served does not match the published hash"
+        );
+    }
+    let table = m.ok(&["provider", "list"]).stdout;
+    assert!(
+        table.contains("Hospital no. 0") && table.contains("Laboratory no. 1"),
+        "{table}"
+    );
+}

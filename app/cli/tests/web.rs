@@ -55,15 +55,49 @@ fn the_patients_page_in_a_real_browser() {
     let a = authority.pubkey();
     c.send(&[ix::initialize_registry(a, a, a)], &authority, &[])
         .unwrap();
-    for (k, kind) in [
-        (&lab, ProviderKind::Laboratory),
-        (&hospital, ProviderKind::Hospital),
+    // Both commit to NPIs; the directory naming them is written for the page
+    // test to publish (it checks the names appear only then).
+    let mut orgs = Vec::new();
+    for (k, kind, npi, name, salt) in [
+        (
+            &lab,
+            ProviderKind::Laboratory,
+            "1245319599",
+            "Valley Lab",
+            [2u8; 32],
+        ),
+        (
+            &hospital,
+            ProviderKind::Hospital,
+            "1234567893",
+            "City Hospital",
+            [1u8; 32],
+        ),
     ] {
-        c.send(&[ix::register_provider(k.pubkey(), kind, [7; 32])], k, &[])
-            .unwrap();
+        let npi = hdx_sdk::credential::Npi::parse(npi).unwrap();
+        c.send(
+            &[ix::register_provider_npi(k.pubkey(), kind, &salt, &npi)],
+            k,
+            &[],
+        )
+        .unwrap();
         c.send(&[ix::verify_provider(a, &k.pubkey())], &authority, &[])
             .unwrap();
+        orgs.push(hdx_sdk::directory::Organization {
+            provider: k.pubkey(),
+            name: name.into(),
+            npi: npi.to_string(),
+            salt: salt.iter().map(|b| format!("{b:02x}")).collect(),
+            kind: kind.name().into(),
+            address: Some("1 Main St, Springfield".into()),
+            endpoint: None,
+        });
     }
+    std::fs::write(
+        keys.join("directory.json"),
+        hdx_sdk::directory::bundle(&orgs),
+    )
+    .unwrap();
     c.send(
         &[ix::set_provider_roles(
             a,
@@ -100,6 +134,8 @@ fn the_patients_page_in_a_real_browser() {
             ("HDX_PATIENT_KEY", keys.join("patient.json").into()),
             ("HDX_LAB", lab.pubkey().to_string().into()),
             ("HDX_LAB_KEY", keys.join("lab.json").into()),
+            ("HDX_AUTHORITY_KEY", keys.join("authority.json").into()),
+            ("HDX_DIRECTORY_FILE", keys.join("directory.json").into()),
             ("HDX_HOSPITAL_KEY", keys.join("hospital.json").into()),
             ("HDX_MUM_KEY", keys.join("mum.json").into()),
             ("HDX_CHILD_KEY", keys.join("child.json").into()),
@@ -222,4 +258,160 @@ fn get_full(url: &str, path: &str) -> (u16, String, String) {
         .and_then(|s| s.parse().ok())
         .unwrap_or(0);
     (status, head.to_string(), body.to_string())
+}
+
+/// The page's directory check gives the names the SDK's gives: cases made
+/// here with the SDK (the bundle the registry authority publishes, a
+/// tampered copy, a salt that opens nothing, a wrong check digit, another
+/// kind, no directory) run through `app/web/src/directory.js` under node.
+#[test]
+fn the_page_names_the_providers_the_sdk_names() {
+    use base64::Engine;
+    use hdx_sdk::codes::{IdentifierSystem, ProviderKind, ProviderStatus, StatusBasis};
+    use hdx_sdk::credential::{npi_commitment, Npi};
+    use hdx_sdk::directory::{bundle, bundle_sha256, display, Organization, VerifiedDirectory};
+    use hdx_sdk::program::state::{Directory, Provider};
+    use solana_sdk::pubkey::Pubkey;
+
+    let provider = |kind: ProviderKind, salt: [u8; 32], npi: &str| Provider {
+        id: Pubkey::new_unique(),
+        signer: Pubkey::default(),
+        status: ProviderStatus::Verified,
+        kind,
+        number: 0,
+        version: 1,
+        bump: 255,
+        roles: 0,
+        credential_commitment: npi_commitment(&salt, &Npi::parse(npi).unwrap()),
+        registered_at: 0,
+        status_changed_at: 0,
+        identifier_system: IdentifierSystem::UsNpi,
+        basis: StatusBasis::Authority,
+        attestation: Pubkey::default(),
+        attestation_expiry: 0,
+        reserved: [0; Provider::RESERVED],
+    };
+    let hex = |b: &[u8]| b.iter().map(|x| format!("{x:02x}")).collect::<String>();
+    let city = provider(ProviderKind::Hospital, [1; 32], "1234567893");
+    let lab = provider(ProviderKind::Laboratory, [2; 32], "1245319599");
+    let org = |p: &Provider, name: &str, npi: &str, salt: [u8; 32], kind: &str| Organization {
+        provider: p.id,
+        name: name.into(),
+        npi: npi.into(),
+        salt: hex(&salt),
+        kind: kind.into(),
+        address: None,
+        endpoint: Some("https://ehr.example/fhir".into()),
+    };
+    let good = vec![
+        org(&city, "City Hospital", "1234567893", [1; 32], "hospital"),
+        org(&lab, "Valley Lab", "1245319599", [2; 32], "laboratory"),
+    ];
+    let variant = |i: usize, f: &dyn Fn(&mut Organization)| {
+        let mut orgs = good.clone();
+        f(&mut orgs[i]);
+        bundle(&orgs)
+    };
+    let good_bytes = bundle(&good);
+    let tampered = String::from_utf8(good_bytes.clone())
+        .unwrap()
+        .replace("Valley", "Va11ey")
+        .into_bytes();
+    /// A case: its name, the bundle served (if any), the hash published (if fixed).
+    type Case = (&'static str, Option<Vec<u8>>, Option<[u8; 32]>);
+    let cases: Vec<Case> = vec![
+        (
+            "published",
+            Some(good_bytes.clone()),
+            Some(bundle_sha256(&good_bytes)),
+        ),
+        ("tampered", Some(tampered), Some(bundle_sha256(&good_bytes))),
+        ("nothing published", Some(good_bytes.clone()), None),
+        ("not served", None, Some(bundle_sha256(&good_bytes))),
+        (
+            "a salt that opens nothing",
+            Some(variant(1, &|o| o.salt = "00".repeat(32))),
+            None,
+        ),
+        (
+            "a wrong check digit",
+            Some(variant(1, &|o| o.npi = "1245319590".into())),
+            None,
+        ),
+        (
+            "another kind",
+            Some(variant(0, &|o| o.kind = "clinic".into())),
+            None,
+        ),
+    ];
+    let mut out = Vec::new();
+    for (name, served, published) in cases {
+        // A variant is published as served (its own hash): only the entry is at fault.
+        let published = published.or_else(|| {
+            (name != "nothing published").then(|| bundle_sha256(served.as_ref().unwrap()))
+        });
+        let anchor = published.map(|h| Directory::first(h, 2, 255, 0));
+        let directory = VerifiedDirectory::new(
+            anchor.as_ref(),
+            served.as_deref().ok_or_else(|| "not served".to_string()),
+        );
+        let expect: serde_json::Map<String, serde_json::Value> = [&city, &lab]
+            .iter()
+            .map(|p| {
+                let named = directory.organization(p).is_some();
+                (
+                    p.id.to_string(),
+                    if named {
+                        display(&directory.name(p), "").into()
+                    } else {
+                        serde_json::Value::Null
+                    },
+                )
+            })
+            .collect();
+        let providers_json: Vec<serde_json::Value> = [&city, &lab]
+            .iter()
+            .map(|p| {
+                serde_json::json!({
+                    "id": p.id.to_string(),
+                    "kind": p.kind.name(),
+                    "system": p.identifier_system.name(),
+                    "commitment": hex(&p.credential_commitment),
+                })
+            })
+            .collect();
+        out.push(serde_json::json!({
+            "case": name,
+            "bundle_b64": served.map(|b| base64::engine::general_purpose::STANDARD.encode(b)),
+            "published": published.map(|h| hex(&h)),
+            "providers": providers_json,
+            "expect": expect,
+        }));
+    }
+    // The SDK names both in the published case and nobody in the tampered one.
+    assert_eq!(
+        out[0]["expect"]
+            .as_object()
+            .unwrap()
+            .values()
+            .filter(|v| v.is_string())
+            .count(),
+        2
+    );
+    assert!(out[1]["expect"]
+        .as_object()
+        .unwrap()
+        .values()
+        .all(|v| v.is_null()));
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("cases.json");
+    std::fs::write(&file, serde_json::to_vec(&out).unwrap()).unwrap();
+    let web = Path::new(env!("CARGO_MANIFEST_DIR")).join("../web");
+    node_test(
+        &web,
+        "test/directory.test.mjs",
+        30_000,
+        &[("HDX_DIRECTORY_CASES", file.into())],
+        2,
+    );
 }

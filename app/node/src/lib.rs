@@ -9,6 +9,7 @@
 //! - [`ledger`]: a node kept in a directory (the CLI's default cluster).
 //! - [`web`]: the patient's page and its FHIR export, served beside the RPC.
 
+pub mod directory;
 pub mod embedded;
 mod encoding;
 pub mod ledger;

@@ -100,6 +100,17 @@ use crate::encoding::{internal, parse_pubkey, ui_account, Answer};
 #[derive(Clone)]
 pub(crate) struct Served {
     pub node: Arc<Node>,
+    /// The directory bundles of an in-memory node.
+    pub bundles: crate::directory::MemoryBundles,
+}
+
+impl axum::extract::FromRef<Served> for crate::directory::DirectoryState {
+    fn from_ref(s: &Served) -> Self {
+        crate::directory::DirectoryState {
+            node: s.node.clone(),
+            memory: s.bundles.clone(),
+        }
+    }
 }
 
 /// Handlers that need only the node (the page's routes) take it alone.
@@ -166,7 +177,10 @@ async fn bind_pair(
 pub async fn start(node: Arc<Node>, bind: SocketAddr) -> anyhow::Result<Server> {
     let (http, ws) = bind_pair(bind).await?;
     let (http_addr, ws_addr) = (http.local_addr()?, ws.local_addr()?);
-    let state = Served { node };
+    let state = Served {
+        node,
+        bundles: Default::default(),
+    };
     let app = router(state);
     let (stop, stopped) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
@@ -212,6 +226,14 @@ fn router(state: Served) -> Router {
         .route("/app.js", get(crate::web::app_js))
         .route("/app.css", get(crate::web::app_css))
         .route("/export/fhir", get(crate::web::export_fhir))
+        .route(
+            "/directory",
+            get(crate::directory::get_directory)
+                .put(crate::directory::put_directory)
+                .layer(DefaultBodyLimit::max(
+                    crate::directory::MAX_BUNDLE_BYTES + 1,
+                )),
+        )
         .layer(DefaultBodyLimit::max(MAX_REQUEST_BODY_SIZE))
         .layer(cors)
         .with_state(state)

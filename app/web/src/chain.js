@@ -4,7 +4,8 @@
 // signed by the wallet, and sent through the page's own RPC connection.
 import * as anchor from "@anchor-lang/core";
 import BN from "bn.js";
-import { constant, idl, offsetOf, programError } from "./idl.js";
+import { constant, enumCode, idl, offsetOf, programError, stableName } from "./idl.js";
+import { verifyDirectory } from "./directory.js";
 
 export const { web3 } = anchor;
 export { BN };
@@ -22,6 +23,26 @@ export function checkLayout(name, account) {
       `A ${name} account has layout version ${account.version}; this page reads version ${known}. Reload a newer page.`,
     );
   }
+}
+
+/**
+ * The directory account (docs/DESIGN.md, "The provider directory"), decoded
+ * by hand: no instruction reads it as a typed account, so the IDL lists it
+ * among neither accounts nor types. Layout: discriminator (sha256("account:Directory")[0..8]),
+ * bundle SHA-256 (32), revision u32, entries u32, published_at i64, version u8, bump u8, reserved.
+ */
+async function decodeDirectory(info) {
+  const data = new Uint8Array(info.data);
+  if (!info.owner.equals(PROGRAM_ID) || data.length < 58) {
+    throw new PageError("program", "The account at the directory's address is not the program's directory.");
+  }
+  const tag = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode("account:Directory")));
+  if (!tag.slice(0, 8).every((b, i) => b === data[i])) {
+    throw new PageError("program", "The account at the directory's address is not a directory.");
+  }
+  const version = data[56];
+  checkLayout("directory", { version });
+  return { bundleSha256: data.slice(8, 40), version };
 }
 
 /** A failure the page explains to a person: what happened, in words, and nothing changed. */
@@ -119,6 +140,36 @@ export class Chain {
     const c = await this.rpc("reading the consent", () => this.program.account.consent.fetchNullable(address));
     if (c) checkLayout("consent", c);
     return c ? flatConsent({ publicKey: address, account: c }).account : null;
+  }
+
+  /**
+   * The providers the published directory names ({ names: Map(id → { name, npi }), why }):
+   * the on-chain hash, the bundle from this cluster's /directory, each entry checked
+   * against the provider's own commitment (src/directory.js).
+   */
+  async directoryNames(providers) {
+    const [address] = web3.PublicKey.findProgramAddressSync([new TextEncoder().encode("directory")], PROGRAM_ID);
+    const info = await this.rpc("reading the provider directory", () => this.connection.getAccountInfo(address));
+    const published = info ? await decodeDirectory(info) : null;
+    let bundle = null;
+    if (published) {
+      try {
+        const response = await fetch(new URL("/directory", this.url), { cache: "no-store" });
+        if (response.ok) bundle = new Uint8Array(await response.arrayBuffer());
+      } catch {
+        bundle = null; // named below: "could not be fetched"
+      }
+    }
+    return verifyDirectory(
+      bundle,
+      published ? published.bundleSha256 : null,
+      providers.map(({ account: p }) => ({
+        id: p.id.toBase58(),
+        kind: stableName("PROVIDER_KIND_", enumCode("ProviderKind", p.kind)),
+        system: stableName("IDENTIFIER_SYSTEM_", enumCode("IdentifierSystem", p.identifierSystem)),
+        commitment: Uint8Array.from(p.credentialCommitment),
+      })),
+    );
   }
 
   /** Open proposals of every patient whose guardians include `key`. */

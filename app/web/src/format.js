@@ -29,9 +29,20 @@ export function list(items, last = "and") {
 
 const capital = (s) => s.charAt(0).toUpperCase() + s.slice(1);
 
-/** A provider in words: "Laboratory no. 0 (E6Rc…2Zz)". */
+/** Names the published directory proves (src/directory.js), by provider id. */
+let provenNames = new Map();
+export function setProvenNames(names) {
+  provenNames = names;
+}
+
+/**
+ * A provider in words: "City Hospital · NPI 1234567893 ✓" when the directory
+ * proves it, else "Laboratory no. 0 (E6Rc…2Zz)".
+ */
 export function providerName(provider) {
   if (!provider) return "an unknown provider";
+  const proven = provenNames.get(provider.id.toBase58());
+  if (proven) return `${proven.name} · NPI ${proven.npi} ✓`;
   const kind = byCode(PROVIDER_KINDS, enumCode("ProviderKind", provider.kind))?.label ?? "provider";
   return `${capital(kind)} no. ${provider.number} (${short(provider.id)})`;
 }

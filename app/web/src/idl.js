@@ -50,6 +50,12 @@ export const PROPOSAL_KINDS = table("PROPOSAL_");
 
 export const byCode = (t, code) => t.find((e) => e.code === code);
 
+/** A code's stable name (what the SDK and the exports print: "laboratory", "us-npi"). */
+export function stableName(prefix, code) {
+  const c = idl.constants.find((k) => k.name.startsWith(prefix) && k.type === "u8" && Number(k.value) === code);
+  return c?.docs?.[0] ?? null;
+}
+
 /** The names of the bits set in a mask (bit = 1 << code). */
 export function bits(t, mask) {
   return t.filter((e) => (mask & (1 << e.code)) !== 0);

@@ -5,7 +5,7 @@ import {
   GUARDIAN_MODES, byCode, enumCode, enumValue,
 } from "./idl.js";
 import {
-  consentSentence, providerName, date, time, day, isoDay, dayNumber, short, list, categoryNames, isLive,
+  consentSentence, providerName, setProvenNames, date, time, day, isoDay, dayNumber, short, list, categoryNames, isLive,
 } from "./format.js";
 import { solanaWallets, onWalletsChanged, Connected } from "./wallet.js";
 import { verifyChain } from "./verify.js";
@@ -178,8 +178,12 @@ async function refresh() {
     const data = patient ? await state.chain.load(patient) : null;
     // A wallet that is only someone's guardian still needs the directory to name providers.
     const providers = data ? data.providers : await state.chain.all("provider");
-    const guardianWork = await state.chain.guardianOf(state.wallet.address);
+    const [guardianWork, directory] = await Promise.all([
+      state.chain.guardianOf(state.wallet.address),
+      state.chain.directoryNames(providers),
+    ]);
     if (generation !== state.refreshes) return;
+    setProvenNames(directory.names);
     Object.assign(state, { now, patient, data, providers, guardianWork });
     renderBalance(balance);
     show();
@@ -649,7 +653,7 @@ function renderGuardians() {
   const mode = byCode(GUARDIAN_MODES, enumCode("GuardianMode", state.patient.account.guardianMode));
   $("guardian-set").textContent = !g || g.count === 0
     ? "You have no guardians."
-    : `${g.count} guardian${g.count === 1 ? "" : "s"} (${g.guardians.slice(0, g.count).map(short).join(", ")}), ${g.threshold} needed together; mode: ${mode?.label}.`;
+    : `${g.count} guardian${g.count === 1 ? "" : "s"} (${g.guardians.slice(0, g.count).map(short).join(", ")}), ${g.threshold === 1 ? "any one of them acts" : `${g.threshold} of them must approve together`}; mode: ${mode?.label}.`;
   const items = g ? state.data.proposals.map(({ account: p }) =>
     h("li", { class: "card" }, `Proposal ${p.index}: ${proposalWords(p)}. ${approvals(p, g)} of ${g.threshold} approvals; ${proposalState(p, g)}.`)) : [];
   $("proposal-list").replaceChildren(...items);

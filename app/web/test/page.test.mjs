@@ -26,6 +26,9 @@ const HOSPITAL_KEY = env("HDX_HOSPITAL_KEY");
 const MUM_KEY = env("HDX_MUM_KEY");
 const CHILD_KEY = env("HDX_CHILD_KEY");
 const PATIENT = env("HDX_PATIENT");
+const PATIENT_KEY = env("HDX_PATIENT_KEY");
+const AUTHORITY_KEY = env("HDX_AUTHORITY_KEY");
+const DIRECTORY_FILE = env("HDX_DIRECTORY_FILE");
 const SHOTS = env("HDX_SCREENSHOTS");
 const IDL = JSON.parse(readFileSync(env("HDX_IDL"), "utf8"));
 const b64url = (b) => Buffer.from(b).toString("base64url");
@@ -436,6 +439,26 @@ test("a patient manages consent from the page, signed by their wallet", { timeou
     assert.equal(await page.locator("#log-more").isVisible(), false);
     await page.getByLabel("Outcome").selectOption({ label: "Denied only" });
     assert.equal(await page.locator("#log-count").textContent(), "Newest 2 of 3 entries (6 in all)");
+
+    // The provider directory: until it is published the lab is "Laboratory no. 0";
+    // once published, its name is on the consent sentence, the grant form and the disclosures.
+    ok("consent", "grant", LAB, "--categories", "lab-results", "--modes", "read", "--purposes", "treatment", "--expires", "30d", "-k", PATIENT_KEY);
+    ok("registry", "publish-directory", DIRECTORY_FILE, "-k", AUTHORITY_KEY);
+    const named = "Valley Lab · NPI 1245319599 ✓";
+    await page.goto(URL);
+    await page.getByRole("button", { name: "Connect HDX Test Wallet" }).click();
+    await assert.doesNotReject(page.locator("#consent-list").filter({ hasText: `${named} may read your lab results` }).waitFor({ timeout: 30_000 }));
+    assert.ok((await page.locator("#grant-provider option").allTextContents()).includes(named));
+    assert.ok((await page.locator("#grant-provider option").allTextContents()).includes("City Hospital · NPI 1234567893 ✓"));
+    assert.ok((await rows(page).allTextContents()).some((t) => t.includes(named)), "the disclosures name the lab");
+    // A directory served that is not the published one (tampered in transit): nobody is named.
+    const tampered = readFileSync(DIRECTORY_FILE, "utf8").replace("Valley", "Va11ey");
+    await page.route(`${URL}/directory`, (route) => route.fulfill({ status: 200, contentType: "application/fhir+json", body: tampered }));
+    await reload(page);
+    await assert.doesNotReject(page.locator("#consent-list").filter({ hasText: "Laboratory no. 0" }).waitFor({ timeout: 30_000 }));
+    assert.ok(!(await page.locator("#consent-list").textContent()).includes("Valley"));
+    assert.ok(!(await page.locator("#grant-provider option").allTextContents()).some((t) => t.includes("✓")));
+    await page.unroute(`${URL}/directory`);
     assert.deepEqual(errors, [], "no script errors on the page");
   } catch (e) {
     await page?.screenshot({ path: join(SHOTS, "failure.png"), fullPage: true }).catch(() => {});

@@ -17,6 +17,7 @@ use anchor_lang::prelude::Pubkey;
 use hdx::cluster::{Connection, Settings, Target};
 use hdx_node::ledger::FileLedger;
 use hdx_sdk::client::{ClientError, HdxClient};
+use hdx_sdk::directory::VerifiedDirectory;
 use hdx_sdk::program::state::{Patient, Provider};
 use solana_sdk::instruction::Instruction;
 use solana_sdk::signature::{Signature, Signer};
@@ -113,6 +114,11 @@ impl Session {
             let _ = self.signer.set(signer);
         }
         Ok(self.signer.get().expect("set above").as_ref())
+    }
+
+    /// The keypair argument as given (`-k`, the config's, or the default path).
+    pub fn keypair_path(&self) -> &str {
+        &self.settings.keypair
     }
 
     pub fn pubkey(&self) -> anyhow::Result<Pubkey> {
@@ -245,6 +251,70 @@ impl Session {
             ),
             e => e.into(),
         })
+    }
+
+    /// The provider directory, checked against the chain: the published
+    /// hash, and the bundle from where this cluster keeps it (the ledger
+    /// directory, or `hdx serve`'s `GET /directory`). Never an error: a
+    /// directory that cannot be had names nobody, and says why.
+    pub fn directory(&self) -> anyhow::Result<VerifiedDirectory> {
+        let Some(published) = self.client()?.published_directory()? else {
+            return Ok(VerifiedDirectory::new(None, Err(String::new())));
+        };
+        let bundle = self.fetch_bundle(&published.bundle_sha256);
+        Ok(VerifiedDirectory::new(
+            Some(&published),
+            bundle.as_deref().map_err(Clone::clone),
+        ))
+    }
+
+    fn fetch_bundle(&self, sha256: &[u8; 32]) -> Result<Vec<u8>, String> {
+        match &self.settings.target {
+            Target::Embedded { dir, .. } => match hdx_node::directory::load(dir, sha256) {
+                Ok(Some(bytes)) => Ok(bytes),
+                Ok(None) => Err(format!("no bundle with that hash in {}", dir.display())),
+                Err(e) => Err(e.to_string()),
+            },
+            Target::Rpc { url, .. } => {
+                let url = format!("{}/directory", url.trim_end_matches('/'));
+                let response = reqwest::blocking::Client::new()
+                    .get(&url)
+                    .timeout(std::time::Duration::from_secs(10))
+                    .send()
+                    .map_err(|e| format!("{url}: {e}"))?;
+                if !response.status().is_success() {
+                    return Err(format!("{url} answered {}", response.status()));
+                }
+                let bytes = response.bytes().map_err(|e| format!("{url}: {e}"))?;
+                Ok(bytes.to_vec())
+            }
+        }
+    }
+
+    /// Makes a published bundle available where this cluster's readers look
+    /// for it: the ledger directory, or `hdx serve`'s `PUT /directory`.
+    pub fn upload_bundle(&self, bytes: &[u8]) -> anyhow::Result<String> {
+        match &self.settings.target {
+            Target::Embedded { dir, .. } => {
+                let path = hdx_node::directory::store(dir, bytes)?;
+                Ok(path.display().to_string())
+            }
+            Target::Rpc { url, .. } => {
+                let url = format!("{}/directory", url.trim_end_matches('/'));
+                let response = reqwest::blocking::Client::new()
+                    .put(&url)
+                    .timeout(std::time::Duration::from_secs(30))
+                    .body(bytes.to_vec())
+                    .send()?;
+                let status = response.status();
+                anyhow::ensure!(
+                    status.is_success(),
+                    "{url} refused the bundle ({status}): {}",
+                    response.text().unwrap_or_default()
+                );
+                Ok(url)
+            }
+        }
     }
 
     /// Refuses a record index the patient does not have, before anything is sent.

@@ -23,13 +23,17 @@ impl Run for List {
 
     fn run(self, s: &Session) -> anyhow::Result<Output> {
         let all = s.client()?.providers(self.status)?;
+        let directory = s.directory()?;
         let text = if all.is_empty() {
             "no providers".to_string()
         } else {
-            table(&HEADERS, &all.iter().map(row).collect::<Vec<_>>())
+            table(
+                &HEADERS,
+                &all.iter().map(|p| row(p, &directory)).collect::<Vec<_>>(),
+            )
         };
         Ok(Output::new(
-            Value::Array(all.iter().map(provider_json).collect()),
+            Value::Array(all.iter().map(|p| provider_json(p, &directory)).collect()),
             text,
         ))
     }

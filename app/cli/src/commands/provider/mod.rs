@@ -2,12 +2,14 @@
 //! registry authority verifies, suspends, reinstates and gives roles; anyone
 //! shows and lists.
 
+use hdx_sdk::directory::{display, ProviderName, VerifiedDirectory};
 use hdx_sdk::export::rfc3339;
 use hdx_sdk::program::state::Provider;
 use serde_json::{json, Value};
 
 use crate::commands::output::hex;
 
+pub mod lapse_due;
 pub mod list;
 pub mod register;
 pub mod reinstate;
@@ -16,13 +18,16 @@ pub mod rotate_key;
 pub mod show;
 pub mod suspend;
 pub mod verify;
+pub mod verify_by_attestation;
 
 crate::commands::group! {
-    /// Providers: register, rotate-key; verify, suspend, reinstate, roles (registry authority); show, list
+    /// Providers: register, rotate-key; verify, suspend, reinstate, roles (registry authority); verify-by-attestation, lapse-due (anyone); show, list
     pub enum ProviderCmd {
         Register(register::Register),
         RotateKey(rotate_key::RotateKey),
         Verify(verify::Verify),
+        VerifyByAttestation(verify_by_attestation::VerifyByAttestation),
+        LapseDue(lapse_due::LapseDue),
         Suspend(suspend::Suspend),
         Reinstate(reinstate::Reinstate),
         Roles(roles::Roles),
@@ -31,10 +36,38 @@ crate::commands::group! {
     }
 }
 
-pub fn provider_json(p: &Provider) -> Value {
+/// The provider's name as the published directory proves it, or its kind
+/// and number and why it has no name.
+pub fn display_name(p: &Provider, directory: &VerifiedDirectory) -> String {
+    let fallback = format!("{} no. {}", capitalised(p.kind.name()), p.number);
+    match directory.name(p) {
+        ProviderName::Verified { .. } => display(&directory.name(p), &fallback),
+        ProviderName::Unnamed(_) => fallback,
+    }
+}
+
+fn capitalised(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map(|f| f.to_uppercase().chain(c).collect())
+        .unwrap_or_default()
+}
+
+pub fn provider_json(p: &Provider, directory: &VerifiedDirectory) -> Value {
+    let (name, npi, unnamed) = match directory.name(p) {
+        ProviderName::Verified { name, npi } => (Some(name), Some(npi.to_string()), None),
+        ProviderName::Unnamed(why) => (None, None, Some(why.to_string())),
+    };
     json!({
         "provider": p.id.to_string(),
         "number": p.number,
+        "name": name,
+        "npi": npi,
+        "unnamed": unnamed,
+        "basis": p.basis.name(),
+        "identifier_system": p.identifier_system.name(),
+        "attestation": (p.attestation != anchor_lang::prelude::Pubkey::default()).then(|| p.attestation.to_string()),
+        "attestation_expires_at": (p.attestation_expiry != 0).then(|| rfc3339(p.attestation_expiry)),
         "signer": p.signer.to_string(),
         "status": p.status.name(),
         "kind": p.kind.name(),
@@ -45,9 +78,10 @@ pub fn provider_json(p: &Provider) -> Value {
     })
 }
 
-pub fn row(p: &Provider) -> Vec<String> {
+pub fn row(p: &Provider, directory: &VerifiedDirectory) -> Vec<String> {
     vec![
         p.number.to_string(),
+        display_name(p, directory),
         p.id.to_string(),
         p.status.name().into(),
         p.kind.name().into(),
@@ -60,8 +94,9 @@ pub fn row(p: &Provider) -> Vec<String> {
     ]
 }
 
-pub const HEADERS: [&str; 6] = [
+pub const HEADERS: [&str; 7] = [
     "number",
+    "name",
     "provider",
     "status",
     "kind",

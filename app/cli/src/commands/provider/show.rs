@@ -6,6 +6,7 @@ use super::{provider_json, row, HEADERS};
 use crate::commands::args::parse_pubkey;
 use crate::commands::output::table;
 use crate::commands::{Output, Run, Session};
+use hdx_sdk::directory::ProviderName;
 
 /// Show one provider, by id or current key [default: the keypair's]
 #[derive(clap::Args, Debug)]
@@ -25,6 +26,11 @@ impl Run for Show {
             Some(k) => s.provider_named(&k)?,
             None => s.my_provider()?,
         };
-        Ok(Output::new(provider_json(&p), table(&HEADERS, &[row(&p)])))
+        let directory = s.directory()?;
+        let mut text = table(&HEADERS, &[row(&p, &directory)]);
+        if let ProviderName::Unnamed(why) = directory.name(&p) {
+            text.push_str(&format!("\nunnamed: {why}"));
+        }
+        Ok(Output::new(provider_json(&p, &directory), text))
     }
 }

@@ -5,9 +5,10 @@ use hdx_sdk::export::rfc3339;
 use hdx_sdk::pda;
 use serde_json::json;
 
+use crate::commands::output::hex;
 use crate::commands::{Output, Run, Session};
 
-/// Show the registry: authority, pending authority, paused, emergency policy
+/// Show the registry: authority, pending authority, paused, emergency policy, credential policy, directory
 #[derive(clap::Args, Debug)]
 pub struct Show;
 
@@ -19,6 +20,8 @@ impl Run for Show {
     fn run(self, s: &Session) -> anyhow::Result<Output> {
         let r = s.client()?.registry()?;
         let pending = (r.pending_authority != Pubkey::default()).then_some(r.pending_authority);
+        let policy = r.credential_policy.is_set().then_some(r.credential_policy);
+        let directory = s.client()?.published_directory()?;
         Ok(Output::new(
             json!({
                 "address": pda::registry().0.to_string(),
@@ -29,9 +32,11 @@ impl Run for Show {
                 "created_at": rfc3339(r.created_at),
                 "emergency_max_secs": r.emergency.max_secs,
                 "emergency_cooldown_secs": r.emergency.cooldown_secs,
+                "credential_policy": policy.map(|p| json!({"credential": p.credential.to_string(), "schema": p.schema.to_string()})),
+                "directory": directory.as_ref().map(|d| json!({"sha256": hex(&d.bundle_sha256), "revision": d.revision, "entries": d.entries, "published_at": rfc3339(d.published_at)})),
             }),
             format!(
-                "Registry {}\nauthority:         {}\npending authority: {}\npaused:            {}\nproviders:         {}\ncreated:           {}\nemergency windows: at most {} s, cooldown {} s",
+                "Registry {}\nauthority:         {}\npending authority: {}\npaused:            {}\nproviders:         {}\ncreated:           {}\nemergency windows: at most {} s, cooldown {} s\ncredential policy: {}\ndirectory:         {}",
                 pda::registry().0,
                 r.authority,
                 pending.map_or("none".to_string(), |k| k.to_string()),
@@ -39,7 +44,18 @@ impl Run for Show {
                 r.provider_count,
                 rfc3339(r.created_at),
                 r.emergency.max_secs,
-                r.emergency.cooldown_secs
+                r.emergency.cooldown_secs,
+                policy.map_or("none (only the authority verifies)".to_string(), |p| format!(
+                    "attestations of credential {} under schema {}",
+                    p.credential, p.schema
+                )),
+                directory.map_or("none published".to_string(), |d| format!(
+                    "revision {}, {} organisations, published {}, SHA-256 {}",
+                    d.revision,
+                    d.entries,
+                    rfc3339(d.published_at),
+                    hex(&d.bundle_sha256)
+                )),
             ),
         ))
     }
