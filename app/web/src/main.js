@@ -248,7 +248,7 @@ function renderConsents() {
       return h("li", { class: live ? "card" : "card muted" },
         h("p", { class: "sentence" }, consentSentence(c, provider, state.now)),
         h("p", { class: "row" },
-          h("button", { type: "button", class: "secondary", onclick: () => edit(publicKey, c) }, "Change"),
+          h("button", { type: "button", class: "secondary", onclick: () => edit(publicKey, c) }, live || state.now < Number(c.notBefore.toString()) ? "Change" : "Renew or replace"),
           h("button", {
             type: "button", class: "danger", "aria-label": `Revoke ${providerName(provider)}'s consent`,
             onclick: () => revoke(publicKey, provider),
@@ -395,6 +395,20 @@ function submitGrant(event) {
       }
       const ix = await state.chain.program.methods.updateConsent(terms)
         .accountsPartial({ authority, patient, consent }).instruction();
+      await send([ix]);
+      endEdit();
+      $("grant").open = false;
+    });
+  }
+  // An expired consent still holds the (patient, provider) address: a new grant
+  // replaces it in one step (its terms, a new revision) rather than fail.
+  const expired = state.data.consents.find(
+    (c) => c.account.provider.equals(provider) && state.now >= Number(c.account.expiresAt.toString()),
+  );
+  if (expired) {
+    return act(`Replacing ${name}'s expired consent: confirm in your wallet…`, `Replaced ${name}'s expired consent.`, async () => {
+      const ix = await state.chain.program.methods.updateConsent(terms)
+        .accountsPartial({ authority, patient, consent: expired.publicKey }).instruction();
       await send([ix]);
       endEdit();
       $("grant").open = false;

@@ -459,6 +459,25 @@ test("a patient manages consent from the page, signed by their wallet", { timeou
     assert.ok(!(await page.locator("#consent-list").textContent()).includes("Valley"));
     assert.ok(!(await page.locator("#grant-provider option").allTextContents()).some((t) => t.includes("✓")));
     await page.unroute(`${URL}/directory`);
+
+    // An expired consent does not block a new grant: the form replaces it in one step.
+    ok("consent", "revoke", LAB, "-k", PATIENT_KEY);
+    ok("consent", "grant", LAB, "--categories", "imaging", "--modes", "read", "--purposes", "treatment", "--expires", "2s", "-k", PATIENT_KEY);
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    await reload(page);
+    await assert.doesNotReject(page.locator("#consent-list li").filter({ hasText: "this consent expired on" }).waitFor({ timeout: 30_000 }));
+    assert.equal(await page.getByRole("button", { name: "Renew or replace" }).isVisible(), true);
+    await expand(page, "Grant a provider access");
+    await page.getByLabel("Provider (verified providers only)").selectOption({ label: named });
+    await page.locator("#grant-categories").getByLabel("lab results").check();
+    await page.locator("#grant-modes").getByLabel("read").check();
+    await page.locator("#grant-purposes").getByLabel("treatment", { exact: true }).check();
+    await page.getByLabel("Until (last day, UTC)").fill(new Date(Date.now() + 30 * 86400_000).toISOString().slice(0, 10));
+    await page.getByRole("button", { name: "Grant consent" }).click();
+    await done(page, "Replaced");
+    const replaced = JSON.parse(hdx("consent", "list", "--patient", PATIENT, "--output", "json").out);
+    assert.equal(replaced.length, 1);
+    assert.match(JSON.stringify(replaced[0]), /lab-results/);
     assert.deepEqual(errors, [], "no script errors on the page");
   } catch (e) {
     await page?.screenshot({ path: join(SHOTS, "failure.png"), fullPage: true }).catch(() => {});
