@@ -98,6 +98,36 @@ impl<'a> Attestation<'a> {
     pub fn holds_at(&self, now: i64) -> bool {
         self.expiry == 0 || now < self.expiry
     }
+
+    /// The one rule of what verifies `provider` under `policy` at `now`,
+    /// in its order: the provider's own attestation (its id as nonce, its
+    /// commitment and kind as data), of the policy's issuer and schema, not
+    /// expired. `verify_provider_by_attestation` refuses on the first
+    /// failure; `lapse_reason` names it as the reason.
+    pub fn fault(&self, provider: &Provider, policy: &CredentialPolicy, now: i64) -> Option<Fault> {
+        if self.nonce != provider.id
+            || self.data != Self::expected_data(&provider.credential_commitment, provider.kind)
+        {
+            Some(Fault::Subject)
+        } else if self.credential != policy.credential || self.schema != policy.schema {
+            Some(Fault::Policy)
+        } else if !self.holds_at(now) {
+            Some(Fault::Expired)
+        } else {
+            None
+        }
+    }
+}
+
+/// Why an attestation does not verify a provider ([`Attestation::fault`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fault {
+    /// Not about this provider, or not its commitment and kind.
+    Subject,
+    /// Not of the policy's issuer and schema.
+    Policy,
+    /// Its expiry has passed.
+    Expired,
 }
 
 /// The service's attestation address for (credential, schema, nonce) with
@@ -141,17 +171,11 @@ pub fn lapse_reason(
     let Ok(attestation) = Attestation::decode(data) else {
         return Some(LapseReason::Replaced);
     };
-    if attestation.nonce != provider.id
-        || attestation.data
-            != Attestation::expected_data(&provider.credential_commitment, provider.kind)
-    {
-        return Some(LapseReason::Replaced);
+    match attestation.fault(provider, policy, now) {
+        Some(Fault::Subject) => Some(LapseReason::Replaced),
+        Some(Fault::Policy) => Some(LapseReason::PolicyChanged),
+        Some(Fault::Expired) => Some(LapseReason::Expired),
+        None if provider.attestation_expired(now) => Some(LapseReason::Expired),
+        None => None,
     }
-    if attestation.credential != policy.credential || attestation.schema != policy.schema {
-        return Some(LapseReason::PolicyChanged);
-    }
-    if !attestation.holds_at(now) || provider.attestation_expired(now) {
-        return Some(LapseReason::Expired);
-    }
-    None
 }

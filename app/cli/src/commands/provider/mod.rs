@@ -41,7 +41,7 @@ crate::commands::group! {
 pub fn display_name(p: &Provider, directory: &VerifiedDirectory) -> String {
     let fallback = format!("{} no. {}", capitalised(p.kind.name()), p.number);
     match directory.name(p) {
-        ProviderName::Verified { .. } => display(&directory.name(p), &fallback),
+        name @ ProviderName::Verified { .. } => display(&name, &fallback),
         ProviderName::Unnamed(_) => fallback,
     }
 }

@@ -4,7 +4,7 @@ use crate::codes::{ProviderStatus, StatusBasis, ATTESTATION_PROGRAM_ID};
 use crate::emit_event;
 use crate::error::HdxError;
 use crate::events::ProviderAttested;
-use crate::state::{attestation_address, Attestation, Provider, Registry};
+use crate::state::{attestation_address, Attestation, Fault, Provider, Registry};
 
 /// Arguments of `verify_provider_by_attestation`.
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
@@ -57,22 +57,13 @@ pub fn handle_verify_provider_by_attestation(
     require_keys_eq!(info.key(), expected, HdxError::AttestationAddressMismatch);
     let data = info.try_borrow_data()?;
     let attestation = Attestation::decode(&data)?;
-    require!(
-        attestation.credential == policy.credential && attestation.schema == policy.schema,
-        HdxError::AttestationPolicyMismatch
-    );
-    require_keys_eq!(
-        attestation.nonce,
-        provider.id,
-        HdxError::AttestationAddressMismatch
-    );
-    require!(
-        attestation.data
-            == Attestation::expected_data(&provider.credential_commitment, provider.kind),
-        HdxError::AttestationSubjectMismatch
-    );
     let now = Clock::get()?.unix_timestamp;
-    require!(attestation.holds_at(now), HdxError::AttestationExpired);
+    match attestation.fault(provider, &policy, now) {
+        Some(Fault::Subject) => return err!(HdxError::AttestationSubjectMismatch),
+        Some(Fault::Policy) => return err!(HdxError::AttestationPolicyMismatch),
+        Some(Fault::Expired) => return err!(HdxError::AttestationExpired),
+        None => {}
+    }
     let previous = provider.status;
     require!(
         previous != ProviderStatus::Suspended || provider.basis == StatusBasis::Lapsed,
