@@ -525,7 +525,9 @@ function renderLog() {
       h("td", { "data-label": "No." }, String(e.sequence)),
       h("td", { "data-label": "When" }, time(e.time)),
       h("td", { "data-label": "Who" }, providerName(providerByNumber(e.provider))),
-      h("td", { "data-label": "What" }, emergency ? h("span", { class: "badge" }, "Emergency") : null, emergency ? " " : null, action),
+      // The badge says "Emergency": the action after it is "read" or "open", not "emergency read".
+      h("td", { "data-label": "What" }, emergency ? h("span", { class: "badge" }, "Emergency") : null, emergency ? " " : null,
+        emergency ? action.replace(/^emergency /, "") : action),
       h("td", { "data-label": "Record" }, record),
       h("td", { "data-label": "Why" }, `${purpose?.label ?? "?"}${purpose?.hl7 ? ` (${purpose.hl7})` : ""}${reason ? `: ${reason.label}` : ""}`),
       h("td", { "data-label": "Outcome", class: e.outcome === GRANTED ? "granted" : "denied" },

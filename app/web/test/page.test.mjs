@@ -86,7 +86,7 @@ const rows = (page) => page.locator("#log-table tbody tr");
 
 /** Types a cluster URL into the page's setting and uses it. */
 async function useCluster(page, url) {
-  await page.getByLabel("Cluster URL").fill(url);
+  await page.getByLabel("Network (RPC URL)").fill(url);
   await page.getByRole("button", { name: "Use this cluster" }).click();
 }
 
@@ -329,7 +329,7 @@ test("a patient manages consent from the page, signed by their wallet", { timeou
     await assert.doesNotReject(page.locator("#window-list li").filter({ hasText: "life threatening" }).waitFor());
     await page.getByLabel("Emergency access only").check();
     assert.equal(await rows(page).count(), 2);
-    assert.match(await rows(page).nth(0).textContent(), /Emergency.*emergency read.*no\. 1 \(imaging\).*emergency treatment \(ETREAT\): life threatening.*Granted/);
+    assert.match(await rows(page).nth(0).textContent(), /Emergency read.*no\. 1 \(imaging\).*emergency treatment \(ETREAT\): life threatening.*Granted/);
     await page.getByLabel("Emergency access only").uncheck();
     // The screenshots the README shows: a live consent, both outcomes, an open emergency window.
     await page.screenshot({ path: join(SHOTS, "patient-page-desktop.png"), fullPage: true });
