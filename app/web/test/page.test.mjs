@@ -426,6 +426,14 @@ test("a patient manages consent from the page, signed by their wallet", { timeou
     await noOverflow(page, "200% zoom");
     await page.setViewportSize({ width: 360, height: 740 });
     await noOverflow(page, "phone width");
+    // The section menu stays on screen while scrolling; its Emergency link brings the windows into view.
+    await page.evaluate(() => window.scrollTo(0, document.body.scrollHeight));
+    const menu = await page.getByRole("navigation", { name: "Sections" }).boundingBox();
+    assert.ok(menu && menu.y >= 0 && menu.y < 5, `the menu is at the top of the screen: ${JSON.stringify(menu)}`);
+    await page.getByRole("navigation", { name: "Sections" }).getByRole("link", { name: "Emergency" }).click();
+    await assert.doesNotReject(page.locator("#emergency-title").waitFor());
+    const heading = await page.locator("#emergency-title").boundingBox();
+    assert.ok(heading && heading.y >= 0 && heading.y < 740, `the emergency section is on screen: ${JSON.stringify(heading)}`);
     // A long log is shown a step at a time (here 2 rows a step, `?rows=2`), newest first.
     await page.setViewportSize({ width: 1280, height: 900 });
     await page.goto(`${URL}/?rows=2`);
