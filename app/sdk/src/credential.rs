@@ -10,7 +10,7 @@
 use std::fmt;
 
 use anchor_lang::prelude::Pubkey;
-use health_data_exchange::codes::{IdentifierSystem, ProviderKind, ATTESTATION_PROGRAM_ID};
+use health_data_exchange::codes::ProviderKind;
 use health_data_exchange::state::{
     Attestation, CredentialPolicy, ATTESTATION_DATA_LEN, ATTESTATION_DISCRIMINATOR,
 };
@@ -110,9 +110,6 @@ pub fn new_salt() -> [u8; 32] {
     salt
 }
 
-/// The identifier system of an NPI commitment.
-pub const NPI_SYSTEM: IdentifierSystem = IdentifierSystem::UsNpi;
-
 /// The FHIR identifier system URI of the US NPI.
 pub const NPI_SYSTEM_URI: &str = "http://hl7.org/fhir/sid/us-npi";
 
@@ -143,9 +140,6 @@ pub fn attestation_account_data(
     out.extend_from_slice(token_account.as_ref());
     out
 }
-
-/// The attestation service's program id.
-pub const ATTESTATION_PROGRAM: Pubkey = ATTESTATION_PROGRAM_ID;
 
 #[cfg(test)]
 mod tests {
