@@ -583,3 +583,11 @@ impl Fixture {
         )
     }
 }
+
+/// The one event a transaction emitted (panics naming them when it is not exactly one).
+pub fn only(r: &Receipt) -> hdx_sdk::events::HdxEvent {
+    match &hdx_sdk::events::parse_logs(&r.logs)[..] {
+        [e] => e.clone(),
+        other => panic!("expected one event, got {other:?}"),
+    }
+}

@@ -4,8 +4,7 @@
 //! class refused by its name with nothing changed, exact account contents.
 
 use hdx_sdk::credential::{attestation_account_data, attestation_data, npi_commitment, Npi};
-use hdx_sdk::events::{parse_logs, HdxEvent};
-use hdx_sdk::transport::Receipt;
+use hdx_sdk::events::HdxEvent;
 use hdx_sdk::{ix, pda};
 use hdx_tests::*;
 use health_data_exchange::codes::{
@@ -133,12 +132,6 @@ impl Setup {
         self.f.fails_with(&[i], caller, &[], hdx(error));
         assert_eq!(self.provider(p), before, "nothing changed");
     }
-}
-
-fn only(r: &Receipt) -> HdxEvent {
-    let events = parse_logs(&r.logs);
-    assert_eq!(events.len(), 1, "{events:?}");
-    events[0].clone()
 }
 
 #[test]

@@ -1,7 +1,7 @@
 //! Events are visible in native runs and carry who, what and the outcome.
 
 use hdx_sdk::codes::{ProviderStatus, MODE_READ};
-use hdx_sdk::events::{parse_logs, HdxEvent};
+use hdx_sdk::events::HdxEvent;
 use hdx_sdk::ix;
 use hdx_tests::*;
 use health_data_exchange::codes::Actor;
@@ -170,13 +170,6 @@ fn every_state_change_emits_its_event() {
 }
 
 /// The one event a transaction emitted.
-fn only(r: &hdx_sdk::transport::Receipt) -> HdxEvent {
-    match &parse_logs(&r.logs)[..] {
-        [e] => e.clone(),
-        other => panic!("expected one event, got {other:?}"),
-    }
-}
-
 #[test]
 fn published_memcmp_offsets_match_real_account_bytes() {
     use hdx_sdk::accounts::offsets;
