@@ -8,13 +8,14 @@ use std::sync::Arc;
 
 use axum::body::Body;
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, put};
 use axum::{Json, Router};
 use hdx_sdk::gateway as protocol;
 use serde_json::json;
 use tokio::sync::oneshot;
+use tower_http::cors::{Any, CorsLayer};
 
 use crate::store::TrailRow;
 use crate::{Gateway, Reason, Refusal, Refused, Request};
@@ -183,6 +184,34 @@ async fn fallback(
     refused_and_logged(gw, req, (refusal, TrailRow::default())).await
 }
 
+/// Browsers may call the gateway from any page (the patient's page uploads
+/// from the origin `hdx serve` serves it on): every request is
+/// authenticated by its signature headers, never by cookies, so a cross-origin
+/// caller gains nothing a script outside a browser does not have.
+fn cors() -> CorsLayer {
+    let signed = [
+        protocol::SIGNER_HEADER,
+        protocol::SIGNATURE_HEADER,
+        protocol::TIME_HEADER,
+        protocol::NONCE_HEADER,
+    ];
+    CorsLayer::new()
+        .allow_origin(Any)
+        .allow_methods([Method::GET, Method::PUT])
+        .allow_headers(
+            signed
+                .iter()
+                .map(|h| HeaderName::from_static(h))
+                .chain([axum::http::header::CONTENT_TYPE])
+                .collect::<Vec<_>>(),
+        )
+        .expose_headers([
+            HeaderName::from_static(protocol::ENTRY_HEADER),
+            HeaderName::from_static(protocol::CONTENT_HASH_HEADER),
+        ])
+        .max_age(std::time::Duration::from_secs(86_400))
+}
+
 pub fn router(gateway: Arc<Gateway>) -> Router {
     Router::new()
         .route("/v1/blobs/{patient}/{cid}", put(upload).fallback(fallback))
@@ -192,6 +221,7 @@ pub fn router(gateway: Arc<Gateway>) -> Router {
         )
         .route("/v1/health", get(health))
         .fallback(fallback)
+        .layer(cors())
         .with_state(gateway)
 }
 

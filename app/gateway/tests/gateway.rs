@@ -1488,3 +1488,69 @@ fn fuzzed_requests_each_get_a_release_or_a_named_refusal_never_a_panic() {
         );
     }
 }
+
+/// A browser page (the patient's, served from another origin) may ask: the
+/// preflight allows exactly the signed request's headers and methods, the
+/// release exposes its entry and hash headers, and a preflight changes
+/// nothing (no trail row). A request still needs its signature: CORS grants
+/// a page nothing a script outside a browser lacks.
+#[test]
+fn a_browser_page_may_call_the_gateway_and_still_needs_a_signature() {
+    let w = World::new(Config::default());
+    let rows = w.trail().len();
+    let http = reqwest::blocking::Client::new();
+    let preflight = http
+        .request(
+            reqwest::Method::OPTIONS,
+            format!("{}/v1/blobs/{}/bafy", w.url, w.p()),
+        )
+        .header("origin", "http://127.0.0.1:8899")
+        .header("access-control-request-method", "PUT")
+        .header(
+            "access-control-request-headers",
+            "x-hdx-signer,x-hdx-signature,x-hdx-time,x-hdx-nonce,content-type",
+        )
+        .send()
+        .unwrap();
+    assert_eq!(preflight.status().as_u16(), 200);
+    let h = |name: &str| {
+        preflight
+            .headers()
+            .get(name)
+            .map(|v| v.to_str().unwrap().to_string())
+    };
+    assert_eq!(h("access-control-allow-origin").as_deref(), Some("*"));
+    assert_eq!(
+        h("access-control-allow-methods").as_deref(),
+        Some("GET,PUT")
+    );
+    assert_eq!(
+        h("access-control-allow-headers").as_deref(),
+        Some("x-hdx-signer,x-hdx-signature,x-hdx-time,x-hdx-nonce,content-type")
+    );
+    assert_eq!(w.trail().len(), rows, "a preflight is not a request");
+
+    // A release answered to a page exposes what the page must check.
+    let entry = w.access(&w.lab, AT_GATEWAY);
+    let a = Raw::release(&w.lab, &w.p(), AT_GATEWAY, entry, w.now())
+        .header("origin", "http://127.0.0.1:8899")
+        .send(&w.url);
+    assert_eq!(a.status, 200);
+    let release = http
+        .get(format!("{}/v1/health", w.url))
+        .header("origin", "http://127.0.0.1:8899")
+        .send()
+        .unwrap();
+    assert_eq!(
+        release.headers()["access-control-expose-headers"],
+        "x-hdx-entry,x-hdx-content-hash"
+    );
+
+    // From a page, an unsigned upload is still refused and logged.
+    let unsigned = Raw::upload(&w.lab, &w.p(), b"from a page", w.now())
+        .without(protocol::SIGNATURE_HEADER)
+        .header("origin", "http://127.0.0.1:8899")
+        .send(&w.url);
+    assert_eq!(unsigned.status, 401, "{}", unsigned.error());
+    assert_eq!(w.trail().len(), rows + 2);
+}
