@@ -2544,6 +2544,58 @@ fn the_directory_names_providers_only_when_the_chain_proves_it() {
     let registry = m.json(&["registry", "show"]);
     assert_eq!(registry["directory"]["sha256"], sha);
     assert_eq!(registry["directory"]["entries"], 2);
+    // The FHIR export names the lab on its (denied) access, beside its key.
+    let patient = m.keygen("patient");
+    m.ok(&["patient", "register", "-k", &patient.path]);
+    m.ok(&[
+        "record",
+        "add",
+        "--category",
+        "lab-results",
+        "--locator",
+        "vault://1",
+        "--content-hash",
+        H2,
+        "-k",
+        &patient.path,
+    ]);
+    let denied = m.run(&[
+        "access",
+        &patient.pubkey,
+        "0",
+        "--purpose",
+        "treatment",
+        "-k",
+        &lab.path,
+    ]);
+    assert_eq!(denied.code, 3, "{}", denied.stderr);
+    let agents = |m: &Machine| -> Vec<Value> {
+        let fhir: Value = serde_json::from_str(
+            &m.ok(&["audit", "log", &patient.pubkey, "--format", "fhir"])
+                .stdout,
+        )
+        .unwrap();
+        let event = fhir["entry"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["resource"]["resourceType"] == "AuditEvent")
+            .unwrap()["resource"]
+            .clone();
+        event["agent"].as_array().unwrap()[..2]
+            .iter()
+            .map(|a| a["who"].clone())
+            .collect()
+    };
+    for who in agents(&m) {
+        assert_eq!(
+            who,
+            serde_json::json!({
+                "identifier": { "system": "urn:solana:pubkey", "value": lab.pubkey },
+                "display": "Valley Lab · NPI 1245319599 ✓"
+            })
+        );
+    }
     // The stored bundle tampered with (one letter of a name): nobody is named, and the table says why.
     let stored = m
         .path("ledger")
@@ -2566,4 +2618,7 @@ fn the_directory_names_providers_only_when_the_chain_proves_it() {
         table.contains("Hospital no. 0") && table.contains("Laboratory no. 1"),
         "{table}"
     );
+    for who in agents(&m) {
+        assert_eq!(who["display"], "Laboratory no. 1");
+    }
 }

@@ -18,7 +18,7 @@ use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use hdx_sdk::client::HdxClient;
-use hdx_sdk::directory::bundle_sha256;
+use hdx_sdk::directory::{bundle_sha256, VerifiedDirectory};
 use serde_json::json;
 
 use crate::node::{Location, Node};
@@ -81,6 +81,38 @@ pub(crate) struct DirectoryState {
     pub memory: MemoryBundles,
 }
 
+impl DirectoryState {
+    fn bundle(&self, sha: &[u8; 32]) -> std::io::Result<Option<Vec<u8>>> {
+        match self.node.location() {
+            Location::Memory => Ok(self
+                .memory
+                .0
+                .lock()
+                .expect("not poisoned")
+                .get(sha)
+                .cloned()),
+            Location::Dir(dir) => load(dir, sha),
+        }
+    }
+}
+
+/// The published directory as this node holds it, checked against the chain
+/// (blocking): what the FHIR export names providers by.
+pub(crate) fn verified(state: &DirectoryState, client: &HdxClient) -> VerifiedDirectory {
+    match client.published_directory() {
+        Ok(Some(published)) => {
+            let bundle = match state.bundle(&published.bundle_sha256) {
+                Ok(Some(bytes)) => Ok(bytes),
+                Ok(None) => Err("this node holds no bundle with the published hash".to_string()),
+                Err(e) => Err(e.to_string()),
+            };
+            VerifiedDirectory::new(Some(&published), bundle.as_deref().map_err(Clone::clone))
+        }
+        Ok(None) => VerifiedDirectory::none(),
+        Err(e) => VerifiedDirectory::new(None, Err(e.to_string())),
+    }
+}
+
 fn refuse(status: StatusCode, code: &str, message: String) -> Response {
     (
         status,
@@ -127,16 +159,7 @@ pub(crate) async fn get_directory(State(state): State<DirectoryState>) -> Respon
         }
         Err(r) => return r,
     };
-    let found = match state.node.location() {
-        Location::Memory => Ok(state
-            .memory
-            .0
-            .lock()
-            .expect("not poisoned")
-            .get(&sha)
-            .cloned()),
-        Location::Dir(dir) => load(dir, &sha),
-    };
+    let found = state.bundle(&sha);
     match found {
         Ok(Some(bytes)) => (
             StatusCode::OK,

@@ -6,7 +6,6 @@
 //! --format fhir` prints) and streamed as it is read.
 
 use std::io::Write;
-use std::sync::Arc;
 
 use axum::body::{Body, Bytes};
 use axum::extract::{Query, State};
@@ -18,8 +17,6 @@ use serde::Deserialize;
 use serde_json::json;
 use solana_sdk::pubkey::Pubkey;
 use tokio::sync::mpsc;
-
-use crate::node::Node;
 
 /// The page, as `app/web/build.mjs` bundled it (committed; CI fails on drift).
 pub const INDEX_HTML: &str = include_str!("../../web/dist/index.html");
@@ -137,13 +134,14 @@ impl Write for ChunkWriter {
 }
 
 pub(crate) async fn export_fhir(
-    State(node): State<Arc<Node>>,
+    State(bundles): State<crate::directory::DirectoryState>,
     Query(q): Query<ExportQuery>,
 ) -> Response {
     let (patient, scope) = match q.parse() {
         Ok(parsed) => parsed,
         Err(message) => return refuse(StatusCode::BAD_REQUEST, "BadRequest", message),
     };
+    let node = bundles.node.clone();
     // A named refusal for an unknown patient, before the first byte.
     let check = {
         let node = node.clone();
@@ -165,12 +163,21 @@ pub(crate) async fn export_fhir(
     tokio::task::spawn_blocking(move || {
         let now = node.now();
         let client = HdxClient::shared(node);
+        let directory = crate::directory::verified(&bundles, &client);
         let out = ChunkWriter {
             tx: tx.clone(),
             buf: Vec::with_capacity(CHUNK),
         };
         // write_fhir ends with the bundle's finish(), which flushes the last chunk.
-        let written = write_fhir(&client, &patient, &scope, now, out, &mut |_, _| {});
+        let written = write_fhir(
+            &client,
+            &patient,
+            &scope,
+            now,
+            &directory,
+            out,
+            &mut |_, _| {},
+        );
         if let Err(e) = written {
             // The status is sent; an error in the body's place breaks the download.
             let _ = tx.blocking_send(Err(std::io::Error::other(e.to_string())));

@@ -271,6 +271,23 @@ impl VerifiedDirectory {
         }
     }
 
+    /// "City Hospital · NPI 1234567893 ✓" when the directory proves the
+    /// provider's name, else its kind and number ("Laboratory no. 0"): what
+    /// the CLI's tables and the FHIR export show.
+    pub fn display_name(&self, provider: &Provider) -> String {
+        let kind = provider.kind.name();
+        let mut c = kind.chars();
+        let kind: String = c
+            .next()
+            .map(|f| f.to_uppercase().chain(c).collect())
+            .unwrap_or_default();
+        let fallback = format!("{kind} no. {}", provider.number);
+        match self.name(provider) {
+            name @ ProviderName::Verified { .. } => display(&name, &fallback),
+            ProviderName::Unnamed(_) => fallback,
+        }
+    }
+
     /// The directory entry of a provider, proven, if there is one.
     pub fn organization(&self, provider: &Provider) -> Option<&Organization> {
         self.check(provider).ok()?;

@@ -24,7 +24,7 @@
 //! | reproductive | Condition | SEX |
 //! | claims | Claim | |
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
 
 use anchor_lang::prelude::Pubkey;
@@ -37,6 +37,7 @@ use serde_json::{json, Value};
 
 use crate::audit::{ChainError, Entry};
 use crate::client::{ClientError, HdxClient, ProviderIndex, WindowFilter};
+use crate::directory::VerifiedDirectory;
 use crate::history::{ConsentVersion, Ending, Origin};
 
 pub const PUBKEY_SYSTEM: &str = "urn:solana:pubkey";
@@ -1042,22 +1043,57 @@ pub fn windows_of(client: &HdxClient, patient: &Pubkey) -> Result<Windows, Clien
         .collect())
 }
 
+/// `resource` with a `display` on every reference to a provider (an
+/// identifier in the public-key system naming a key of `names`).
+fn named(mut resource: Value, names: &HashMap<String, String>) -> Value {
+    fn walk(v: &mut Value, names: &HashMap<String, String>) {
+        match v {
+            Value::Object(map) => {
+                let display = map
+                    .get("identifier")
+                    .filter(|i| i["system"] == PUBKEY_SYSTEM)
+                    .and_then(|i| i["value"].as_str())
+                    .and_then(|key| names.get(key));
+                if let Some(display) = display {
+                    if !map.contains_key("display") {
+                        map.insert("display".into(), Value::String(display.clone()));
+                    }
+                }
+                map.values_mut().for_each(|x| walk(x, names));
+            }
+            Value::Array(items) => items.iter_mut().for_each(|x| walk(x, names)),
+            _ => {}
+        }
+    }
+    walk(&mut resource, names);
+    resource
+}
+
 /// A patient's whole FHIR R4 export, streamed to `out`: an `AuditEvent` per
 /// log entry in `scope`, a `Consent` per consent version, a verdict event per
 /// reviewed emergency window (referring to the window's entries in the
 /// export) and an event per guardian action. The consent history, the
 /// reviewers and the guardian events are read (and checked) before anything
 /// is written, so a history that does not match the chain writes nothing.
-/// What `hdx audit log --format fhir` prints and `hdx serve` serves.
+/// Every provider reference carries the provider's name as `directory`
+/// proves it ("City Hospital · NPI 1234567893 ✓"), else its kind and number,
+/// as `display`. What `hdx audit log --format fhir` prints and `hdx serve`
+/// serves.
 pub fn write_fhir<W: Write>(
     client: &HdxClient,
     patient: &Pubkey,
     scope: &Scope,
     now: i64,
+    directory: &VerifiedDirectory,
     out: W,
     progress: &mut dyn FnMut(u64, u64),
 ) -> Result<W, ExportError> {
     let transport = client.transport.as_ref();
+    let names: HashMap<String, String> = client
+        .providers(None)?
+        .iter()
+        .map(|p| (p.id.to_string(), directory.display_name(p)))
+        .collect();
     let accounts = client.consents(Some(patient), None)?;
     let versions: Vec<_> = crate::history::consent_history(transport, patient, &accounts)?
         .into_iter()
@@ -1085,19 +1121,18 @@ pub fn write_fhir<W: Write>(
             if let Some(i) = r.emergency_window() {
                 under_window.entry(i).or_default().push(r.event_id(patient));
             }
-            w.resource(&audit_event(patient, &r, reviewed))?;
+            w.resource(&named(audit_event(patient, &r, reviewed), &names))?;
         }
         Ok(())
     })?;
     for v in &versions {
-        w.resource(&consent_resource(v, now))?;
+        w.resource(&named(consent_resource(v, now), &names))?;
     }
     for window in &reviewed {
         let entries = under_window.get(&window.index).map_or(&[][..], |v| &v[..]);
-        w.resource(&emergency_review_event(
-            window,
-            &reviewers[&window.index],
-            entries,
+        w.resource(&named(
+            emergency_review_event(window, &reviewers[&window.index], entries),
+            &names,
         ))?;
     }
     for e in &guardian_events {

@@ -107,11 +107,13 @@ impl Run for Log {
             }
             Format::Fhir => {
                 let bar = progress(0, "reading log pages");
+                let directory = s.directory()?;
                 let written = export::write_fhir(
                     s.client()?,
                     &patient,
                     &scope,
                     now,
+                    &directory,
                     out(),
                     &mut |done, total| {
                         bar.set_length(total);

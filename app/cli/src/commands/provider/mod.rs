@@ -2,7 +2,7 @@
 //! registry authority verifies, suspends, reinstates and gives roles; anyone
 //! shows and lists.
 
-use hdx_sdk::directory::{display, ProviderName, VerifiedDirectory};
+use hdx_sdk::directory::{ProviderName, VerifiedDirectory};
 use hdx_sdk::export::rfc3339;
 use hdx_sdk::program::state::Provider;
 use serde_json::{json, Value};
@@ -36,23 +36,6 @@ crate::commands::group! {
     }
 }
 
-/// The provider's name as the published directory proves it, or its kind
-/// and number and why it has no name.
-pub fn display_name(p: &Provider, directory: &VerifiedDirectory) -> String {
-    let fallback = format!("{} no. {}", capitalised(p.kind.name()), p.number);
-    match directory.name(p) {
-        name @ ProviderName::Verified { .. } => display(&name, &fallback),
-        ProviderName::Unnamed(_) => fallback,
-    }
-}
-
-fn capitalised(s: &str) -> String {
-    let mut c = s.chars();
-    c.next()
-        .map(|f| f.to_uppercase().chain(c).collect())
-        .unwrap_or_default()
-}
-
 pub fn provider_json(p: &Provider, directory: &VerifiedDirectory) -> Value {
     let (name, npi, unnamed) = match directory.name(p) {
         ProviderName::Verified { name, npi } => (Some(name), Some(npi.to_string()), None),
@@ -81,7 +64,7 @@ pub fn provider_json(p: &Provider, directory: &VerifiedDirectory) -> Value {
 pub fn row(p: &Provider, directory: &VerifiedDirectory) -> Vec<String> {
     vec![
         p.number.to_string(),
-        display_name(p, directory),
+        directory.display_name(p),
         p.id.to_string(),
         p.status.name().into(),
         p.kind.name().into(),
