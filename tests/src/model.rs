@@ -83,6 +83,10 @@ pub const MAX_DAY: u32 = (MAX_TIME / DAY) as u32;
 pub const PENDING: u8 = 0;
 pub const VERIFIED: u8 = 1;
 pub const SUSPENDED: u8 = 2;
+/// What a provider's status rests on (README, "Licence attestations").
+pub const BASIS_AUTHORITY: u8 = 0;
+pub const BASIS_ATTESTATION: u8 = 1;
+pub const BASIS_LAPSED: u8 = 2;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Terms {
@@ -150,6 +154,19 @@ pub enum Op {
     Reinstate(usize),
     /// A non-authority tries to verify.
     VerifyByStranger(usize),
+    /// The attestation service writes the provider's licence attestation
+    /// (of the registry's policy, about its commitment and kind), expiring
+    /// this many seconds from now (`None`: never), over any earlier one.
+    Attest {
+        provider: usize,
+        expires_in: Option<i64>,
+    },
+    /// The attestation service closes the provider's attestation (revoked).
+    CloseAttestation(usize),
+    /// Anyone verifies the provider through its attestation.
+    VerifyByAttestation(usize),
+    /// Anyone lapses the provider through the attestation it stored.
+    Lapse(usize),
     RotateProviderKey {
         provider: usize,
         key: Key,
@@ -325,6 +342,8 @@ pub enum Edge {
     NotBefore,
     Expiry,
     RenewalOpens,
+    /// The provider's stored attestation expiry (no consent needed).
+    AttestationExpiry,
 }
 
 /// What an operation should do: succeed (with an outcome for access/write) or fail with a named error.
@@ -446,6 +465,11 @@ pub struct ProviderState {
     /// Index in the provider's key chain of its current key.
     pub key: usize,
     pub emergency: bool,
+    pub basis: u8,
+    /// Whether the provider stored its attestation's address (once verified through it).
+    pub attested: bool,
+    /// The expiry stored from the attestation (0: none).
+    pub attestation_expiry: i64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -468,6 +492,9 @@ pub struct Model {
     pub emergency_cooldown: u32,
     /// (patient, provider) -> (last window index, when it ends).
     pub trackers: BTreeMap<(usize, usize), (usize, i64)>,
+    /// Each provider's attestation account at the service's address for it:
+    /// its expiry (0: never) while it exists.
+    pub attestations: BTreeMap<usize, i64>,
 }
 
 const MISSING: Expect = Expect::Error("AccountNotInitialized");
@@ -484,6 +511,7 @@ impl Model {
             emergency_max: DEFAULT_EMERGENCY_MAX,
             emergency_cooldown: DEFAULT_EMERGENCY_COOLDOWN,
             trackers: BTreeMap::new(),
+            attestations: BTreeMap::new(),
         }
     }
 
@@ -493,6 +521,15 @@ impl Model {
 
     /// How far `AdvanceTo` moves the clock (0 when it does not).
     pub fn advance_to(&self, patient: usize, provider: usize, edge: Edge, delta: i64) -> i64 {
+        if edge == Edge::AttestationExpiry {
+            return match self.providers.get(&provider) {
+                // Not past the latest time the program keeps (an expiry far out is not reached).
+                Some(p) if p.attestation_expiry != 0 && p.attestation_expiry < MAX_TIME => {
+                    (p.attestation_expiry + delta - self.now).max(0)
+                }
+                _ => 0,
+            };
+        }
         let Some(c) = self.consents.get(&(patient, provider)) else {
             return 0;
         };
@@ -501,6 +538,7 @@ impl Model {
             Edge::NotBefore => t.not_before,
             Edge::Expiry => t.expires_at,
             Edge::RenewalOpens => t.expires_at - (t.expires_at - t.not_before) / 10,
+            Edge::AttestationExpiry => unreachable!("handled above"),
         } + delta;
         (at - self.now).max(0)
     }
@@ -591,11 +629,30 @@ impl Model {
         if self.paused {
             return Some("ProgramPaused");
         }
-        match self.providers[&provider].status {
+        self.status_error(provider)
+    }
+
+    /// A provider's status as the gate reads it at the clock: verified, and
+    /// (verified through an attestation) its stored expiry not reached.
+    fn status_error(&self, provider: usize) -> Option<&'static str> {
+        let p = &self.providers[&provider];
+        match p.status {
+            VERIFIED
+                if p.basis == BASIS_ATTESTATION
+                    && p.attestation_expiry != 0
+                    && self.now >= p.attestation_expiry =>
+            {
+                Some("ProviderAttestationExpired")
+            }
             VERIFIED => None,
             SUSPENDED => Some("ProviderSuspended"),
             _ => Some("ProviderNotVerified"),
         }
+    }
+
+    /// Whether an attestation expiring at `expiry` holds now (0: always).
+    fn holds(&self, expiry: i64) -> bool {
+        expiry == 0 || self.now < expiry
     }
 
     fn patient_key_error(key: Key) -> Option<&'static str> {
@@ -680,6 +737,9 @@ impl Model {
                         number: self.provider_count,
                         key: 0,
                         emergency: false,
+                        basis: BASIS_AUTHORITY,
+                        attested: false,
+                        attestation_expiry: 0,
                     },
                 );
                 self.provider_count += 1;
@@ -695,6 +755,61 @@ impl Model {
                     (Op::Reinstate(_), SUSPENDED) => VERIFIED,
                     _ => return Error("InvalidStatusTransition"),
                 };
+                state.basis = BASIS_AUTHORITY;
+                Ok
+            }
+            Op::Attest {
+                provider,
+                expires_in,
+            } => {
+                // The service attests whom it likes: a provider not (yet) registered too.
+                let expiry = expires_in.map_or(0, |s| self.now + s);
+                self.attestations.insert(provider, expiry);
+                Ok
+            }
+            Op::CloseAttestation(provider) => {
+                self.attestations.remove(&provider);
+                Ok
+            }
+            Op::VerifyByAttestation(p) => {
+                if !self.providers.contains_key(&p) {
+                    return MISSING;
+                }
+                // The account's owner, then its subject and policy (always right here), then its expiry.
+                let Some(&expiry) = self.attestations.get(&p) else {
+                    return Error("AttestationOwnerMismatch");
+                };
+                if !self.holds(expiry) {
+                    return Error("AttestationExpired");
+                }
+                let state = self.providers.get_mut(&p).unwrap();
+                if state.status == SUSPENDED && state.basis != BASIS_LAPSED {
+                    return Error("ProviderSuspended");
+                }
+                state.status = VERIFIED;
+                state.basis = BASIS_ATTESTATION;
+                state.attested = true;
+                state.attestation_expiry = expiry;
+                Ok
+            }
+            Op::Lapse(p) => {
+                let Some(state) = self.providers.get(&p) else {
+                    return MISSING;
+                };
+                if state.status != VERIFIED || state.basis != BASIS_ATTESTATION {
+                    return Error("NotAttested");
+                }
+                let stored_expired =
+                    state.attestation_expiry != 0 && self.now >= state.attestation_expiry;
+                // Closed (revoked), or expired by the account's or the stored expiry: it lapses.
+                if let Some(&expiry) = self.attestations.get(&p) {
+                    if self.holds(expiry) && !stored_expired {
+                        return Error("AttestationStillHolds");
+                    }
+                }
+                let state = self.providers.get_mut(&p).unwrap();
+                state.status = SUSPENDED;
+                state.basis = BASIS_LAPSED;
                 Ok
             }
             Op::VerifyByStranger(p) => {
@@ -859,10 +974,8 @@ impl Model {
                 if self.now < t.expires_at - (t.expires_at - t.not_before) / 10 {
                     return Error("RenewalNotDue");
                 }
-                match self.providers[&provider].status {
-                    VERIFIED => {}
-                    SUSPENDED => return Error("ProviderSuspended"),
-                    _ => return Error("ProviderNotVerified"),
+                if let Some(e) = self.status_error(provider) {
+                    return Error(e);
                 }
                 let expires_at = t.expires_at + i64::from(t.renewal_period);
                 if expires_at - self.now > MAX_RUN {

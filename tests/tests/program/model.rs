@@ -11,7 +11,7 @@
 //! outcome is at least 1% of access attempts (a generator that never reaches
 //! the gate could not catch a wrong gate).
 //!
-//! `cargo test -p hdx-tests --test program model` runs 200 sequences;
+//! `cargo test -p hdx-tests --test program model` runs 400 sequences (200 left an outcome under its 1% floor by chance once licence operations joined the mix);
 //! `HDX_MODEL_CASES=10000 cargo test -p hdx-tests --test program model -- --nocapture`
 //! runs 10,000. Each worker thread reuses one ledger for the whole run (the
 //! node's memory is bounded); every sequence uses fresh keys (fresh keys are
@@ -23,6 +23,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, OnceLock};
 
 use hdx_sdk::client::ClientError;
+use hdx_sdk::credential::{attestation_account_data, attestation_data};
 use hdx_sdk::transport::Transport;
 use hdx_sdk::{audit, ix, pda};
 use hdx_tests::model::{
@@ -30,14 +31,16 @@ use hdx_tests::model::{
 };
 use hdx_tests::*;
 use health_data_exchange::codes::{
-    EmergencyReason, GuardianMode, ProposalKind, ProviderKind, Verdict, ROLE_EMERGENCY,
+    EmergencyReason, GuardianMode, ProposalKind, ProviderKind, Verdict, ATTESTATION_PROGRAM_ID,
+    ROLE_EMERGENCY,
 };
 use health_data_exchange::state::{
     Consent, EmergencyTracker, EmergencyWindow, GuardianSet, LogEntry, Patient, Proposal, Provider,
     Record, Registry,
 };
 use health_data_exchange::{
-    AddRecordArgs, ConsentTerms, EmergencyPreferences, ProposalAction, WriteRecordArgs,
+    AddRecordArgs, ConsentTerms, CredentialPolicy, EmergencyPreferences, ProposalAction,
+    WriteRecordArgs,
 };
 use proptest::prelude::*;
 use proptest::test_runner::{Config, FileFailurePersistence, TestRng, TestRunner};
@@ -142,6 +145,19 @@ fn day() -> impl Strategy<Value = Option<i64>> {
     prop_oneof![3 => Just(None), 6 => (0i64..12).prop_map(Some), 1 => Just(Some(-3))]
 }
 
+/// An attestation's expiry from now: never, soon (within the sequence's
+/// clock moves), later, just past, or at the clock's extremes.
+fn expires_in() -> impl Strategy<Value = Option<i64>> {
+    prop_oneof![
+        2 => Just(None),
+        4 => (1i64..3_600).prop_map(Some),
+        3 => (86_400i64..20 * 86_400).prop_map(Some),
+        1 => Just(Some(0)),
+        1 => Just(Some(-1)),
+        1 => Just(Some(i64::from(u32::MAX))),
+    ]
+}
+
 /// Any operation, weighted towards accesses.
 fn op() -> impl Strategy<Value = Op> {
     let p = 0..PROVIDERS;
@@ -152,6 +168,10 @@ fn op() -> impl Strategy<Value = Op> {
         1 => p.clone().prop_map(Op::Suspend),
         1 => p.clone().prop_map(Op::Reinstate),
         1 => p.clone().prop_map(Op::VerifyByStranger),
+        2 => (p.clone(), expires_in()).prop_map(|(provider, expires_in)| Op::Attest { provider, expires_in }),
+        1 => p.clone().prop_map(Op::CloseAttestation),
+        2 => p.clone().prop_map(Op::VerifyByAttestation),
+        2 => p.clone().prop_map(Op::Lapse),
         1 => (p.clone(), key()).prop_map(|(provider, key)| Op::RotateProviderKey { provider, key }),
         1 => pt.clone().prop_map(Op::RegisterPatient),
         1 => (pt.clone(), key()).prop_map(|(patient, key)| Op::RotatePatientAuthority { patient, key }),
@@ -252,6 +272,31 @@ fn guardian_op() -> impl Strategy<Value = Op> {
 /// Two operations on one (patient, provider) pair at an emergency edge: the
 /// clock moved to the end of its latest window (give or take a second) then
 /// a read in it, or to the end of the cooldown after it then an opening.
+/// A licence's last second and the next: the clock moved to a provider's
+/// stored attestation expiry (one second either side), then its access and a lapse.
+fn attestation_edge() -> impl Strategy<Value = Vec<Op>> {
+    (0..PATIENTS, 0..PROVIDERS, -1i64..=1, 0u32..2).prop_map(
+        |(patient, provider, delta, record)| {
+            vec![
+                Op::AdvanceTo {
+                    patient,
+                    provider,
+                    edge: Edge::AttestationExpiry,
+                    delta,
+                },
+                Op::Access {
+                    provider,
+                    patient,
+                    record,
+                    purpose: 0,
+                    key: Key::Current,
+                },
+                Op::Lapse(provider),
+            ]
+        },
+    )
+}
+
 fn edge_pair() -> impl Strategy<Value = Vec<Op>> {
     (0..PATIENTS, 0..PROVIDERS, any::<bool>(), -1i64..=1, 0u32..2).prop_map(
         |(patient, provider, cooldown, delta, record)| {
@@ -312,8 +357,11 @@ fn emergency_op() -> impl Strategy<Value = Op> {
 /// The scene: every provider registered (most verified), every patient
 /// registered with records, and consents; then the body.
 fn sequence() -> impl Strategy<Value = Vec<Op>> {
-    let verify =
-        proptest::collection::vec(prop_oneof![5 => Just(true), 1 => Just(false)], PROVIDERS);
+    // Verified by the authority, through an attestation (expiring within the sequence or not), or not at all.
+    let verify = proptest::collection::vec(
+        prop_oneof![3 => Just(Some(None)), 2 => expires_in().prop_map(|e| Some(Some(e))), 1 => Just(None)],
+        PROVIDERS,
+    );
     let records =
         proptest::collection::vec(proptest::collection::vec((0u8..14, day()), 2..4), PATIENTS);
     let grants = proptest::collection::vec(
@@ -321,7 +369,7 @@ fn sequence() -> impl Strategy<Value = Vec<Op>> {
         PATIENTS * PROVIDERS,
     );
     let body = proptest::collection::vec(
-        prop_oneof![12 => op().prop_map(|o| vec![o]), 1 => edge_pair(), 2 => guardian_chain()],
+        prop_oneof![12 => op().prop_map(|o| vec![o]), 1 => edge_pair(), 2 => guardian_chain(), 1 => attestation_edge()],
         1..40,
     );
     // Emergency: most providers hold the role; some windows are open from the start.
@@ -352,12 +400,23 @@ fn sequence() -> impl Strategy<Value = Vec<Op>> {
         .prop_map(
             |(verify, records, grants, body, (roles, windows, preferences, guardian_sets))| {
                 let mut ops = Vec::new();
-                let can_open: Vec<bool> =
-                    verify.iter().zip(&roles).map(|(v, r)| *v && *r).collect();
+                let can_open: Vec<bool> = verify
+                    .iter()
+                    .zip(&roles)
+                    .map(|(v, r)| v.is_some() && *r)
+                    .collect();
                 for (p, v) in verify.into_iter().enumerate() {
                     ops.push(Op::RegisterProvider(p));
-                    if v {
-                        ops.push(Op::Verify(p));
+                    match v {
+                        Some(None) => ops.push(Op::Verify(p)),
+                        Some(Some(expires_in)) => {
+                            ops.push(Op::Attest {
+                                provider: p,
+                                expires_in,
+                            });
+                            ops.push(Op::VerifyByAttestation(p));
+                        }
+                        None => {}
                     }
                 }
                 for (patient, recs) in records.into_iter().enumerate() {
@@ -568,6 +627,54 @@ impl Run<'_> {
                 &self.stranger,
                 &[],
             ),
+            Op::Attest {
+                provider,
+                expires_in,
+            } => {
+                let data = attestation_account_data(
+                    &POLICY,
+                    &pid(provider),
+                    &attestation_data(&[provider as u8 + 1; 32], ProviderKind::Clinic),
+                    &self.stranger.pubkey(),
+                    expires_in.map_or(0, |s| m.now + s),
+                    &Pubkey::default(),
+                );
+                f.ledger().set_account(
+                    &attestation_address(&pid(provider)),
+                    solana_sdk::account::Account {
+                        lamports: f.ledger().minimum_balance(data.len()),
+                        data,
+                        owner: ATTESTATION_PROGRAM_ID,
+                        executable: false,
+                        rent_epoch: 0,
+                    },
+                );
+                Ok(None)
+            }
+            Op::CloseAttestation(provider) => {
+                f.ledger().set_account(
+                    &attestation_address(&pid(provider)),
+                    solana_sdk::account::Account::default(),
+                );
+                Ok(None)
+            }
+            Op::VerifyByAttestation(p) => send(
+                &[ix::verify_provider_by_attestation(
+                    self.stranger.pubkey(),
+                    &pid(p),
+                    &POLICY,
+                )],
+                &self.stranger,
+                &[],
+            ),
+            // As `hdx provider lapse-due` cranks it: through the attestation the provider stored.
+            Op::Lapse(p) => {
+                let stored = c
+                    .fetch::<Provider>(&pda::provider(&pid(p)).0)
+                    .unwrap()
+                    .map_or(Pubkey::default(), |a| a.attestation);
+                send(&[ix::lapse_provider(&pid(p), stored)], &self.stranger, &[])
+            }
             Op::RotateProviderKey { provider, key } => {
                 let new = Keypair::new();
                 self.fund(&new);
@@ -1152,7 +1259,15 @@ impl Run<'_> {
                         && a.id == id
                         && a.signer == chain[s.key].pubkey()
                         && a.number == s.number
-                        && a.has_role(ROLE_EMERGENCY) == s.emergency,
+                        && a.has_role(ROLE_EMERGENCY) == s.emergency
+                        && a.basis.code() == s.basis
+                        && a.attestation_expiry == s.attestation_expiry
+                        && a.attestation
+                            == if s.attested {
+                                attestation_address(&id)
+                            } else {
+                                Pubkey::default()
+                            },
                     &format!("provider {i}: chain {a:?}, model {s:?}"),
                 )?,
                 (a, s) => return Err(format!("provider {i}: chain {a:?}, model {s:?}")),
@@ -1423,6 +1538,7 @@ fn run_sequence(ops: &[Op]) -> Result<(), String> {
             .send(
                 &[
                     ix::set_paused(f.authority.pubkey(), false),
+                    ix::set_credential_policy(f.authority.pubkey(), POLICY),
                     ix::set_emergency_policy(
                         f.authority.pubkey(),
                         hdx_tests::model::DEFAULT_EMERGENCY_MAX,
@@ -1450,6 +1566,18 @@ fn run_sequence(ops: &[Op]) -> Result<(), String> {
                     Expect::Error(e) => format!("error: {e}"),
                     Expect::Ok => "ok?".into(),
                 });
+            }
+            let credential_op = match op {
+                Op::VerifyByAttestation(_) => Some("verify-by-attestation"),
+                Op::Lapse(_) => Some("lapse"),
+                _ => None,
+            };
+            if let Some(name) = credential_op {
+                let what = match &got {
+                    Expect::Error(e) => format!("{name}: {e}"),
+                    _ => format!("{name}: ok"),
+                };
+                *CREDENTIAL_CENSUS.lock().unwrap().entry(what).or_default() += 1;
             }
             let guardian_op = match op {
                 Op::Propose { .. } => Some("propose".to_string()),
@@ -1507,11 +1635,25 @@ fn run_sequence(ops: &[Op]) -> Result<(), String> {
     })
 }
 
+/// The registry's credential policy in every sequence: a fixed issuer's credential and schema.
+const POLICY: CredentialPolicy = CredentialPolicy {
+    credential: Pubkey::new_from_array([0xc1; 32]),
+    schema: Pubkey::new_from_array([0x5c; 32]),
+};
+
+/// The attestation service's address for the provider `id` under [`POLICY`].
+fn attestation_address(id: &Pubkey) -> Pubkey {
+    pda::attestation(&POLICY.credential, &POLICY.schema, id).0
+}
+
+/// Licence operations and their results, across the run.
+static CREDENTIAL_CENSUS: Mutex<BTreeMap<String, u64>> = Mutex::new(BTreeMap::new());
+
 fn cases() -> u32 {
     std::env::var("HDX_MODEL_CASES")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(200)
+        .unwrap_or(400)
 }
 
 /// The generator's seed: fixed unless `HDX_MODEL_SEED` names another, as the
@@ -1586,6 +1728,33 @@ fn model_program_and_reference_model_agree_and_every_outcome_is_reached() {
             "no {done} in {cases} sequences: the generator does not reach it"
         );
     }
+    let credentials = CREDENTIAL_CENSUS.lock().unwrap().clone();
+    println!("  licence operations:");
+    for (what, n) in &credentials {
+        println!("  {what:<40} {n:>7}");
+    }
+    for done in [
+        "verify-by-attestation: ok",
+        "verify-by-attestation: AttestationExpired",
+        "verify-by-attestation: AttestationOwnerMismatch",
+        "verify-by-attestation: ProviderSuspended",
+        "lapse: ok",
+        "lapse: NotAttested",
+        "lapse: AttestationStillHolds",
+    ] {
+        assert!(
+            credentials.get(done).copied().unwrap_or(0) > 0,
+            "no {done} in {cases} sequences: the generator does not reach it"
+        );
+    }
+    assert!(
+        census
+            .get("error: ProviderAttestationExpired")
+            .copied()
+            .unwrap_or(0)
+            > 0,
+        "no access by a provider whose attestation expired: the generator does not reach it"
+    );
     let emergency = EMERGENCY_CENSUS.lock().unwrap().clone();
     let reads: u64 = emergency.values().sum();
     println!("  emergency reads: {reads}");
