@@ -5,8 +5,10 @@
 //! driving Debian's Chromium, packages pinned by `app/web/package-lock.json`)
 //! registers the patient, adds records, grants, watches the lab be granted
 //! and denied, sees the disclosures, ends an emergency window, revokes,
-//! verifies the chain, downloads the FHIR export and approves a guardian
-//! proposal — every transaction signed by a Wallet Standard test wallet that
+//! verifies the chain, downloads the FHIR export, approves a guardian
+//! proposal, sees the providers named once the directory is published and
+//! uploads a file through `hdx gateway` that the lab then fetches — every
+//! transaction and upload signed by a Wallet Standard test wallet that
 //! signs in the test process. Screenshots (desktop, phone) are written to
 //! `target/tmp/web-screenshots/`.
 
@@ -117,6 +119,16 @@ fn the_patients_page_in_a_real_browser() {
         "{body}"
     );
 
+    // The patient's data gateway, which the page uploads a file to.
+    let gateway = hdx::served::GatewayProcess::start(
+        Path::new(HDX),
+        keys,
+        &s.url,
+        &keys.join("gateway"),
+        &[],
+    )
+    .unwrap();
+
     let web = Path::new(env!("CARGO_MANIFEST_DIR")).join("../web");
     let run = npm_dir("web", &web, &["test/page.test.mjs", "test/wallet.js"]);
     let shots = Path::new(env!("CARGO_TARGET_TMPDIR")).join("web-screenshots");
@@ -140,6 +152,8 @@ fn the_patients_page_in_a_real_browser() {
             ("HDX_MUM_KEY", keys.join("mum.json").into()),
             ("HDX_CHILD_KEY", keys.join("child.json").into()),
             ("HDX_SCREENSHOTS", shots.clone().into()),
+            ("HDX_GATEWAY", gateway.url.clone().into()),
+            ("HDX_TMP", keys.into()),
             ("HOME", keys.into()),
         ],
         1,
@@ -412,6 +426,65 @@ fn the_page_names_the_providers_the_sdk_names() {
         "test/directory.test.mjs",
         30_000,
         &[("HDX_DIRECTORY_CASES", file.into())],
+        2,
+    );
+}
+
+/// The page's upload (`app/web/src/gateway.js`) signs what the gateway
+/// verifies: the same CIDs as `hdx_sdk::cid` (content with extreme hashes
+/// too), the same request line as `hdx_sdk::gateway::upload_line`, and the
+/// same off-chain message bytes (a signature made here by the SDK must verify
+/// in node over the bytes the page builds).
+#[test]
+fn the_page_builds_an_upload_as_the_sdk_does() {
+    use hdx_sdk::codes::Category;
+    use hdx_sdk::gateway as protocol;
+    use sha2::{Digest, Sha256};
+    let key = Keypair::new();
+    let patient = Keypair::new().pubkey();
+    let mut cases = Vec::new();
+    for (i, hash) in [
+        Sha256::digest(b"hello world").into(),
+        [0u8; 32],
+        [0xffu8; 32],
+        Sha256::digest(b"").into(),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let cid = hdx_sdk::cid::of_hash(&hash);
+        let path = protocol::upload_path(&patient, &cid);
+        let (record, category, time) = [
+            (0, Category::LabResults, 0),
+            (u32::MAX, Category::Genomics, i64::MAX),
+            (7, Category::MentalHealth, i64::MIN),
+            (1, Category::Imaging, 1_790_000_000),
+        ][i];
+        let nonce = protocol::hex(&[i as u8; 16]);
+        let line = protocol::upload_line(&path, record, category, &hash, time, &nonce);
+        let signature = protocol::sign(&key, &line).unwrap();
+        cases.push(json!({
+            "hash": protocol::hex(&hash),
+            "cid": cid,
+            "path": path,
+            "record": record,
+            "category": category.name(),
+            "time": time.to_string(),
+            "nonce": nonce,
+            "line": line,
+            "signer": protocol::hex(&key.pubkey().to_bytes()),
+            "signature": protocol::hex(signature.as_ref()),
+        }));
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("cases.json");
+    std::fs::write(&file, serde_json::to_vec(&cases).unwrap()).unwrap();
+    let web = Path::new(env!("CARGO_MANIFEST_DIR")).join("../web");
+    node_test(
+        &web,
+        "test/gateway.test.mjs",
+        30_000,
+        &[("HDX_UPLOAD_CASES", file.into())],
         2,
     );
 }

@@ -8,6 +8,7 @@ import { constant, enumCode, idl, offsetOf, programError, stableName } from "./i
 import { verifyDirectory } from "./directory.js";
 
 export const { web3 } = anchor;
+export const anchorUtils = anchor.utils;
 export { BN };
 export const PROGRAM_ID = new web3.PublicKey(idl.address);
 
@@ -261,7 +262,7 @@ export class Chain {
   }
 }
 
-function isRejection(e) {
+export function isRejection(e) {
   return e?.code === 4001 || /reject|denied|declined|cancel/i.test(String(e?.message ?? e));
 }
 

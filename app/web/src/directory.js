@@ -46,13 +46,14 @@ const identifier = (r, system) => (r.identifier ?? []).find((i) => i.system === 
 
 /**
  * Names proven by the directory: a Map from provider id (base58) to
- * { name, npi }, and `why` for the rest. `bundle` is the bytes served (or
+ * { name, npi }; `why` when nobody is named, and `unnamed` (id → why) for
+ * each provider the directory does not name. `bundle` is the bytes served (or
  * null), `published` the on-chain hash (or null), `providers` the on-chain
  * providers as { id (base58), kind (its name), system (the identifier
  * system's name), commitment (bytes) }.
  */
 export async function verifyDirectory(bundle, published, providers) {
-  const none = (why) => ({ names: new Map(), why });
+  const none = (why) => ({ names: new Map(), why, unnamed: new Map(providers.map((p) => [p.id, why])) });
   if (!published) return none("no provider directory is published");
   if (!bundle) return none("the directory could not be fetched");
   if (hex(await sha256(bundle)) !== hex(published)) {
@@ -72,16 +73,23 @@ export async function verifyDirectory(bundle, published, providers) {
     if (id) byId.set(id, r);
   }
   const names = new Map();
+  const unnamed = new Map();
   for (const p of providers) {
     const r = byId.get(p.id);
-    if (!r) continue;
-    const npi = identifier(r, NPI_SYSTEM);
-    const salt = fromHex(identifier(r, SALT_SYSTEM) ?? "");
-    if (!npi || !validNpi(npi) || !salt || p.system !== "us-npi") continue;
-    if (r.type?.[0]?.coding?.[0]?.code !== p.kind || typeof r.name !== "string") continue;
-    const input = new Uint8Array([...TAG, ...salt, ...new TextEncoder().encode(npi)]);
-    if (hex(await sha256(input)) !== hex(p.commitment)) continue;
-    names.set(p.id, { name: r.name, npi });
+    const npi = r && identifier(r, NPI_SYSTEM);
+    const salt = r && fromHex(identifier(r, SALT_SYSTEM) ?? "");
+    let why = null;
+    if (!r) why = "not in the published directory";
+    else if (p.system !== "us-npi") why = "its on-chain commitment is not to an NPI";
+    else if (!npi || !validNpi(npi)) why = "its NPI in the directory has a wrong check digit";
+    else if (!salt) why = "its directory entry has no 32-byte salt";
+    else if (r.type?.[0]?.coding?.[0]?.code !== p.kind || typeof r.name !== "string") why = "its directory entry names another kind";
+    else {
+      const input = new Uint8Array([...TAG, ...salt, ...new TextEncoder().encode(npi)]);
+      if (hex(await sha256(input)) !== hex(p.commitment)) why = "its salt and NPI do not open its on-chain commitment";
+    }
+    if (why) unnamed.set(p.id, why);
+    else names.set(p.id, { name: r.name, npi });
   }
-  return { names, why: null };
+  return { names, why: null, unnamed };
 }

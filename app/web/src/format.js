@@ -2,19 +2,33 @@
 import { CATEGORIES, PURPOSES, PROVIDER_KINDS, byCode, bits, enumCode, modeNames, constant } from "./idl.js";
 
 const DAY = constant("SECONDS_PER_DAY");
-const dateFmt = new Intl.DateTimeFormat("en-GB", { day: "numeric", month: "short", year: "numeric", timeZone: "UTC" });
-const timeFmt = new Intl.DateTimeFormat("en-GB", {
-  day: "numeric", month: "short", year: "numeric", hour: "2-digit", minute: "2-digit", timeZone: "UTC",
-});
-
 const num = (v) => (typeof v === "number" ? v : Number(v.toString()));
-export const date = (unix) => dateFmt.format(new Date(num(unix) * 1000));
-export const time = (unix) => `${timeFmt.format(new Date(num(unix) * 1000))} UTC`;
-/** A clinical day number (days since 1970-01-01, 0 = unknown) as a date. */
-export const day = (d) => (d === 0 ? "date unknown" : dateFmt.format(new Date(d * DAY * 1000)));
-/** <input type=date> value ↔ unix seconds / day numbers (UTC). */
+/**
+ * One date format, entered and shown: ISO 8601, year-month-day
+ * (2026-10-02), in UTC, the chain's time. Unambiguous in every country
+ * (02/10 is February in one and October in another), and what the date
+ * fields take.
+ */
 export const isoDay = (unix) => new Date(num(unix) * 1000).toISOString().slice(0, 10);
-export const dayNumber = (iso) => Math.floor(Date.parse(`${iso}T00:00:00Z`) / 1000 / DAY);
+export const date = (unix) => isoDay(unix);
+export const time = (unix) => `${new Date(num(unix) * 1000).toISOString().slice(0, 16).replace("T", " ")} UTC`;
+/** A clinical day number (days since 1970-01-01, 0 = unknown) as a date. */
+export const day = (d) => (d === 0 ? "date unknown" : isoDay(d * DAY));
+/**
+ * A date field's text (YYYY-MM-DD, a real day) as unix seconds at 00:00
+ * UTC; `null` when it is not one.
+ */
+export function parseIsoDay(text) {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(text.trim());
+  if (!m) return null;
+  const unix = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])) / 1000;
+  return isoDay(unix) === text.trim() ? unix : null;
+}
+/** A date field's text as a day number (days since 1970-01-01), or `null`. */
+export const dayNumber = (text) => {
+  const unix = parseIsoDay(text);
+  return unix === null ? null : Math.floor(unix / DAY);
+};
 
 export const short = (key) => {
   const s = key.toString();
@@ -34,6 +48,7 @@ let provenNames = new Map();
 export function setProvenNames(names) {
   provenNames = names;
 }
+export const isNamed = (provider) => provenNames.has(provider.id.toBase58());
 
 /**
  * A provider in words: "City Hospital · NPI 1234567893 ✓" when the directory

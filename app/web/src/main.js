@@ -1,11 +1,12 @@
 // The patient's page: wiring between the wallet, the cluster and the DOM.
-import { Chain, PageError, BN, web3 } from "./chain.js";
+import { Chain, PageError, BN, web3, PROGRAM_ID, anchorUtils, isRejection } from "./chain.js";
+import { upload, GatewayError } from "./gateway.js";
 import {
   idl, constant, CATEGORIES, PURPOSES, MODES, OUTCOMES, ACTIONS, EMERGENCY_REASONS, VERDICTS, ENDED_BY,
-  GUARDIAN_MODES, byCode, enumCode, enumValue,
+  GUARDIAN_MODES, byCode, enumCode, enumValue, stableName,
 } from "./idl.js";
 import {
-  consentSentence, providerName, setProvenNames, date, time, day, isoDay, dayNumber, short, list, categoryNames, isLive,
+  consentSentence, providerName, setProvenNames, isNamed, date, time, day, isoDay, dayNumber, parseIsoDay, short, list, categoryNames, isLive,
 } from "./format.js";
 import { solanaWallets, onWalletsChanged, Connected } from "./wallet.js";
 import { verifyChain } from "./verify.js";
@@ -55,7 +56,7 @@ function fail(e) {
 }
 
 const headline = (kind) =>
-  ({ network: "Network problem.", program: "The program refused.", rejected: "Not signed.", transaction: "Not done.", input: "Check the form.", busy: "One thing at a time." })[kind] ??
+  ({ network: "Network problem.", gateway: "The gateway refused.", program: "The program refused.", rejected: "Not signed.", transaction: "Not done.", input: "Check the form.", busy: "One thing at a time." })[kind] ??
   "Error.";
 
 function clearAlert() {
@@ -103,6 +104,11 @@ function defaultCluster() {
 function useCluster(url) {
   state.chain = new Chain(url);
   state.refreshes += 1; // what was being read belongs to the old cluster
+  // Nothing of the previous cluster stays on screen, even if this one cannot be reached.
+  Object.assign(state, { patient: null, data: null, providers: [], guardianWork: [], directory: null, read: false, editing: null });
+  setProvenNames(new Map());
+  $("balance")?.replaceChildren();
+  show();
   localStorage.setItem("hdx.cluster", url);
   $("cluster").value = url;
   const served = url.replace(/\/$/, "") === location.origin;
@@ -184,7 +190,7 @@ async function refresh() {
     ]);
     if (generation !== state.refreshes) return;
     setProvenNames(directory.names);
-    Object.assign(state, { now, patient, data, providers, guardianWork });
+    Object.assign(state, { now, patient, data, providers, guardianWork, directory, read: true });
     renderBalance(balance);
     show();
   } catch (e) {
@@ -197,7 +203,7 @@ async function reload() {
   clearAlert();
   say("Reading the cluster…");
   await refresh();
-  if (!$("alert").hasChildNodes()) say(`Up to date (cluster time ${time(state.now)}).`);
+  if (!$("alert").hasChildNodes()) say(`Up to date (network time ${time(state.now)}).`);
 }
 
 function renderBalance(lamports) {
@@ -218,11 +224,12 @@ function renderBalance(lamports) {
 function show() {
   const connected = !!state.wallet;
   $("welcome").hidden = connected;
-  $("register").hidden = !connected || !!state.patient;
+  $("register").hidden = !connected || !state.read || !!state.patient;
   $("patient").hidden = !state.data;
   renderGuardianWork();
   if (!state.data) return;
   renderConsents();
+  renderDirectoryNote();
   renderGrantForm();
   renderRecords();
   renderLog();
@@ -231,6 +238,19 @@ function show() {
   const id = state.patient.account.id.toBase58();
   $("fhir-link").href = `${state.chain.url.replace(/\/$/, "")}/export/fhir?patient=${id}`;
   $("fhir-link").setAttribute("download", `hdx-${id}-fhir.json`);
+}
+
+/** Why providers are shown by kind and number, when the directory names them not. */
+function renderDirectoryNote() {
+  const d = state.directory;
+  let text = "";
+  if (d?.why) text = `Providers are shown by kind and number: ${d.why}.`;
+  else if (d) {
+    const unnamed = state.providers.filter((p) => !isNamed(p.account))
+      .map((p) => `${providerName(p.account)}: ${d.unnamed.get(p.account.id.toBase58()) ?? "not named"}`);
+    if (unnamed.length) text = `Not named by the directory: ${unnamed.join("; ")}.`;
+  }
+  $("directory-note").textContent = text;
 }
 
 const providerById = (id) => state.providers.find((p) => p.account.id.equals(id))?.account;
@@ -334,15 +354,22 @@ function termsFromForm() {
   const purposes = maskOf("grant-purposes");
   if (!purposes) problem("Choose at least one purpose.");
   if (!f.until.value) problem("Choose the last day of the consent.");
+  /** A date field's value as unix seconds (00:00 UTC), or 0 when empty; a bad one is named. */
+  const dateOf = (field, what) => {
+    if (!field.value.trim()) return 0;
+    const unix = parseIsoDay(field.value);
+    if (unix === null) problem(`${what}: "${field.value}" is not a date written YYYY-MM-DD.`);
+    return unix;
+  };
   // A changed consent keeps its exact start and expiry unless the patient changed those dates
   // (a consent granted for "30d" ends mid-day; the form shows days).
   const was = state.editing?.consent;
   const notBefore = was && f.from.value === (Number(was.notBefore) > 0 ? isoDay(was.notBefore) : "")
     ? Number(was.notBefore)
-    : f.from.value ? Date.parse(`${f.from.value}T00:00:00Z`) / 1000 : 0;
+    : dateOf(f.from, "The start");
   const expiresAt = was && f.until.value === isoDay(Number(was.expiresAt) - 1)
     ? Number(was.expiresAt)
-    : Date.parse(`${f.until.value}T00:00:00Z`) / 1000 + DAY;
+    : dateOf(f.until, "The last day") + DAY;
   if (expiresAt <= state.now) problem("The last day is in the past.");
   if (notBefore && expiresAt <= notBefore) problem("The consent must end after it starts.");
   const whole = (v, what) => {
@@ -352,8 +379,8 @@ function termsFromForm() {
     return n;
   };
   const accessLimit = whole(f.cap.value, "The number of accesses");
-  const fromDay = f.rangeFrom.value ? dayNumber(f.rangeFrom.value) : 0;
-  const toDay = f.rangeTo.value ? dayNumber(f.rangeTo.value) : 0;
+  const fromDay = dateOf(f.rangeFrom, "The date range's first day") / DAY;
+  const toDay = dateOf(f.rangeTo, "The date range's last day") / DAY;
   if ((fromDay === 0) !== (toDay === 0)) problem("Give both ends of the date range, or neither.");
   if (fromDay > toDay) problem("The date range ends before it starts.");
   const renewDays = whole(f.renewDays.value, "The renewal period (days)");
@@ -448,29 +475,96 @@ function renderRecords() {
   $("record-table").tBodies[0].replaceChildren(...(rows.length ? rows : [h("tr", {}, h("td", { colspan: 5 }, "No records yet."))]));
 }
 
+/** What the record form holds: a file for the gateway, or a pointer typed by hand (never both). */
+function recordInput(f) {
+  const file = f.file.files[0] ?? null;
+  const locatorText = f.locator.value.trim();
+  const hash = f.hash.value.trim();
+  if (file && (locatorText || hash)) {
+    throw new PageError("input", "Choose a file or type a pointer under Advanced, not both.");
+  }
+  if (file) {
+    const gateway = f.gateway.value.trim();
+    if (!gateway) throw new PageError("input", "Give your data gateway's URL (hdx gateway listens on http://127.0.0.1:8898 unless told otherwise).");
+    try {
+      if (!/^https?:$/.test(new URL(gateway).protocol)) throw new Error();
+    } catch {
+      throw new PageError("input", `${gateway} is not an http(s) URL; give your data gateway's URL.`);
+    }
+    return { file, gateway };
+  }
+  if (!locatorText && !hash) throw new PageError("input", "Choose the record's file (or type a pointer under Advanced).");
+  const locator = new TextEncoder().encode(locatorText);
+  if (locator.length < 1 || locator.length > 128) throw new PageError("input", "The locator must be 1 to 128 bytes.");
+  if (!/^[0-9a-fA-F]{64}$/.test(hash)) throw new PageError("input", "The content hash must be 64 hexadecimal digits (SHA-256).");
+  return { locator, hash: Uint8Array.from(hash.match(/../g), (b) => parseInt(b, 16)) };
+}
+
 function submitRecord(event) {
   event.preventDefault();
   const f = $("record-form");
-  const locator = new TextEncoder().encode(f.locator.value.trim());
-  const hash = f.hash.value.trim();
+  let input;
   try {
-    if (locator.length < 1 || locator.length > 128) throw new PageError("input", "The locator must be 1 to 128 bytes.");
-    if (!/^[0-9a-fA-F]{64}$/.test(hash)) throw new PageError("input", "The content hash must be 64 hexadecimal digits (SHA-256).");
+    input = recordInput(f);
   } catch (e) {
     return fail(e);
   }
-  const args = {
-    category: enumValue("Category", Number(f.category.value)),
-    clinicalDay: f.day.value ? dayNumber(f.day.value) : 0,
-    locator: Buffer.from(locator),
-    contentHash: Array.from(hash.match(/../g), (b) => parseInt(b, 16)),
-  };
-  return act("Adding the record: confirm in your wallet…", "Added the record.", async () => {
+  const category = Number(f.category.value);
+  const day = f.day.value.trim() ? dayNumber(f.day.value) : 0;
+  if (day === null) return fail(new PageError("input", `The clinical date: "${f.day.value}" is not a date written YYYY-MM-DD.`));
+  const doing = input.file ? "Uploading the file to your gateway: confirm in your wallet…" : "Adding the record: confirm in your wallet…";
+  return act(doing, "Added the record.", async () => {
+    // The record's index is the patient's count now; the transaction adds exactly that record or fails.
+    const patient = await state.chain.patientOf(state.wallet.address);
+    if (!patient) throw new PageError("program", "This wallet is no longer a patient's authority; nothing was uploaded.");
+    const index = patient.account.recordCount;
+    if (input.file) {
+      localStorage.setItem("hdx.gateway", input.gateway);
+      const bytes = new Uint8Array(await input.file.arrayBuffer());
+      let sent;
+      try {
+        sent = await upload({
+          base: input.gateway,
+          patient: patient.account.id.toBase58(),
+          record: index,
+          category: stableName("CATEGORY_", category),
+          bytes,
+          sign: (message) => state.wallet.signMessage(message).catch((e) => {
+            throw new PageError("rejected", isRejection(e)
+              ? "You declined to sign the upload in your wallet. Nothing was uploaded and nothing changed."
+              : `The wallet did not sign the upload: ${e?.message ?? e}. Nothing was uploaded and nothing changed.`);
+          }),
+          encode58: (signature) => anchorUtils.bytes.bs58.encode(signature),
+          signer: state.wallet.address,
+          now: Date.now() / 1000,
+        });
+      } catch (e) {
+        if (e instanceof GatewayError) {
+          const kind = e.name === "GatewayUnreachable" ? "network" : "gateway";
+          throw new PageError(kind, `${e.name}: ${e.message} Nothing was added.`);
+        }
+        throw e;
+      }
+      say("Uploaded; adding the record: confirm in your wallet…");
+      input.locator = new TextEncoder().encode(sent.locator);
+      input.hash = sent.hash;
+    }
+    const args = {
+      category: enumValue("Category", category),
+      clinicalDay: day,
+      locator: Buffer.from(input.locator),
+      contentHash: Array.from(input.hash),
+    };
+    const [record] = web3.PublicKey.findProgramAddressSync(
+      [new TextEncoder().encode("record"), patient.account.id.toBuffer(), new BN(index).toArrayLike(Buffer, "le", 4)],
+      PROGRAM_ID,
+    );
     const ix = await state.chain.program.methods.addRecord(args)
-      .accountsPartial({ authority: new web3.PublicKey(state.wallet.address), patient: state.patient.publicKey, systemProgram: SYSTEM })
+      .accountsPartial({ authority: new web3.PublicKey(state.wallet.address), patient: patient.publicKey, record, systemProgram: SYSTEM })
       .instruction();
     await send([ix]);
     f.reset();
+    f.gateway.value = localStorage.getItem("hdx.gateway") ?? "";
   });
 }
 
@@ -495,8 +589,10 @@ function renderLog() {
   if (f.category.options.length === 1) {
     f.category.append(...CATEGORIES.map((c) => h("option", { value: String(c.code) }, c.label)));
   }
-  const since = f.since.value ? Date.parse(`${f.since.value}T00:00:00Z`) / 1000 : null;
-  const until = f.until.value ? Date.parse(`${f.until.value}T00:00:00Z`) / 1000 + DAY : null;
+  // A filter date applies once it is a whole date (YYYY-MM-DD); while it is being typed, it does not.
+  const since = parseIsoDay(f.since.value);
+  const untilDay = parseIsoDay(f.until.value);
+  const until = untilDay === null ? null : untilDay + DAY;
   const all = entries();
   const shown = all.filter((e) =>
     (f.provider.value === "" || e.provider === Number(f.provider.value)) &&
@@ -726,6 +822,7 @@ function start() {
   $("grant-form").addEventListener("submit", submitGrant);
   $("grant-cancel").addEventListener("click", endEdit);
   $("record-form").addEventListener("submit", submitRecord);
+  $("record-gateway").value = localStorage.getItem("hdx.gateway") ?? "";
   $("log-filters").addEventListener("input", () => {
     state.logRows = ROWS_STEP; // a new filter starts from the newest again
     if (state.data) renderLog();

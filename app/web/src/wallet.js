@@ -8,6 +8,7 @@ const CONNECT = "standard:connect";
 const DISCONNECT = "standard:disconnect";
 const EVENTS = "standard:events";
 const SIGN = "solana:signTransaction";
+const SIGN_MESSAGE = "solana:signMessage";
 
 const registry = getWallets();
 
@@ -69,5 +70,25 @@ export class Connected {
       ...(declared.includes(chain) ? { chain } : {}),
     });
     return out.signedTransaction;
+  }
+
+  /** Whether the wallet signs messages (uploads to the gateway need it). */
+  get signsMessages() {
+    return SIGN_MESSAGE in this.wallet.features;
+  }
+
+  /**
+   * The wallet's signature over `bytes` (a Solana off-chain message). A
+   * wallet that hands back other bytes than it was given signed something
+   * else: refused.
+   */
+  async signMessage(bytes) {
+    if (!this.signsMessages) throw new Error(`${this.wallet.name} cannot sign messages; add the record by hand under "Advanced".`);
+    const [out] = await this.wallet.features[SIGN_MESSAGE].signMessage({ account: this.account, message: bytes });
+    const signed = new Uint8Array(out.signedMessage);
+    if (signed.length !== bytes.length || signed.some((b, i) => b !== bytes[i])) {
+      throw new Error(`${this.wallet.name} signed a different message than the one it was given; nothing was uploaded.`);
+    }
+    return new Uint8Array(out.signature);
   }
 }

@@ -7,7 +7,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
-import { createPrivateKey, sign } from "node:crypto";
+import { createHash, createPrivateKey, sign } from "node:crypto";
 import { readFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
@@ -30,6 +30,8 @@ const PATIENT_KEY = env("HDX_PATIENT_KEY");
 const AUTHORITY_KEY = env("HDX_AUTHORITY_KEY");
 const DIRECTORY_FILE = env("HDX_DIRECTORY_FILE");
 const SHOTS = env("HDX_SCREENSHOTS");
+const GATEWAY = env("HDX_GATEWAY");
+const TMP = env("HDX_TMP");
 const IDL = JSON.parse(readFileSync(env("HDX_IDL"), "utf8"));
 const b64url = (b) => Buffer.from(b).toString("base64url");
 /** A keypair file as the test wallet holds it: its address, public key bytes and signing key. */
@@ -57,7 +59,7 @@ const wallet = { signed: 0, rejectNext: false };
 
 /** A browser context whose test wallet holds `holder` (signing here, counted in `wallet`), on the page. */
 async function open(browser, viewport, holder) {
-  const context = await browser.newContext({ viewport, acceptDownloads: true });
+  const context = await browser.newContext({ viewport, acceptDownloads: true, locale: "en-GB" });
   await context.exposeFunction("__hdxWalletSign", (message) => {
     if (wallet.rejectNext) {
       wallet.rejectNext = false;
@@ -87,13 +89,14 @@ const rows = (page) => page.locator("#log-table tbody tr");
 /** Types a cluster URL into the page's setting and uses it. */
 async function useCluster(page, url) {
   await page.getByLabel("Network (RPC URL)").fill(url);
-  await page.getByRole("button", { name: "Use this cluster" }).click();
+  await page.getByRole("button", { name: "Use this network" }).click();
 }
 
-/** A date (YYYY-MM-DD) as the page writes it: "2 Jan 2027". */
-const inWords = (iso) =>
-  new Intl.DateTimeFormat("en-GB", { day: "numeric", month: "short", year: "numeric", timeZone: "UTC" })
-    .format(new Date(`${iso}T00:00:00Z`));
+/** A date as the page writes it: as it is entered, YYYY-MM-DD (ISO 8601), in every locale. */
+const inWords = (iso) => {
+  assert.match(iso, /^\d{4}-\d{2}-\d{2}$/);
+  return iso;
+};
 
 /** Clicks Refresh and waits until the page shows what the cluster holds now. */
 async function reload(page) {
@@ -103,8 +106,9 @@ async function reload(page) {
 
 /** Opens a <details> section by its summary, as a person would, unless it is open. */
 async function expand(page, summary) {
-  const details = page.locator("details").filter({ has: page.getByText(summary, { exact: true }) });
-  if (!(await details.evaluate((d) => d.open))) await page.getByText(summary, { exact: true }).click();
+  const exactly = new RegExp(`^${summary.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}$`);
+  const own = page.locator("summary").filter({ hasText: exactly });
+  if (!(await own.evaluate((s) => s.closest("details").open))) await own.click();
 }
 
 /** Presses Tab until the focused element's text is `name` (bounded), then Enter. */
@@ -121,11 +125,25 @@ async function keyboard(page, name) {
 }
 
 async function noOverflow(page, what) {
-  const { scroll, client } = await page.evaluate(() => ({
-    scroll: document.documentElement.scrollWidth,
-    client: document.documentElement.clientWidth,
-  }));
-  assert.ok(scroll <= client, `${what}: the page is ${scroll}px wide in a ${client}px window`);
+  const { scroll, client, wide } = await page.evaluate(() => {
+    const client = document.documentElement.clientWidth;
+    // The innermost elements reaching past the window: what to fix.
+    const wide = [...document.querySelectorAll("body *")]
+      .filter((el) => el.getBoundingClientRect().right > client + 0.5)
+      .filter((el) => ![...el.children].some((c) => c.getBoundingClientRect().right > client + 0.5))
+      .slice(0, 5)
+      .map((el) => `${el.tagName.toLowerCase()}#${el.id}.${el.className} (${Math.round(el.getBoundingClientRect().right)}px)`);
+    // Text wider than its box (an unbreakable word) shows only in its own rectangle.
+    const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+    const range = document.createRange();
+    for (let n = walker.nextNode(); n && wide.length < 8; n = walker.nextNode()) {
+      range.selectNodeContents(n);
+      const right = range.getBoundingClientRect().right;
+      if (right > client + 0.5) wide.push(`text "${n.textContent.trim().slice(0, 40)}" in ${n.parentElement.tagName.toLowerCase()}#${n.parentElement.id} (${Math.round(right)}px)`);
+    }
+    return { scroll: document.documentElement.scrollWidth, client, wide };
+  });
+  assert.ok(scroll <= client, `${what}: the page is ${scroll}px wide in a ${client}px window: ${wide.join(", ")}`);
 }
 
 test("a patient manages consent from the page, signed by their wallet", { timeout: 240_000 }, async () => {
@@ -133,7 +151,9 @@ test("a patient manages consent from the page, signed by their wallet", { timeou
   const browser = await chromium.launch({
     executablePath: process.env.HDX_CHROMIUM ?? "/usr/bin/chromium",
     args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-      "--disable-component-update", "--disable-sync"],
+      "--disable-component-update", "--disable-sync", "--lang=en-GB"],
+    // The browser's own language (what its date fields are entered in) is the page's locale too.
+    env: { ...process.env, LANG: "en_GB.UTF-8", LANGUAGE: "en_GB" },
   });
   let page;
   try {
@@ -165,9 +185,10 @@ test("a patient manages consent from the page, signed by their wallet", { timeou
     assert.equal(wallet.signed, 1);
     assert.match(ok("patient", "show", PATIENT), /authority/i);
 
-    // Two record pointers: lab results and imaging.
+    // Two record pointers typed by hand (under Advanced): lab results and imaging.
     const addRecord = async (category, date, locator) => {
-      await expand(page, "Add a record pointer");
+      await expand(page, "Add a record");
+      await expand(page, "Advanced: a pointer typed by hand");
       await page.locator("#record-category").selectOption({ label: category });
       await page.getByLabel("Clinical date (optional)").fill(date);
       await page.getByLabel("Locator (1 to 128 bytes)").fill(locator);
@@ -179,7 +200,7 @@ test("a patient manages consent from the page, signed by their wallet", { timeou
     await addRecord("imaging", "2026-10-03", "enc:v1:ct");
     await assert.doesNotReject(page.locator("#record-table tbody tr").nth(1).filter({ hasText: "imaging" }).waitFor());
     assert.deepEqual((await page.locator("#record-table tbody tr").first().locator("td").allTextContents()).slice(0, 4),
-      ["0", "lab results", "2 Oct 2026", "you"]);
+      ["0", "lab results", inWords("2026-10-02"), "you"]);
 
     // The grant form names what is missing; nothing is signed.
     const signedBefore = wallet.signed;
@@ -241,11 +262,17 @@ test("a patient manages consent from the page, signed by their wallet", { timeou
     await done(page, "Changed Laboratory no. 0");
     assert.equal(await page.getByRole("button", { name: "Cancel the change" }).isVisible(), false, "the form is back to granting");
     await assert.doesNotReject(page.locator("#consent-list li").filter({
-      hasText: `${providerOption} may read your lab results for treatment until ${laterWords}. Only records dated 1 Oct 2026 to 31 Oct 2026. At most 10 accesses: 10 left. Renews by 30 days at a time: 2 of 2 renewals left.`,
+      hasText: `${providerOption} may read your lab results for treatment until ${laterWords}. Only records dated ${inWords("2026-10-01")} to ${inWords("2026-10-31")}. At most 10 accesses: 10 left. Renews by 30 days at a time: 2 of 2 renewals left.`,
     }).waitFor());
-    // Half a date range is named before anything is signed.
+    // Half a date range, or a date that is not one, is named before anything is signed.
     const signedBeforeHalf = wallet.signed;
     await page.getByRole("button", { name: "Change" }).click();
+    await page.getByLabel("Only records dated to (optional)").fill("2026-02-30");
+    await page.getByRole("button", { name: "Save the change" }).click();
+    await refused(page, `The date range's last day: "2026-02-30" is not a date written YYYY-MM-DD.`);
+    await page.getByLabel("Only records dated to (optional)").fill("31/10/2026");
+    await page.getByRole("button", { name: "Save the change" }).click();
+    await refused(page, `The date range's last day: "31/10/2026" is not a date written YYYY-MM-DD.`);
     await page.getByLabel("Only records dated to (optional)").fill("");
     await page.getByRole("button", { name: "Save the change" }).click();
     await refused(page, "Give both ends of the date range, or neither.");
@@ -307,6 +334,29 @@ test("a patient manages consent from the page, signed by their wallet", { timeou
     assert.equal(await rows(page).count(), 1);
     await page.locator("#filter-category").selectOption({ label: "All categories" });
 
+    // The provider directory: until it is published the lab is "Laboratory no. 0";
+    // once published, its name is on the consent sentence, the grant form and the disclosures.
+    ok("registry", "publish-directory", DIRECTORY_FILE, "-k", AUTHORITY_KEY);
+    const named = "Valley Lab · NPI 1245319599 ✓";
+    await reload(page);
+    await assert.doesNotReject(page.locator("#consent-list").filter({ hasText: `${named} may read your lab results` }).waitFor({ timeout: 30_000 }));
+    assert.ok((await page.locator("#grant-provider option").allTextContents()).includes(named));
+    assert.ok((await page.locator("#grant-provider option").allTextContents()).includes("City Hospital · NPI 1234567893 ✓"));
+    assert.ok((await rows(page).allTextContents()).some((t) => t.includes(named)), "the disclosures name the lab");
+    // A directory served that is not the published one (tampered in transit): nobody is named.
+    const tampered = readFileSync(DIRECTORY_FILE, "utf8").replace("Valley", "Va11ey");
+    await page.route(`${URL}/directory`, (route) => route.fulfill({ status: 200, contentType: "application/fhir+json", body: tampered }));
+    await reload(page);
+    await assert.doesNotReject(page.locator("#consent-list").filter({ hasText: "Laboratory no. 0" }).waitFor({ timeout: 30_000 }));
+    assert.ok(!(await page.locator("#consent-list").textContent()).includes("Valley"));
+    assert.ok(!(await page.locator("#grant-provider option").allTextContents()).some((t) => t.includes("✓")));
+    assert.equal(await page.locator("#directory-note").textContent(),
+      "Providers are shown by kind and number: the directory served does not match the published hash.");
+    await page.unroute(`${URL}/directory`);
+    await reload(page);
+    await assert.doesNotReject(page.locator("#consent-list").filter({ hasText: named }).waitFor({ timeout: 30_000 }));
+    assert.equal(await page.locator("#directory-note").textContent(), "");
+
     // Emergency preferences: mental health excluded.
     // Clicked twice at once: one transaction, and the second click is refused out loud, not dropped.
     await page.locator("#emergency-excluded").getByLabel("mental health").check();
@@ -332,14 +382,25 @@ test("a patient manages consent from the page, signed by their wallet", { timeou
     assert.match(await rows(page).nth(0).textContent(), /Emergency read.*no\. 1 \(imaging\).*emergency treatment \(ETREAT\): life threatening.*Granted/);
     await page.getByLabel("Emergency access only").uncheck();
     // The screenshots the README shows: a live consent, both outcomes, an open emergency window.
+    await page.evaluate(() => window.scrollTo(0, 0));
     await page.screenshot({ path: join(SHOTS, "patient-page-desktop.png"), fullPage: true });
     await page.setViewportSize({ width: 390, height: 844 });
     await page.evaluate(() => window.scrollTo(0, 0));
     await page.screenshot({ path: join(SHOTS, "patient-page-phone.png") });
     await page.locator("#disclosures").scrollIntoViewIfNeeded();
     await page.screenshot({ path: join(SHOTS, "patient-page-phone-disclosures.png") });
+    // On the phone, from the end of the page: the section menu is at the top, its
+    // Emergency link brings the window on screen, and "End it now" is one tap away.
+    await page.evaluate(() => window.scrollTo(0, document.body.scrollHeight));
+    const menu = await page.getByRole("navigation", { name: "Sections" }).boundingBox();
+    assert.ok(menu && menu.y >= 0 && menu.y < 5, `the menu is at the top of the screen: ${JSON.stringify(menu)}`);
+    await page.getByRole("navigation", { name: "Sections" }).getByRole("link", { name: "Emergency" }).click();
+    const end = page.getByRole("button", { name: "End it now" });
+    await end.waitFor();
+    const box = await end.boundingBox();
+    assert.ok(box && box.y >= 0 && box.y + box.height <= 844, `"End it now" is on screen: ${JSON.stringify(box)}`);
+    await end.click({ trial: false });
     await page.setViewportSize({ width: 1280, height: 900 });
-    await page.getByRole("button", { name: "End it now" }).click();
     await done(page, "emergency window");
     await assert.doesNotReject(page.locator("#window-list li").filter({ hasText: "ended by you at" }).waitFor());
     const after = hdx("emergency", "access", PATIENT, "1", "--window", "0", "-k", HOSPITAL_KEY);
@@ -406,7 +467,7 @@ test("a patient manages consent from the page, signed by their wallet", { timeou
     const mumAddress = ok("address", "-k", MUM_KEY).trim();
     const mum = await open(browser, { width: 1280, height: 900 }, walletKey(MUM_KEY, mumAddress));
     await mum.page.getByRole("button", { name: "Connect HDX Test Wallet" }).click();
-    const proposalText = `proposal 0 to grant ${providerOption} immunizations until `;
+    const proposalText = `proposal 0 to grant ${named} immunizations until `;
     await assert.doesNotReject(mum.page.locator("#guardian-work li").filter({ hasText: "You approved it." }).waitFor());
     assert.ok((await mum.page.locator("#guardian-work li").textContent()).includes(proposalText),
       `${await mum.page.locator("#guardian-work li").textContent()} / ${proposalText}`);
@@ -418,22 +479,20 @@ test("a patient manages consent from the page, signed by their wallet", { timeou
     // A cluster that cannot be reached is named.
     await useCluster(page, "http://127.0.0.1:9");
     await refused(page, "Cannot reach the cluster at http://127.0.0.1:9");
+    // Nothing of the previous cluster stays on screen; nor is the wallet told to register there.
+    assert.equal(await page.locator("#patient").isVisible(), false, "the previous cluster's consents are gone");
+    assert.equal(await page.locator("#register").isVisible(), false);
+    assert.equal(await page.locator("#guardian-of").isVisible(), false);
+    assert.ok(!(await page.locator("main").innerText()).includes("Valley Lab"), "no provider of the previous cluster is named");
     await useCluster(page, URL);
     await reload(page);
 
     // 200% zoom (a 1280 px window at 2x is 640 CSS px) and a phone: nothing wider than the window.
     await page.setViewportSize({ width: 640, height: 450 });
     await noOverflow(page, "200% zoom");
-    await page.setViewportSize({ width: 360, height: 740 });
-    await noOverflow(page, "phone width");
-    // The section menu stays on screen while scrolling; its Emergency link brings the windows into view.
-    await page.evaluate(() => window.scrollTo(0, document.body.scrollHeight));
-    const menu = await page.getByRole("navigation", { name: "Sections" }).boundingBox();
-    assert.ok(menu && menu.y >= 0 && menu.y < 5, `the menu is at the top of the screen: ${JSON.stringify(menu)}`);
-    await page.getByRole("navigation", { name: "Sections" }).getByRole("link", { name: "Emergency" }).click();
-    await assert.doesNotReject(page.locator("#emergency-title").waitFor());
-    const heading = await page.locator("#emergency-title").boundingBox();
-    assert.ok(heading && heading.y >= 0 && heading.y < 740, `the emergency section is on screen: ${JSON.stringify(heading)}`);
+    await page.setViewportSize({ width: 320, height: 640 });
+    for (const summary of ["Grant a provider access", "Add a record", "Advanced: a pointer typed by hand"]) await expand(page, summary);
+    await noOverflow(page, "320 px");
     // A long log is shown a step at a time (here 2 rows a step, `?rows=2`), newest first.
     await page.setViewportSize({ width: 1280, height: 900 });
     await page.goto(`${URL}/?rows=2`);
@@ -448,28 +507,7 @@ test("a patient manages consent from the page, signed by their wallet", { timeou
     await page.getByLabel("Outcome").selectOption({ label: "Denied only" });
     assert.equal(await page.locator("#log-count").textContent(), "Newest 2 of 3 entries (6 in all)");
 
-    // The provider directory: until it is published the lab is "Laboratory no. 0";
-    // once published, its name is on the consent sentence, the grant form and the disclosures.
-    ok("consent", "grant", LAB, "--categories", "lab-results", "--modes", "read", "--purposes", "treatment", "--expires", "30d", "-k", PATIENT_KEY);
-    ok("registry", "publish-directory", DIRECTORY_FILE, "-k", AUTHORITY_KEY);
-    const named = "Valley Lab · NPI 1245319599 ✓";
-    await page.goto(URL);
-    await page.getByRole("button", { name: "Connect HDX Test Wallet" }).click();
-    await assert.doesNotReject(page.locator("#consent-list").filter({ hasText: `${named} may read your lab results` }).waitFor({ timeout: 30_000 }));
-    assert.ok((await page.locator("#grant-provider option").allTextContents()).includes(named));
-    assert.ok((await page.locator("#grant-provider option").allTextContents()).includes("City Hospital · NPI 1234567893 ✓"));
-    assert.ok((await rows(page).allTextContents()).some((t) => t.includes(named)), "the disclosures name the lab");
-    // A directory served that is not the published one (tampered in transit): nobody is named.
-    const tampered = readFileSync(DIRECTORY_FILE, "utf8").replace("Valley", "Va11ey");
-    await page.route(`${URL}/directory`, (route) => route.fulfill({ status: 200, contentType: "application/fhir+json", body: tampered }));
-    await reload(page);
-    await assert.doesNotReject(page.locator("#consent-list").filter({ hasText: "Laboratory no. 0" }).waitFor({ timeout: 30_000 }));
-    assert.ok(!(await page.locator("#consent-list").textContent()).includes("Valley"));
-    assert.ok(!(await page.locator("#grant-provider option").allTextContents()).some((t) => t.includes("✓")));
-    await page.unroute(`${URL}/directory`);
-
     // An expired consent does not block a new grant: the form replaces it in one step.
-    ok("consent", "revoke", LAB, "-k", PATIENT_KEY);
     ok("consent", "grant", LAB, "--categories", "imaging", "--modes", "read", "--purposes", "treatment", "--expires", "2s", "-k", PATIENT_KEY);
     await new Promise((resolve) => setTimeout(resolve, 3_000));
     await reload(page);
@@ -486,6 +524,42 @@ test("a patient manages consent from the page, signed by their wallet", { timeou
     const replaced = JSON.parse(hdx("consent", "list", "--patient", PATIENT, "--output", "json").out);
     assert.equal(replaced.length, 1);
     assert.match(JSON.stringify(replaced[0]), /lab-results/);
+
+    // A record added by choosing a file: uploaded to the gateway (signed by the wallet), its hash
+    // computed in the browser, the record added with the gateway's ipfs:// locator; the lab
+    // then fetches the same bytes through the gateway under the consent just granted.
+    const file = { name: "bloodwork.csv", mimeType: "text/csv", buffer: Buffer.from("test,value,unit\nhaemoglobin,13.9,g/dL\n") };
+    const signedBeforeUpload = wallet.signed;
+    await expand(page, "Add a record");
+    await page.locator("#record-category").selectOption({ label: "lab results" });
+    await page.getByLabel("Clinical date (optional)").fill("2026-10-05");
+    await page.getByLabel("File").setInputFiles(file);
+    await page.getByLabel("Data gateway (URL)").fill("");
+    await page.getByRole("button", { name: "Add the record" }).click();
+    await refused(page, "Give your data gateway's URL");
+    await page.getByLabel("Data gateway (URL)").fill("http://127.0.0.1:9");
+    await page.getByRole("button", { name: "Add the record" }).click();
+    await refused(page, "Cannot reach the gateway at http://127.0.0.1:9");
+    await expand(page, "Advanced: a pointer typed by hand");
+    await page.getByLabel("Locator (1 to 128 bytes)").fill("enc:v1:x");
+    await page.getByRole("button", { name: "Add the record" }).click();
+    await refused(page, "Choose a file or type a pointer under Advanced, not both.");
+    await page.getByLabel("Locator (1 to 128 bytes)").fill("");
+    assert.equal(wallet.signed, signedBeforeUpload, "nothing was signed for refused input");
+    await page.getByLabel("Data gateway (URL)").fill(GATEWAY);
+    await page.getByRole("button", { name: "Add the record" }).click();
+    await done(page, "Added the record");
+    assert.equal(wallet.signed, signedBeforeUpload + 2, "the upload and the transaction, each signed once");
+    const added = JSON.parse(ok("record", "list", PATIENT, "--output", "json"));
+    const sha = createHash("sha256").update(file.buffer).digest("hex");
+    const record = added.find((r) => r.index === 2);
+    assert.ok(record, JSON.stringify(added));
+    assert.equal(record.content_hash, sha);
+    assert.match(record.locator, /^ipfs:\/\/bafkrei[a-z2-7]{52}$/);
+    assert.equal(await page.getByLabel("Data gateway (URL)").inputValue(), GATEWAY, "the gateway is remembered");
+    const out = join(TMP, "fetched.csv");
+    ok("fetch", PATIENT, "2", "--purpose", "treatment", "--gateway", GATEWAY, "-o", out, "-k", LAB_KEY);
+    assert.deepEqual(readFileSync(out), file.buffer, "the lab got the bytes the patient chose");
     assert.deepEqual(errors, [], "no script errors on the page");
   } catch (e) {
     await page?.screenshot({ path: join(SHOTS, "failure.png"), fullPage: true }).catch(() => {});

@@ -6,7 +6,7 @@
 // to sign the message bytes. Injected with `addInitScript(testWallet, arg)`.
 export function testWallet({ address, publicKey }) {
   const chains = ["solana:localnet", "solana:devnet", "solana:testnet", "solana:mainnet"];
-  const features = ["standard:connect", "standard:disconnect", "standard:events", "solana:signTransaction"];
+  const features = ["standard:connect", "standard:disconnect", "standard:events", "solana:signTransaction", "solana:signMessage"];
   const account = Object.freeze({ address, publicKey: new Uint8Array(publicKey), chains, features, label: "Test patient" });
   const listeners = new Set();
 
@@ -47,6 +47,17 @@ export function testWallet({ address, publicKey }) {
     return { signedTransaction: signed };
   }
 
+  // Signs a message (the gateway's off-chain message) as it is given.
+  async function signMessage({ message }) {
+    const signature = await window.__hdxWalletSign(Array.from(message));
+    if (!signature) {
+      const e = new Error("User rejected the request.");
+      e.code = 4001;
+      throw e;
+    }
+    return { signedMessage: new Uint8Array(message), signature: new Uint8Array(signature) };
+  }
+
   const wallet = {
     version: "1.0.0",
     name: "HDX Test Wallet",
@@ -64,6 +75,7 @@ export function testWallet({ address, publicKey }) {
         supportedTransactionVersions: ["legacy", 0],
         signTransaction: async (...inputs) => Promise.all(inputs.map(signOne)),
       },
+      "solana:signMessage": { version: "1.0.0", signMessage: async (...inputs) => Promise.all(inputs.map(signMessage)) },
     },
   };
   let connected = false;
