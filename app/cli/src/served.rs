@@ -102,35 +102,14 @@ impl GatewayProcess {
         store: &Path,
         extra: &[&str],
     ) -> anyhow::Result<Self> {
-        let mut child = Command::new(hdx)
+        let mut command = Command::new(hdx);
+        command
             .args(["-u", cluster, "gateway", "--bind", "127.0.0.1:0", "--store"])
             .arg(store)
             .args(extra)
-            .env("HOME", home)
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .map_err(|e| anyhow::anyhow!("cannot start {} gateway: {e}", hdx.display()))?;
-        let mut url = None;
-        let mut said = Vec::new();
-        let mut lines = BufReader::new(child.stderr.take().expect("stderr is piped")).lines();
-        for line in lines.by_ref() {
-            let line = line?;
-            if let Some(u) = line.strip_prefix("Gateway: ") {
-                url = Some(u.trim().to_string());
-                break;
-            }
-            said.push(line);
-        }
-        std::thread::spawn(move || lines.for_each(drop));
-        match url {
-            Some(url) => Ok(Self { child, url }),
-            None => {
-                let _ = child.kill();
-                let _ = child.wait();
-                anyhow::bail!("hdx gateway did not start: {}", said.join("\n"))
-            }
-        }
+            .env("HOME", home);
+        let (child, url) = announced(command, "Gateway: ", "hdx gateway")?;
+        Ok(Self { child, url })
     }
 
     pub fn pid(&self) -> u32 {
@@ -139,6 +118,88 @@ impl GatewayProcess {
 
     /// SIGKILL, as a crash.
     pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Spawns `command` (stderr piped) and waits for the line starting with
+/// `prefix` (its URL follows); the rest of stderr is drained.
+fn announced(mut command: Command, prefix: &str, what: &str) -> anyhow::Result<(Child, String)> {
+    let mut child = command
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| anyhow::anyhow!("cannot start {what}: {e}"))?;
+    let mut url = None;
+    let mut said = Vec::new();
+    let mut lines = BufReader::new(child.stderr.take().expect("stderr is piped")).lines();
+    for line in lines.by_ref() {
+        let line = line?;
+        if let Some(u) = line.strip_prefix(prefix) {
+            url = Some(u.trim().to_string());
+            break;
+        }
+        said.push(line);
+    }
+    std::thread::spawn(move || lines.for_each(drop));
+    match url {
+        Some(url) => Ok((child, url)),
+        None => {
+            let _ = child.kill();
+            let _ = child.wait();
+            anyhow::bail!("{what} did not start: {}", said.join("\n"))
+        }
+    }
+}
+
+/// `hdx fhir serve` as a child process (the provider's front door).
+pub struct FhirProcess {
+    pub child: Child,
+    /// The front door's base URL.
+    pub url: String,
+}
+
+impl FhirProcess {
+    /// Runs `HDX -u CLUSTER fhir serve --bind 127.0.0.1:0 -k KEY --gateway G
+    /// --clients FILE --store STORE [EXTRA...]` with `home` as HOME, and waits
+    /// until it prints its URL.
+    #[allow(clippy::too_many_arguments)]
+    pub fn start(
+        hdx: &Path,
+        home: &Path,
+        cluster: &str,
+        key: &Path,
+        gateway: &str,
+        clients: &Path,
+        store: &Path,
+        extra: &[&str],
+    ) -> anyhow::Result<Self> {
+        let mut command = Command::new(hdx);
+        command
+            .args(["-u", cluster, "-k"])
+            .arg(key)
+            .args([
+                "fhir",
+                "serve",
+                "--bind",
+                "127.0.0.1:0",
+                "--gateway",
+                gateway,
+                "--clients",
+            ])
+            .arg(clients)
+            .arg("--store")
+            .arg(store)
+            .args(extra)
+            .env("HOME", home);
+        let (child, url) = announced(command, "FHIR: ", "hdx fhir serve")?;
+        Ok(Self { child, url })
+    }
+}
+
+impl Drop for FhirProcess {
+    fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }

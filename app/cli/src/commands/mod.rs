@@ -18,6 +18,7 @@ pub mod cost;
 pub mod demo;
 pub mod emergency;
 pub mod fetch;
+pub mod fhir;
 pub mod gateway;
 pub mod guardian;
 pub mod guardians;
@@ -91,6 +92,8 @@ pub enum Command {
     Fetch(fetch::Fetch),
     Gateway(gateway::GatewayArgs),
     #[command(subcommand)]
+    Fhir(fhir::FhirCmd),
+    #[command(subcommand)]
     Emergency(emergency::EmergencyCmd),
     #[command(subcommand)]
     Guardians(guardians::GuardiansCmd),
@@ -142,6 +145,7 @@ impl Command {
             Command::Write(c) => session(c),
             Command::Fetch(c) => session(c),
             Command::Gateway(c) => session(c),
+            Command::Fhir(c) => session(c),
             Command::Emergency(c) => session(c),
             Command::Guardians(c) => session(c),
             Command::Guardian(c) => session(c),
