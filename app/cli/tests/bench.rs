@@ -1,4 +1,4 @@
-//! `hdx bench serve`, `bench export` and `bench gateway` at a small scale (the full runs are long,
+//! `hdx bench serve`, `bench export`, `bench gateway` and `bench fhir` at a small scale (the full runs are long,
 //! outside CI): it serves, fills, measures and accounts for every
 //! transaction it sent.
 
@@ -134,4 +134,32 @@ fn bench_gateway_releases_every_fetch_once_and_reconciles() {
     assert_eq!(r["reconciled"], true);
     assert_eq!(r["record_bytes"], 65536);
     assert!(r["fetch_p50_ms"].as_f64().unwrap() > 0.0);
+}
+
+/// `bench fhir` at a small scale: every read through both paths returns the
+/// record's bytes (checked inside), and the report counts them. Four reads
+/// are too few for the p99 budget to mean anything here: a run over it must
+/// say so by name, and nothing else may fail.
+#[test]
+fn bench_fhir_reads_through_both_paths_and_reports_both() {
+    let out = Command::new(HDX)
+        .args([
+            "bench", "fhir", "--reads", "4", "--bytes", "64KiB", "--json",
+        ])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let r: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {stderr}"));
+    assert_eq!(r["record_bytes"], 65536, "{r}");
+    for path in ["front_door", "direct"] {
+        assert_eq!(r[path]["reads"], 4, "{r}");
+        assert!(r[path]["p50_ms"].as_f64().unwrap() > 0.0, "{r}");
+        assert!(r[path]["p99_ms"].as_f64().unwrap() >= r[path]["p50_ms"].as_f64().unwrap());
+    }
+    let ratio = r["p99_ratio"].as_f64().unwrap();
+    assert_eq!(r["within_budget"], ratio <= 1.20, "{r}");
+    match out.status.code() {
+        Some(0) => assert!(ratio <= 1.20),
+        _ => assert!(stderr.contains("front door's p99 is"), "{stderr}"),
+    }
 }

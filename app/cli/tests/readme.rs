@@ -19,7 +19,9 @@ struct Step {
 }
 
 fn session() -> Vec<Step> {
-    block("```console\n$ cargo build -p hdx")
+    let steps = block("```console\n$ cargo build -p hdx");
+    assert!(steps.len() > 15, "the session has {} commands", steps.len());
+    steps
 }
 
 /// The `$` steps of the README's console block that starts with `opening`.
@@ -43,7 +45,7 @@ fn block(opening: &str) -> Vec<Step> {
             step.expected.push(line.to_string());
         }
     }
-    assert!(steps.len() > 15, "the session has {} commands", steps.len());
+    assert!(steps.len() >= 5, "the block has {} commands", steps.len());
     steps
 }
 
@@ -94,7 +96,7 @@ impl User {
     /// them), keeping `$PATIENT` and `$LAB` for the next lines.
     fn run(&self, command: &str) -> Vec<String> {
         let vars = self.dir.path().join("vars");
-        let keep = ["PATIENT", "LAB", "MUM", "DAD", "ADULT", "ER"];
+        let keep = ["PATIENT", "LAB", "MUM", "DAD", "ADULT", "ER", "TOKEN"];
         let save: String = keep
             .iter()
             .map(|v| {
@@ -250,20 +252,22 @@ impl User {
 /// README's ports (8899/8900 for `hdx serve`, 8898 for the gateway).
 #[test]
 fn the_readme_sharing_session_runs_as_written() {
-    for port in [8898, 8899, 8900] {
+    for port in [8897, 8898, 8899, 8900] {
         assert!(
             std::net::TcpListener::bind(("127.0.0.1", port)).is_ok(),
-            "port {port} is in use: the README's sharing session needs 8898-8900 (stop a local validator or gateway)"
+            "port {port} is in use: the README's sharing session needs 8897-8900 (stop a local validator, gateway or front door)"
         );
     }
     let user = User::new();
     let mut running = Vec::new();
-    for (n, step) in block("```console\n# Terminal 1: the chain")
+    // Then "The EHR's front door", in the same terminals (port 8897 too).
+    let steps = block("```console\n# Terminal 1: the chain")
         .into_iter()
-        .enumerate()
-    {
-        let background =
-            step.command.starts_with("hdx serve") || step.command.starts_with("hdx gateway");
+        .chain(block("```console\n# Terminal 4: the EHR's client key"));
+    for (n, step) in steps.enumerate() {
+        let background = step.command.starts_with("hdx serve")
+            || step.command.starts_with("hdx gateway")
+            || step.command.starts_with("hdx -u l fhir serve");
         let actual = if background {
             let (child, said) = user.start(&step.command);
             running.push(child);

@@ -22,6 +22,7 @@
 //! Sign-in, tokens and the replay store are in [`smart`]; the HTTP layer in
 //! [`server`].
 
+pub mod ehr;
 pub mod resources;
 pub mod server;
 pub mod smart;

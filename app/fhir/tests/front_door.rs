@@ -7,6 +7,7 @@
 
 use std::sync::Arc;
 
+use hdx_fhir::ehr::EhrKey;
 use hdx_fhir::smart::{ClientsFile, Smart, ASSERTION_TYPE};
 use hdx_fhir::FrontDoor;
 use hdx_node::node::{Node, NodeConfig};
@@ -18,7 +19,6 @@ use hdx_sdk::rpc::RpcTransport;
 use hdx_sdk::transport::Faucet;
 use hdx_sdk::{cid, ix};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
-use ring::signature::{EcdsaKeyPair, KeyPair, ECDSA_P384_SHA384_FIXED_SIGNING};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use solana_sdk::signature::{Keypair, Signer};
@@ -32,28 +32,8 @@ fn wall() -> i64 {
         .as_secs() as i64
 }
 
-fn b64(bytes: &[u8]) -> String {
-    data_encoding::BASE64URL_NOPAD.encode(bytes)
-}
-
-/// An EHR's P-384 key: the assertion's signer, and its public JWK.
-struct EhrKey {
-    encoding: EncodingKey,
-    jwk: Value,
-}
-
 fn ehr_key(kid: &str) -> EhrKey {
-    let rng = ring::rand::SystemRandom::new();
-    let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P384_SHA384_FIXED_SIGNING, &rng).unwrap();
-    let pair =
-        EcdsaKeyPair::from_pkcs8(&ECDSA_P384_SHA384_FIXED_SIGNING, pkcs8.as_ref(), &rng).unwrap();
-    let point = pair.public_key().as_ref(); // 0x04 || x || y
-    assert_eq!(point.len(), 97);
-    EhrKey {
-        encoding: EncodingKey::from_ec_der(pkcs8.as_ref()),
-        jwk: json!({ "kty": "EC", "crv": "P-384", "kid": kid, "alg": "ES384", "use": "sig",
-                     "x": b64(&point[1..49]), "y": b64(&point[49..]) }),
-    }
+    EhrKey::generate(kid).unwrap()
 }
 
 /// Stops one of the world's servers on its runtime.
@@ -171,7 +151,7 @@ impl World {
 
         let ehr = ehr_key("ehr-2026");
         let clients: ClientsFile = serde_json::from_value(json!({
-            "clients": [{ "client_id": "ehr", "jwks": { "keys": [ehr.jwk.clone()] } }]
+            "clients": [{ "client_id": "ehr", "jwks": { "keys": [ehr.jwk()] } }]
         }))
         .unwrap();
         let listener = rt
@@ -226,7 +206,7 @@ impl World {
         let mut header = Header::new(Algorithm::ES384);
         header.kid = Some("ehr-2026".into());
         edit(&mut claims, &mut header);
-        jsonwebtoken::encode(&header, &claims, &self.ehr.encoding).unwrap()
+        jsonwebtoken::encode(&header, &claims, &self.ehr.encoding_key()).unwrap()
     }
 
     /// `POST /token` with `assertion` and `scope`: (status, body).
@@ -514,7 +494,7 @@ fn every_bad_assertion_is_refused_with_its_reason_and_no_token() {
                 let mut h = Header::new(Algorithm::ES384);
                 h.kid = Some("ehr-2026".into());
                 let c = json!({ "iss": "ehr", "sub": "ehr", "aud": w.token_url, "exp": wall() + 60, "jti": "x1" });
-                jsonwebtoken::encode(&h, &c, &other.encoding).unwrap()
+                jsonwebtoken::encode(&h, &c, &other.encoding_key()).unwrap()
             },
             "invalid_client",
             "signature does not verify",

@@ -80,86 +80,156 @@ fn data_for(i: usize, bytes: usize) -> Vec<u8> {
         .collect()
 }
 
+/// A fresh ledger served by a child `hdx serve`, a child `hdx gateway`
+/// reading it (uploads up to `bytes`), the registry initialised by
+/// `authority`, and clients of both.
+pub(crate) struct Stage {
+    pub dir: tempfile::TempDir,
+    pub server: ServeProcess,
+    pub gateway: GatewayProcess,
+    /// The gateway's store.
+    pub store: PathBuf,
+    pub c: HdxClient,
+    pub faucet: RpcTransport,
+    pub authority: Keypair,
+    pub g: GatewayClient,
+}
+
+impl Stage {
+    pub fn start(hdx: &std::path::Path, bytes: usize) -> anyhow::Result<Stage> {
+        let dir = tempfile::tempdir()?;
+        let key = dir.path().join("authority.json");
+        let authority = Keypair::new();
+        write_keypair_file(&authority, &key).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let server = ServeProcess::start(hdx, dir.path(), &dir.path().join("ledger"), &key)?;
+        let store = dir.path().join("gateway");
+        let gateway = GatewayProcess::start(
+            hdx,
+            dir.path(),
+            &server.url,
+            &store,
+            &["--max-upload", &format!("{}", bytes.max(1))],
+        )?;
+        let c = HdxClient::new(RpcTransport::new(
+            &server.url,
+            CommitmentConfig::confirmed(),
+        ));
+        let faucet = RpcTransport::new(&server.url, CommitmentConfig::confirmed());
+        let a = authority.pubkey();
+        faucet.fund(&a, 10_000_000_000)?;
+        c.send(&[ix::initialize_registry(a, a, a)], &authority, &[])?;
+        let g = GatewayClient::new(&gateway.url);
+        Ok(Stage {
+            dir,
+            server,
+            gateway,
+            store,
+            c,
+            faucet,
+            authority,
+            g,
+        })
+    }
+}
+
+/// A verified lab and a patient whose record 0 (lab results, `bytes` of
+/// data) is held by the gateway, with a consent to the lab for a day.
+pub(crate) struct LabAndRecord {
+    pub lab: Keypair,
+    pub patient: solana_sdk::pubkey::Pubkey,
+    pub hash: [u8; 32],
+    pub data: Vec<u8>,
+}
+
+/// Sets up the `i`th [`LabAndRecord`] on the chain `c` (funded by `faucet`,
+/// verified by `authority`) and the gateway `g`.
+pub(crate) fn lab_with_record(
+    c: &HdxClient,
+    faucet: &RpcTransport,
+    authority: &Keypair,
+    g: &GatewayClient,
+    i: usize,
+    bytes: usize,
+) -> anyhow::Result<LabAndRecord> {
+    let a = authority.pubkey();
+    let (lab, patient) = (Keypair::new(), Keypair::new());
+    let (l, p) = (lab.pubkey(), patient.pubkey());
+    faucet.fund(&l, 10_000_000_000)?;
+    faucet.fund(&p, 10_000_000_000)?;
+    c.send(
+        &[ix::register_provider(l, ProviderKind::Laboratory, [7; 32])],
+        &lab,
+        &[],
+    )?;
+    c.send(&[ix::verify_provider(a, &l)], authority, &[])?;
+    c.send(&[ix::register_patient(p)], &patient, &[])?;
+    let data = data_for(i, bytes);
+    let up = g.upload(
+        &patient,
+        &p,
+        0,
+        Category::LabResults,
+        &data,
+        c.transport.unix_time()?,
+    )?;
+    let hash: [u8; 32] = {
+        use sha2::{Digest, Sha256};
+        Sha256::digest(&data).into()
+    };
+    anyhow::ensure!(up.locator == cid::locator(&hash), "the gateway's locator");
+    c.add_record(
+        &patient,
+        &p,
+        AddRecordArgs {
+            category: Category::LabResults,
+            clinical_day: 0,
+            locator: up.locator.into_bytes(),
+            content_hash: hash,
+        },
+    )?;
+    let now = c.transport.unix_time()?;
+    let terms = ConsentTerms {
+        categories: Category::LabResults.bit(),
+        modes: MODE_READ,
+        purposes: ALL_PURPOSES,
+        not_before: now,
+        expires_at: now + 86_400,
+        ..ConsentTerms::default()
+    };
+    c.send(&[ix::grant_consent(p, &p, &l, terms)], &patient, &[])?;
+    Ok(LabAndRecord {
+        lab,
+        patient: p,
+        hash,
+        data,
+    })
+}
+
 pub fn run(
     config: &GatewayBenchConfig,
     progress: &mut dyn FnMut(&str),
 ) -> anyhow::Result<GatewayBench> {
     anyhow::ensure!(config.providers >= 1, "at least one provider");
     anyhow::ensure!(config.releases >= 1, "at least one release each");
-    let dir = tempfile::tempdir()?;
-    let key = dir.path().join("authority.json");
-    let authority = Keypair::new();
-    write_keypair_file(&authority, &key).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let server = ServeProcess::start(&config.hdx, dir.path(), &dir.path().join("ledger"), &key)?;
-    let store = dir.path().join("gateway");
-    let mut gateway = GatewayProcess::start(
-        &config.hdx,
-        dir.path(),
-        &server.url,
-        &store,
-        &["--max-upload", &format!("{}", config.bytes.max(1))],
-    )?;
+    let stage = Stage::start(&config.hdx, config.bytes)?;
     progress(&format!(
         "serving a fresh ledger at {}, the gateway at {}",
-        server.url, gateway.url
+        stage.server.url, stage.gateway.url
     ));
-    let c = HdxClient::new(RpcTransport::new(
-        &server.url,
-        CommitmentConfig::confirmed(),
-    ));
-    let faucet = RpcTransport::new(&server.url, CommitmentConfig::confirmed());
-    let a = authority.pubkey();
-    faucet.fund(&a, 10_000_000_000)?;
-    c.send(&[ix::initialize_registry(a, a, a)], &authority, &[])?;
-    let g = GatewayClient::new(&gateway.url);
+    let Stage {
+        dir: _dir,
+        server,
+        mut gateway,
+        store,
+        c,
+        faucet,
+        authority,
+        g,
+    } = stage;
     let mut cast = Vec::new();
     for i in 0..config.providers {
-        let (lab, patient) = (Keypair::new(), Keypair::new());
-        let (l, p) = (lab.pubkey(), patient.pubkey());
-        faucet.fund(&l, 10_000_000_000)?;
-        faucet.fund(&p, 10_000_000_000)?;
-        c.send(
-            &[ix::register_provider(l, ProviderKind::Laboratory, [7; 32])],
-            &lab,
-            &[],
-        )?;
-        c.send(&[ix::verify_provider(a, &l)], &authority, &[])?;
-        c.send(&[ix::register_patient(p)], &patient, &[])?;
-        let data = data_for(i, config.bytes);
-        let up = g.upload(
-            &patient,
-            &p,
-            0,
-            Category::LabResults,
-            &data,
-            c.transport.unix_time()?,
-        )?;
-        let hash: [u8; 32] = {
-            use sha2::{Digest, Sha256};
-            Sha256::digest(&data).into()
-        };
-        anyhow::ensure!(up.locator == cid::locator(&hash), "the gateway's locator");
-        c.add_record(
-            &patient,
-            &p,
-            AddRecordArgs {
-                category: Category::LabResults,
-                clinical_day: 0,
-                locator: up.locator.into_bytes(),
-                content_hash: hash,
-            },
-        )?;
-        let now = c.transport.unix_time()?;
-        let terms = ConsentTerms {
-            categories: Category::LabResults.bit(),
-            modes: MODE_READ,
-            purposes: ALL_PURPOSES,
-            not_before: now,
-            expires_at: now + 86_400,
-            ..ConsentTerms::default()
-        };
-        c.send(&[ix::grant_consent(p, &p, &l, terms)], &patient, &[])?;
-        cast.push((Arc::new(lab), p, hash));
+        let cast1 = lab_with_record(&c, &faucet, &authority, &g, i, config.bytes)?;
+        cast.push((Arc::new(cast1.lab), cast1.patient, cast1.hash));
     }
     progress(&format!(
         "{} providers, each fetching its patient's {} byte record {} times",

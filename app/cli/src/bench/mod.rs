@@ -7,6 +7,7 @@
 //! cost of an access must not grow with the log); the store's size and the
 //! server's resident memory are read at the end.
 
+pub mod fhir;
 pub mod gateway;
 
 use std::path::PathBuf;

@@ -7,7 +7,7 @@ use super::args::parse_size;
 use super::Output;
 
 /// Benchmarks: `bench serve` loads a child `hdx serve` on loopback and reports throughput,
-/// latency, store size and memory; `bench gateway`, `bench export`
+/// latency, store size and memory; `bench gateway`, `bench fhir`, `bench export`
 #[derive(clap::Subcommand, Debug)]
 pub enum BenchCmd {
     /// The data gateway under load on loopback: N providers at once, each doing access
@@ -26,6 +26,20 @@ pub enum BenchCmd {
         /// Stop asking after this long
         #[arg(long, default_value = "2m", value_parser = parse_bench_deadline)]
         deadline: std::time::Duration,
+        /// Print one JSON object
+        #[arg(long)]
+        json: bool,
+    },
+    /// The FHIR front door beside direct reads, on loopback: token + Binary read of a 1 MiB
+    /// record through `hdx fhir serve`, and access + fetch as `hdx fetch` does, alternating;
+    /// reads/s and p50/p99 of each. Fails when the front door's p99 is over 1.20x the direct one.
+    Fhir {
+        /// Reads through each path
+        #[arg(long, default_value_t = 100)]
+        reads: u64,
+        /// Size of the record's data
+        #[arg(long, default_value = "1MiB", value_parser = parse_size)]
+        bytes: usize,
         /// Print one JSON object
         #[arg(long)]
         json: bool,
@@ -132,6 +146,25 @@ impl BenchCmd {
                     report.releases,
                     report.trail_releases,
                     report.matched
+                );
+                Ok(Output::new(json!({ "ok": true }), ""))
+            }
+            BenchCmd::Fhir { reads, bytes, json } => {
+                let config = hdx::bench::fhir::FhirBenchConfig {
+                    hdx: std::env::current_exe()?,
+                    reads,
+                    bytes,
+                };
+                let report = hdx::bench::fhir::run(&config, &mut |line| eprintln!("{line}"))?;
+                if json || json_output {
+                    println!("{}", serde_json::to_string_pretty(&report)?);
+                } else {
+                    print!("{}", hdx::bench::fhir::render(&report));
+                }
+                anyhow::ensure!(
+                    report.within_budget,
+                    "the front door's p99 is {:.2}x the direct p99 (at most 1.20)",
+                    report.p99_ratio
                 );
                 Ok(Output::new(json!({ "ok": true }), ""))
             }

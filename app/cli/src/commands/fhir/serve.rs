@@ -102,10 +102,11 @@ impl Run for Serve {
             let listener = tokio::net::TcpListener::from_std(listener)?;
             let server = hdx_fhir::server::start(door.clone(), listener).await?;
             eprintln!(
-                "FHIR front door for provider {} ({} clients, gateway {}, store {})\nFHIR: {base}\nCtrl-C stops.",
+                "FHIR front door for provider {} (gateway {}, {} registered client{}, store {})\nFHIR: {base}\nCtrl-C stops.",
                 provider.id,
-                clients.clients.len(),
                 a.gateway,
+                clients.clients.len(),
+                if clients.clients.len() == 1 { "" } else { "s" },
                 store.display(),
             );
             crate::commands::serve::wait_for_stop().await;
