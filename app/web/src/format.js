@@ -67,7 +67,7 @@ export const purposeNames = (mask) => bits(PURPOSES, mask).map((p) => p.label);
 
 /**
  * A consent as a sentence: "Laboratory no. 0 (…) may read your lab results
- * for treatment until 24 Dec 2026", with its start, cap, date range and
+ * for treatment until 2026-12-24", with its start, cap, date range and
  * renewals.
  */
 export function consentSentence(c, provider, now) {
