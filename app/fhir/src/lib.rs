@@ -72,6 +72,14 @@ fn cluster(e: ClientError) -> Problem {
 }
 
 impl FrontDoor {
+    /// The cluster's clock (what the program decides by).
+    fn cluster_now(&self) -> Result<i64, Problem> {
+        self.chain
+            .transport
+            .unix_time()
+            .map_err(|e| Problem::unavailable(format!("cannot read the cluster's clock: {e}")))
+    }
+
     /// The provider's hard checks as the program makes them (its key is the
     /// current one, the program is not paused, the provider is verified at
     /// the cluster's time): the reason a read would be refused outright.
@@ -103,10 +111,7 @@ impl FrontDoor {
         purpose: Purpose,
     ) -> Result<Vec<Listed>, Problem> {
         self.chain.patient(patient).map_err(cluster)?;
-        let now =
-            self.chain.transport.unix_time().map_err(|e| {
-                Problem::unavailable(format!("cannot read the cluster's clock: {e}"))
-            })?;
+        let now = self.cluster_now()?;
         self.provider_ready(now)?;
         let consent = self
             .chain
@@ -162,10 +167,7 @@ impl FrontDoor {
                 }
                 Err(e) => return Err(cluster(e)),
             };
-        let now =
-            self.chain.transport.unix_time().map_err(|e| {
-                Problem::unavailable(format!("cannot read the cluster's clock: {e}"))
-            })?;
+        let now = self.cluster_now()?;
         let data = self
             .gateway
             .fetch(
@@ -203,10 +205,7 @@ impl FrontDoor {
         until: Option<i64>,
     ) -> Result<Vec<Value>, Problem> {
         self.chain.patient(patient).map_err(cluster)?;
-        let now =
-            self.chain.transport.unix_time().map_err(|e| {
-                Problem::unavailable(format!("cannot read the cluster's clock: {e}"))
-            })?;
+        let now = self.cluster_now()?;
         let scope = Scope {
             since,
             until,

@@ -176,43 +176,18 @@ fn date_params(p: &HashMap<String, Vec<String>>) -> Result<(Option<i64>, Option<
     Ok((since, until))
 }
 
-/// `YYYY-MM-DD` as unix seconds at 00:00 UTC (a real day only).
+/// `YYYY-MM-DD` (exactly that shape) as unix seconds at 00:00 UTC, a real day only.
 fn parse_day(text: &str) -> Option<i64> {
     let b = text.as_bytes();
     if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
         return None;
     }
-    let num = |r: std::ops::Range<usize>| text.get(r)?.parse::<i64>().ok();
-    let (y, m, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
-    if !(1..=12).contains(&m) || d < 1 {
-        return None;
-    }
-    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    let days_in = [
-        31,
-        if leap { 29 } else { 28 },
-        31,
-        30,
-        31,
-        30,
-        31,
-        31,
-        30,
-        31,
-        30,
-        31,
-    ];
-    if d > days_in[(m - 1) as usize] {
-        return None;
-    }
-    // Days from the civil date (Howard Hinnant's algorithm).
-    let y2 = if m <= 2 { y - 1 } else { y };
-    let era = y2.div_euclid(400);
-    let yoe = y2 - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    Some((era * 146_097 + doe - 719_468) * 86_400)
+    let day = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").ok()?;
+    Some(
+        day.signed_duration_since(chrono::NaiveDate::default())
+            .num_days()
+            * 86_400,
+    )
 }
 
 async fn smart_configuration(State(door): State<Arc<FrontDoor>>) -> Response {
