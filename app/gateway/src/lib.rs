@@ -14,6 +14,7 @@
 //!
 //! The protocol (paths, signed lines, headers) is in `hdx_sdk::gateway`.
 
+mod group;
 pub mod reason;
 pub mod seal;
 pub mod server;
@@ -29,6 +30,7 @@ use hdx_sdk::program::state::{Consent, LogEntry, LOG_PAGE_CAPACITY};
 use sha2::{Digest, Sha256};
 use solana_sdk::signature::Signature;
 
+pub use group::Batches;
 pub use reason::{Reason, Refusal};
 use seal::{MasterKey, Sealed};
 use store::{Binding, Redemption, Store, StoreError, TrailRow};
@@ -119,6 +121,8 @@ fn read<T>(
 /// The accounts a release is decided on, all of one slot.
 struct ReleaseView {
     clock: i64,
+    /// The provider whose id is the one the view was read for.
+    provider: Option<hdx_sdk::program::state::Provider>,
     patient: Option<hdx_sdk::program::state::Patient>,
     entry: Option<LogEntry>,
     record: Option<hdx_sdk::program::state::Record>,
@@ -186,55 +190,21 @@ impl Gateway {
         request: &Request,
         line: impl Fn(i64, &str) -> String,
     ) -> Result<Pubkey, Refusal> {
-        let missing: Vec<&str> = [
-            (protocol::SIGNER_HEADER, &request.signer),
-            (protocol::SIGNATURE_HEADER, &request.signature),
-            (protocol::TIME_HEADER, &request.time),
-            (protocol::NONCE_HEADER, &request.nonce),
-        ]
-        .iter()
-        .filter(|(_, v)| v.is_none())
-        .map(|(name, _)| *name)
-        .collect();
-        if !missing.is_empty() {
-            return refuse(
-                Reason::MissingSignature,
-                format!("missing header(s): {}", missing.join(", ")),
-            );
+        let signed = verify_signed(request, line)?;
+        self.check_time(&signed, self.cluster_time()?)?;
+        match self
+            .store
+            .use_nonce(&signed.signer.to_string(), &signed.nonce, signed.time)
+        {
+            Ok(()) => Ok(signed.signer),
+            Err(StoreError::NonceUsed) => Err(replayed(&signed)),
+            Err(e) => Err(db(e)),
         }
-        let text = |v: &Option<String>| v.clone().unwrap_or_default();
-        let signer: Pubkey = text(&request.signer).parse().map_err(|_| {
-            Refusal::new(
-                Reason::MissingSignature,
-                format!("{} is not a public key", protocol::SIGNER_HEADER),
-            )
-        })?;
-        let signature: Signature = text(&request.signature).parse().map_err(|_| {
-            Refusal::new(
-                Reason::MissingSignature,
-                format!("{} is not a base58 signature", protocol::SIGNATURE_HEADER),
-            )
-        })?;
-        let time: i64 = text(&request.time).parse().map_err(|_| {
-            Refusal::new(
-                Reason::MissingSignature,
-                format!("{} is not unix seconds", protocol::TIME_HEADER),
-            )
-        })?;
-        let nonce = text(&request.nonce);
-        if !(16..=64).contains(&nonce.len()) || !nonce.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return refuse(
-                Reason::MissingSignature,
-                format!("{} must be 16 to 64 hex digits", protocol::NONCE_HEADER),
-            );
-        }
-        if !protocol::verify(&signer, &signature, &line(time, &nonce)) {
-            return refuse(
-                Reason::BadSignature,
-                format!("the signature is not {signer}'s over this request"),
-            );
-        }
-        let cluster = self.cluster_time()?;
+    }
+
+    /// Whether the signed request's time is within the window of the cluster's clock `cluster`.
+    fn check_time(&self, signed: &Signed, cluster: i64) -> Result<(), Refusal> {
+        let time = signed.time;
         // Any i64 may arrive: the distance is taken without overflow.
         let off = i128::from(time) - i128::from(cluster);
         if off.unsigned_abs() > u128::from(self.config.window_secs.unsigned_abs()) {
@@ -246,17 +216,7 @@ impl Gateway {
                 ),
             );
         }
-        match self.store.use_nonce(&signer.to_string(), &nonce, time) {
-            Ok(()) => {}
-            Err(StoreError::NonceUsed) => {
-                return refuse(
-                    Reason::Replay,
-                    format!("{signer} used nonce {nonce} before: a replayed request"),
-                )
-            }
-            Err(e) => return Err(db(e)),
-        }
-        Ok(signer)
+        Ok(())
     }
 
     /// `PUT /v1/blobs/{patient}/{cid}?record=N&category=C`: the data of
@@ -455,20 +415,68 @@ impl Gateway {
         let sequence = parse_entry(request.query.as_deref())?;
         row.entry = Some(sequence);
         let path = request.path.clone();
-        let signer = self.check_signed(request, |time, nonce| {
+        let signed = verify_signed(request, |time, nonce| {
             protocol::release_line(&path, sequence, time, nonce)
         })?;
-        row.signer = Some(signer.to_string());
-        let provider = read(
-            self.chain.provider_by_key(&signer),
-            Reason::NotAProvider,
-            || format!("{} is not a registered provider's current key", signer),
-        )?;
+        row.signer = Some(signed.signer.to_string());
+        // Everything the decision reads, in one read at one slot: the
+        // clock, the provider, the patient, the entry's page, the record
+        // and the consent.
+        let mut view = self.release_view(&patient, &signed.signer, sequence, index)?;
+        self.check_time(&signed, view.clock)?;
+        let signer = signed.signer.to_string();
+        if self.store.nonce_seen(&signer, &signed.nonce).map_err(db)? {
+            return Err(replayed(&signed));
+        }
+        // From here on the request's nonce is spent whatever the answer: a
+        // release records it with its redemption, a refusal on its own.
+        match self.release_decided(request, row, &signed, sequence, patient, index, &mut view) {
+            Ok(release) => Ok(release),
+            Err(refusal) if refusal.reason == Reason::Replay => Err(refusal),
+            Err(refusal) => match self.store.use_nonce(&signer, &signed.nonce, signed.time) {
+                Err(StoreError::NonceUsed) | Ok(()) => Err(refusal),
+                Err(e) => Err(db(e)),
+            },
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn release_decided(
+        &self,
+        request: &Request,
+        row: &mut TrailRow,
+        signed: &Signed,
+        sequence: u64,
+        patient: Pubkey,
+        index: u32,
+        view: &mut ReleaseView,
+    ) -> Result<Release, Refusal> {
+        let signer = signed.signer;
+        // A provider's id is its first key: the read above found it unless
+        // the key was rotated, then it is found by its current key and read again.
+        let provider = match view.provider.take() {
+            Some(p) if p.signer == signer => p,
+            _ => {
+                let found = read(
+                    self.chain.provider_by_key(&signer),
+                    Reason::NotAProvider,
+                    || format!("{} is not a registered provider's current key", signer),
+                )?;
+                *view = self.release_view(&patient, &found.id, sequence, index)?;
+                self.check_time(signed, view.clock)?;
+                match view.provider.take() {
+                    Some(p) if p.signer == signer => p,
+                    _ => {
+                        return refuse(
+                            Reason::NotAProvider,
+                            format!("{} is not a registered provider's current key", signer),
+                        )
+                    }
+                }
+            }
+        };
         require_verified(&provider)?;
-        // Everything the decision reads, at one slot: the clock, the
-        // patient, the entry's page, the record and the consent.
-        let view = self.release_view(&patient, &provider.id, sequence, index)?;
-        let owner = view.patient.ok_or_else(|| {
+        let owner = view.patient.take().ok_or_else(|| {
             Refusal::new(
                 Reason::NotAPatient,
                 format!("{patient} is not a registered patient"),
@@ -496,7 +504,7 @@ impl Gateway {
                 format!("log entry {sequence} of patient {patient} was redeemed before"),
             );
         }
-        let record = view.record.ok_or_else(|| {
+        let record = view.record.take().ok_or_else(|| {
             Refusal::new(
                 Reason::RecordNotFound,
                 format!("patient {patient} has no record {index}"),
@@ -552,13 +560,17 @@ impl Gateway {
             ..row.clone()
         };
         let provider_key = provider.id.to_string();
-        match self.store.redeem(
+        // Durable before the first byte leaves: the redemption (with the
+        // request's nonce and the trail row) is in a committed batch when
+        // this returns.
+        match self.store.redeem_with_nonce(
             &Redemption {
                 patient: &patient_key,
                 sequence,
                 provider: &provider_key,
                 binding: &binding,
             },
+            Some((&signer.to_string(), &signed.nonce, signed.time)),
             &trail,
         ) {
             Ok(_) => Ok(Release {
@@ -570,14 +582,16 @@ impl Gateway {
                 Reason::AlreadyRedeemed,
                 format!("log entry {sequence} of patient {patient} was redeemed before"),
             ),
+            Err(StoreError::NonceUsed) => Err(replayed(signed)),
             Err(e) => Err(db(e)),
         }
     }
 
     /// What a release is decided on, read in one `getMultipleAccounts` (so
-    /// all of it is of one slot): the Clock sysvar, the patient, the page of
-    /// entry `sequence` and that entry, record `index` and the consent of
-    /// (patient, provider). An account that is not there is `None`.
+    /// all of it is of one slot): the Clock sysvar, the provider, the
+    /// patient, the page of entry `sequence` and that entry, record `index`
+    /// and the consent of (patient, provider). An account that is not there
+    /// is `None`.
     fn release_view(
         &self,
         patient: &Pubkey,
@@ -586,7 +600,7 @@ impl Gateway {
         index: u32,
     ) -> Result<ReleaseView, Refusal> {
         use hdx_sdk::accounts::{decode, decode_log_page};
-        use hdx_sdk::program::state::{Consent, Patient, Record};
+        use hdx_sdk::program::state::{Consent, Patient, Provider, Record};
         let unavailable = |what: String| {
             Refusal::new(
                 Reason::ClusterUnavailable,
@@ -597,6 +611,7 @@ impl Gateway {
         let page_index = u32::try_from(sequence / LOG_PAGE_CAPACITY as u64).ok();
         let addresses = [
             solana_sdk::sysvar::clock::ID,
+            hdx_sdk::pda::provider(provider).0,
             hdx_sdk::pda::patient(patient).0,
             hdx_sdk::pda::log_page(patient, page_index.unwrap_or(u32::MAX)).0,
             hdx_sdk::pda::record(patient, index).0,
@@ -607,8 +622,8 @@ impl Gateway {
             .transport
             .accounts(&addresses)
             .map_err(|e| unavailable(e.to_string()))?;
-        let [clock, owner, page, record, consent] = <[_; 5]>::try_from(accounts)
-            .map_err(|got: Vec<_>| unavailable(format!("{} accounts for 5", got.len())))?;
+        let [clock, registered, owner, page, record, consent] = <[_; 6]>::try_from(accounts)
+            .map_err(|got: Vec<_>| unavailable(format!("{} accounts for 6", got.len())))?;
         let clock: solana_sdk::clock::Clock = clock
             .and_then(|a| bincode::deserialize(&a.data).ok())
             .ok_or_else(|| unavailable("the Clock sysvar does not decode".into()))?;
@@ -626,6 +641,10 @@ impl Gateway {
         };
         Ok(ReleaseView {
             clock: clock.unix_timestamp,
+            provider: ours(registered)
+                .map(|a| decode::<Provider>(&a.data))
+                .transpose()
+                .map_err(decoded)?,
             patient: ours(owner)
                 .map(|a| decode::<Patient>(&a.data))
                 .transpose()
@@ -718,9 +737,9 @@ impl Gateway {
         })?;
         let data = self
             .key
-            .open(
+            .open_owned(
                 cid,
-                &Sealed {
+                Sealed {
                     ciphertext,
                     nonce: row.nonce,
                     wrapped_key: row.wrapped_key,
@@ -741,6 +760,81 @@ impl Gateway {
         }
         Ok(data)
     }
+}
+
+/// A request whose signature headers are present, well-formed and valid
+/// over its line (not yet checked against the clock or the nonces).
+struct Signed {
+    signer: Pubkey,
+    time: i64,
+    nonce: String,
+}
+
+fn replayed(signed: &Signed) -> Refusal {
+    Refusal::new(
+        Reason::Replay,
+        format!(
+            "{} used nonce {} before: a replayed request",
+            signed.signer, signed.nonce
+        ),
+    )
+}
+
+/// The signature headers, present, well-formed and valid over `line`.
+fn verify_signed(request: &Request, line: impl Fn(i64, &str) -> String) -> Result<Signed, Refusal> {
+    let missing: Vec<&str> = [
+        (protocol::SIGNER_HEADER, &request.signer),
+        (protocol::SIGNATURE_HEADER, &request.signature),
+        (protocol::TIME_HEADER, &request.time),
+        (protocol::NONCE_HEADER, &request.nonce),
+    ]
+    .iter()
+    .filter(|(_, v)| v.is_none())
+    .map(|(name, _)| *name)
+    .collect();
+    if !missing.is_empty() {
+        return refuse(
+            Reason::MissingSignature,
+            format!("missing header(s): {}", missing.join(", ")),
+        );
+    }
+    let text = |v: &Option<String>| v.clone().unwrap_or_default();
+    let signer: Pubkey = text(&request.signer).parse().map_err(|_| {
+        Refusal::new(
+            Reason::MissingSignature,
+            format!("{} is not a public key", protocol::SIGNER_HEADER),
+        )
+    })?;
+    let signature: Signature = text(&request.signature).parse().map_err(|_| {
+        Refusal::new(
+            Reason::MissingSignature,
+            format!("{} is not a base58 signature", protocol::SIGNATURE_HEADER),
+        )
+    })?;
+    let time: i64 = text(&request.time).parse().map_err(|_| {
+        Refusal::new(
+            Reason::MissingSignature,
+            format!("{} is not unix seconds", protocol::TIME_HEADER),
+        )
+    })?;
+    let nonce = text(&request.nonce);
+    if !(16..=64).contains(&nonce.len()) || !nonce.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return refuse(
+            Reason::MissingSignature,
+            format!("{} must be 16 to 64 hex digits", protocol::NONCE_HEADER),
+        );
+    }
+    if !protocol::verify(&signer, &signature, &line(time, &nonce)) {
+        return refuse(
+            Reason::BadSignature,
+            format!("the signature is not {signer}'s over this request"),
+        );
+    }
+    Ok(Signed {
+        signer,
+        time,
+        nonce,
+    })
 }
 
 fn require_verified(provider: &hdx_sdk::program::state::Provider) -> Result<(), Refusal> {

@@ -111,6 +111,20 @@ impl MasterKey {
 
     /// Opens a blob stored under `cid`.
     pub fn open(&self, cid: &str, sealed: &Sealed) -> Result<Vec<u8>, SealError> {
+        self.open_owned(
+            cid,
+            Sealed {
+                ciphertext: sealed.ciphertext.clone(),
+                nonce: sealed.nonce,
+                wrapped_key: sealed.wrapped_key.clone(),
+                key_nonce: sealed.key_nonce,
+            },
+        )
+    }
+
+    /// [`MasterKey::open`], decrypting in the ciphertext's own buffer (no copy of the data).
+    pub fn open_owned(&self, cid: &str, sealed: Sealed) -> Result<Vec<u8>, SealError> {
+        use aes_gcm_siv::aead::AeadInPlace;
         let aad = cid.as_bytes();
         let data_key = self
             .0
@@ -126,15 +140,11 @@ impl MasterKey {
             .as_slice()
             .try_into()
             .map_err(|_| SealError::DoesNotOpen)?;
+        let mut buffer = sealed.ciphertext;
         Aes256GcmSiv::new((&data_key).into())
-            .decrypt(
-                Nonce::from_slice(&sealed.nonce),
-                Payload {
-                    msg: &sealed.ciphertext,
-                    aad,
-                },
-            )
-            .map_err(|_| SealError::DoesNotOpen)
+            .decrypt_in_place(Nonce::from_slice(&sealed.nonce), aad, &mut buffer)
+            .map_err(|_| SealError::DoesNotOpen)?;
+        Ok(buffer)
     }
 }
 

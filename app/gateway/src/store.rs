@@ -27,6 +27,7 @@ use std::sync::Mutex;
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 use serde::Serialize;
 
+use crate::group::{Batches, GroupCommit};
 use crate::reason::Reason;
 use crate::seal::{Sealed, NONCE_LEN};
 
@@ -164,8 +165,84 @@ pub struct Redeemed {
 
 pub struct Store {
     dir: PathBuf,
+    /// Reads, uploads and upkeep.
     db: Mutex<Connection>,
+    /// Nonces, redemptions and trail rows: group-committed on a second
+    /// connection (`None` when read-only).
+    writes: Option<GroupCommit<GroupWrite, i64, StoreError>>,
     _lock: Option<File>,
+}
+
+/// A write that goes through the group commit.
+pub(crate) enum GroupWrite {
+    Nonce {
+        signer: String,
+        nonce: String,
+        time: i64,
+    },
+    Redeem {
+        /// The request's (signer, nonce, time), recorded with the redemption.
+        nonce: Option<(String, String, i64)>,
+        patient: String,
+        sequence: u64,
+        provider: String,
+        binding: Binding,
+        trail: TrailRow,
+    },
+    Trail(TrailRow),
+}
+
+fn insert_nonce(db: &Connection, signer: &str, nonce: &str, time: i64) -> Result<(), StoreError> {
+    let inserted = db.execute(
+        "INSERT OR IGNORE INTO nonces (signer, nonce, time) VALUES (?1, ?2, ?3)",
+        params![signer, nonce, time],
+    )?;
+    if inserted == 0 {
+        return Err(StoreError::NonceUsed);
+    }
+    Ok(())
+}
+
+/// Applies one group-committed write (inside its batch's transaction).
+fn apply(db: &Connection, w: &GroupWrite) -> Result<i64, StoreError> {
+    match w {
+        GroupWrite::Nonce {
+            signer,
+            nonce,
+            time,
+        } => insert_nonce(db, signer, nonce, *time).map(|()| 0),
+        GroupWrite::Redeem {
+            nonce,
+            patient,
+            sequence,
+            provider,
+            binding,
+            trail,
+        } => {
+            if let Some((signer, nonce, time)) = nonce {
+                insert_nonce(db, signer, nonce, *time)?;
+            }
+            let inserted = db.execute(
+                "INSERT OR IGNORE INTO redemptions (patient, sequence, provider, record, cid,
+                 category, uploader, released_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                params![
+                    patient,
+                    *sequence as i64,
+                    provider,
+                    binding.record,
+                    binding.cid,
+                    binding.category,
+                    binding.uploader,
+                    trail.at
+                ],
+            )?;
+            if inserted == 0 {
+                return Err(StoreError::AlreadyRedeemed);
+            }
+            insert_trail(db, trail)
+        }
+        GroupWrite::Trail(trail) => insert_trail(db, trail),
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -176,6 +253,10 @@ pub enum StoreError {
     NonceUsed,
     #[error(transparent)]
     Db(#[from] rusqlite::Error),
+    #[error("the batch holding this write did not commit: {0}")]
+    NotCommitted(String),
+    #[error("the store is open read-only")]
+    ReadOnly,
     #[error(transparent)]
     Io(#[from] std::io::Error),
 }
@@ -249,9 +330,15 @@ impl Store {
         db.pragma_update(None, "synchronous", "FULL")?;
         db.execute_batch(SCHEMA)?;
         db.pragma_update(None, "user_version", FORMAT)?;
+        // The group commit's connection: `synchronous` is per connection.
+        let writer = Connection::open(&path)
+            .map_err(|e| anyhow::anyhow!("cannot open {}: {e}", path.display()))?;
+        writer.busy_timeout(std::time::Duration::from_secs(10))?;
+        writer.pragma_update(None, "synchronous", "FULL")?;
         let store = Store {
             dir: dir.to_path_buf(),
             db: Mutex::new(db),
+            writes: Some(GroupCommit::new(writer, apply)),
             _lock: Some(lock),
         };
         store.sweep()?;
@@ -278,6 +365,7 @@ impl Store {
         Ok(Store {
             dir: dir.to_path_buf(),
             db: Mutex::new(db),
+            writes: None,
             _lock: None,
         })
     }
@@ -325,16 +413,43 @@ impl Store {
         Ok(swept)
     }
 
-    /// Records a request's (signer, nonce); `NonceUsed` when seen before.
+    /// Commits `w` with whatever other writes are waiting (group commit);
+    /// returns once the batch holding it is durable.
+    fn write(&self, w: GroupWrite) -> Result<i64, StoreError> {
+        let writes = self.writes.as_ref().ok_or(StoreError::ReadOnly)?;
+        writes.write(w, |e| StoreError::NotCommitted(e.to_string()))
+    }
+
+    /// Group-commit batches so far and the writes they held.
+    pub fn batches(&self) -> Batches {
+        self.writes
+            .as_ref()
+            .map(GroupCommit::batches)
+            .unwrap_or_default()
+    }
+
+    /// Records a request's (signer, nonce), durably; `NonceUsed` when seen before.
     pub fn use_nonce(&self, signer: &str, nonce: &str, time: i64) -> Result<(), StoreError> {
-        let inserted = self.db().execute(
-            "INSERT OR IGNORE INTO nonces (signer, nonce, time) VALUES (?1, ?2, ?3)",
-            params![signer, nonce, time],
-        )?;
-        if inserted == 0 {
-            return Err(StoreError::NonceUsed);
-        }
-        Ok(())
+        self.write(GroupWrite::Nonce {
+            signer: signer.into(),
+            nonce: nonce.into(),
+            time,
+        })
+        .map(|_| ())
+    }
+
+    /// Whether a request's (signer, nonce) was recorded (a read: the
+    /// durable check is the write that records it).
+    pub fn nonce_seen(&self, signer: &str, nonce: &str) -> Result<bool, StoreError> {
+        Ok(self
+            .db()
+            .query_row(
+                "SELECT 1 FROM nonces WHERE signer = ?1 AND nonce = ?2",
+                params![signer, nonce],
+                |_| Ok(()),
+            )
+            .optional()?
+            .is_some())
     }
 
     /// Forgets nonces of requests older than `before` (they are refused as stale anyway).
@@ -567,34 +682,31 @@ impl Store {
     /// Redeems an entry and writes the release to the trail, in one
     /// committed transaction; `AlreadyRedeemed` if it was redeemed before.
     pub fn redeem(&self, r: &Redemption, trail: &TrailRow) -> Result<i64, StoreError> {
-        let mut db = self.db();
-        let tx = db.transaction()?;
-        let inserted = tx.execute(
-            "INSERT OR IGNORE INTO redemptions (patient, sequence, provider, record, cid,
-             category, uploader, released_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            params![
-                r.patient,
-                r.sequence as i64,
-                r.provider,
-                r.binding.record,
-                r.binding.cid,
-                r.binding.category,
-                r.binding.uploader,
-                trail.at
-            ],
-        )?;
-        if inserted == 0 {
-            return Err(StoreError::AlreadyRedeemed);
-        }
-        let seq = insert_trail(&tx, trail)?;
-        tx.commit()?;
-        Ok(seq)
+        self.redeem_with_nonce(r, None, trail)
     }
 
-    /// Appends one row to the trail.
+    /// [`Store::redeem`], recording the request's (signer, nonce, time) in
+    /// the same transaction: `NonceUsed` (nothing written) when it was used
+    /// before. Group-committed: durable when it returns.
+    pub fn redeem_with_nonce(
+        &self,
+        r: &Redemption,
+        nonce: Option<(&str, &str, i64)>,
+        trail: &TrailRow,
+    ) -> Result<i64, StoreError> {
+        self.write(GroupWrite::Redeem {
+            nonce: nonce.map(|(s, n, t)| (s.into(), n.into(), t)),
+            patient: r.patient.into(),
+            sequence: r.sequence,
+            provider: r.provider.into(),
+            binding: r.binding.clone(),
+            trail: trail.clone(),
+        })
+    }
+
+    /// Appends one row to the trail (group-committed).
     pub fn append(&self, trail: &TrailRow) -> Result<i64, StoreError> {
-        let db = self.db();
-        insert_trail(&db, trail)
+        self.write(GroupWrite::Trail(trail.clone()))
     }
 
     /// Trail rows after `after` (exclusive), oldest first, at most `limit`.

@@ -1554,3 +1554,48 @@ fn a_browser_page_may_call_the_gateway_and_still_needs_a_signature() {
     assert_eq!(unsigned.status, 401, "{}", unsigned.error());
     assert_eq!(w.trail().len(), rows + 2);
 }
+
+/// A provider whose key was rotated: the release is read in one batch at
+/// the provider's id (its first key), so the new key is found by a second
+/// read and releases; the old key is no provider's current key any more.
+#[test]
+fn after_a_key_rotation_the_new_key_releases_and_the_old_one_is_refused() {
+    let w = World::new(Config::default());
+    let p = w.p();
+    let l = w.lab.pubkey();
+    let new_key = Keypair::new();
+    {
+        use hdx_sdk::transport::Faucet;
+        w.node
+            .as_ref()
+            .fund(&new_key.pubkey(), 10_000_000_000)
+            .unwrap();
+    }
+    w.c.send(
+        &[ix::rotate_provider_key(l, new_key.pubkey(), &l)],
+        &w.lab,
+        &[&new_key],
+    )
+    .unwrap();
+    let entry =
+        w.c.access_record(
+            &new_key,
+            &l,
+            &p,
+            AT_GATEWAY,
+            hdx_sdk::codes::Purpose::Treatment,
+        )
+        .unwrap()
+        .sequence;
+    // The old key signs for the new key's entry: no longer a provider's key.
+    let old = Raw::release(&w.lab, &p, AT_GATEWAY, entry, w.now()).send(&w.url);
+    refused(&w, &old, Reason::NotAProvider, "/v1/records/");
+    let a = Raw::release(&new_key, &p, AT_GATEWAY, entry, w.now()).send(&w.url);
+    assert_eq!(a.status, 200, "{}", String::from_utf8_lossy(&a.body));
+    assert_eq!(Some(a.body.clone()), w.data[AT_GATEWAY as usize]);
+    let release = w.trail().pop().unwrap();
+    assert_eq!(release.reason, "Released");
+    assert_eq!(release.signer, Some(new_key.pubkey().to_string()));
+    let r = hdx_gateway::reconcile(w.gateway.store(), w.gateway.chain()).unwrap();
+    assert_eq!((r.releases, r.matched, r.ok()), (1, 1, true), "{r:?}");
+}
