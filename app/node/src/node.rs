@@ -92,6 +92,51 @@ pub enum Notification {
 
 type Reply<T> = oneshot::Sender<T>;
 
+/// A transaction waiting to be processed: (transaction, preflight, reply).
+type Pending = (
+    VersionedTransaction,
+    bool,
+    Reply<Result<Executed, NodeError>>,
+);
+
+/// The most transactions one durable commit holds.
+const MAX_BATCH: usize = 256;
+
+impl Node {
+    /// The last slot readers may see (published after its commit). Read
+    /// before a history query: whatever that query finds at or below it
+    /// was committed and published; anything newer is not shown yet.
+    fn visible_slot(&self) -> u64 {
+        self.published
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .slot()
+    }
+}
+
+fn lock(history: &Mutex<Store>) -> std::sync::MutexGuard<'_, Store> {
+    history.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Runs a history read on the blocking pool (SQLite never blocks an async worker).
+async fn read_history<T: Send + 'static>(
+    history: Arc<Mutex<Store>>,
+    read: impl FnOnce(&Store) -> anyhow::Result<T> + Send + 'static,
+) -> anyhow::Result<T> {
+    tokio::task::spawn_blocking(move || read(&lock(&history)))
+        .await
+        .map_err(|e| anyhow::anyhow!("a history read failed: {e}"))?
+}
+
+/// A request that changes the bank other than by a transaction: it must not
+/// be moved past the transactions around it.
+fn is_ordered(r: &Request) -> bool {
+    matches!(
+        r,
+        Request::SetAccount(..) | Request::SetTime(..) | Request::AdvanceSlot(..)
+    )
+}
+
 /// A processed transaction's slot and error, as history keeps them.
 pub type Status = (u64, Option<TransactionError>);
 
@@ -129,6 +174,11 @@ enum Request {
 
 pub struct Node {
     requests: Mutex<mpsc::Sender<Request>>,
+    /// History reads (statuses, transactions, signatures, block times) on a
+    /// read-only connection of their own, so they do not queue behind the
+    /// node thread's batches; they see committed history only. `None` for an
+    /// in-memory or read-only node (the node thread answers those).
+    history: Option<Arc<Mutex<Store>>>,
     published: Arc<RwLock<Arc<Bank>>>,
     clock: Arc<NodeClock>,
     meta: Meta,
@@ -148,11 +198,8 @@ struct Worker {
 }
 
 impl Worker {
-    fn process(
-        &mut self,
-        tx: VersionedTransaction,
-        preflight: bool,
-    ) -> Result<Executed, NodeError> {
+    /// Whether a transaction may be processed at all now.
+    fn admit(&self, tx: &VersionedTransaction) -> Result<(), NodeError> {
         if let Some(why) = &self.stopped {
             return Err(NodeError::Stopped(why.clone()));
         }
@@ -169,35 +216,146 @@ impl Worker {
                 )));
             }
         }
-        let parent = self.bank.slot();
-        let executed = self
-            .bank
-            .process(&tx, preflight)
-            .map_err(NodeError::Rejected)?;
+        Ok(())
+    }
+
+    /// Group commit: processes `batch` on the bank one transaction after
+    /// another (each its own slot, each seeing the ones before), commits
+    /// all that were processed in one durable SQL transaction, and only
+    /// then publishes their state, tells subscribers and answers their
+    /// senders. A transaction rejected before processing is answered at
+    /// once (it changed nothing). If the commit fails, nobody is told
+    /// anything was processed and the node stops.
+    fn process_batch(&mut self, batch: Vec<Pending>) {
+        let mut processed = Vec::with_capacity(batch.len());
+        // Refusals wait for the batch too: one decided on the batch's own
+        // uncommitted state ("already processed" by a copy earlier in the
+        // batch, a preflight that failed on an earlier one's effects) must
+        // not be told before that state is durable.
+        let mut refused = Vec::new();
+        for (tx, preflight, reply) in batch {
+            if let Err(e) = self.admit(&tx) {
+                refused.push((reply, e));
+                continue;
+            }
+            let parent = self.bank.slot();
+            match self.bank.process(&tx, preflight) {
+                Ok(executed) => processed.push((executed, tx, parent, reply)),
+                Err(rejected) => refused.push((reply, NodeError::Rejected(rejected))),
+            }
+        }
+        if processed.is_empty() {
+            for (reply, e) in refused {
+                let _ = reply.send(Err(e));
+            }
+            return;
+        }
         let faucet = self.bank.faucet().pubkey();
-        if let Err(e) = self.store.commit(&executed, &tx, &faucet) {
+        let items: Vec<(&Executed, &VersionedTransaction)> =
+            processed.iter().map(|(e, tx, _, _)| (e, tx)).collect();
+        if let Err(e) = self.store.commit_batch(&items, &faucet) {
             // The bank moved on but the store did not: stop rather than
             // serve state that a restart would not have.
             let why = format!("the store could not record a transaction: {e:#}");
             self.stopped = Some(why.clone());
-            return Err(NodeError::Stopped(why));
+            for (_, _, _, reply) in processed {
+                let _ = reply.send(Err(NodeError::Stopped(why.clone())));
+            }
+            for (reply, _) in refused {
+                let _ = reply.send(Err(NodeError::Stopped(why.clone())));
+            }
+            return;
         }
-        // Durable now: readers may see it.
+        // Durable now: readers may see it, subscribers hear of it, senders are answered.
         self.bank.publish();
-        let _ = self
-            .events
-            .send(Notification::Processed(Arc::new(executed.clone())));
-        let _ = self.events.send(Notification::Slot {
-            slot: self.bank.slot(),
-            parent,
-        });
-        Ok(executed)
+        for (executed, _, parent, reply) in processed {
+            let _ = self
+                .events
+                .send(Notification::Processed(Arc::new(executed.clone())));
+            let _ = self.events.send(Notification::Slot {
+                slot: executed.slot + 1,
+                parent,
+            });
+            let _ = reply.send(Ok(executed));
+        }
+        for (reply, e) in refused {
+            let _ = reply.send(Err(e));
+        }
+    }
+
+    /// Handles requests until every sender is gone. Transactions waiting
+    /// together are processed and committed together (one durable commit
+    /// for the batch). Reads that waited among them are answered after the
+    /// batch (they see it, as they would a moment later); a request that
+    /// changes the bank otherwise (the clock, a planted account, a new
+    /// slot) ends the batch and is handled after it, in order.
+    fn run(&mut self, inbox: mpsc::Receiver<Request>) {
+        let mut next = None;
+        loop {
+            let first = match next.take() {
+                Some(r) => r,
+                None => match inbox.recv() {
+                    Ok(r) => r,
+                    Err(_) => return,
+                },
+            };
+            if is_ordered(&first) {
+                self.handle(first);
+                continue;
+            }
+            let (mut batch, mut after) = (Vec::new(), Vec::new());
+            let mut waiting = Some(first);
+            while let Some(r) = waiting.take() {
+                match self.transaction_of(r) {
+                    Ok(t) => batch.push(t),
+                    Err(read) => after.push(read),
+                }
+                if batch.len() >= MAX_BATCH {
+                    break;
+                }
+                match inbox.try_recv() {
+                    Ok(r) if is_ordered(&r) => next = Some(r),
+                    Ok(r) => waiting = Some(r),
+                    Err(_) => {}
+                }
+            }
+            if !batch.is_empty() {
+                self.process_batch(batch);
+            }
+            for r in after {
+                self.handle(r);
+            }
+        }
+    }
+
+    /// A request to process a transaction, as (transaction, preflight, reply); any other back.
+    #[allow(clippy::result_large_err)] // moved once per request, never propagated
+    fn transaction_of(&mut self, request: Request) -> Result<Pending, Request> {
+        match request {
+            Request::Send(tx, preflight, reply) => Ok((tx, preflight, reply)),
+            Request::Airdrop(to, lamports, reply) => {
+                let (hash, _) = self.bank.latest_blockhash();
+                let faucet = self.bank.faucet().insecure_clone();
+                let tx = Transaction::new_signed_with_payer(
+                    &[system_instruction::transfer(
+                        &faucet.pubkey(),
+                        &to,
+                        lamports,
+                    )],
+                    Some(&faucet.pubkey()),
+                    &[&faucet],
+                    hash,
+                );
+                Ok((tx.into(), true, reply))
+            }
+            other => Err(other),
+        }
     }
 
     fn handle(&mut self, request: Request) {
         match request {
             Request::Send(tx, preflight, reply) => {
-                let _ = reply.send(self.process(tx, preflight));
+                self.process_batch(vec![(tx, preflight, reply)]);
             }
             Request::Simulate(tx, verify, accounts, reply) => {
                 let _ = reply.send(self.bank.simulate(&tx, verify, &accounts));
@@ -221,7 +379,7 @@ impl Worker {
                     &[&faucet],
                     hash,
                 );
-                let _ = reply.send(self.process(tx.into(), true));
+                self.process_batch(vec![(tx.into(), true, reply)]);
             }
             Request::SetAccount(address, account, reply) => {
                 // Tests only (planted accounts are not saved): published at once.
@@ -344,15 +502,20 @@ impl Node {
                     events: worker_events,
                     stopped: None,
                 };
-                for request in inbox {
-                    worker.handle(request);
-                }
+                worker.run(inbox);
             })?;
         let (published, clock) = ready
             .recv()
             .context("the node thread failed to start its bank")?;
+        let history = match (&config.location, read_only) {
+            (Location::Dir(dir), false) => {
+                Some(Arc::new(Mutex::new(Store::open(dir, None, true)?.0)))
+            }
+            _ => None,
+        };
         Ok(Self {
             requests: Mutex::new(requests),
+            history,
             published,
             clock,
             meta,
@@ -484,6 +647,13 @@ impl Node {
     /// When the transaction of `slot` ran (`getBlockTime`); `None` for a
     /// slot that ran none.
     pub async fn block_time_async(&self, slot: u64) -> anyhow::Result<Option<i64>> {
+        if let Some(h) = self.history.clone() {
+            let visible = self.visible_slot();
+            return read_history(h, move |s| {
+                Ok(s.block_time(slot)?.filter(|_| slot <= visible))
+            })
+            .await;
+        }
         self.call_async(|r| Request::BlockTime(slot, r)).await?
     }
 
@@ -502,6 +672,12 @@ impl Node {
     }
 
     pub fn transaction(&self, signature: &Signature) -> anyhow::Result<Option<TxRecord>> {
+        if let Some(h) = &self.history {
+            let visible = self.visible_slot();
+            return Ok(lock(h)
+                .transaction(signature)?
+                .filter(|t| t.slot <= visible));
+        }
         self.call(|r| Request::Transaction(*signature, r))?
     }
 
@@ -509,6 +685,13 @@ impl Node {
         &self,
         signature: Signature,
     ) -> anyhow::Result<Option<TxRecord>> {
+        if let Some(h) = self.history.clone() {
+            let visible = self.visible_slot();
+            return read_history(h, move |s| {
+                Ok(s.transaction(&signature)?.filter(|t| t.slot <= visible))
+            })
+            .await;
+        }
         self.call_async(|r| Request::Transaction(signature, r))
             .await?
     }
@@ -517,6 +700,10 @@ impl Node {
         &self,
         signatures: Vec<Signature>,
     ) -> anyhow::Result<Vec<Option<Status>>> {
+        if let Some(h) = self.history.clone() {
+            return read_history(h, move |s| signatures.iter().map(|x| s.status(x)).collect())
+                .await;
+        }
         self.call_async(|r| Request::Statuses(signatures, r))
             .await?
     }
@@ -528,6 +715,9 @@ impl Node {
         until: Option<Signature>,
         limit: usize,
     ) -> anyhow::Result<Vec<SignatureInfo>> {
+        if let Some(h) = &self.history {
+            return lock(h).signatures_for_address(address, before.as_ref(), until.as_ref(), limit);
+        }
         self.call(|reply| Request::SignaturesFor {
             address: *address,
             before,
@@ -544,6 +734,16 @@ impl Node {
         until: Option<Signature>,
         limit: usize,
     ) -> anyhow::Result<Vec<SignatureInfo>> {
+        if let Some(h) = self.history.clone() {
+            let visible = self.visible_slot();
+            return read_history(h, move |s| {
+                let mut found =
+                    s.signatures_for_address(&address, before.as_ref(), until.as_ref(), limit)?;
+                found.retain(|i| i.slot <= visible);
+                Ok(found)
+            })
+            .await;
+        }
         self.call_async(|reply| Request::SignaturesFor {
             address,
             before,

@@ -29,7 +29,7 @@ pub const LOCK_FILE: &str = "lock";
 /// Written by `hdx serve` while it holds the directory: `{"url": ..., "pid": ...}`.
 pub const SERVE_FILE: &str = "serve.json";
 /// The store's format. Bump when the schema or the program's layouts change.
-pub const FORMAT: u32 = 2;
+pub const FORMAT: u32 = 3;
 /// The file an hdx before the node (format 1) kept its ledger in.
 pub const OLD_FORMAT_FILE: &str = "ledger.json";
 
@@ -45,25 +45,30 @@ CREATE TABLE IF NOT EXISTS accounts (
     executable INTEGER NOT NULL,
     data BLOB NOT NULL
 );
+-- History: what getTransaction, getSignatureStatuses and
+-- getSignaturesForAddress need, no more. The signature is the wire's first
+-- (found by its first 8 bytes, `sig8`, then compared); the rest of the meta
+-- (logs, return data, fee, units, balances) is one compressed blob.
 CREATE TABLE IF NOT EXISTS transactions (
-    signature BLOB PRIMARY KEY,
+    id INTEGER PRIMARY KEY,
+    sig8 INTEGER NOT NULL,
     slot INTEGER NOT NULL,
     block_time INTEGER NOT NULL,
     wire BLOB NOT NULL,
     err TEXT,
-    logs TEXT NOT NULL,
-    return_program BLOB,
-    return_data BLOB,
-    fee INTEGER NOT NULL,
-    units INTEGER NOT NULL,
-    balances TEXT NOT NULL
+    meta BLOB NOT NULL
 );
+CREATE INDEX IF NOT EXISTS transactions_by_sig8 ON transactions (sig8);
 CREATE INDEX IF NOT EXISTS transactions_by_slot ON transactions (slot);
-CREATE TABLE IF NOT EXISTS address_signatures (
-    address BLOB NOT NULL,
-    slot INTEGER NOT NULL,
-    signature BLOB NOT NULL,
-    PRIMARY KEY (address, slot, signature)
+-- Every address a transaction named, by a small number, once.
+CREATE TABLE IF NOT EXISTS addresses (
+    id INTEGER PRIMARY KEY,
+    address BLOB NOT NULL UNIQUE
+);
+CREATE TABLE IF NOT EXISTS address_transactions (
+    address INTEGER NOT NULL,
+    tx INTEGER NOT NULL,
+    PRIMARY KEY (address, tx)
 ) WITHOUT ROWID;
 ";
 
@@ -93,10 +98,74 @@ pub struct TxRecord {
     pub post_balances: Vec<u64>,
 }
 
+/// A transaction's meta as stored (bincode, then zstd with [`META_DICTIONARY`]).
 #[derive(Serialize, Deserialize)]
-struct Balances {
+struct StoredMeta {
+    logs: Vec<String>,
+    return_data: Option<(Pubkey, Vec<u8>)>,
+    fee: u64,
+    units: u64,
     pre: Vec<u64>,
     post: Vec<u64>,
+}
+
+/// What logs usually say, as zstd's raw-content dictionary: a short
+/// transaction's logs then compress to what is particular to it. Part of
+/// the format: changing it is a new format.
+const META_DICTIONARY: &[u8] = concat!(
+    "Program ComputeBudget111111111111111111111111111111 invoke [1]",
+    "Program ComputeBudget111111111111111111111111111111 success",
+    "Program 11111111111111111111111111111111 invoke [2]",
+    "Program 11111111111111111111111111111111 success",
+    "Program 11111111111111111111111111111111 invoke [1]",
+    "Program log: Instruction: AccessRecord",
+    "Program log: Instruction: ",
+    "Program data: ",
+    "hdx-event: ",
+    " consumed ",
+    " of 200000 compute units",
+    " success",
+    " invoke [1]",
+    "Program 6Jco8RURhC98vmrQk818uFzSyozdBsKhsWk217imGFTN invoke [1]",
+    "Program 6Jco8RURhC98vmrQk818uFzSyozdBsKhsWk217imGFTN consumed ",
+    "Program 6Jco8RURhC98vmrQk818uFzSyozdBsKhsWk217imGFTN success",
+    "Program return: 6Jco8RURhC98vmrQk818uFzSyozdBsKhsWk217imGFTN ",
+)
+.as_bytes();
+
+/// zstd's level for history: fast, and small enough.
+const META_LEVEL: i32 = 3;
+
+fn pack_meta(z: &mut Zstd, executed: &Executed) -> anyhow::Result<Vec<u8>> {
+    let plain = bincode::serialize(&StoredMeta {
+        logs: executed.logs.clone(),
+        return_data: executed.return_data.clone(),
+        fee: executed.fee,
+        units: executed.units_consumed,
+        pre: executed.pre_balances.clone(),
+        post: executed.post_balances.clone(),
+    })?;
+    Ok(z.compress.compress(&plain)?)
+}
+
+fn unpack_meta(z: &mut Zstd, packed: &[u8]) -> anyhow::Result<StoredMeta> {
+    // A transaction's meta is bounded by its logs (the runtime caps them at 10 KB).
+    let plain = z.decompress.decompress(packed, 1 << 20)?;
+    Ok(bincode::deserialize(&plain)?)
+}
+
+/// The first 8 bytes of a signature, as the history indexes it.
+fn sig8(signature: &Signature) -> i64 {
+    i64::from_le_bytes(signature.as_ref()[..8].try_into().expect("64 bytes"))
+}
+
+/// The first signature of a stored wire transaction (bincode: a short-vec
+/// length, then the signatures).
+fn wire_signature(wire: &[u8]) -> Option<Signature> {
+    let first = wire.get(1..65)?;
+    (wire.first().is_some_and(|n| *n >= 1 && *n < 0x80))
+        .then(|| Signature::try_from(first).ok())
+        .flatten()
 }
 
 /// A signature that touched an address, newest first in listings.
@@ -112,6 +181,23 @@ pub struct Store {
     conn: Connection,
     /// Transactions of history kept (in-memory stores only; a directory keeps all).
     history_limit: Option<u64>,
+    /// zstd contexts with the dictionary loaded, made once (making one per
+    /// transaction cost more than compressing).
+    zstd: std::cell::RefCell<Zstd>,
+}
+
+struct Zstd {
+    compress: zstd::bulk::Compressor<'static>,
+    decompress: zstd::bulk::Decompressor<'static>,
+}
+
+impl Zstd {
+    fn new() -> std::io::Result<Self> {
+        Ok(Zstd {
+            compress: zstd::bulk::Compressor::with_dictionary(META_LEVEL, META_DICTIONARY)?,
+            decompress: zstd::bulk::Decompressor::with_dictionary(META_DICTIONARY)?,
+        })
+    }
 }
 
 /// How many recent transactions an in-memory store keeps in its history
@@ -126,16 +212,6 @@ fn key(b: Vec<u8>) -> rusqlite::Result<Pubkey> {
     })
 }
 
-fn sig(b: Vec<u8>) -> rusqlite::Result<Signature> {
-    Signature::try_from(b.as_slice()).map_err(|_| {
-        rusqlite::Error::FromSqlConversionFailure(
-            0,
-            rusqlite::types::Type::Blob,
-            "signature".into(),
-        )
-    })
-}
-
 impl Store {
     /// An in-memory store (tests, the demo, the cost report).
     pub fn memory(upgrade_authority: &Pubkey) -> anyhow::Result<(Self, Meta)> {
@@ -143,6 +219,7 @@ impl Store {
         let store = Self {
             conn,
             history_limit: Some(MEMORY_HISTORY),
+            zstd: std::cell::RefCell::new(Zstd::new()?),
         };
         store.init(upgrade_authority)?;
         let meta = store.meta()?;
@@ -171,6 +248,7 @@ impl Store {
             let store = Self {
                 conn,
                 history_limit: None,
+                zstd: std::cell::RefCell::new(Zstd::new()?),
             };
             store.configure()?;
             store.init(authority)?;
@@ -186,6 +264,7 @@ impl Store {
         let store = Self {
             conn,
             history_limit: None,
+            zstd: std::cell::RefCell::new(Zstd::new()?),
         };
         // A file that is not a database fails its first statement: name it.
         if !read_only {
@@ -234,7 +313,14 @@ impl Store {
         let format: u32 = get("format")?.parse()?;
         anyhow::ensure!(
             format == FORMAT,
-            "this ledger has format {format}; this hdx reads format {FORMAT}"
+            "this ledger has format {format}; this hdx reads format {FORMAT}{}",
+            if format < FORMAT {
+                " (format 3 keeps each transaction's history in under 1 KB: the signature once, \
+                 its meta compressed, addresses by number). Nothing was changed: keep using the \
+                 hdx that made it, or start a new ledger in another directory"
+            } else {
+                ": a newer hdx made it. Nothing was changed"
+            }
         );
         Ok(Meta {
             upgrade_authority: get("upgrade_authority")?.parse()?,
@@ -272,137 +358,109 @@ impl Store {
         transaction: &VersionedTransaction,
         skip: &Pubkey,
     ) -> anyhow::Result<()> {
+        self.commit_batch(&[(executed, transaction)], skip)
+    }
+
+    /// Records processed transactions, in order, and the accounts each could
+    /// have written, in one durable SQL transaction (one sync for the
+    /// batch: group commit). All of them or none.
+    pub fn commit_batch(
+        &mut self,
+        batch: &[(&Executed, &VersionedTransaction)],
+        skip: &Pubkey,
+    ) -> anyhow::Result<()> {
+        let Some(last) = batch.last().map(|(e, _)| e.slot) else {
+            return Ok(());
+        };
         let db = self.conn.transaction()?;
-        for (address, account) in &executed.written {
-            if address == skip {
-                continue;
-            }
-            match account {
-                Some(a) => db.execute(
-                    "INSERT INTO accounts (address, lamports, owner, executable, data)
-                     VALUES (?1, ?2, ?3, ?4, ?5)
-                     ON CONFLICT(address) DO UPDATE SET lamports = ?2, owner = ?3,
-                     executable = ?4, data = ?5",
-                    params![
-                        address.as_ref(),
-                        a.lamports as i64,
-                        a.owner.as_ref(),
-                        a.executable,
-                        a.data
-                    ],
-                )?,
-                None => db.execute(
-                    "DELETE FROM accounts WHERE address = ?1",
-                    [address.as_ref()],
-                )?,
-            };
-        }
-        let err = executed
-            .result
-            .as_ref()
-            .err()
-            .map(serde_json::to_string)
-            .transpose()?;
-        db.execute(
-            "INSERT INTO transactions (signature, slot, block_time, wire, err, logs,
-             return_program, return_data, fee, units, balances)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-            params![
-                executed.signature.as_ref(),
-                executed.slot as i64,
-                executed.block_time,
-                bincode::serialize(transaction)?,
-                err,
-                serde_json::to_string(&executed.logs)?,
-                executed
-                    .return_data
-                    .as_ref()
-                    .map(|(p, _)| p.to_bytes().to_vec()),
-                executed.return_data.as_ref().map(|(_, d)| d.clone()),
-                executed.fee as i64,
-                executed.units_consumed as i64,
-                serde_json::to_string(&Balances {
-                    pre: executed.pre_balances.clone(),
-                    post: executed.post_balances.clone(),
-                })?,
-            ],
-        )?;
-        for address in &executed.account_keys {
-            db.execute(
-                "INSERT OR IGNORE INTO address_signatures (address, slot, signature)
-                 VALUES (?1, ?2, ?3)",
-                params![
-                    address.as_ref(),
-                    executed.slot as i64,
-                    executed.signature.as_ref()
-                ],
+        for (executed, transaction) in batch {
+            record(
+                &db,
+                &mut self.zstd.borrow_mut(),
+                executed,
+                transaction,
+                skip,
             )?;
         }
         db.execute(
             "UPDATE meta SET value = ?1 WHERE key = 'slot'",
-            [executed.slot.to_string()],
+            [last.to_string()],
         )?;
         db.commit()?;
         if let Some(limit) = self.history_limit {
             // Now and then, not on every commit: a scan of the history.
-            if executed.slot.is_multiple_of(1024) && executed.slot > limit {
-                let oldest = (executed.slot - limit) as i64;
+            let first = batch[0].0.slot;
+            if (first..=last).any(|s| s.is_multiple_of(1024)) && last > limit {
+                let oldest = (last - limit) as i64;
+                let first_kept: i64 = self.conn.query_row(
+                    "SELECT COALESCE(MIN(id), 0) FROM transactions WHERE slot >= ?1",
+                    [oldest],
+                    |r| r.get(0),
+                )?;
                 self.conn
-                    .execute("DELETE FROM transactions WHERE slot < ?1", [oldest])?;
-                self.conn
-                    .execute("DELETE FROM address_signatures WHERE slot < ?1", [oldest])?;
+                    .execute("DELETE FROM transactions WHERE id < ?1", [first_kept])?;
+                self.conn.execute(
+                    "DELETE FROM address_transactions WHERE tx < ?1",
+                    [first_kept],
+                )?;
             }
         }
         Ok(())
     }
 
+    /// The history row of `signature`: (id, slot, block_time, wire, err, meta).
+    #[allow(clippy::type_complexity)]
+    fn row(
+        &self,
+        signature: &Signature,
+        with_meta: bool,
+    ) -> anyhow::Result<Option<(i64, u64, i64, Vec<u8>, Option<String>, Vec<u8>)>> {
+        let mut stmt = self.conn.prepare_cached(if with_meta {
+            "SELECT id, slot, block_time, wire, err, meta FROM transactions WHERE sig8 = ?1"
+        } else {
+            "SELECT id, slot, block_time, substr(wire, 1, 65), err, x'' FROM transactions WHERE sig8 = ?1"
+        })?;
+        let rows = stmt.query_map([sig8(signature)], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, i64>(1)? as u64,
+                r.get::<_, i64>(2)?,
+                r.get::<_, Vec<u8>>(3)?,
+                r.get::<_, Option<String>>(4)?,
+                r.get::<_, Vec<u8>>(5)?,
+            ))
+        })?;
+        for row in rows {
+            let row = row?;
+            // Another signature may share the first 8 bytes: compare all 64.
+            if wire_signature(&row.3).as_ref() == Some(signature) {
+                return Ok(Some(row));
+            }
+        }
+        Ok(None)
+    }
+
     pub fn transaction(&self, signature: &Signature) -> anyhow::Result<Option<TxRecord>> {
-        self.conn
-            .query_row(
-                "SELECT slot, block_time, wire, err, logs, return_program, return_data, fee,
-                 units, balances FROM transactions WHERE signature = ?1",
-                [signature.as_ref()],
-                |r| {
-                    Ok((
-                        r.get::<_, i64>(0)?,
-                        r.get::<_, i64>(1)?,
-                        r.get::<_, Vec<u8>>(2)?,
-                        r.get::<_, Option<String>>(3)?,
-                        r.get::<_, String>(4)?,
-                        r.get::<_, Option<Vec<u8>>>(5)?,
-                        r.get::<_, Option<Vec<u8>>>(6)?,
-                        r.get::<_, i64>(7)?,
-                        r.get::<_, i64>(8)?,
-                        r.get::<_, String>(9)?,
-                    ))
-                },
-            )
-            .optional()?
-            .map(
-                |(slot, block_time, wire, err, logs, program, data, fee, units, balances)| {
-                    let balances: Balances = serde_json::from_str(&balances)?;
-                    Ok(TxRecord {
-                        signature: *signature,
-                        slot: slot as u64,
-                        block_time,
-                        transaction: bincode::deserialize(&wire)?,
-                        result: match err {
-                            Some(e) => Err(serde_json::from_str(&e)?),
-                            None => Ok(()),
-                        },
-                        logs: serde_json::from_str(&logs)?,
-                        return_data: match (program, data) {
-                            (Some(p), Some(d)) => Some((key(p)?, d)),
-                            _ => None,
-                        },
-                        fee: fee as u64,
-                        units_consumed: units as u64,
-                        pre_balances: balances.pre,
-                        post_balances: balances.post,
-                    })
-                },
-            )
-            .transpose()
+        let Some((_, slot, block_time, wire, err, meta)) = self.row(signature, true)? else {
+            return Ok(None);
+        };
+        let meta = unpack_meta(&mut self.zstd.borrow_mut(), &meta)?;
+        Ok(Some(TxRecord {
+            signature: *signature,
+            slot,
+            block_time,
+            transaction: bincode::deserialize(&wire)?,
+            result: match err {
+                Some(e) => Err(serde_json::from_str(&e)?),
+                None => Ok(()),
+            },
+            logs: meta.logs,
+            return_data: meta.return_data,
+            fee: meta.fee,
+            units_consumed: meta.units,
+            pre_balances: meta.pre,
+            post_balances: meta.post,
+        }))
     }
 
     /// When the transaction processed in `slot` ran (its Clock time).
@@ -422,18 +480,9 @@ impl Store {
         &self,
         signature: &Signature,
     ) -> anyhow::Result<Option<(u64, Option<TransactionError>)>> {
-        self.conn
-            .query_row(
-                "SELECT slot, err FROM transactions WHERE signature = ?1",
-                [signature.as_ref()],
-                |r| Ok((r.get::<_, i64>(0)?, r.get::<_, Option<String>>(1)?)),
-            )
-            .optional()?
-            .map(|(slot, err)| {
-                Ok((
-                    slot as u64,
-                    err.map(|e| serde_json::from_str(&e)).transpose()?,
-                ))
+        self.row(signature, false)?
+            .map(|(_, slot, _, _, err, _)| {
+                Ok((slot, err.map(|e| serde_json::from_str(&e)).transpose()?))
             })
             .transpose()
     }
@@ -447,29 +496,37 @@ impl Store {
         until: Option<&Signature>,
         limit: usize,
     ) -> anyhow::Result<Vec<SignatureInfo>> {
-        let slot_of = |s: Option<&Signature>| -> anyhow::Result<Option<i64>> {
+        // History is in processing order: a transaction's id orders it.
+        let id_of = |s: Option<&Signature>| -> anyhow::Result<Option<i64>> {
             match s {
                 Some(s) => Ok(Some(
-                    self.status(s)?
-                        .map(|(slot, _)| slot as i64)
+                    self.row(s, false)?
+                        .map(|row| row.0)
                         .with_context(|| format!("unknown signature {s}"))?,
                 )),
                 None => Ok(None),
             }
         };
-        let before = slot_of(before)?.unwrap_or(i64::MAX);
-        let until = slot_of(until)?.unwrap_or(-1);
-        let mut stmt = self.conn.prepare(
-            "SELECT a.signature, a.slot, t.block_time, t.err FROM address_signatures a
-             JOIN transactions t ON t.signature = a.signature
-             WHERE a.address = ?1 AND a.slot < ?2 AND a.slot > ?3
-             ORDER BY a.slot DESC LIMIT ?4",
+        let before = id_of(before)?.unwrap_or(i64::MAX);
+        let until = id_of(until)?.unwrap_or(-1);
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT substr(t.wire, 1, 65), t.slot, t.block_time, t.err
+             FROM addresses a
+             JOIN address_transactions x ON x.address = a.id
+             JOIN transactions t ON t.id = x.tx
+             WHERE a.address = ?1 AND x.tx < ?2 AND x.tx > ?3
+             ORDER BY x.tx DESC LIMIT ?4",
         )?;
         let rows = stmt.query_map(
-            params![address.as_ref(), before, until, limit as i64],
+            params![
+                address.as_ref(),
+                before,
+                until,
+                limit.min(i64::MAX as usize) as i64
+            ],
             |r| {
                 Ok((
-                    sig(r.get(0)?)?,
+                    r.get::<_, Vec<u8>>(0)?,
                     r.get::<_, i64>(1)?,
                     r.get::<_, i64>(2)?,
                     r.get::<_, Option<String>>(3)?,
@@ -477,15 +534,28 @@ impl Store {
             },
         )?;
         rows.map(|row| {
-            let (signature, slot, block_time, err) = row?;
+            let (wire, slot, block_time, err) = row?;
             Ok(SignatureInfo {
-                signature,
+                signature: wire_signature(&wire)
+                    .context("a stored transaction without a signature")?,
                 slot: slot as u64,
                 block_time,
                 err: err.map(|e| serde_json::from_str(&e)).transpose()?,
             })
         })
         .collect()
+    }
+
+    /// Bytes of the database by table and index (SQLite's `dbstat`), largest first.
+    pub fn space(dir: &Path) -> anyhow::Result<Vec<(String, u64)>> {
+        let conn = open_read_only(&dir.join(DB_FILE))?;
+        let mut stmt = conn.prepare(
+            "SELECT name, SUM(pgsize) FROM dbstat GROUP BY name ORDER BY SUM(pgsize) DESC",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as u64))
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
     /// SQLite's own check of `dir`'s database (every page, index and
@@ -505,6 +575,72 @@ impl Store {
             .map(|m| m.len())
             .sum()
     }
+}
+
+/// One processed transaction's accounts and history row, inside `db`'s transaction.
+fn record(
+    db: &Connection,
+    z: &mut Zstd,
+    executed: &Executed,
+    transaction: &VersionedTransaction,
+    skip: &Pubkey,
+) -> anyhow::Result<()> {
+    for (address, account) in &executed.written {
+        if address == skip {
+            continue;
+        }
+        match account {
+            Some(a) => db.execute(
+                "INSERT INTO accounts (address, lamports, owner, executable, data)
+                     VALUES (?1, ?2, ?3, ?4, ?5)
+                     ON CONFLICT(address) DO UPDATE SET lamports = ?2, owner = ?3,
+                     executable = ?4, data = ?5",
+                params![
+                    address.as_ref(),
+                    a.lamports as i64,
+                    a.owner.as_ref(),
+                    a.executable,
+                    a.data
+                ],
+            )?,
+            None => db.execute(
+                "DELETE FROM accounts WHERE address = ?1",
+                [address.as_ref()],
+            )?,
+        };
+    }
+    let err = executed
+        .result
+        .as_ref()
+        .err()
+        .map(serde_json::to_string)
+        .transpose()?;
+    db.execute(
+        "INSERT INTO transactions (sig8, slot, block_time, wire, err, meta)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![
+            sig8(&executed.signature),
+            executed.slot as i64,
+            executed.block_time,
+            bincode::serialize(transaction)?,
+            err,
+            pack_meta(z, executed)?,
+        ],
+    )?;
+    let tx = db.last_insert_rowid();
+    let mut intern = db.prepare_cached(
+        "INSERT INTO addresses (address) VALUES (?1) ON CONFLICT (address) DO NOTHING",
+    )?;
+    let mut id_of = db.prepare_cached("SELECT id FROM addresses WHERE address = ?1")?;
+    let mut link = db.prepare_cached(
+        "INSERT OR IGNORE INTO address_transactions (address, tx) VALUES (?1, ?2)",
+    )?;
+    for address in &executed.account_keys {
+        intern.execute([address.as_ref()])?;
+        let id: i64 = id_of.query_row([address.as_ref()], |r| r.get(0))?;
+        link.execute(params![id, tx])?;
+    }
+    Ok(())
 }
 
 /// Opens a database for reading. A WAL database needs its `-shm` file,
@@ -723,5 +859,108 @@ mod tests {
             disk.status(&first).unwrap().is_some(),
             "a directory keeps everything"
         );
+    }
+
+    /// Signatures found by their first 8 bytes are compared whole: two
+    /// that share them are told apart; history lists newest first with
+    /// `before`/`until` exclusive; every field comes back as committed.
+    #[test]
+    fn history_finds_each_signature_whole_and_lists_in_order() {
+        let key = Pubkey::new_unique();
+        let other = Pubkey::new_unique();
+        let dir = tempfile::tempdir().unwrap();
+        let (mut disk, _) = Store::open(dir.path(), Some(&key), false).unwrap();
+        let mut batch = Vec::new();
+        for slot in 10..15u64 {
+            let (mut e, mut tx) = executed(slot, key);
+            // Slots 12 and 13 share their first 8 signature bytes with slot 11.
+            let mut bytes = [slot as u8; 64];
+            bytes[..8].copy_from_slice(&11u64.to_le_bytes());
+            if slot == 12 || slot == 13 {
+                e.signature = Signature::from(bytes);
+                tx.signatures = vec![e.signature];
+            }
+            e.logs = vec![format!("Program log: slot {slot}"); 3];
+            e.return_data = Some((other, vec![slot as u8; 5]));
+            e.result = if slot == 13 {
+                Err(TransactionError::AccountInUse)
+            } else {
+                Ok(())
+            };
+            e.account_keys = if slot % 2 == 0 {
+                vec![key, other]
+            } else {
+                vec![key]
+            };
+            batch.push((e, tx));
+        }
+        let refs: Vec<_> = batch.iter().map(|(e, t)| (e, t)).collect();
+        disk.commit_batch(&refs, &Pubkey::default()).unwrap();
+        for (e, tx) in &batch {
+            let got = disk.transaction(&e.signature).unwrap().unwrap();
+            assert_eq!(
+                (
+                    got.slot,
+                    &got.transaction,
+                    &got.result,
+                    &got.logs,
+                    &got.return_data
+                ),
+                (e.slot, tx, &e.result, &e.logs, &e.return_data)
+            );
+            assert_eq!(
+                (got.fee, got.pre_balances, got.post_balances),
+                (5_000, vec![1], vec![1])
+            );
+            assert_eq!(disk.status(&e.signature).unwrap().unwrap().0, e.slot);
+        }
+        let mut unknown = [11u8; 64];
+        unknown[..8].copy_from_slice(&11u64.to_le_bytes());
+        assert_eq!(disk.status(&Signature::from(unknown)).unwrap(), None);
+        let slots = |l: Vec<SignatureInfo>| l.iter().map(|s| s.slot).collect::<Vec<_>>();
+        assert_eq!(
+            slots(disk.signatures_for_address(&key, None, None, 100).unwrap()),
+            [14, 13, 12, 11, 10]
+        );
+        assert_eq!(
+            slots(
+                disk.signatures_for_address(&other, None, None, 100)
+                    .unwrap()
+            ),
+            [14, 12, 10]
+        );
+        let (s13, s11) = (&batch[3].0.signature, &batch[1].0.signature);
+        let listed = disk
+            .signatures_for_address(&key, Some(s13), Some(s11), 100)
+            .unwrap();
+        assert_eq!(listed.len(), 1);
+        assert_eq!(
+            (listed[0].slot, &listed[0].signature),
+            (12, &batch[2].0.signature)
+        );
+        let newest = disk.signatures_for_address(&key, None, None, 1).unwrap();
+        assert_eq!(newest[0].err, None);
+        let failed = disk
+            .signatures_for_address(&key, Some(&batch[4].0.signature), None, 1)
+            .unwrap();
+        assert_eq!(failed[0].err, Some(TransactionError::AccountInUse));
+    }
+
+    /// A ledger of the format before is refused with what to do, and left as it was.
+    #[test]
+    fn a_format_2_ledger_is_refused_and_left_alone() {
+        let key = Pubkey::new_unique();
+        let dir = tempfile::tempdir().unwrap();
+        drop(Store::open(dir.path(), Some(&key), false).unwrap());
+        let conn = Connection::open(dir.path().join(DB_FILE)).unwrap();
+        conn.execute("UPDATE meta SET value = '2' WHERE key = 'format'", [])
+            .unwrap();
+        drop(conn);
+        let before = std::fs::read(dir.path().join(DB_FILE)).unwrap();
+        let err = Store::open(dir.path(), None, false).err().unwrap();
+        let text = format!("{err:#}");
+        assert!(text.contains("format 2; this hdx reads format 3"), "{text}");
+        assert!(text.contains("Nothing was changed"), "{text}");
+        assert_eq!(std::fs::read(dir.path().join(DB_FILE)).unwrap(), before);
     }
 }

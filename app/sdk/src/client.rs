@@ -511,11 +511,17 @@ impl HdxClient {
         if !self.log_page(patient, current)?.is_full() {
             return Ok(current);
         }
-        let opened = self.send(
+        // Sent once, not through `send`'s AlreadyProcessed retry: threads
+        // sharing a key open the same page with the same transaction under
+        // the same blockhash, and "already processed" then means another
+        // thread's copy landed; waiting for a new blockhash to send it again
+        // would only stall (up to a block interval) to be refused.
+        let tx = self.transaction(
             &[ix::open_log_page(payer.pubkey(), patient, current)],
             payer,
             &[],
-        );
+        )?;
+        let opened = self.transport.send(&tx);
         match opened {
             Ok(_) => Ok(current + 1),
             Err(e) => {
@@ -523,7 +529,7 @@ impl HdxClient {
                 if now > current {
                     Ok(now)
                 } else {
-                    Err(e)
+                    Err(e.into())
                 }
             }
         }
