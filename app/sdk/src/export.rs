@@ -40,6 +40,8 @@ use crate::client::{ClientError, HdxClient, ProviderIndex, WindowFilter};
 use crate::directory::VerifiedDirectory;
 use crate::history::{ConsentVersion, Ending, Origin};
 
+mod event;
+
 pub const PUBKEY_SYSTEM: &str = "urn:solana:pubkey";
 pub const RECORD_SYSTEM: &str = "urn:hdx:record";
 /// Emergency (break-the-glass) events: the opening's subtype, the review's type.
@@ -392,15 +394,38 @@ impl<W: Write> FhirBundle<W> {
         Ok(Self { out, entries: 0 })
     }
 
+    /// Writes `{"fullUrl":..,"resource":..}` as `serde_json` writes that
+    /// object (keys in order, compact), without building it.
     pub fn resource(&mut self, resource: &Value) -> std::io::Result<()> {
         let id = resource["id"].as_str().unwrap_or_default();
-        let entry = json!({ "fullUrl": full_url(id), "resource": resource });
         self.out.write_all(if self.entries == 0 {
-            b"\n    "
+            b"\n    {\"fullUrl\":"
         } else {
-            b",\n    "
+            b",\n    {\"fullUrl\":"
         })?;
-        serde_json::to_writer(&mut self.out, &entry)?;
+        serde_json::to_writer(&mut self.out, &full_url(id))?;
+        self.out.write_all(b",\"resource\":")?;
+        serde_json::to_writer(&mut self.out, resource)?;
+        self.out.write_all(b"}")?;
+        self.entries += 1;
+        Ok(())
+    }
+
+    /// Writes an entry whose resource (with id `id`) `write` writes.
+    fn entry_with(
+        &mut self,
+        id: &str,
+        write: impl FnOnce(&mut W) -> serde_json::Result<()>,
+    ) -> std::io::Result<()> {
+        self.out.write_all(if self.entries == 0 {
+            b"\n    {\"fullUrl\":"
+        } else {
+            b",\n    {\"fullUrl\":"
+        })?;
+        serde_json::to_writer(&mut self.out, &full_url(id))?;
+        self.out.write_all(b",\"resource\":")?;
+        write(&mut self.out)?;
+        self.out.write_all(b"}")?;
         self.entries += 1;
         Ok(())
     }
@@ -423,8 +448,67 @@ pub fn full_url(id: &str) -> String {
 }
 
 fn key_ref(key: &Pubkey) -> Value {
-    json!({ "identifier": { "system": PUBKEY_SYSTEM, "value": key.to_string() } })
+    key_value(&key.to_string())
 }
+
+fn key_value(key: &str) -> Value {
+    json!({ "identifier": { "system": PUBKEY_SYSTEM, "value": key } })
+}
+
+/// What the events of one export repeat, worked out once: keys in base58,
+/// consent and emergency-window addresses (a PDA search each).
+#[derive(Default)]
+pub struct Memo {
+    keys: HashMap<Pubkey, String>,
+    consents: HashMap<(Pubkey, Pubkey), (Pubkey, String)>,
+    windows: HashMap<(Pubkey, u32), (Pubkey, String)>,
+}
+
+impl Memo {
+    fn key(&mut self, key: &Pubkey) -> &str {
+        self.keys.entry(*key).or_insert_with(|| key.to_string())
+    }
+
+    fn consent_entry(&mut self, patient: &Pubkey, provider: &Pubkey) -> &(Pubkey, String) {
+        self.consents
+            .entry((*patient, *provider))
+            .or_insert_with(|| {
+                let a = crate::pda::consent(patient, provider).0;
+                (a, a.to_string())
+            })
+    }
+
+    fn window_entry(&mut self, patient: &Pubkey, index: u32) -> &(Pubkey, String) {
+        self.windows.entry((*patient, index)).or_insert_with(|| {
+            let a = crate::pda::emergency_window(patient, index).0;
+            (a, a.to_string())
+        })
+    }
+
+    fn consent(&mut self, patient: &Pubkey, provider: &Pubkey) -> Pubkey {
+        self.consent_entry(patient, provider).0
+    }
+
+    fn window(&mut self, patient: &Pubkey, index: u32) -> Pubkey {
+        self.window_entry(patient, index).0
+    }
+
+    fn consent_str(&mut self, patient: &Pubkey, provider: &Pubkey) -> String {
+        self.consent_entry(patient, provider).1.clone()
+    }
+
+    fn window_str(&mut self, patient: &Pubkey, index: u32) -> String {
+        self.window_entry(patient, index).1.clone()
+    }
+
+    /// The `AuditEvent.id` of `row` (as [`AuditRow::event_id`]).
+    fn event_id(&mut self, patient: &Pubkey, row: &AuditRow) -> String {
+        format!("hdx-{}-{}", &self.key(patient)[..12], row.sequence)
+    }
+}
+
+static AUDIT_SOURCE: std::sync::LazyLock<Value> = std::sync::LazyLock::new(audit_source);
+static DESTINATION_AGENT: std::sync::LazyLock<Value> = std::sync::LazyLock::new(destination_agent);
 
 /// The program as the `AuditEvent.source` of every event it records.
 fn audit_source() -> Value {
@@ -436,8 +520,12 @@ fn audit_source() -> Value {
 
 /// The patient as an `AuditEvent.entity` (a person in the patient role).
 fn patient_entity(patient: &Pubkey) -> Value {
+    patient_entity_of(&patient.to_string())
+}
+
+fn patient_entity_of(patient: &str) -> Value {
     json!({
-        "what": key_ref(patient),
+        "what": key_value(patient),
         "type": { "system": "http://terminology.hl7.org/CodeSystem/audit-entity-type", "code": "1", "display": "Person" },
         "role": { "system": "http://terminology.hl7.org/CodeSystem/object-role", "code": "1", "display": "Patient" }
     })
@@ -472,7 +560,14 @@ fn destination_agent() -> Value {
 /// opening, every read under it and its review; when the review is in the
 /// same export, a reference to it too.
 fn window_entity(patient: &Pubkey, index: u32, review: Option<&str>) -> Value {
-    let address = crate::pda::emergency_window(patient, index).0;
+    window_entity_at(
+        crate::pda::emergency_window(patient, index).0,
+        index,
+        review,
+    )
+}
+
+fn window_entity_at(address: Pubkey, index: u32, review: Option<&str>) -> Value {
     let mut what = json!({ "identifier": { "system": EMERGENCY_WINDOW_SYSTEM, "value": address.to_string() } });
     if let Some(id) = review {
         what["reference"] = json!(full_url(id));
@@ -499,10 +594,22 @@ pub fn review_event_id(patient: &Pubkey, index: u32) -> String {
 /// force at that access, a `Consent` of the same export. An emergency entry
 /// names its window (and the window's review, when `reviewed`).
 pub fn audit_event(patient: &Pubkey, row: &AuditRow, reviewed: bool) -> Value {
-    let mut entities = vec![patient_entity(patient)];
+    audit_event_with(&mut Memo::default(), patient, row, reviewed)
+}
+
+/// [`audit_event`], with what the export's other events share in `memo`.
+pub fn audit_event_with(
+    memo: &mut Memo,
+    patient: &Pubkey,
+    row: &AuditRow,
+    reviewed: bool,
+) -> Value {
+    let patient_key = memo.key(patient).to_string();
+    let provider_key = memo.key(&row.provider).to_string();
+    let mut entities = vec![patient_entity_of(&patient_key)];
     if let Some(index) = row.record_index {
         let mut record = json!({
-            "what": { "identifier": { "system": RECORD_SYSTEM, "value": format!("{patient}/{index}") } },
+            "what": { "identifier": { "system": RECORD_SYSTEM, "value": format!("{patient_key}/{index}") } },
             "type": entity_type("2", "System Object"),
             "role": { "system": OBJECT_ROLE, "code": "4", "display": "Domain Resource" },
             "detail": []
@@ -521,7 +628,7 @@ pub fn audit_event(patient: &Pubkey, row: &AuditRow, reviewed: bool) -> Value {
     }
     match row.basis {
         Basis::Consent(revision) if row.granted() => {
-            let consent = crate::pda::consent(patient, &row.provider).0;
+            let consent = memo.consent(patient, &row.provider);
             entities.push(json!({
                 "what": { "identifier": { "system": CONSENT_SYSTEM, "value": format!("{consent}/{revision}") } },
                 "type": entity_type("2", "System Object"),
@@ -529,8 +636,12 @@ pub fn audit_event(patient: &Pubkey, row: &AuditRow, reviewed: bool) -> Value {
             }));
         }
         Basis::Emergency { window, reason } => {
-            let review = review_event_id(patient, window);
-            let mut entity = window_entity(patient, window, reviewed.then_some(review.as_str()));
+            let review = format!("hdx-{}-emergency-{window}-review", &patient_key[..12]);
+            let mut entity = window_entity_at(
+                memo.window(patient, window),
+                window,
+                reviewed.then_some(review.as_str()),
+            );
             entity["detail"] = json!([
                 { "type": "emergency-window", "valueString": window.to_string() },
                 { "type": "emergency-reason", "valueString": reason.name() }
@@ -555,7 +666,7 @@ pub fn audit_event(patient: &Pubkey, row: &AuditRow, reviewed: bool) -> Value {
     };
     let mut event = json!({
         "resourceType": "AuditEvent",
-        "id": row.event_id(patient),
+        "id": format!("hdx-{}-{}", &patient_key[..12], row.sequence),
         "type": { "system": "http://terminology.hl7.org/CodeSystem/audit-event-type", "code": "rest", "display": "RESTful Operation" },
         "subtype": [subtype],
         "action": action,
@@ -566,13 +677,13 @@ pub fn audit_event(patient: &Pubkey, row: &AuditRow, reviewed: bool) -> Value {
         "agent": [
             {
                 "type": coding(PARTICIPATION, "IRCP", "information recipient"),
-                "who": key_ref(&row.provider),
+                "who": key_value(&provider_key),
                 "requestor": true
             },
-            { "type": coding("http://dicom.nema.org/resources/ontology/DCM", "110153", "Source Role ID"), "who": key_ref(&row.provider), "requestor": false },
-            destination_agent()
+            { "type": coding("http://dicom.nema.org/resources/ontology/DCM", "110153", "Source Role ID"), "who": key_value(&provider_key), "requestor": false },
+            DESTINATION_AGENT.clone()
         ],
-        "source": audit_source(),
+        "source": AUDIT_SOURCE.clone(),
         "entity": entities
     });
     if row.emergency_window().is_some() {
@@ -970,16 +1081,17 @@ pub fn consent_resource(v: &ConsentVersion, now: i64) -> Value {
 /// A stable UUID-shaped name for a resource id (bundle `fullUrl`s must be absolute).
 fn pseudo_uuid(id: &str) -> String {
     use sha2::{Digest, Sha256};
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     let h = Sha256::digest(id.as_bytes());
-    let hex: String = h.iter().take(16).map(|b| format!("{b:02x}")).collect();
-    format!(
-        "{}-{}-{}-{}-{}",
-        &hex[..8],
-        &hex[8..12],
-        &hex[12..16],
-        &hex[16..20],
-        &hex[20..32]
-    )
+    let mut out = String::with_capacity(36);
+    for (i, b) in h.iter().take(16).enumerate() {
+        if matches!(i, 4 | 6 | 8 | 10) {
+            out.push('-');
+        }
+        out.push(HEX[usize::from(b >> 4)] as char);
+        out.push(HEX[usize::from(b & 15)] as char);
+    }
+    out
 }
 
 /// Which of a patient's entries an export keeps: a time range and one provider.
@@ -1110,6 +1222,7 @@ pub fn write_fhir<W: Write>(
     let mut w = FhirBundle::new(out, now)?;
     // The exported entries of each window, for its review to refer to.
     let mut under_window: BTreeMap<u32, Vec<String>> = BTreeMap::new();
+    let mut memo = Memo::default();
     stream_rows(client, patient, progress, &mut |r| -> Result<
         (),
         ExportError,
@@ -1118,10 +1231,13 @@ pub fn write_fhir<W: Write>(
             let reviewed = r
                 .emergency_window()
                 .is_some_and(|i| reviewed.iter().any(|w| w.index == i));
+            let id = memo.event_id(patient, &r);
             if let Some(i) = r.emergency_window() {
-                under_window.entry(i).or_default().push(r.event_id(patient));
+                under_window.entry(i).or_default().push(id.clone());
             }
-            w.resource(&named(audit_event(patient, &r, reviewed), &names))?;
+            w.entry_with(&id, |out| {
+                event::write_audit_event(out, &id, &mut memo, &names, patient, &r, reviewed)
+            })?;
         }
         Ok(())
     })?;

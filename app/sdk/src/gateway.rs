@@ -257,7 +257,7 @@ impl GatewayClient {
         if !response.status().is_success() {
             return Err(Self::refused(response));
         }
-        let data = response.bytes().map_err(|e| self.unreachable(e))?.to_vec();
+        let data = Vec::from(response.bytes().map_err(|e| self.unreachable(e))?);
         let got: [u8; 32] = Sha256::digest(&data).into();
         if &got != content_hash {
             return Err(GatewayError::Answer(format!(
