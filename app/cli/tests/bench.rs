@@ -52,6 +52,15 @@ fn bench_serve_measures_and_accounts_for_every_transaction() {
     assert_eq!(r["log_pages"], 14);
     assert_eq!(r["transactions"], 9 + 850 + 13);
     assert!(r["store_bytes_per_1000_entries"].as_u64().unwrap() > 0);
+    // History (what getTransaction and getSignaturesForAddress read) within its budget.
+    let history = r["history_bytes_per_transaction"].as_u64().unwrap();
+    assert!(
+        (300..=1024).contains(&history),
+        "{history} bytes of history per transaction"
+    );
+    assert_eq!(r["history_goal_met"], true);
+    // Three clients: the 1,000 tx/s goal is for four, so it cannot be claimed.
+    assert_eq!(r["tps_goal_met"], false);
     assert!(r["server_rss_bytes"].as_u64().unwrap() > 0);
     let ratio = r["tps_ratio"].as_f64().unwrap();
     assert_eq!(r["flat"], (0.8..=1.25).contains(&ratio));
@@ -128,12 +137,29 @@ fn bench_gateway_releases_every_fetch_once_and_reconciles() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "{stderr}");
     let r: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {stderr}"));
-    assert_eq!(r["releases"], 12, "{r}");
-    assert_eq!(r["trail_releases"], 12);
-    assert_eq!(r["matched"], 12);
+    // 3 providers x 4 round trips, then 3 x 4 fetches of entries granted beforehand.
+    assert_eq!(r["releases"], 24, "{r}");
+    assert_eq!(r["round_trips"], 12, "{r}");
+    assert_eq!(r["fetch_only"], 12, "{r}");
+    assert_eq!(r["trail_releases"], 24);
+    assert_eq!(r["matched"], 24);
     assert_eq!(r["reconciled"], true);
     assert_eq!(r["record_bytes"], 65536);
     assert!(r["fetch_p50_ms"].as_f64().unwrap() > 0.0);
+    // The yardstick: the same 3 clients fetched the same bytes 4 times each from a static server.
+    assert_eq!(r["static_gets"], 12, "{r}");
+    assert!(
+        r["static_server"].as_str().unwrap().starts_with("nginx"),
+        "{r}"
+    );
+    let ratio = r["fetch_p50_ratio"].as_f64().unwrap();
+    let expected = r["fetch_only_p50_ms"].as_f64().unwrap() / r["static_p50_ms"].as_f64().unwrap();
+    assert!((ratio - expected).abs() < 1e-9, "{r}");
+    assert_eq!(r["fetch_goal_met"], ratio <= 3.0);
+    assert_eq!(
+        r["round_trip_goal_met"],
+        r["round_trip_p99_ms"].as_f64().unwrap() < 50.0
+    );
 }
 
 /// `bench fhir` at a small scale: every read through both paths returns the

@@ -229,7 +229,7 @@ fn an_old_format_ledger_gets_a_message_saying_what_to_do_and_is_left_alone() {
     std::fs::write(ledger.join(OLD_FORMAT_FILE), old).unwrap();
     let expected = format!(
         "error: {} holds a ledger of an older hdx (ledger.json, format 1). This hdx keeps ledgers \
-         in SQLite (ledger.sqlite3, format 2), and program v2 changed every account layout, so the \
+         in SQLite (ledger.sqlite3, format 3), and program v2 changed every account layout, so the \
          old accounts cannot be carried over: move the directory aside (or pass --ledger NEW_DIR) \
          and start a new ledger",
         ledger.display()
@@ -496,10 +496,20 @@ fn a_transaction_the_store_did_not_commit_is_shown_to_no_reader() {
             &[],
         )
         .unwrap();
-    let sent = c.transport.send(&tx);
+    // The sendTransaction itself (not a confirmation loop that would wait
+    // for a status forever) must fail: no acknowledgement before the commit.
+    use base64::Engine;
+    let wire = base64::engine::general_purpose::STANDARD.encode(bincode::serialize(&tx).unwrap());
+    let sent = server.call(
+        "sendTransaction",
+        serde_json::json!([wire, { "encoding": "base64" }]),
+    );
     assert!(
-        matches!(&sent, Err(hdx_sdk::transport::SendError::Cluster(e)) if e.to_string().contains("could not record") && !e.retryable()),
-        "an uncommitted transaction was acknowledged, or failed otherwise: {sent:?}"
+        sent["result"].is_null()
+            && sent["error"]["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("could not record")),
+        "an uncommitted transaction was acknowledged, or failed otherwise: {sent}"
     );
     for level in ["processed", "confirmed", "finalized"] {
         assert_eq!(page_data(level), shown, "{level}: uncommitted state served");
