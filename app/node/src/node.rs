@@ -503,6 +503,11 @@ impl Node {
                     stopped: None,
                 };
                 worker.run(inbox);
+                // The history reader may close after this connection, and a
+                // read-only connection cannot fold the WAL back into the
+                // database: fold it now, so a copy of the database file alone
+                // (or a read-only open of it) holds everything.
+                worker.store.checkpoint();
             })?;
         let (published, clock) = ready
             .recv()

@@ -558,6 +558,15 @@ impl Store {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
+    /// Folds the write-ahead log into the database file and empties it
+    /// (nothing to do for an in-memory or read-only store; a failure leaves
+    /// the WAL, which the next open replays).
+    pub fn checkpoint(&self) {
+        let _ = self
+            .conn
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
+    }
+
     /// SQLite's own check of `dir`'s database (every page, index and
     /// constraint): `["ok"]` when sound, otherwise what it found.
     pub fn integrity_check(dir: &Path) -> anyhow::Result<Vec<String>> {
