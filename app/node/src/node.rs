@@ -354,8 +354,10 @@ impl Worker {
 
     fn handle(&mut self, request: Request) {
         match request {
-            Request::Send(tx, preflight, reply) => {
-                self.process_batch(vec![(tx, preflight, reply)]);
+            request @ (Request::Send(..) | Request::Airdrop(..)) => {
+                if let Ok(pending) = self.transaction_of(request) {
+                    self.process_batch(vec![pending]);
+                }
             }
             Request::Simulate(tx, verify, accounts, reply) => {
                 let _ = reply.send(self.bank.simulate(&tx, verify, &accounts));
@@ -365,21 +367,6 @@ impl Worker {
             }
             Request::IsBlockhashValid(hash, reply) => {
                 let _ = reply.send(self.bank.is_blockhash_valid(&hash));
-            }
-            Request::Airdrop(to, lamports, reply) => {
-                let (hash, _) = self.bank.latest_blockhash();
-                let faucet = self.bank.faucet().insecure_clone();
-                let tx = Transaction::new_signed_with_payer(
-                    &[system_instruction::transfer(
-                        &faucet.pubkey(),
-                        &to,
-                        lamports,
-                    )],
-                    Some(&faucet.pubkey()),
-                    &[&faucet],
-                    hash,
-                );
-                self.process_batch(vec![(tx.into(), true, reply)]);
             }
             Request::SetAccount(address, account, reply) => {
                 // Tests only (planted accounts are not saved): published at once.

@@ -398,17 +398,7 @@ impl<W: Write> FhirBundle<W> {
     /// object (keys in order, compact), without building it.
     pub fn resource(&mut self, resource: &Value) -> std::io::Result<()> {
         let id = resource["id"].as_str().unwrap_or_default();
-        self.out.write_all(if self.entries == 0 {
-            b"\n    {\"fullUrl\":"
-        } else {
-            b",\n    {\"fullUrl\":"
-        })?;
-        serde_json::to_writer(&mut self.out, &full_url(id))?;
-        self.out.write_all(b",\"resource\":")?;
-        serde_json::to_writer(&mut self.out, resource)?;
-        self.out.write_all(b"}")?;
-        self.entries += 1;
-        Ok(())
+        self.entry_with(id, |out| serde_json::to_writer(out, resource))
     }
 
     /// Writes an entry whose resource (with id `id`) `write` writes.
