@@ -680,14 +680,10 @@ impl Store {
     }
 
     /// Redeems an entry and writes the release to the trail, in one
-    /// committed transaction; `AlreadyRedeemed` if it was redeemed before.
-    pub fn redeem(&self, r: &Redemption, trail: &TrailRow) -> Result<i64, StoreError> {
-        self.redeem_with_nonce(r, None, trail)
-    }
-
-    /// [`Store::redeem`], recording the request's (signer, nonce, time) in
-    /// the same transaction: `NonceUsed` (nothing written) when it was used
-    /// before. Group-committed: durable when it returns.
+    /// committed transaction (`AlreadyRedeemed` if it was redeemed before),
+    /// recording the request's (signer, nonce, time) in it too when given
+    /// (`NonceUsed`, nothing written, when it was used before).
+    /// Group-committed: durable when it returns.
     pub fn redeem_with_nonce(
         &self,
         r: &Redemption,
