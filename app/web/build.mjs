@@ -19,9 +19,19 @@ const result = await esbuild.build({
   minify: true,
   legalComments: "none",
   charset: "utf8",
-  // web3.js 1.x and Anchor use Node's Buffer; the browser gets the npm `buffer` package.
-  inject: [join(here, "src/buffer-shim.js")],
-  define: { global: "globalThis", "process.env.NODE_ENV": '"production"' },
+  // The IDL is bundled without its docs (the page shows none of them) except
+  // the constants' (their first line is a code's stable name, src/idl.js).
+  plugins: [{
+    name: "idl-without-docs",
+    setup(build) {
+      build.onLoad({ filter: /idl[\\/]health_data_exchange\.json$/ }, (args) => {
+        const idl = JSON.parse(readFileSync(args.path, "utf8"));
+        const strip = (v) => JSON.parse(JSON.stringify(v, (k, x) => (k === "docs" ? undefined : x)));
+        const slim = Object.fromEntries(Object.entries(idl).map(([k, v]) => [k, k === "constants" ? v : strip(v)]));
+        return { contents: JSON.stringify(slim), loader: "json" };
+      });
+    },
+  }],
   outdir: dist,
   entryNames: "[name]",
   write: false,
@@ -32,6 +42,14 @@ const files = new Map(result.outputFiles.map((f) => [f.path.split(/[\\/]/).pop()
 files.set("app.css", files.get("app.css.css") ?? files.get("app.css"));
 files.delete("app.css.css");
 files.set("index.html", readFileSync(join(here, "index.html")));
+
+// The page's budget (a phone on a slow link loads it whole before anything works).
+const BUDGET = 300 * 1024;
+const size = files.get("app.js").length;
+if (size > BUDGET) {
+  console.error(`dist/app.js is ${(size / 1024).toFixed(1)} KB minified, over the page's budget of ${BUDGET / 1024} KB`);
+  process.exit(1);
+}
 
 let drift = [];
 for (const [name, contents] of files) {
@@ -50,7 +68,7 @@ if (check) {
     console.error(`app/web/dist is out of date (${drift.join(", ")}): run \`npm run build\` in app/web and commit dist/`);
     process.exit(1);
   }
-  console.log("app/web/dist is up to date");
+  console.log(`app/web/dist is up to date; app.js ${(size / 1024).toFixed(1)} KB of a ${BUDGET / 1024} KB budget`);
 } else {
   for (const [name, contents] of files) console.log(`dist/${name}  ${(contents.length / 1024).toFixed(1)} KB`);
 }

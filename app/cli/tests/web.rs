@@ -488,3 +488,292 @@ fn the_page_builds_an_upload_as_the_sdk_does() {
         2,
     );
 }
+
+/// The page's own client (`app/web/src/solana.js`, `app/web/src/coder.js`)
+/// against the program's and the SDK's Rust: program-derived addresses
+/// (cases chosen so that some bumps are below 255, where the curve check
+/// decides), instruction data and account metas for arguments at their
+/// extremes (PDAs derived from the IDL's seeds, reading the patient and
+/// provider accounts given here), the unsigned transaction's bytes
+/// (solana-message's `Message::new_with_blockhash`, bincode), and accounts
+/// decoded (a patient, a log page whose entries must encode back to the
+/// bytes the program hashes).
+#[test]
+fn the_page_encodes_as_the_program_does() {
+    use anchor_lang::{AccountSerialize, Discriminator};
+    use hdx_sdk::codes::{
+        Category, GuardianMode, IdentifierSystem, ProviderKind, ProviderStatus, StatusBasis,
+    };
+    use hdx_sdk::program::state::{
+        ConsentTerms, EmergencyPreferences, LogEntry, LogPage, Patient, Provider,
+    };
+    use hdx_sdk::program::AddRecordArgs;
+    use solana_sdk::hash::Hash;
+    use solana_sdk::message::Message;
+    use solana_sdk::pubkey::Pubkey;
+    use solana_sdk::transaction::Transaction;
+
+    let hex = hdx_sdk::gateway::hex;
+    let program = hdx_sdk::PROGRAM_ID;
+
+    // PDAs: until at least 8 of them needed a bump below 255.
+    let mut pdas = Vec::new();
+    let mut below = 0;
+    while below < 8 || pdas.len() < 32 {
+        let a = Pubkey::new_unique();
+        let b = Keypair::new().pubkey();
+        let seeds: Vec<Vec<u8>> = vec![
+            b"consent".to_vec(),
+            a.to_bytes().to_vec(),
+            b.to_bytes().to_vec(),
+        ];
+        let refs: Vec<&[u8]> = seeds.iter().map(|s| s.as_slice()).collect();
+        let (address, bump) = Pubkey::find_program_address(&refs, &program);
+        below += usize::from(bump < 255);
+        pdas.push(json!({
+            "seeds": seeds.iter().map(|s| hex(s)).collect::<Vec<_>>(),
+            "address": address.to_string(),
+            "bump": bump,
+        }));
+    }
+
+    let account_bytes = |a: &dyn Fn(&mut Vec<u8>)| {
+        let mut out = Vec::new();
+        a(&mut out);
+        hex(&out)
+    };
+    let patient_id = Keypair::new().pubkey();
+    let authority = Keypair::new().pubkey();
+    let provider_id = Keypair::new().pubkey();
+    let patient = Patient {
+        id: patient_id,
+        authority,
+        version: hdx_sdk::program::state::LAYOUT_VERSION,
+        bump: 254,
+        guardian_mode: GuardianMode::Alongside,
+        record_count: u32::MAX,
+        log_pages: 7,
+        consent_revisions: u32::MAX - 1,
+        emergency_windows: 3,
+        registered_at: i64::MIN,
+        emergency: EmergencyPreferences {
+            opt_out: true,
+            excluded: u16::MAX,
+        },
+        reserved: [0; 32],
+    };
+    let provider = Provider {
+        id: provider_id,
+        signer: Keypair::new().pubkey(),
+        status: ProviderStatus::Verified,
+        kind: ProviderKind::Laboratory,
+        number: 9,
+        version: hdx_sdk::program::state::LAYOUT_VERSION,
+        bump: 255,
+        roles: 0,
+        credential_commitment: [0xab; 32],
+        registered_at: i64::MAX,
+        status_changed_at: 0,
+        identifier_system: IdentifierSystem::UsNpi,
+        basis: StatusBasis::Authority,
+        attestation: Pubkey::default(),
+        attestation_expiry: -1,
+        reserved: [0; 22],
+    };
+    let patient_data = account_bytes(&|o| patient.try_serialize(o).unwrap());
+    let provider_data = account_bytes(&|o| provider.try_serialize(o).unwrap());
+    let patient_address = hdx_sdk::pda::patient(&patient_id).0;
+    let provider_address = hdx_sdk::pda::provider(&provider_id).0;
+    let accounts = json!({
+        patient_address.to_string(): patient_data,
+        provider_address.to_string(): provider_data,
+    });
+
+    let terms = |max: bool| {
+        let (n64, x64) = if max { (i64::MIN, i64::MAX) } else { (0, 0) };
+        (
+            ConsentTerms {
+                categories: if max { u16::MAX } else { 0 },
+                modes: if max { u8::MAX } else { 0 },
+                purposes: if max { u8::MAX } else { 0 },
+                not_before: n64,
+                expires_at: x64,
+                access_limit: if max { u32::MAX } else { 0 },
+                from_day: if max { u32::MAX } else { 0 },
+                to_day: if max { u32::MAX - 1 } else { 0 },
+                renewal_period_secs: if max { u32::MAX } else { 0 },
+                renewals_allowed: if max { u16::MAX } else { 0 },
+            },
+            json!({
+                "categories": if max { u16::MAX } else { 0 },
+                "modes": if max { u8::MAX } else { 0 },
+                "purposes": if max { u8::MAX } else { 0 },
+                "notBefore": n64.to_string(),
+                "expiresAt": x64.to_string(),
+                "accessLimit": if max { u32::MAX } else { 0 },
+                "fromDay": if max { u32::MAX } else { 0 },
+                "toDay": if max { u32::MAX - 1 } else { 0 },
+                "renewalPeriodSecs": if max { u32::MAX } else { 0 },
+                "renewalsAllowed": if max { u16::MAX } else { 0 },
+            }),
+        )
+    };
+    let blockhash = Hash::new_from_array([7; 32]);
+    let case = |name: &str,
+                ix: solana_sdk::instruction::Instruction,
+                payer: Pubkey,
+                args: serde_json::Value,
+                given: serde_json::Value| {
+        let tx = Transaction::new_unsigned(Message::new_with_blockhash(
+            std::slice::from_ref(&ix),
+            Some(&payer),
+            &blockhash,
+        ));
+        json!({
+            "name": name,
+            "args": args,
+            "given": given,
+            "payer": payer.to_string(),
+            "data": hex(&ix.data),
+            "keys": ix.accounts.iter().map(|m| json!({
+                "pubkey": m.pubkey.to_string(), "isSigner": m.is_signer, "isWritable": m.is_writable,
+            })).collect::<Vec<_>>(),
+            "tx": hex(&bincode::serialize(&tx).unwrap()),
+        })
+    };
+    let system = anchor_lang::system_program::ID.to_string();
+    let mut instructions = Vec::new();
+    for max in [true, false] {
+        let (t, j) = terms(max);
+        instructions.push(case(
+            "grantConsent",
+            ix::grant_consent(authority, &patient_id, &provider_id, t),
+            authority,
+            json!({ "terms": j }),
+            json!({
+                "authority": authority.to_string(),
+                "patient": patient_address.to_string(),
+                "provider": provider_address.to_string(),
+                "systemProgram": system,
+            }),
+        ));
+    }
+    let locator = vec![0xff; 128];
+    let args = AddRecordArgs {
+        category: Category::Genomics,
+        clinical_day: u32::MAX,
+        locator: locator.clone(),
+        content_hash: std::array::from_fn(|i| i as u8),
+    };
+    instructions.push(case(
+        "addRecord",
+        ix::add_record(authority, &patient_id, 41, args),
+        authority,
+        json!({ "args": {
+            "category": { "genomics": {} },
+            "clinicalDay": u32::MAX,
+            "locator": hex(&locator),
+            "contentHash": (0..32).collect::<Vec<u8>>(),
+        }}),
+        json!({
+            "authority": authority.to_string(),
+            "patient": patient_address.to_string(),
+            "record": hdx_sdk::pda::record(&patient_id, 41).0.to_string(),
+            "systemProgram": system,
+        }),
+    ));
+    instructions.push(case(
+        "setEmergencyPreferences",
+        ix::set_emergency_preferences(authority, &patient_id, true, u16::MAX),
+        authority,
+        json!({ "args": { "optOut": true, "excluded": u16::MAX } }),
+        json!({ "authority": authority.to_string(), "patient": patient_address.to_string() }),
+    ));
+    instructions.push(case(
+        "registerPatient",
+        ix::register_patient(patient_id),
+        patient_id,
+        json!({}),
+        json!({ "id": patient_id.to_string(), "systemProgram": system }),
+    ));
+
+    // A log page with entries at their extremes, as the program stores it.
+    let mut page: LogPage = bytemuck::Zeroable::zeroed();
+    page.patient = patient_id;
+    page.head = [0xee; 32];
+    page.first_sequence = u64::MAX - 3;
+    page.page_index = 5;
+    page.version = hdx_sdk::program::state::LAYOUT_VERSION;
+    let entries = [
+        LogEntry {
+            provider: u32::MAX,
+            time: u32::MAX,
+            record_index: u32::MAX,
+            basis: u32::MAX,
+            category: 255,
+            action: 255,
+            purpose: 255,
+            outcome: 255,
+        },
+        LogEntry::default(),
+        LogEntry {
+            provider: 1,
+            time: 1_790_000_000,
+            record_index: 0,
+            basis: 2,
+            category: 3,
+            action: 1,
+            purpose: 0,
+            outcome: 0,
+        },
+    ];
+    for e in entries {
+        page.append(e);
+    }
+    let mut page_data = LogPage::DISCRIMINATOR.to_vec();
+    page_data.extend_from_slice(bytemuck::bytes_of(&page));
+
+    let cases = json!({
+        "program": program.to_string(),
+        "pdas": pdas,
+        "accounts": accounts,
+        "blockhash": blockhash.to_string(),
+        "instructions": instructions,
+        "patient": {
+            "data": patient_data,
+            "expect": {
+                "id": patient_id.to_string(), "authority": authority.to_string(),
+                "guardianMode": { "alongside": {} }, "recordCount": u32::MAX, "logPages": 7,
+                "consentRevisions": u32::MAX - 1, "registeredAt": i64::MIN.to_string(),
+                "emergency": { "optOut": true, "excluded": u16::MAX },
+            },
+        },
+        "logPage": {
+            "data": hex(&page_data),
+            "firstSequence": page.first_sequence.to_string(),
+            "entries": entries.iter().map(|e| hex(e.as_bytes())).collect::<Vec<_>>(),
+        },
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("cases.json");
+    std::fs::write(&file, serde_json::to_vec(&cases).unwrap()).unwrap();
+    let web = Path::new(env!("CARGO_MANIFEST_DIR")).join("../web");
+    let run = npm_dir(
+        "web",
+        &web,
+        &[
+            "src/solana.js",
+            "src/coder.js",
+            "src/idl.js",
+            "test/coder.test.mjs",
+        ],
+    );
+    let idl = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../idl/health_data_exchange.json");
+    node_test(
+        &run,
+        "test/coder.test.mjs",
+        30_000,
+        &[("HDX_CODER_CASES", file.into()), ("HDX_IDL", idl.into())],
+        4,
+    );
+}

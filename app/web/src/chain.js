@@ -1,16 +1,14 @@
-// The page's client of the program: @anchor-lang/core with the committed
-// IDL builds every instruction and decodes every account. Transactions are
-// simulated first (one that would fail is never offered to the wallet),
-// signed by the wallet, and sent through the page's own RPC connection.
-import * as anchor from "@anchor-lang/core";
-import BN from "bn.js";
-import { constant, enumCode, idl, offsetOf, programError, stableName } from "./idl.js";
+// The page's client of the program: the committed IDL (src/coder.js) builds
+// every instruction and decodes every account, over the cluster's JSON-RPC
+// (src/solana.js). Transactions are simulated first (one that would fail is
+// never offered to the wallet), signed by the wallet, and sent through the
+// page's own RPC connection.
+import { Key, Rpc, RpcError, CLOCK_SYSVAR, base58, base64, transactionBytes } from "./solana.js";
+import { PROGRAM_ID, accountKind, decodeAccount, instruction, programErrorInLogs } from "./coder.js";
+import { constant, enumCode, offsetOf, programError, stableName } from "./idl.js";
 import { verifyDirectory } from "./directory.js";
 
-export const { web3 } = anchor;
-export const anchorUtils = anchor.utils;
-export { BN };
-export const PROGRAM_ID = new web3.PublicKey(idl.address);
+export { PROGRAM_ID };
 
 /**
  * Every account carries its layout version (docs/DESIGN.md, "Layouts"): one
@@ -58,8 +56,7 @@ export class PageError extends Error {
 export class Chain {
   constructor(url) {
     this.url = url;
-    this.connection = new web3.Connection(url, { commitment: "confirmed", disableRetryOnRateLimit: true });
-    this.program = new anchor.Program(idl, { connection: this.connection });
+    this.connection = new Rpc(url);
   }
 
   /** Runs an RPC call; a cluster that cannot be reached is named by its URL. */
@@ -82,22 +79,54 @@ export class Chain {
   }
 
   filter(account, field, key) {
-    return { memcmp: { offset: offsetOf(account, field), bytes: new web3.PublicKey(key).toBase58() } };
+    return { memcmp: { offset: offsetOf(account, field), bytes: new Key(key).toBase58() } };
   }
 
+  /** Every account of kind `name` (`logPage`) passing `filters`, as [{ publicKey, account }], layouts checked. */
   async all(name, filters = []) {
-    const found = await this.rpc(`reading ${name} accounts`, () => this.program.account[name].all(filters));
-    for (const a of found) checkLayout(name, a.account);
-    return found;
+    const kind = accountKind(name);
+    const tag = { memcmp: { offset: 0, bytes: base58.encode(Uint8Array.from(kind.discriminator)) } };
+    const found = await this.rpc(`reading ${name} accounts`, () =>
+      this.connection.programAccounts(PROGRAM_ID, [tag, ...filters]),
+    );
+    return found.map(({ pubkey, account }) => {
+      if (!account.owner.equals(PROGRAM_ID)) {
+        throw new PageError("program", `The cluster returned ${pubkey} as the program's, but another program owns it.`);
+      }
+      const decoded = this.decode(name, pubkey, account.data);
+      return { publicKey: pubkey, account: decoded };
+    });
+  }
+
+  /** An account's bytes decoded as `name`, or a PageError naming the address and what is wrong. */
+  decode(name, address, data) {
+    let account;
+    try {
+      account = decodeAccount(name, data);
+    } catch (e) {
+      throw new PageError("program", `The account at ${address} cannot be read as a ${name}: ${e.message}.`);
+    }
+    checkLayout(name, account);
+    return account;
+  }
+
+  /** Instruction `name` with `args` and the `accounts` given; the IDL derives the rest (src/coder.js). */
+  async instruction(name, args, accounts) {
+    return instruction(name, args, accounts, (address) =>
+      this.rpc("reading an account the instruction names", () => this.connection.account(address)),
+    );
   }
 
   async balance(key) {
-    return this.rpc("reading the balance", () => this.connection.getBalance(new web3.PublicKey(key)));
+    const { value } = await this.rpc("reading the balance", () =>
+      this.connection.call("getBalance", [new Key(key).toBase58(), { commitment: "confirmed" }]),
+    );
+    return value;
   }
 
   async airdrop(key, lamports) {
     const sig = await this.rpc("requesting test SOL", () =>
-      this.connection.requestAirdrop(new web3.PublicKey(key), lamports),
+      this.connection.call("requestAirdrop", [new Key(key).toBase58(), lamports, { commitment: "confirmed" }]),
     );
     await this.confirm(sig);
   }
@@ -138,9 +167,11 @@ export class Chain {
 
   /** One consent account, fetched now (flattened as `load` gives them), or null. */
   async consent(address) {
-    const c = await this.rpc("reading the consent", () => this.program.account.consent.fetchNullable(address));
-    if (c) checkLayout("consent", c);
-    return c ? flatConsent({ publicKey: address, account: c }).account : null;
+    const info = await this.rpc("reading the consent", () => this.connection.account(address));
+    if (!info) return null;
+    if (!info.owner.equals(PROGRAM_ID)) throw new PageError("program", `The account at ${address} is not the program's.`);
+    const c = this.decode("consent", address, info.data);
+    return flatConsent({ publicKey: new Key(address), account: c }).account;
   }
 
   /**
@@ -149,8 +180,8 @@ export class Chain {
    * against the provider's own commitment (src/directory.js).
    */
   async directoryNames(providers) {
-    const [address] = web3.PublicKey.findProgramAddressSync([new TextEncoder().encode("directory")], PROGRAM_ID);
-    const info = await this.rpc("reading the provider directory", () => this.connection.getAccountInfo(address));
+    const [address] = Key.findProgramAddressSync([new TextEncoder().encode("directory")], PROGRAM_ID);
+    const info = await this.rpc("reading the provider directory", () => this.connection.account(address));
     const published = info ? await decodeDirectory(info) : null;
     let bundle = null;
     if (published) {
@@ -175,7 +206,7 @@ export class Chain {
 
   /** Open proposals of every patient whose guardians include `key`. */
   async guardianOf(key) {
-    const k = new web3.PublicKey(key);
+    const k = new Key(key);
     const sets = (await this.all("guardianSet")).filter((s) =>
       s.account.guardians.slice(0, s.account.count).some((g) => g.equals(k)),
     );
@@ -197,9 +228,10 @@ export class Chain {
 
   /** The cluster's clock (the Clock sysvar's unix_timestamp), which decides every consent. */
   async now() {
-    const clock = await this.rpc("reading the clock", () => this.connection.getAccountInfo(web3.SYSVAR_CLOCK_PUBKEY));
+    const clock = await this.rpc("reading the clock", () => this.connection.account(CLOCK_SYSVAR));
     // Clock: slot, epoch_start_timestamp, epoch, leader_schedule_epoch, unix_timestamp (8 bytes each).
-    return clock ? Number(clock.data.readBigInt64LE(32)) : Math.floor(Date.now() / 1000);
+    if (!clock || clock.data.length < 40) return Math.floor(Date.now() / 1000);
+    return Number(new DataView(clock.data.buffer, clock.data.byteOffset).getBigInt64(32, true));
   }
 
   /**
@@ -208,20 +240,22 @@ export class Chain {
    * waits for confirmation. Any failure is a PageError saying what happened.
    */
   async send(instructions, payer, sign) {
-    const tx = new web3.Transaction();
-    for (const ix of instructions) tx.add(ix);
-    tx.feePayer = new web3.PublicKey(payer);
-    const { blockhash, lastValidBlockHeight } = await this.rpc("fetching a blockhash", () =>
-      this.connection.getLatestBlockhash(),
-    );
-    tx.recentBlockhash = blockhash;
+    const {
+      value: { blockhash, lastValidBlockHeight },
+    } = await this.rpc("fetching a blockhash", () => this.connection.call("getLatestBlockhash", [{ commitment: "confirmed" }]));
+    const unsigned = transactionBytes(instructions, payer, blockhash);
 
-    const sim = await this.rpc("simulating the transaction", () => this.connection.simulateTransaction(tx));
+    const sim = await this.rpc("simulating the transaction", () =>
+      this.connection.call("simulateTransaction", [
+        base64.encode(unsigned),
+        { encoding: "base64", commitment: "confirmed", sigVerify: false, replaceRecentBlockhash: false },
+      ]),
+    );
     if (sim.value.err) throw explain(sim.value.err, sim.value.logs ?? []);
 
     let signed;
     try {
-      signed = await sign(tx.serialize({ requireAllSignatures: false, verifySignatures: false }));
+      signed = await sign(unsigned);
     } catch (e) {
       if (isRejection(e)) {
         throw new PageError("rejected", "You declined to sign in your wallet. Nothing was sent and nothing changed.");
@@ -231,12 +265,14 @@ export class Chain {
     let signature;
     try {
       signature = await this.rpc("sending the transaction", () =>
-        this.connection.sendRawTransaction(signed, { skipPreflight: false, maxRetries: 3 }),
+        this.connection.call("sendTransaction", [
+          base64.encode(new Uint8Array(signed)),
+          { encoding: "base64", skipPreflight: false, preflightCommitment: "confirmed", maxRetries: 3 },
+        ]),
       );
     } catch (e) {
       if (e instanceof PageError) throw e;
-      const logs = e?.logs ?? e?.transactionLogs ?? [];
-      throw explain(e?.transactionError ?? e?.message ?? String(e), logs);
+      throw explain(e instanceof RpcError ? (e.transactionError ?? e.message) : String(e?.message ?? e), e?.logs ?? []);
     }
     await this.confirm(signature, lastValidBlockHeight);
     return signature;
@@ -245,13 +281,15 @@ export class Chain {
   async confirm(signature, lastValidBlockHeight) {
     for (let i = 0; i < 120; i++) {
       const { value } = await this.rpc("confirming the transaction", () =>
-        this.connection.getSignatureStatuses([signature]),
+        this.connection.call("getSignatureStatuses", [[signature]]),
       );
       const s = value[0];
       if (s?.err) throw explain(s.err, []);
       if (s && (s.confirmationStatus === "confirmed" || s.confirmationStatus === "finalized")) return;
       if (lastValidBlockHeight !== undefined && i % 10 === 9) {
-        const h = await this.rpc("confirming the transaction", () => this.connection.getBlockHeight());
+        const h = await this.rpc("confirming the transaction", () =>
+          this.connection.call("getBlockHeight", [{ commitment: "confirmed" }]),
+        );
         if (h > lastValidBlockHeight) {
           throw new PageError("transaction", `The transaction ${signature} expired before it landed; nothing changed. Try again.`);
         }
@@ -268,11 +306,10 @@ export function isRejection(e) {
 
 /** A failed simulation or transaction, explained: the program's error by name and in words. */
 export function explain(err, logs) {
-  const parsed = anchor.AnchorError.parse(logs);
+  const parsed = programErrorInLogs(logs);
   if (parsed) {
-    const { code, number } = parsed.error.errorCode;
-    const known = programError(number);
-    return new PageError("program", `${code}: ${known?.msg ?? parsed.error.errorMessage}`, { error: code, logs });
+    const known = programError(parsed.number);
+    return new PageError("program", `${parsed.code}: ${known?.msg ?? parsed.message}`, { error: parsed.code, logs });
   }
   const custom = err?.InstructionError?.[1]?.Custom;
   if (custom !== undefined) {

@@ -1,5 +1,5 @@
 // Everything the page knows of the program comes from the committed IDL:
-// the instruction and account layouts (through @anchor-lang/core's coder),
+// the instruction and account layouts (through src/coder.js),
 // the code tables (the IDL's constants), the memcmp offsets (computed from
 // the account types) and the error names and messages.
 import idl from "../../../idl/health_data_exchange.json";

@@ -1,5 +1,7 @@
 // The patient's page: wiring between the wallet, the cluster and the DOM.
-import { Chain, PageError, BN, web3, PROGRAM_ID, anchorUtils, isRejection } from "./chain.js";
+import { Chain, PageError, PROGRAM_ID, isRejection } from "./chain.js";
+import { encodeType } from "./coder.js";
+import { Key, LAMPORTS_PER_SOL, SYSTEM_PROGRAM, base58 } from "./solana.js";
 import { upload, GatewayError } from "./gateway.js";
 import {
   idl, constant, CATEGORIES, PURPOSES, MODES, OUTCOMES, ACTIONS, EMERGENCY_REASONS, VERDICTS, ENDED_BY,
@@ -12,11 +14,16 @@ import { solanaWallets, onWalletsChanged, Connected } from "./wallet.js";
 import { verifyChain } from "./verify.js";
 
 const $ = (id) => document.getElementById(id);
+const u32le = (n) => {
+  const b = new Uint8Array(4);
+  new DataView(b.buffer).setUint32(0, n, true);
+  return b;
+};
 const DAY = constant("SECONDS_PER_DAY");
 const CAPACITY = idl.types.find((t) => t.name === "LogPage").type.fields.find((f) => f.name === "entries").type.array[1];
 const GRANTED = constant("OUTCOME_GRANTED");
 const EMERGENCY_ACTIONS = [constant("ACTION_EMERGENCY_OPEN"), constant("ACTION_EMERGENCY_READ")];
-const SYSTEM = web3.SystemProgram.programId;
+const SYSTEM = SYSTEM_PROGRAM;
 
 /** Disclosures shown at a time (`?rows=N` in the page's URL sets another step). */
 const ROWS_STEP = Math.max(1, Number(new URLSearchParams(location.search).get("rows")) || 200);
@@ -209,14 +216,14 @@ async function reload() {
 function renderBalance(lamports) {
   const el = $("balance");
   if (!el) return;
-  const sol = lamports / web3.LAMPORTS_PER_SOL;
+  const sol = lamports / LAMPORTS_PER_SOL;
   const local = /127\.0\.0\.1|localhost|devnet|testnet/.test(state.chain.url);
   el.replaceChildren(`${sol.toFixed(3)} SOL`);
-  if (lamports < 0.01 * web3.LAMPORTS_PER_SOL && local) {
+  if (lamports < 0.01 * LAMPORTS_PER_SOL && local) {
     el.append(" ", h("button", {
       type: "button", class: "secondary",
       onclick: () => act("Asking the cluster for 1 test SOL…", "1 test SOL received.", () =>
-        state.chain.airdrop(state.wallet.address, web3.LAMPORTS_PER_SOL)),
+        state.chain.airdrop(state.wallet.address, LAMPORTS_PER_SOL)),
     }, "Get 1 test SOL"));
   }
 }
@@ -388,10 +395,10 @@ function termsFromForm() {
   if ((renewDays === 0) !== (renewals === 0)) problem("Give both the renewal period and the number of renewals, or neither.");
   if (renewals > 0xffff) problem("At most 65,535 renewals.");
   return {
-    provider: new web3.PublicKey(provider),
+    provider: new Key(provider),
     terms: {
       categories, modes, purposes,
-      notBefore: new BN(notBefore), expiresAt: new BN(expiresAt),
+      notBefore, expiresAt,
       accessLimit, fromDay, toDay, renewalPeriodSecs: renewDays * DAY, renewalsAllowed: renewals,
     },
   };
@@ -407,7 +414,7 @@ function submitGrant(event) {
   }
   const { provider, terms } = input;
   const patient = state.patient.publicKey;
-  const authority = new web3.PublicKey(state.wallet.address);
+  const authority = new Key(state.wallet.address);
   const name = providerName(providerById(provider));
   if (state.editing) {
     const consent = state.editing.address;
@@ -420,8 +427,7 @@ function submitGrant(event) {
         edit(consent, current);
         throw new PageError("input", `${name}'s consent was changed elsewhere since you opened the form; nothing was changed. The form now shows its current terms: check them and save again.`);
       }
-      const ix = await state.chain.program.methods.updateConsent(terms)
-        .accountsPartial({ authority, patient, consent }).instruction();
+      const ix = await state.chain.instruction("updateConsent", { terms }, { authority, patient, consent });
       await send([ix]);
       endEdit();
       $("grant").open = false;
@@ -434,8 +440,7 @@ function submitGrant(event) {
   );
   if (expired) {
     return act(`Replacing ${name}'s expired consent: confirm in your wallet…`, `Replaced ${name}'s expired consent.`, async () => {
-      const ix = await state.chain.program.methods.updateConsent(terms)
-        .accountsPartial({ authority, patient, consent: expired.publicKey }).instruction();
+      const ix = await state.chain.instruction("updateConsent", { terms }, { authority, patient, consent: expired.publicKey });
       await send([ix]);
       endEdit();
       $("grant").open = false;
@@ -443,8 +448,7 @@ function submitGrant(event) {
   }
   const providerAccount = state.data.providers.find((p) => p.account.id.equals(provider)).publicKey;
   return act(`Granting ${name}: confirm in your wallet…`, `Granted ${name}.`, async () => {
-    const ix = await state.chain.program.methods.grantConsent(terms)
-      .accountsPartial({ authority, patient, provider: providerAccount, systemProgram: SYSTEM }).instruction();
+    const ix = await state.chain.instruction("grantConsent", { terms }, { authority, patient, provider: providerAccount, systemProgram: SYSTEM });
     await send([ix]);
     endEdit();
     $("grant").open = false;
@@ -454,9 +458,7 @@ function submitGrant(event) {
 function revoke(consent, provider) {
   const name = providerName(provider);
   return act(`Revoking ${name}'s consent: confirm in your wallet…`, `Revoked ${name}'s consent: it stops with the next transaction.`, async () => {
-    const ix = await state.chain.program.methods.revokeConsent()
-      .accountsPartial({ authority: new web3.PublicKey(state.wallet.address), patient: state.patient.publicKey, consent })
-      .instruction();
+    const ix = await state.chain.instruction("revokeConsent", {}, { authority: new Key(state.wallet.address), patient: state.patient.publicKey, consent });
     await send([ix]);
   });
 }
@@ -534,7 +536,7 @@ function submitRecord(event) {
               ? "You declined to sign the upload in your wallet. Nothing was uploaded and nothing changed."
               : `The wallet did not sign the upload: ${e?.message ?? e}. Nothing was uploaded and nothing changed.`);
           }),
-          encode58: (signature) => anchorUtils.bytes.bs58.encode(signature),
+          encode58: (signature) => base58.encode(signature),
           signer: state.wallet.address,
           now: Date.now() / 1000,
         });
@@ -552,16 +554,14 @@ function submitRecord(event) {
     const args = {
       category: enumValue("Category", category),
       clinicalDay: day,
-      locator: Buffer.from(input.locator),
+      locator: input.locator,
       contentHash: Array.from(input.hash),
     };
-    const [record] = web3.PublicKey.findProgramAddressSync(
-      [new TextEncoder().encode("record"), patient.account.id.toBuffer(), new BN(index).toArrayLike(Buffer, "le", 4)],
+    const [record] = Key.findProgramAddressSync(
+      [new TextEncoder().encode("record"), patient.account.id.toBytes(), u32le(index)],
       PROGRAM_ID,
     );
-    const ix = await state.chain.program.methods.addRecord(args)
-      .accountsPartial({ authority: new web3.PublicKey(state.wallet.address), patient: patient.publicKey, record, systemProgram: SYSTEM })
-      .instruction();
+    const ix = await state.chain.instruction("addRecord", { args }, { authority: new Key(state.wallet.address), patient: patient.publicKey, record, systemProgram: SYSTEM });
     await send([ix]);
     f.reset();
     f.gateway.value = localStorage.getItem("hdx.gateway") ?? "";
@@ -645,13 +645,12 @@ async function verify() {
   out.textContent = "Verifying…";
   try {
     await refresh();
-    const coder = state.chain.program.coder.types;
     const result = await verifyChain(
       state.patient.account.id.toBytes(),
       state.patient.account.logPages,
       state.data.pages.map((p) => p.account),
       CAPACITY,
-      (entry) => coder.encode("logEntry", entry),
+      (entry) => encodeType("LogEntry", entry),
       wellFormed,
     );
     if (result.ok) {
@@ -703,9 +702,7 @@ function saveEmergency(event) {
   const optOut = $("emergency-opt-out").checked;
   const excluded = maskOf("emergency-excluded");
   return act("Saving your emergency preferences: confirm in your wallet…", "Saved your emergency preferences.", async () => {
-    const ix = await state.chain.program.methods.setEmergencyPreferences({ optOut, excluded })
-      .accountsPartial({ authority: new web3.PublicKey(state.wallet.address), patient: state.patient.publicKey })
-      .instruction();
+    const ix = await state.chain.instruction("setEmergencyPreferences", { args: { optOut, excluded } }, { authority: new Key(state.wallet.address), patient: state.patient.publicKey });
     await send([ix]);
   });
 }
@@ -713,18 +710,14 @@ function saveEmergency(event) {
 function endWindow(window, w, provider) {
   return act("Ending the emergency window: confirm in your wallet…", `Ended ${providerName(provider)}'s emergency window.`, async () => {
     const tracker = await state.chain.trackerFor(w.patient, w.provider);
-    const ix = await state.chain.program.methods.endEmergency()
-      .accountsPartial({ authority: new web3.PublicKey(state.wallet.address), patient: state.patient.publicKey, window, tracker })
-      .instruction();
+    const ix = await state.chain.instruction("endEmergency", {}, { authority: new Key(state.wallet.address), patient: state.patient.publicKey, window, tracker });
     await send([ix]);
   });
 }
 
 function acknowledge(window) {
   return act("Marking the window as seen: confirm in your wallet…", "Marked as seen.", async () => {
-    const ix = await state.chain.program.methods.acknowledgeEmergency()
-      .accountsPartial({ authority: new web3.PublicKey(state.wallet.address), patient: state.patient.publicKey, window })
-      .instruction();
+    const ix = await state.chain.instruction("acknowledgeEmergency", {}, { authority: new Key(state.wallet.address), patient: state.patient.publicKey, window });
     await send([ix]);
   });
 }
@@ -775,7 +768,7 @@ function renderGuardianWork() {
   const work = (state.guardianWork ?? []).filter(({ set, proposal }) =>
     !proposal.account.executed && proposal.account.generation === set.account.generation && state.now < Number(proposal.account.expiresAt));
   $("guardian-of").hidden = work.length === 0;
-  const me = state.wallet ? new web3.PublicKey(state.wallet.address) : null;
+  const me = state.wallet ? new Key(state.wallet.address) : null;
   $("guardian-work").replaceChildren(...work.map(({ set, proposal }) => {
     const p = proposal.account;
     const position = set.account.guardians.findIndex((k) => me && k.equals(me));
@@ -784,8 +777,7 @@ function renderGuardianWork() {
       h("p", {}, `For patient ${short(set.account.patient)}: proposal ${p.index} to ${proposalWords(p)}. ${approvals(p, set.account)} of ${set.account.threshold} approvals; ${proposalState(p, set.account)}.`),
       approved ? h("p", {}, "You approved it.") : h("button", {
         type: "button", onclick: () => act("Approving: confirm in your wallet…", `Approved proposal ${p.index}.`, async () => {
-          const ix = await state.chain.program.methods.approveGuardianAction()
-            .accountsPartial({ guardian: me, guardianSet: set.publicKey, proposal: proposal.publicKey }).instruction();
+          const ix = await state.chain.instruction("approveGuardianAction", {}, { guardian: me, guardianSet: set.publicKey, proposal: proposal.publicKey });
           await send([ix]);
         }),
       }, `Approve proposal ${p.index}`));
@@ -796,8 +788,7 @@ function renderGuardianWork() {
 
 function register() {
   return act("Registering: confirm in your wallet…", "Registered. Your audit log is open.", async () => {
-    const ix = await state.chain.program.methods.registerPatient()
-      .accountsPartial({ id: new web3.PublicKey(state.wallet.address), systemProgram: SYSTEM }).instruction();
+    const ix = await state.chain.instruction("registerPatient", {}, { id: new Key(state.wallet.address), systemProgram: SYSTEM });
     await send([ix]);
   });
 }
