@@ -220,7 +220,8 @@ impl Worker {
     }
 
     /// Group commit: processes `batch` on the bank one transaction after
-    /// another (each its own slot, each seeing the ones before), commits
+    /// another (each seeing the ones before, in one slot unless the clock's
+    /// second turns during the batch), ends that slot, commits
     /// all that were processed in one durable SQL transaction, and only
     /// then publishes their state, tells subscribers and answers their
     /// senders. A transaction rejected before processing is answered at
@@ -238,9 +239,8 @@ impl Worker {
                 refused.push((reply, e));
                 continue;
             }
-            let parent = self.bank.slot();
             match self.bank.process(&tx, preflight) {
-                Ok(executed) => processed.push((executed, tx, parent, reply)),
+                Ok(executed) => processed.push((executed, tx, reply)),
                 Err(rejected) => refused.push((reply, NodeError::Rejected(rejected))),
             }
         }
@@ -250,15 +250,16 @@ impl Worker {
             }
             return;
         }
+        self.bank.end_slot();
         let faucet = self.bank.faucet().pubkey();
         let items: Vec<(&Executed, &VersionedTransaction)> =
-            processed.iter().map(|(e, tx, _, _)| (e, tx)).collect();
+            processed.iter().map(|(e, tx, _)| (e, tx)).collect();
         if let Err(e) = self.store.commit_batch(&items, &faucet) {
             // The bank moved on but the store did not: stop rather than
             // serve state that a restart would not have.
             let why = format!("the store could not record a transaction: {e:#}");
             self.stopped = Some(why.clone());
-            for (_, _, _, reply) in processed {
+            for (_, _, reply) in processed {
                 let _ = reply.send(Err(NodeError::Stopped(why.clone())));
             }
             for (reply, _) in refused {
@@ -268,14 +269,19 @@ impl Worker {
         }
         // Durable now: readers may see it, subscribers hear of it, senders are answered.
         self.bank.publish();
-        for (executed, _, parent, reply) in processed {
+        let slots: Vec<u64> = processed.iter().map(|(e, _, _)| e.slot).collect();
+        for (i, (executed, _, reply)) in processed.into_iter().enumerate() {
+            let slot = executed.slot;
             let _ = self
                 .events
                 .send(Notification::Processed(Arc::new(executed.clone())));
-            let _ = self.events.send(Notification::Slot {
-                slot: executed.slot + 1,
-                parent,
-            });
+            // After the last transaction of each slot: the next slot began.
+            if slots.get(i + 1) != Some(&slot) {
+                let _ = self.events.send(Notification::Slot {
+                    slot: slot + 1,
+                    parent: slot,
+                });
+            }
             let _ = reply.send(Ok(executed));
         }
         for (reply, e) in refused {

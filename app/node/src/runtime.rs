@@ -252,7 +252,14 @@ pub struct NativeBank {
     upgrade_authority: Pubkey,
     clock: Arc<NodeClock>,
     policy: BlockhashPolicy,
-    capture_stdout: bool,
+    /// Where the program's stdout goes while a transaction runs, when this
+    /// node captures it: one file for the node's life, read from where the
+    /// last capture ended (a file per capture cost a create and an unlink
+    /// twice per transaction). `None` inside while a capture holds it, or
+    /// when the node does not capture.
+    capture: Mutex<Option<std::fs::File>>,
+    /// Whether a transaction landed in the working slot (it must be frozen before it is committed).
+    slot_used: bool,
     blocks: u64,
     last_block: Option<Instant>,
     slots_since_clean: u64,
@@ -364,7 +371,12 @@ impl NativeBank {
             upgrade_authority: genesis.upgrade_authority,
             clock: Arc::new(NodeClock::new(genesis.time)),
             policy: genesis.blockhashes,
-            capture_stdout: genesis.capture_stdout,
+            capture: Mutex::new(if genesis.capture_stdout {
+                Some(tempfile::tempfile().expect("a temporary file for the program's output"))
+            } else {
+                None
+            }),
+            slot_used: false,
             blocks: genesis.slot,
             last_block: None,
             slots_since_clean: 0,
@@ -447,7 +459,10 @@ impl NativeBank {
     /// returns that time. Called right before every transaction and
     /// simulation runs: a transaction never runs on an earlier one's clock.
     fn pin_clock(&self) -> i64 {
-        let now = self.clock.now();
+        self.pin_clock_at(self.clock.now())
+    }
+
+    fn pin_clock_at(&self, now: i64) -> i64 {
         let mut clock: Clock = self.bank.clock();
         if clock.unix_timestamp != now {
             clock.unix_timestamp = now;
@@ -578,7 +593,13 @@ impl NativeBank {
         tx: &VersionedTransaction,
         preflight: bool,
     ) -> Result<Executed, Rejected> {
-        let block_time = self.pin_clock();
+        // A slot holds the transactions of one second: one whose clock has
+        // moved on starts the next slot (so a slot has one block time).
+        let now = self.clock.now();
+        if self.slot_used && self.bank.clock().unix_timestamp != now {
+            self.next_slot();
+        }
+        let block_time = self.pin_clock_at(now);
         let sanitized = self.sanitize(tx, true).map_err(Rejected::Invalid)?;
         let signature = tx.signatures[0];
         if self.bank.get_signature_status(&signature).is_some() {
@@ -634,8 +655,17 @@ impl NativeBank {
             post_balances,
             written,
         };
-        self.next_slot();
+        self.slot_used = true;
         Ok(executed)
+    }
+
+    /// Ends the slot the last transactions were processed in (the node
+    /// calls it once per batch, before committing it): freezes it and moves
+    /// to the next. Nothing to do when no transaction landed in it.
+    pub fn end_slot(&mut self) {
+        if self.slot_used {
+            self.next_slot();
+        }
     }
 
     /// Freezes this slot and moves to the next. The frozen slot is rooted
@@ -644,6 +674,7 @@ impl NativeBank {
     /// answers rooted slots to any reader), so rooting must wait until the
     /// node has made the slot durable.
     fn next_slot(&mut self) {
+        self.slot_used = false;
         let parent = self.bank.clone();
         parent.freeze();
         let slot = parent.slot();
@@ -663,22 +694,45 @@ impl NativeBank {
 
     /// Runs `f`, capturing what the program printed to stdout if this node captures.
     fn capturing<T>(&self, f: impl FnOnce() -> T) -> (T, Vec<String>) {
-        if !self.capture_stdout {
+        use std::io::{Seek, SeekFrom, Write};
+        use std::os::unix::fs::FileExt;
+        let mut slot = self.capture.lock().unwrap_or_else(|p| p.into_inner());
+        let Some(mut file) = slot.take() else {
             return (f(), Vec::new());
-        }
-        use std::io::{Read, Write};
+        };
         let _ = std::io::stdout().flush();
-        let Ok(mut redirect) = gag::BufferRedirect::stdout() else {
+        let Ok(start) = file.stream_position() else {
+            *slot = Some(file);
             return (f(), Vec::new());
+        };
+        // stdout is the file (sharing its offset) until the redirect is undone.
+        let redirect = match gag::Redirect::stdout(file) {
+            Ok(r) => r,
+            Err(e) => {
+                *slot = Some(e.file);
+                return (f(), Vec::new());
+            }
         };
         let out = f();
         let _ = std::io::stdout().flush();
-        let mut text = String::new();
-        let _ = redirect.read_to_string(&mut text);
-        drop(redirect);
+        let mut file = redirect.into_inner();
+        let end = file.stream_position().unwrap_or(start);
+        let mut bytes = vec![0; usize::try_from(end.saturating_sub(start)).unwrap_or(0)];
+        if file.read_exact_at(&mut bytes, start).is_err() {
+            bytes.clear();
+        }
+        // Start the file over once it holds more than a little.
+        if end >= CAPTURE_RESET_BYTES && file.set_len(0).is_ok() {
+            let _ = file.seek(SeekFrom::Start(0));
+        }
+        *slot = Some(file);
+        let text = String::from_utf8_lossy(&bytes);
         (out, text.lines().map(str::to_string).collect())
     }
 }
+
+/// Past this many bytes the capture file is emptied (after the capture that crossed it).
+const CAPTURE_RESET_BYTES: u64 = 1 << 20;
 
 /// 32 bytes from the process's OS-seeded hasher keys, the time and the pid.
 fn random_seed() -> [u8; 32] {
@@ -771,6 +825,63 @@ fn hex_decode(s: &str) -> Option<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    use anchor_lang::solana_program::system_instruction;
+    use solana_sdk::transaction::Transaction;
+
+    /// Transactions share a slot until it is ended or the clock's second
+    /// turns: a slot has one block time, and each transaction runs on the
+    /// clock of its own moment.
+    #[test]
+    fn a_slot_holds_the_transactions_of_one_second() {
+        let mut bank = NativeBank::new(Genesis {
+            upgrade_authority: Pubkey::new_unique(),
+            accounts: Vec::new(),
+            slot: 1,
+            time: TimeSource::Manual(1_000),
+            blockhashes: BlockhashPolicy::EveryRequest,
+            capture_stdout: false,
+        });
+        let faucet = bank.faucet().insecure_clone();
+        let (hash, _) = bank.latest_blockhash();
+        let pay = |to: Pubkey| -> VersionedTransaction {
+            Transaction::new_signed_with_payer(
+                &[system_instruction::transfer(
+                    &faucet.pubkey(),
+                    &to,
+                    1_000_000,
+                )],
+                Some(&faucet.pubkey()),
+                &[&faucet],
+                hash,
+            )
+            .into()
+        };
+        let first = bank.slot();
+        let a = bank.process(&pay(Pubkey::new_unique()), true).unwrap();
+        let b = bank.process(&pay(Pubkey::new_unique()), true).unwrap();
+        assert_eq!((a.slot, b.slot), (first, first));
+        assert_eq!((a.block_time, b.block_time), (1_000, 1_000));
+        // The same transaction again in the same slot: already processed.
+        assert_eq!(
+            bank.process(&pay(b.account_keys[1]), true).unwrap_err(),
+            Rejected::Invalid(TransactionError::AlreadyProcessed)
+        );
+
+        // The second turns mid-batch: the next transaction opens a new slot.
+        bank.clock().set(TimeSource::Manual(1_001));
+        let c = bank.process(&pay(Pubkey::new_unique()), true).unwrap();
+        assert_eq!((c.slot, c.block_time), (first + 1, 1_001));
+        assert_eq!(bank.frozen.slot(), first);
+        assert_eq!(bank.frozen.clock().unix_timestamp, 1_000);
+
+        // Ending the slot freezes it; a slot with nothing in it is not ended twice.
+        bank.end_slot();
+        bank.end_slot();
+        assert_eq!(bank.frozen.slot(), first + 1);
+        let d = bank.process(&pay(Pubkey::new_unique()), true).unwrap();
+        assert_eq!(d.slot, first + 2);
+    }
 
     /// What the native runtime logs for register_patient (two system CPIs)
     /// and the program's captured `msg!` line.
