@@ -147,6 +147,36 @@ fn bad_input_gets_the_validators_error_codes_and_the_node_keeps_serving() {
         error_of(&v),
         (-32003, "Transaction signature verification failure".into())
     );
+    // Without preflight, as on a cluster, it is taken for forwarding and
+    // never lands; so is one whose signature was made over other bytes (the
+    // fee payer's real signature, the instruction's data changed after).
+    let stranger = Keypair::new();
+    let mut forged = Transaction::new_signed_with_payer(
+        &[ix::register_patient(stranger.pubkey())],
+        Some(&patient.pubkey()),
+        &[&patient, &stranger],
+        blockhash,
+    );
+    forged.message.instructions[0].data[0] ^= 1;
+    for (wire, signature) in [
+        (wire, tx.signatures[0]),
+        (base64_of(&forged), forged.signatures[0]),
+    ] {
+        let v = s.call(
+            "sendTransaction",
+            json!([wire, { "encoding": "base64", "skipPreflight": true }]),
+        );
+        assert_eq!(v["result"], json!(signature.to_string()), "{v}");
+        s.call(
+            "requestAirdrop",
+            json!([Keypair::new().pubkey().to_string(), 1]),
+        );
+        let v = s.call(
+            "getSignatureStatuses",
+            json!([[signature.to_string()], { "searchTransactionHistory": true }]),
+        );
+        assert_eq!(v["result"]["value"], json!([null]), "{v}");
+    }
 
     // A transaction that fails preflight: the program's error and logs come back.
     // (A newer blockhash: with the scene's, it would be the scene's own

@@ -29,7 +29,8 @@ use hdx_sdk::transport::{
 };
 
 use crate::runtime::{
-    BlockhashPolicy, Executed, Genesis, NativeBank, NodeClock, Rejected, Simulated, TimeSource,
+    signatures_hold, BlockhashPolicy, Executed, Genesis, NativeBank, NodeClock, Rejected,
+    Simulated, TimeSource,
 };
 use crate::store::{DirLock, Meta, SignatureInfo, Store, TxRecord};
 
@@ -239,7 +240,9 @@ impl Worker {
                 refused.push((reply, e));
                 continue;
             }
-            match self.bank.process(&tx, preflight) {
+            // Sent transactions had their signatures checked by
+            // `Node::process`; an airdrop is signed here by the faucet.
+            match self.bank.process(&tx, preflight, true) {
                 Ok(executed) => processed.push((executed, tx, reply)),
                 Err(rejected) => refused.push((reply, NodeError::Rejected(rejected))),
             }
@@ -574,11 +577,14 @@ impl Node {
     }
 
     /// Processes a transaction (with a preflight simulation unless skipped).
+    /// Its signatures are checked here, on the caller's thread; the node
+    /// thread checks the rest.
     pub fn process(
         &self,
         tx: VersionedTransaction,
         preflight: bool,
     ) -> Result<Executed, NodeError> {
+        signatures_hold(&tx).map_err(|e| NodeError::Rejected(Rejected::Invalid(e)))?;
         self.call(|r| Request::Send(tx, preflight, r))?
     }
 
@@ -587,6 +593,7 @@ impl Node {
         tx: VersionedTransaction,
         preflight: bool,
     ) -> Result<Executed, NodeError> {
+        signatures_hold(&tx).map_err(|e| NodeError::Rejected(Rejected::Invalid(e)))?;
         self.call_async(|r| Request::Send(tx, preflight, r)).await?
     }
 

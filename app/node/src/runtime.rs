@@ -83,6 +83,33 @@ pub const LAMPORTS_PER_SIGNATURE: u64 = 5_000;
 /// Where a node's transaction log lines for events start, natively.
 const NATIVE_EVENT: &str = "Program log: hdx-event:";
 
+/// What [`NativeBank`]'s sanitizing checks besides the transaction's shape.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Verify {
+    /// Every signature, the precompiles' too.
+    All,
+    /// The precompiles' signatures only (the transaction's were checked before).
+    Precompiles,
+    /// No signature (a simulation that asked for none).
+    Nothing,
+}
+
+/// Whether `tx`'s signatures hold, checked as the bank's full verification
+/// checks them (`SanitizeFailure` first for a transaction too large for a
+/// packet, which the bank reports before signatures). They depend on the
+/// transaction's bytes alone, so the node checks them on the sender's
+/// thread and its own thread does not repeat the work.
+pub fn signatures_hold(tx: &VersionedTransaction) -> Result<(), TransactionError> {
+    match bincode::serialized_size(tx) {
+        Ok(size) if size <= PACKET_BYTES as u64 => tx.verify_and_hash_message().map(drop),
+        // Too large (or not serializable): the bank refuses it by its shape.
+        _ => Ok(()),
+    }
+}
+
+/// The most bytes a transaction may have (a packet's data).
+const PACKET_BYTES: usize = 1232;
+
 /// Adapts Anchor's `entry` to the signature `processor!` expects.
 pub fn process_instruction(
     program_id: &Pubkey,
@@ -534,11 +561,12 @@ impl NativeBank {
         self.bank.store_account(address, &shared(account));
     }
 
-    /// The sanitized form of `tx`, checking signatures when asked.
+    /// The sanitized form of `tx`, checking signatures when asked (the
+    /// precompiles' signatures are checked unless nothing is).
     fn sanitize(
         &self,
         tx: &VersionedTransaction,
-        verify: bool,
+        verify: Verify,
     ) -> Result<
         solana_runtime_transaction::runtime_transaction::RuntimeTransaction<
             solana_sdk::transaction::SanitizedTransaction,
@@ -546,10 +574,10 @@ impl NativeBank {
         TransactionError,
     > {
         use solana_sdk::transaction::TransactionVerificationMode as Mode;
-        let mode = if verify {
-            Mode::FullVerification
-        } else {
-            Mode::HashOnly
+        let mode = match verify {
+            Verify::All => Mode::FullVerification,
+            Verify::Precompiles => Mode::HashAndVerifyPrecompiles,
+            Verify::Nothing => Mode::HashOnly,
         };
         self.bank.verify_transaction(tx.clone(), mode)
     }
@@ -562,7 +590,12 @@ impl NativeBank {
         accounts: &[Pubkey],
     ) -> Result<Simulated, TransactionError> {
         self.pin_clock();
-        let sanitized = self.sanitize(tx, verify_signatures)?;
+        let verify = if verify_signatures {
+            Verify::All
+        } else {
+            Verify::Nothing
+        };
+        let sanitized = self.sanitize(tx, verify)?;
         let (sim, captured) =
             self.capturing(|| self.bank.simulate_transaction_unchecked(&sanitized, false));
         let post: std::collections::HashMap<Pubkey, AccountSharedData> =
@@ -588,10 +621,15 @@ impl NativeBank {
     /// checked, a preflight simulation (unless skipped), then execution and
     /// commit in this slot, then the next slot. A preflight failure or an
     /// invalid transaction changes nothing.
+    ///
+    /// `signatures_checked`: the caller verified the transaction's
+    /// signatures already ([`signatures_hold`], off the node thread: they
+    /// depend on its bytes alone); otherwise they are verified here.
     pub fn process(
         &mut self,
         tx: &VersionedTransaction,
         preflight: bool,
+        signatures_checked: bool,
     ) -> Result<Executed, Rejected> {
         // A slot holds the transactions of one second: one whose clock has
         // moved on starts the next slot (so a slot has one block time).
@@ -600,7 +638,12 @@ impl NativeBank {
             self.next_slot();
         }
         let block_time = self.pin_clock_at(now);
-        let sanitized = self.sanitize(tx, true).map_err(Rejected::Invalid)?;
+        let verify = if signatures_checked {
+            Verify::Precompiles
+        } else {
+            Verify::All
+        };
+        let sanitized = self.sanitize(tx, verify).map_err(Rejected::Invalid)?;
         let signature = tx.signatures[0];
         if self.bank.get_signature_status(&signature).is_some() {
             return Err(Rejected::Invalid(TransactionError::AlreadyProcessed));
@@ -858,19 +901,26 @@ mod tests {
             .into()
         };
         let first = bank.slot();
-        let a = bank.process(&pay(Pubkey::new_unique()), true).unwrap();
-        let b = bank.process(&pay(Pubkey::new_unique()), true).unwrap();
+        let a = bank
+            .process(&pay(Pubkey::new_unique()), true, false)
+            .unwrap();
+        let b = bank
+            .process(&pay(Pubkey::new_unique()), true, false)
+            .unwrap();
         assert_eq!((a.slot, b.slot), (first, first));
         assert_eq!((a.block_time, b.block_time), (1_000, 1_000));
         // The same transaction again in the same slot: already processed.
         assert_eq!(
-            bank.process(&pay(b.account_keys[1]), true).unwrap_err(),
+            bank.process(&pay(b.account_keys[1]), true, false)
+                .unwrap_err(),
             Rejected::Invalid(TransactionError::AlreadyProcessed)
         );
 
         // The second turns mid-batch: the next transaction opens a new slot.
         bank.clock().set(TimeSource::Manual(1_001));
-        let c = bank.process(&pay(Pubkey::new_unique()), true).unwrap();
+        let c = bank
+            .process(&pay(Pubkey::new_unique()), true, false)
+            .unwrap();
         assert_eq!((c.slot, c.block_time), (first + 1, 1_001));
         assert_eq!(bank.frozen.slot(), first);
         assert_eq!(bank.frozen.clock().unix_timestamp, 1_000);
@@ -879,7 +929,9 @@ mod tests {
         bank.end_slot();
         bank.end_slot();
         assert_eq!(bank.frozen.slot(), first + 1);
-        let d = bank.process(&pay(Pubkey::new_unique()), true).unwrap();
+        let d = bank
+            .process(&pay(Pubkey::new_unique()), true, false)
+            .unwrap();
         assert_eq!(d.slot, first + 2);
     }
 
