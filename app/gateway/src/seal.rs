@@ -7,7 +7,7 @@ use std::io::Write;
 use std::path::Path;
 
 use aes_gcm_siv::aead::{Aead, KeyInit, Payload};
-use aes_gcm_siv::{Aes256GcmSiv, Nonce};
+use aes_gcm_siv::Aes256GcmSiv;
 
 pub const KEY_LEN: usize = 32;
 pub const NONCE_LEN: usize = 12;
@@ -79,7 +79,7 @@ impl MasterKey {
     }
 
     pub fn from_bytes(key: &[u8; KEY_LEN]) -> MasterKey {
-        MasterKey(Aes256GcmSiv::new(key.into()))
+        MasterKey(Aes256GcmSiv::new(&(*key).into()))
     }
 
     /// Seals `data` stored under `cid`.
@@ -88,13 +88,13 @@ impl MasterKey {
         let nonce: [u8; NONCE_LEN] = random()?;
         let key_nonce: [u8; NONCE_LEN] = random()?;
         let aad = cid.as_bytes();
-        let ciphertext = Aes256GcmSiv::new((&data_key).into())
-            .encrypt(Nonce::from_slice(&nonce), Payload { msg: data, aad })
+        let ciphertext = Aes256GcmSiv::new(&data_key.into())
+            .encrypt(&nonce.into(), Payload { msg: data, aad })
             .map_err(|_| SealError::DoesNotOpen)?;
         let wrapped_key = self
             .0
             .encrypt(
-                Nonce::from_slice(&key_nonce),
+                &key_nonce.into(),
                 Payload {
                     msg: &data_key,
                     aad,
@@ -124,12 +124,12 @@ impl MasterKey {
 
     /// [`MasterKey::open`], decrypting in the ciphertext's own buffer (no copy of the data).
     pub fn open_owned(&self, cid: &str, sealed: Sealed) -> Result<Vec<u8>, SealError> {
-        use aes_gcm_siv::aead::AeadInPlace;
+        use aes_gcm_siv::aead::AeadInOut;
         let aad = cid.as_bytes();
         let data_key = self
             .0
             .decrypt(
-                Nonce::from_slice(&sealed.key_nonce),
+                &sealed.key_nonce.into(),
                 Payload {
                     msg: &sealed.wrapped_key,
                     aad,
@@ -141,8 +141,8 @@ impl MasterKey {
             .try_into()
             .map_err(|_| SealError::DoesNotOpen)?;
         let mut buffer = sealed.ciphertext;
-        Aes256GcmSiv::new((&data_key).into())
-            .decrypt_in_place(Nonce::from_slice(&sealed.nonce), aad, &mut buffer)
+        Aes256GcmSiv::new(&data_key.into())
+            .decrypt_in_place(&sealed.nonce.into(), aad, &mut buffer)
             .map_err(|_| SealError::DoesNotOpen)?;
         Ok(buffer)
     }
@@ -171,6 +171,38 @@ mod tests {
         };
         flipped.ciphertext[0] ^= 1;
         assert!(key.open("bafk-one", &flipped).is_err(), "one bit flipped");
+    }
+
+    /// A blob sealed by the gateway before aes-gcm-siv 0.12 (0.11.1, RFC
+    /// 8452): the store's format did not change. 300 bytes are 19 blocks,
+    /// more than POLYVAL's 8 at a time.
+    #[test]
+    fn a_blob_sealed_by_the_earlier_cipher_crate_opens_byte_for_byte() {
+        let unhex = |h: &str| -> Vec<u8> {
+            (0..h.len() / 2)
+                .map(|i| u8::from_str_radix(&h[2 * i..2 * i + 2], 16).unwrap())
+                .collect()
+        };
+        let plain: Vec<u8> = (0..300u32).map(|i| (i * 31 % 251) as u8).collect();
+        let sealed = Sealed {
+            ciphertext: unhex("cd061a70df493dbfae78d625bba3c831f89cb7949b6ffde528bd35f4599036a219eaf8995e6a848947210a38d05c992f4f49012a84f30e91c89c4671c0b874486eedd02dc25c0e67ebfad497d166b4b837b7df4605c9b1e0f58a2349d9d222fea4a2c3b99a17eb152df39192a94edb38c4ba6bbbc68789855199efbc395f0610e1cb9b9d63519e0a8f335c50a4c22c5747f3750c95052a879e9902ebc6607a9605003670ba4ec6d3ae6360deec13fc32171f3b5dc44115fe7704e19e71b455fa59ab57d6ed87f9c23a42b46fad1fa5be4c6762f612637025bae6fc9b7d006999b575205303c3e19b1f6694614167df652eb2f4a0411195db174b35aaa0bf7888ed84a3e0c3372bea1742d4fdcfe851b956ef42c7992fbcbdc6ebeb0b49d6823c8b78eaddc57fac5387195ce82d0345401e4fcfc60c5378037784ce0e"),
+            nonce: [3; NONCE_LEN],
+            wrapped_key: unhex("17c5a42ff0ed4e0d6783cff82043da298dc1732556a4675095d5eafa28d5c7826da1d9e2c756c62d7c270a5a4ab40c8b"),
+            key_nonce: [2; NONCE_LEN],
+        };
+        let key = MasterKey::from_bytes(&[7; KEY_LEN]);
+        assert_eq!(key.open_owned("bafkreigolden", sealed).unwrap(), plain);
+        // And this crate seals the same bytes under the same keys and nonces.
+        let again = Aes256GcmSiv::new(&[1u8; KEY_LEN].into())
+            .encrypt(
+                &[3u8; NONCE_LEN].into(),
+                Payload {
+                    msg: &plain,
+                    aad: b"bafkreigolden",
+                },
+            )
+            .unwrap();
+        assert_eq!(again, unhex("cd061a70df493dbfae78d625bba3c831f89cb7949b6ffde528bd35f4599036a219eaf8995e6a848947210a38d05c992f4f49012a84f30e91c89c4671c0b874486eedd02dc25c0e67ebfad497d166b4b837b7df4605c9b1e0f58a2349d9d222fea4a2c3b99a17eb152df39192a94edb38c4ba6bbbc68789855199efbc395f0610e1cb9b9d63519e0a8f335c50a4c22c5747f3750c95052a879e9902ebc6607a9605003670ba4ec6d3ae6360deec13fc32171f3b5dc44115fe7704e19e71b455fa59ab57d6ed87f9c23a42b46fad1fa5be4c6762f612637025bae6fc9b7d006999b575205303c3e19b1f6694614167df652eb2f4a0411195db174b35aaa0bf7888ed84a3e0c3372bea1742d4fdcfe851b956ef42c7992fbcbdc6ebeb0b49d6823c8b78eaddc57fac5387195ce82d0345401e4fcfc60c5378037784ce0e"));
     }
 
     #[test]
