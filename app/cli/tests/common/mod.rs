@@ -180,6 +180,10 @@ pub fn scene(s: &Server, auth: &Keypair) -> Scene {
 /// installed there exactly as its lockfile pins them (`npm ci`, once per
 /// lockfile: a stamp records which; `.ci/run` installs them the same way).
 pub fn npm_dir(name: &str, src: &Path, files: &[&str]) -> PathBuf {
+    // Tests of one binary run on threads: two of them installing into the
+    // same directory at once would break each other's `npm ci`.
+    static INSTALLING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _one_at_a_time = INSTALLING.lock().unwrap_or_else(|p| p.into_inner());
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
     for f in files.iter().chain(&["package.json", "package-lock.json"]) {
         let to = dir.join(f);
