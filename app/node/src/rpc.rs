@@ -56,14 +56,13 @@ use tokio::sync::oneshot;
 use tower_http::cors::{Any, CorsLayer};
 
 use crate::node::{Node, NodeError};
-use crate::runtime::{Rejected, LAMPORTS_PER_SIGNATURE};
+use crate::runtime::{Rejected, LAMPORTS_PER_SIGNATURE, PACKET_DATA_SIZE};
 
 /// The validator's limit on a request body (agave `rpc_service`): larger requests get HTTP 413.
 pub const MAX_REQUEST_BODY_SIZE: usize = 50 * (1 << 10);
 /// Encoded transaction limits (agave `rpc`): the packet size, encoded.
 const MAX_BASE58_SIZE: usize = 1683;
 const MAX_BASE64_SIZE: usize = 1644;
-const PACKET_DATA_SIZE: usize = 1232;
 /// The agave release whose RPC this node answers as.
 pub const SOLANA_CORE_VERSION: &str = "3.1.12";
 /// Slots per epoch (the node's epoch schedule, without warmup).

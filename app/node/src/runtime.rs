@@ -101,14 +101,14 @@ enum Verify {
 /// thread and its own thread does not repeat the work.
 pub fn signatures_hold(tx: &VersionedTransaction) -> Result<(), TransactionError> {
     match bincode::serialized_size(tx) {
-        Ok(size) if size <= PACKET_BYTES as u64 => tx.verify_and_hash_message().map(drop),
+        Ok(size) if size <= PACKET_DATA_SIZE as u64 => tx.verify_and_hash_message().map(drop),
         // Too large (or not serializable): the bank refuses it by its shape.
         _ => Ok(()),
     }
 }
 
 /// The most bytes a transaction may have (a packet's data).
-const PACKET_BYTES: usize = 1232;
+pub const PACKET_DATA_SIZE: usize = 1232;
 
 /// Adapts Anchor's `entry` to the signature `processor!` expects.
 pub fn process_instruction(
@@ -619,8 +619,10 @@ impl NativeBank {
 
     /// Processes a transaction as a validator would: signatures and form
     /// checked, a preflight simulation (unless skipped), then execution and
-    /// commit in this slot, then the next slot. A preflight failure or an
-    /// invalid transaction changes nothing.
+    /// commit in the working slot (a new one first if the clock's second
+    /// turned since the slot's last transaction; [`NativeBank::end_slot`]
+    /// ends it). A preflight failure or an invalid transaction changes
+    /// nothing.
     ///
     /// `signatures_checked`: the caller verified the transaction's
     /// signatures already ([`signatures_hold`], off the node thread: they
@@ -739,20 +741,20 @@ impl NativeBank {
     fn capturing<T>(&self, f: impl FnOnce() -> T) -> (T, Vec<String>) {
         use std::io::{Seek, SeekFrom, Write};
         use std::os::unix::fs::FileExt;
-        let mut slot = self.capture.lock().unwrap_or_else(|p| p.into_inner());
-        let Some(mut file) = slot.take() else {
+        let mut held = self.capture.lock().unwrap_or_else(|p| p.into_inner());
+        let Some(mut file) = held.take() else {
             return (f(), Vec::new());
         };
         let _ = std::io::stdout().flush();
         let Ok(start) = file.stream_position() else {
-            *slot = Some(file);
+            *held = Some(file);
             return (f(), Vec::new());
         };
         // stdout is the file (sharing its offset) until the redirect is undone.
         let redirect = match gag::Redirect::stdout(file) {
             Ok(r) => r,
             Err(e) => {
-                *slot = Some(e.file);
+                *held = Some(e.file);
                 return (f(), Vec::new());
             }
         };
@@ -768,7 +770,7 @@ impl NativeBank {
         if end >= CAPTURE_RESET_BYTES && file.set_len(0).is_ok() {
             let _ = file.seek(SeekFrom::Start(0));
         }
-        *slot = Some(file);
+        *held = Some(file);
         let text = String::from_utf8_lossy(&bytes);
         (out, text.lines().map(str::to_string).collect())
     }
