@@ -192,9 +192,24 @@ fn bad_input_gets_the_validators_error_codes_and_the_node_keeps_serving() {
         &[&patient],
         blockhash,
     );
+    let balance = |s: &Served| {
+        s.call("getBalance", json!([patient.pubkey().to_string()]))["result"]["value"].clone()
+    };
+    let before = balance(&s);
     let v = s.call(
         "sendTransaction",
         json!([base64_of(&tx), { "encoding": "base64" }]),
+    );
+    // It changed nothing: no fee, no status (it ran once, and was not committed).
+    assert_eq!(balance(&s), before);
+    let status = s.call(
+        "getSignatureStatuses",
+        json!([[tx.signatures[0].to_string()], { "searchTransactionHistory": true }]),
+    );
+    assert_eq!(status["result"]["value"], json!([null]), "{status}");
+    assert!(
+        v["error"]["data"]["unitsConsumed"].as_u64().unwrap() > 0,
+        "{v}"
     );
     let (code, message) = error_of(&v);
     assert_eq!(code, -32002);

@@ -60,11 +60,16 @@ use solana_runtime::bank_forks::BankForks;
 use solana_runtime::genesis_utils::create_genesis_config_with_leader_ex;
 use solana_runtime::runtime_config::RuntimeConfig;
 use solana_sdk::account::{Account, AccountSharedData, ReadableAccount};
-use solana_sdk::clock::Clock;
+use solana_sdk::clock::{Clock, MAX_PROCESSING_AGE};
 use solana_sdk::hash::Hash;
 use solana_sdk::pubkey::Pubkey;
 use solana_sdk::signature::{Keypair, Signature, Signer};
 use solana_sdk::transaction::{TransactionError, VersionedTransaction};
+use solana_svm::transaction_processing_result::{
+    ProcessedTransaction, TransactionProcessingResult,
+};
+use solana_svm::transaction_processor::ExecutionRecordingConfig;
+use solana_svm_timings::ExecuteTimings;
 
 use hdx_sdk::PROGRAM_ID;
 
@@ -618,11 +623,13 @@ impl NativeBank {
     }
 
     /// Processes a transaction as a validator would: signatures and form
-    /// checked, a preflight simulation (unless skipped), then execution and
-    /// commit in the working slot (a new one first if the clock's second
-    /// turned since the slot's last transaction; [`NativeBank::end_slot`]
-    /// ends it). A preflight failure or an invalid transaction changes
-    /// nothing.
+    /// checked, then executed once and committed in the working slot (a new
+    /// one first if the clock's second turned since the slot's last
+    /// transaction; [`NativeBank::end_slot`] ends it). With preflight, a
+    /// failed execution is not committed and is reported as the preflight
+    /// simulation would report it (a cluster's simulation runs on the same
+    /// state the execution would: here nothing runs between them). A
+    /// preflight failure or an invalid transaction changes nothing.
     ///
     /// `signatures_checked`: the caller verified the transaction's
     /// signatures already ([`signatures_hold`], off the node thread: they
@@ -653,19 +660,6 @@ impl NativeBank {
         if !self.bank.is_blockhash_valid(tx.message.recent_blockhash()) {
             return Err(Rejected::Invalid(TransactionError::BlockhashNotFound));
         }
-        if preflight {
-            let (sim, captured) =
-                self.capturing(|| self.bank.simulate_transaction_unchecked(&sanitized, false));
-            if let Err(error) = sim.result {
-                return Err(Rejected::Preflight(Box::new(Simulated {
-                    result: Err(error),
-                    logs: normalise_logs(sim.logs, captured),
-                    units_consumed: sim.units_consumed,
-                    return_data: sim.return_data.map(|r| (r.program_id, r.data)),
-                    accounts: Vec::new(),
-                })));
-            }
-        }
         let account_keys: Vec<Pubkey> = tx.message.static_account_keys().to_vec();
         let writable: Vec<Pubkey> = account_keys
             .iter()
@@ -677,8 +671,49 @@ impl NativeBank {
             .iter()
             .map(|k| self.bank.get_balance(k))
             .collect();
-        let (committed, captured) =
-            self.capturing(|| self.bank.process_transaction_with_metadata(tx.clone()));
+        // Executed once: with preflight, the bank's pre-commit callback sees
+        // the outcome and refuses to commit a failure (which then changes
+        // nothing, as a failed simulation would not have sent it).
+        let mut refused: Option<Simulated> = None;
+        let txs = [sanitized];
+        let (outcome, captured) = self.capturing(|| {
+            let batch = self.bank.prepare_sanitized_batch(&txs);
+            self.bank
+                .load_execute_and_commit_transactions_with_pre_commit_callback(
+                    &batch,
+                    MAX_PROCESSING_AGE,
+                    ExecutionRecordingConfig {
+                        enable_cpi_recording: false,
+                        enable_log_recording: true,
+                        enable_return_data_recording: true,
+                        enable_transaction_balance_recording: false,
+                    },
+                    &mut ExecuteTimings::default(),
+                    Some(LOG_BYTES_LIMIT),
+                    |_, results| {
+                        if !preflight {
+                            return Ok(None);
+                        }
+                        let (error, simulated) = results.first().and_then(failure).unzip();
+                        refused = simulated;
+                        error.map_or(Ok(None), Err)
+                    },
+                )
+                .map(|(mut committed, _)| committed.remove(0))
+        });
+        let committed = match outcome {
+            Ok(committed) => committed,
+            Err(error) => {
+                return Err(match refused {
+                    Some(mut simulated) => {
+                        simulated.logs =
+                            normalise_logs(std::mem::take(&mut simulated.logs), captured);
+                        Rejected::Preflight(Box::new(simulated))
+                    }
+                    None => Rejected::Invalid(error),
+                })
+            }
+        };
         // An Err here means not committed at all (the fee payer cannot pay, ...).
         let committed = committed.map_err(Rejected::Invalid)?;
         let post_balances: Vec<u64> = account_keys
@@ -773,6 +808,47 @@ impl NativeBank {
         *held = Some(file);
         let text = String::from_utf8_lossy(&bytes);
         (out, text.lines().map(str::to_string).collect())
+    }
+}
+
+/// A transaction's logs are cut past this many bytes (as the bank's own
+/// single-transaction path cuts them).
+const LOG_BYTES_LIMIT: usize = 1000 * 1000;
+
+/// What a preflight simulation would have reported for this outcome, when
+/// it is a failure: the error and the simulation's view of it (logs before
+/// the capture is added, units, return data).
+fn failure(result: &TransactionProcessingResult) -> Option<(TransactionError, Simulated)> {
+    let refused =
+        |error: &TransactionError, logs: Option<&Vec<String>>, units, return_data| Simulated {
+            result: Err(error.clone()),
+            logs: logs.cloned().unwrap_or_default(),
+            units_consumed: units,
+            return_data,
+            accounts: Vec::new(),
+        };
+    match result {
+        Err(error) => Some((error.clone(), refused(error, None, 0, None))),
+        Ok(ProcessedTransaction::FeesOnly(fees_only)) => Some((
+            fees_only.load_error.clone(),
+            refused(&fees_only.load_error, None, 0, None),
+        )),
+        Ok(ProcessedTransaction::Executed(executed)) => {
+            let details = &executed.execution_details;
+            let error = details.status.as_ref().err()?;
+            Some((
+                error.clone(),
+                refused(
+                    error,
+                    details.log_messages.as_ref(),
+                    details.executed_units,
+                    details
+                        .return_data
+                        .as_ref()
+                        .map(|r| (r.program_id, r.data.clone())),
+                ),
+            ))
+        }
     }
 }
 
