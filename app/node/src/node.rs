@@ -253,11 +253,22 @@ impl Worker {
             }
             return;
         }
-        self.bank.end_slot();
         let faucet = self.bank.faucet().pubkey();
         let items: Vec<(&Executed, &VersionedTransaction)> =
             processed.iter().map(|(e, tx, _)| (e, tx)).collect();
-        if let Err(e) = self.store.commit_batch(&items, &faucet) {
+        // The batch's durable commit (mostly waiting on the disk) and the
+        // slot's turnover (freeze, the next bank) need nothing of each
+        // other: both run at once. Nothing is shown to a reader until both
+        // are done and the commit succeeded (`publish` below).
+        let (store, bank) = (&mut self.store, &mut self.bank);
+        let committed = std::thread::scope(|s| {
+            let commit = s.spawn(|| store.commit_batch(&items, &faucet));
+            bank.end_slot();
+            commit
+                .join()
+                .unwrap_or_else(|_| Err(anyhow::anyhow!("the commit panicked")))
+        });
+        if let Err(e) = committed {
             // The bank moved on but the store did not: stop rather than
             // serve state that a restart would not have.
             let why = format!("the store could not record a transaction: {e:#}");
