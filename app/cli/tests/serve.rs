@@ -425,6 +425,22 @@ fn commitment_levels_and_block_times_answer_as_a_validator_does() {
         );
         assert!(r["result"]["value"]["data"].is_array(), "{level}: {r}");
     }
+    // Every binary encoding says the same bytes: the stock client asks for
+    // base64+zstd (one account and several), the SDK for base64.
+    let addresses = [
+        pda::patient(&s.patient.pubkey()).0,
+        pda::log_page(&s.patient.pubkey(), 0).0,
+        pda::consent(&s.patient.pubkey(), &s.lab.pubkey()).0,
+        solana_sdk::pubkey::Pubkey::new_unique(),
+    ];
+    let ours = server.client().transport.accounts(&addresses).unwrap();
+    assert!(ours[..3].iter().all(Option::is_some) && ours[3].is_none());
+    let stock = solana_rpc_client::rpc_client::RpcClient::new(server.url.clone());
+    let zstd = stock.get_multiple_accounts(&addresses).unwrap();
+    assert_eq!(zstd, ours);
+    for (address, account) in addresses.iter().zip(&ours).take(3) {
+        assert_eq!(Some(stock.get_account(address).unwrap()), *account);
+    }
     for bogus in ["bogus", "finalised", "max"] {
         let r = server.call(
             "getAccountInfo",

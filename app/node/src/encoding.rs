@@ -65,7 +65,21 @@ pub(crate) fn ui_account(
             UiAccountData::Binary(b64(data), UiAccountEncoding::Base64)
         }
         UiAccountEncoding::Base64Zstd => {
-            let compressed = zstd::encode_all(data, 0).map_err(internal)?;
+            // One compression context per thread, made once (making one per
+            // account cost more than compressing a small account).
+            thread_local! {
+                static ZSTD: std::cell::RefCell<Option<zstd::bulk::Compressor<'static>>> =
+                    const { std::cell::RefCell::new(None) };
+            }
+            let compressed = ZSTD
+                .with(|z| {
+                    let mut z = z.borrow_mut();
+                    if z.is_none() {
+                        *z = Some(zstd::bulk::Compressor::new(0)?);
+                    }
+                    z.as_mut().expect("made above").compress(data)
+                })
+                .map_err(internal)?;
             UiAccountData::Binary(b64(&compressed), UiAccountEncoding::Base64Zstd)
         }
     };

@@ -209,14 +209,37 @@ impl Transport for RpcTransport {
     }
 
     fn accounts(&self, addresses: &[Pubkey]) -> Result<Vec<Option<Account>>, ClusterError> {
+        // Plain base64: the client's default (base64+zstd) makes the node
+        // compress every account and this side decompress it, which on a
+        // release path costs more than the bytes it saves; and an account
+        // that does not decode is an error here, not the client's panic.
+        let config = RpcAccountInfoConfig {
+            encoding: Some(UiAccountEncoding::Base64),
+            commitment: Some(self.client.commitment()),
+            ..RpcAccountInfoConfig::default()
+        };
         let mut out = Vec::with_capacity(addresses.len());
         for chunk in addresses.chunks(MAX_MULTIPLE_ACCOUNTS) {
-            out.extend(
-                self.client
-                    .get_multiple_accounts_with_commitment(chunk, self.client.commitment())
-                    .map_err(|e| self.unreachable(e))?
-                    .value,
-            );
+            let answered = self
+                .client
+                .get_multiple_ui_accounts_with_config(chunk, config.clone())
+                .map_err(|e| self.unreachable(e))?
+                .value;
+            if answered.len() != chunk.len() {
+                return Err(self.malformed(format!(
+                    "getMultipleAccounts answered {} accounts for {}",
+                    answered.len(),
+                    chunk.len()
+                )));
+            }
+            for (address, ui) in chunk.iter().zip(answered) {
+                out.push(match ui {
+                    None => None,
+                    Some(ui) => Some(ui.decode::<Account>().ok_or_else(|| {
+                        self.malformed(format!("account {address} came back undecodable"))
+                    })?),
+                });
+            }
         }
         Ok(out)
     }
@@ -332,5 +355,90 @@ impl Transport for RpcTransport {
         self.client
             .get_minimum_balance_for_rent_exemption(data_len)
             .map_err(|e| self.unreachable(e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{Read, Write};
+
+    /// An RPC endpoint on loopback that answers every request with `result`
+    /// (a hostile or broken cluster).
+    fn answering(result: serde_json::Value) -> String {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        std::thread::spawn(move || {
+            for stream in listener.incoming().take(8) {
+                let Ok(mut stream) = stream else { return };
+                let mut request = Vec::new();
+                let mut buf = [0u8; 4096];
+                // Headers, then the body its Content-Length names.
+                while let Ok(n @ 1..) = stream.read(&mut buf) {
+                    request.extend_from_slice(&buf[..n]);
+                    let text = String::from_utf8_lossy(&request);
+                    if let Some(end) = text.find("\r\n\r\n") {
+                        let length = text[..end]
+                            .lines()
+                            .find_map(|l| {
+                                l.to_ascii_lowercase()
+                                    .strip_prefix("content-length:")
+                                    .map(|v| v.trim().parse::<usize>().unwrap())
+                            })
+                            .unwrap_or(0);
+                        if request.len() >= end + 4 + length {
+                            break;
+                        }
+                    }
+                }
+                let body =
+                    serde_json::json!({"jsonrpc": "2.0", "id": 1, "result": result}).to_string();
+                let _ = write!(
+                    stream,
+                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+            }
+        });
+        url
+    }
+
+    fn account(data: &str) -> serde_json::Value {
+        serde_json::json!({
+            "lamports": 1, "data": [data, "base64"], "owner": Pubkey::default().to_string(),
+            "executable": false, "rentEpoch": 0, "space": 3
+        })
+    }
+
+    #[test]
+    fn accounts_a_cluster_answers_wrongly_are_errors_that_say_so() {
+        let (a, b) = (Pubkey::new_unique(), Pubkey::new_unique());
+        let context = serde_json::json!({"slot": 7});
+        // Data that is not base64.
+        let url =
+            answering(serde_json::json!({"context": context, "value": [account("!!!"), null]}));
+        let t = RpcTransport::new(&url, CommitmentConfig::confirmed());
+        match t.accounts(&[a, b]) {
+            Err(ClusterError::Malformed { detail, .. }) => {
+                assert_eq!(detail, format!("account {a} came back undecodable"))
+            }
+            other => panic!("{other:?}"),
+        }
+        // One account for two asked.
+        let url = answering(serde_json::json!({"context": context, "value": [account("AQID")]}));
+        let t = RpcTransport::new(&url, CommitmentConfig::confirmed());
+        match t.accounts(&[a, b]) {
+            Err(ClusterError::Malformed { detail, .. }) => {
+                assert_eq!(detail, "getMultipleAccounts answered 1 accounts for 2")
+            }
+            other => panic!("{other:?}"),
+        }
+        // A right answer decodes.
+        let url =
+            answering(serde_json::json!({"context": context, "value": [account("AQID"), null]}));
+        let t = RpcTransport::new(&url, CommitmentConfig::confirmed());
+        let got = t.accounts(&[a, b]).unwrap();
+        assert_eq!(got[0].as_ref().map(|a| a.data.clone()), Some(vec![1, 2, 3]));
+        assert!(got[1].is_none());
     }
 }
