@@ -498,7 +498,24 @@ impl NativeBank {
         let mut clock: Clock = self.bank.clock();
         if clock.unix_timestamp != now {
             clock.unix_timestamp = now;
-            self.bank.set_sysvar_for_tests(&clock);
+            // What `Bank::set_sysvar_for_tests` does, for the Clock alone:
+            // that refills every sysvar of the cache (the 16 KB SlotHashes,
+            // the 128 KB SlotHistory) whenever the time changes, which is
+            // in every new slot (the bank's own estimate runs at 400 ms a
+            // slot). The account keeps its lamports, owner and rent epoch.
+            let mut account = self
+                .bank
+                .get_account(&solana_sdk::sysvar::clock::ID)
+                .expect("a bank has a Clock sysvar");
+            account.set_data_from_slice(&bincode::serialize(&clock).expect("a Clock serializes"));
+            self.bank
+                .store_account(&solana_sdk::sysvar::clock::ID, &account);
+            self.bank
+                .get_transaction_processor()
+                .sysvar_cache
+                .write()
+                .unwrap_or_else(|p| p.into_inner())
+                .set_sysvar_for_tests(&clock);
         }
         now
     }
