@@ -130,6 +130,40 @@ impl RpcTransport {
     }
 
     /// The landed transaction's logs and return data.
+    /// Sends `tx` and waits until it is confirmed (at this transport's
+    /// commitment) or can no longer land. The stock client's
+    /// `send_and_confirm_transaction` also asks for the latest blockhash
+    /// with every send (one more round trip) only to know how long to wait;
+    /// the transaction's own blockhash says that: once it is no longer
+    /// valid the transaction cannot land, and its status is read once more
+    /// before giving up (it may have landed just before).
+    fn send_and_confirm(&self, tx: &Transaction) -> Result<(), RpcClientError> {
+        let signature = self.client.send_transaction(tx)?;
+        let status = || {
+            self.client
+                .get_signature_status_with_commitment(&signature, self.client.commitment())
+        };
+        loop {
+            if let Some(done) = status()? {
+                return done.map_err(Into::into);
+            }
+            if !self
+                .client
+                .is_blockhash_valid(&tx.message.recent_blockhash, CommitmentConfig::processed())?
+            {
+                return match status()? {
+                    Some(done) => done.map_err(Into::into),
+                    None => Err(RpcError::ForUser(format!(
+                        "transaction {signature} was not confirmed before its blockhash expired: it did not land"
+                    ))
+                    .into()),
+                };
+            }
+            // As the stock client does: twice a second.
+            std::thread::sleep(std::time::Duration::from_millis(500));
+        }
+    }
+
     fn receipt(&self, tx: &Transaction) -> Result<Receipt, ClusterError> {
         let signature = tx.signatures[0];
         let landed = self
@@ -175,8 +209,8 @@ impl Transport for RpcTransport {
     }
 
     fn send(&self, tx: &Transaction) -> Result<Receipt, SendError> {
-        match self.client.send_and_confirm_transaction(tx) {
-            Ok(_) => Ok(self.receipt(tx)?),
+        match self.send_and_confirm(tx) {
+            Ok(()) => Ok(self.receipt(tx)?),
             Err(e) => {
                 // A preflight failure carries the simulation's error and logs.
                 if let ErrorKind::RpcError(RpcError::RpcResponseError {
@@ -366,10 +400,16 @@ mod tests {
     /// An RPC endpoint on loopback that answers every request with `result`
     /// (a hostile or broken cluster).
     fn answering(result: serde_json::Value) -> String {
+        answering_by(move |_| result.clone())
+    }
+
+    /// An RPC endpoint on loopback that answers each request with what
+    /// `result` makes of its method (at most 16 requests).
+    fn answering_by(mut result: impl FnMut(&str) -> serde_json::Value + Send + 'static) -> String {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         std::thread::spawn(move || {
-            for stream in listener.incoming().take(8) {
+            for stream in listener.incoming().take(16) {
                 let Ok(mut stream) = stream else { return };
                 let mut request = Vec::new();
                 let mut buf = [0u8; 4096];
@@ -391,8 +431,16 @@ mod tests {
                         }
                     }
                 }
+                let text = String::from_utf8_lossy(&request);
+                let asked: serde_json::Value = text
+                    .find("\r\n\r\n")
+                    .and_then(|end| serde_json::from_str(&text[end + 4..]).ok())
+                    .unwrap_or_default();
+                let method = asked["method"].as_str().unwrap_or_default().to_string();
+                let id = asked["id"].clone();
                 let body =
-                    serde_json::json!({"jsonrpc": "2.0", "id": 1, "result": result}).to_string();
+                    serde_json::json!({"jsonrpc": "2.0", "id": id, "result": result(&method)})
+                        .to_string();
                 let _ = write!(
                     stream,
                     "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
@@ -440,5 +488,50 @@ mod tests {
         let got = t.accounts(&[a, b]).unwrap();
         assert_eq!(got[0].as_ref().map(|a| a.data.clone()), Some(vec![1, 2, 3]));
         assert!(got[1].is_none());
+    }
+
+    #[test]
+    fn a_send_that_never_lands_ends_when_its_blockhash_expires_and_a_late_landing_counts() {
+        use solana_sdk::signature::{Keypair, Signer};
+        let payer = Keypair::new();
+        let tx = Transaction::new_signed_with_payer(
+            &[crate::ix::register_patient(payer.pubkey())],
+            Some(&payer.pubkey()),
+            &[&payer],
+            Hash::new_unique(),
+        );
+        let signature = tx.signatures[0].to_string();
+        let context = serde_json::json!({"slot": 7});
+        // `landed_on_last_look`: the status read after the blockhash expired finds it.
+        let fake = |landed_on_last_look: bool| {
+            let (signature, context) = (signature.clone(), context.clone());
+            let mut looks = 0;
+            answering_by(move |method| match method {
+                "sendTransaction" => serde_json::json!(signature),
+                "getSignatureStatuses" => {
+                    looks += 1;
+                    let status = (landed_on_last_look && looks == 2).then(|| {
+                        serde_json::json!({"slot": 7, "confirmations": null, "err": null,
+                            "status": {"Ok": null}, "confirmationStatus": "confirmed"})
+                    });
+                    serde_json::json!({"context": context, "value": [status]})
+                }
+                "isBlockhashValid" => serde_json::json!({"context": context, "value": false}),
+                _ => serde_json::Value::Null,
+            })
+        };
+        let t = RpcTransport::new(&fake(false), CommitmentConfig::confirmed());
+        let started = std::time::Instant::now();
+        let e = t.send_and_confirm(&tx).unwrap_err();
+        assert!(
+            e.to_string().ends_with(&format!(
+                "transaction {signature} was not confirmed before its blockhash expired: it did not land"
+            )),
+            "{e}"
+        );
+        // It did not wait out a blockhash that was already gone.
+        assert!(started.elapsed() < std::time::Duration::from_millis(400));
+        let t = RpcTransport::new(&fake(true), CommitmentConfig::confirmed());
+        t.send_and_confirm(&tx).unwrap();
     }
 }
