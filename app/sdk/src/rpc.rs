@@ -129,7 +129,6 @@ impl RpcTransport {
         }
     }
 
-    /// The landed transaction's logs and return data.
     /// Sends `tx` and waits until it is confirmed (at this transport's
     /// commitment) or can no longer land. The stock client's
     /// `send_and_confirm_transaction` also asks for the latest blockhash
@@ -164,6 +163,7 @@ impl RpcTransport {
         }
     }
 
+    /// The landed transaction's logs and return data.
     fn receipt(&self, tx: &Transaction) -> Result<Receipt, ClusterError> {
         let signature = tx.signatures[0];
         let landed = self
