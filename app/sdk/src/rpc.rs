@@ -2,7 +2,7 @@
 //! through `solana-rpc-client`.
 
 use base64::Engine;
-use solana_account_decoder_client_types::UiAccountEncoding;
+use solana_account_decoder_client_types::{UiAccount, UiAccountEncoding};
 use solana_commitment_config::CommitmentConfig;
 use solana_rpc_client::rpc_client::GetConfirmedSignaturesForAddress2Config;
 use solana_rpc_client::rpc_client::RpcClient;
@@ -67,6 +67,25 @@ impl RpcTransport {
             || host
                 .parse::<std::net::IpAddr>()
                 .is_ok_and(|ip| ip.is_loopback())
+    }
+
+    /// Account reads in plain base64 at this transport's commitment: the
+    /// client's default (base64+zstd) makes the node compress every
+    /// account and this side decompress it, which on a release path costs
+    /// more than the bytes it saves.
+    fn account_config(&self) -> RpcAccountInfoConfig {
+        RpcAccountInfoConfig {
+            encoding: Some(UiAccountEncoding::Base64),
+            commitment: Some(self.client.commitment()),
+            ..RpcAccountInfoConfig::default()
+        }
+    }
+
+    /// The account `ui` says `address` holds; one that does not decode is
+    /// an error here, not the client's panic.
+    fn decoded(&self, address: &Pubkey, ui: UiAccount) -> Result<Account, ClusterError> {
+        ui.decode::<Account>()
+            .ok_or_else(|| self.malformed(format!("account {address} came back undecodable")))
     }
 
     fn malformed(&self, detail: impl std::fmt::Display) -> ClusterError {
@@ -243,15 +262,7 @@ impl Transport for RpcTransport {
     }
 
     fn accounts(&self, addresses: &[Pubkey]) -> Result<Vec<Option<Account>>, ClusterError> {
-        // Plain base64: the client's default (base64+zstd) makes the node
-        // compress every account and this side decompress it, which on a
-        // release path costs more than the bytes it saves; and an account
-        // that does not decode is an error here, not the client's panic.
-        let config = RpcAccountInfoConfig {
-            encoding: Some(UiAccountEncoding::Base64),
-            commitment: Some(self.client.commitment()),
-            ..RpcAccountInfoConfig::default()
-        };
+        let config = self.account_config();
         let mut out = Vec::with_capacity(addresses.len());
         for chunk in addresses.chunks(MAX_MULTIPLE_ACCOUNTS) {
             let answered = self
@@ -269,9 +280,7 @@ impl Transport for RpcTransport {
             for (address, ui) in chunk.iter().zip(answered) {
                 out.push(match ui {
                     None => None,
-                    Some(ui) => Some(ui.decode::<Account>().ok_or_else(|| {
-                        self.malformed(format!("account {address} came back undecodable"))
-                    })?),
+                    Some(ui) => Some(self.decoded(address, ui)?),
                 });
             }
         }
@@ -288,23 +297,14 @@ impl Transport for RpcTransport {
                     })
                     .collect(),
             ),
-            account_config: RpcAccountInfoConfig {
-                encoding: Some(UiAccountEncoding::Base64),
-                commitment: Some(self.client.commitment()),
-                ..RpcAccountInfoConfig::default()
-            },
+            account_config: self.account_config(),
             ..RpcProgramAccountsConfig::default()
         };
         self.client
             .get_program_ui_accounts_with_config(&crate::PROGRAM_ID, config)
             .map_err(|e| self.unreachable(e))?
             .into_iter()
-            .map(|(key, ui)| {
-                let account = ui.decode::<Account>().ok_or_else(|| {
-                    self.malformed(format!("account {key} came back undecodable"))
-                })?;
-                Ok((key, account))
-            })
+            .map(|(key, ui)| Ok((key, self.decoded(&key, ui)?)))
             .collect()
     }
 
