@@ -14,6 +14,7 @@
 //!
 //! The protocol (paths, signed lines, headers) is in `hdx_sdk::gateway`.
 
+mod addresses;
 mod group;
 pub mod reason;
 pub mod seal;
@@ -30,6 +31,7 @@ use hdx_sdk::program::state::{Consent, LogEntry, LOG_PAGE_CAPACITY};
 use sha2::{Digest, Sha256};
 use solana_sdk::signature::Signature;
 
+use addresses::{Addresses, Seeds};
 pub use group::Batches;
 pub use reason::{Reason, Refusal};
 use seal::{MasterKey, Sealed};
@@ -90,6 +92,7 @@ pub struct Gateway {
     key: MasterKey,
     chain: Chain,
     config: Config,
+    addresses: Addresses,
 }
 
 fn refuse<T>(reason: Reason, message: impl Into<String>) -> Result<T, Refusal> {
@@ -143,6 +146,7 @@ impl Gateway {
             key,
             chain,
             config,
+            addresses: Addresses::new(Addresses::CAPACITY),
         })
     }
 
@@ -548,8 +552,8 @@ impl Gateway {
             }
         };
         row.cid = Some(cid.clone());
-        let binding = self.binding_for(&record, &cid)?;
-        let data = self.open_blob(&patient_key, &cid, &record.content_hash)?;
+        let (binding, held) = self.binding_for(&record, &cid)?;
+        let data = self.open_blob(&patient_key, &cid, held, &record.content_hash)?;
         row.bytes = Some(data.len() as u64);
         let trail = TrailRow {
             at: now(),
@@ -611,11 +615,12 @@ impl Gateway {
         let page_index = u32::try_from(sequence / LOG_PAGE_CAPACITY as u64).ok();
         let addresses = [
             solana_sdk::sysvar::clock::ID,
-            hdx_sdk::pda::provider(provider).0,
-            hdx_sdk::pda::patient(patient).0,
-            hdx_sdk::pda::log_page(patient, page_index.unwrap_or(u32::MAX)).0,
-            hdx_sdk::pda::record(patient, index).0,
-            hdx_sdk::pda::consent(patient, provider).0,
+            self.addresses.of(Seeds::Provider(*provider)),
+            self.addresses.of(Seeds::Patient(*patient)),
+            self.addresses
+                .of(Seeds::LogPage(*patient, page_index.unwrap_or(u32::MAX))),
+            self.addresses.of(Seeds::Record(*patient, index)),
+            self.addresses.of(Seeds::Consent(*patient, *provider)),
         ];
         let accounts = self
             .chain
@@ -664,18 +669,19 @@ impl Gateway {
     /// The binding `record` is released through: the blob `cid` uploaded
     /// for this very record, of its category, by its creator. The content
     /// alone never suffices (another record naming the same CID is refused).
+    /// With it, the held copy of `cid`.
     fn binding_for(
         &self,
         record: &hdx_sdk::program::state::Record,
         cid: &str,
-    ) -> Result<Binding, Refusal> {
+    ) -> Result<(Binding, store::BlobRow), Refusal> {
         let patient = record.patient.to_string();
-        if self.store.blob(&patient, cid).map_err(db)?.is_none() {
+        let Some(held) = self.store.blob(&patient, cid).map_err(db)? else {
             return refuse(
                 Reason::BlobNotFound,
                 format!("the gateway holds no data for {cid}"),
             );
-        }
+        };
         let bindings = self
             .store
             .bindings(&patient, record.index, cid)
@@ -692,7 +698,7 @@ impl Gateway {
         let mut why = Vec::new();
         for b in bindings {
             match binding_matches(&b, record) {
-                Ok(()) => return Ok(b),
+                Ok(()) => return Ok((b, held)),
                 Err(m) => why.push(m),
             }
         }
@@ -722,13 +728,14 @@ impl Gateway {
             .is_ok_and(|data| <[u8; 32]>::from(Sha256::digest(&data)) == *hash)
     }
 
-    fn open_blob(&self, patient: &str, cid: &str, hash: &[u8; 32]) -> Result<Vec<u8>, Refusal> {
-        let Some(row) = self.store.blob(patient, cid).map_err(db)? else {
-            return refuse(
-                Reason::BlobNotFound,
-                format!("the gateway holds no data for {cid}"),
-            );
-        };
+    /// Opens the held copy `row` of `cid` to data whose SHA-256 is `hash`.
+    fn open_blob(
+        &self,
+        patient: &str,
+        cid: &str,
+        row: store::BlobRow,
+        hash: &[u8; 32],
+    ) -> Result<Vec<u8>, Refusal> {
         let ciphertext = self.store.blob_file(patient, &row).map_err(|e| {
             Refusal::new(
                 Reason::BlobCorrupt,

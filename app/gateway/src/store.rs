@@ -193,10 +193,9 @@ pub(crate) enum GroupWrite {
 }
 
 fn insert_nonce(db: &Connection, signer: &str, nonce: &str, time: i64) -> Result<(), StoreError> {
-    let inserted = db.execute(
-        "INSERT OR IGNORE INTO nonces (signer, nonce, time) VALUES (?1, ?2, ?3)",
-        params![signer, nonce, time],
-    )?;
+    let inserted = db
+        .prepare_cached("INSERT OR IGNORE INTO nonces (signer, nonce, time) VALUES (?1, ?2, ?3)")?
+        .execute(params![signer, nonce, time])?;
     if inserted == 0 {
         return Err(StoreError::NonceUsed);
     }
@@ -222,10 +221,12 @@ fn apply(db: &Connection, w: &GroupWrite) -> Result<i64, StoreError> {
             if let Some((signer, nonce, time)) = nonce {
                 insert_nonce(db, signer, nonce, *time)?;
             }
-            let inserted = db.execute(
-                "INSERT OR IGNORE INTO redemptions (patient, sequence, provider, record, cid,
-                 category, uploader, released_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                params![
+            let inserted = db
+                .prepare_cached(
+                    "INSERT OR IGNORE INTO redemptions (patient, sequence, provider, record, cid,
+                     category, uploader, released_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                )?
+                .execute(params![
                     patient,
                     *sequence as i64,
                     provider,
@@ -234,8 +235,7 @@ fn apply(db: &Connection, w: &GroupWrite) -> Result<i64, StoreError> {
                     binding.category,
                     binding.uploader,
                     trail.at
-                ],
-            )?;
+                ])?;
             if inserted == 0 {
                 return Err(StoreError::AlreadyRedeemed);
             }
@@ -443,11 +443,8 @@ impl Store {
     pub fn nonce_seen(&self, signer: &str, nonce: &str) -> Result<bool, StoreError> {
         Ok(self
             .db()
-            .query_row(
-                "SELECT 1 FROM nonces WHERE signer = ?1 AND nonce = ?2",
-                params![signer, nonce],
-                |_| Ok(()),
-            )
+            .prepare_cached("SELECT 1 FROM nonces WHERE signer = ?1 AND nonce = ?2")?
+            .query_row(params![signer, nonce], |_| Ok(()))
             .optional()?
             .is_some())
     }
@@ -462,20 +459,19 @@ impl Store {
     pub fn blob(&self, patient: &str, cid: &str) -> Result<Option<BlobRow>, StoreError> {
         let row = self
             .db()
-            .query_row(
+            .prepare_cached(
                 "SELECT file, bytes, nonce, wrapped_key, key_nonce FROM blobs
                  WHERE patient = ?1 AND cid = ?2",
-                params![patient, cid],
-                |r| {
-                    Ok((
-                        r.get::<_, String>(0)?,
-                        r.get::<_, i64>(1)?,
-                        r.get::<_, Vec<u8>>(2)?,
-                        r.get::<_, Vec<u8>>(3)?,
-                        r.get::<_, Vec<u8>>(4)?,
-                    ))
-                },
-            )
+            )?
+            .query_row(params![patient, cid], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, i64>(1)?,
+                    r.get::<_, Vec<u8>>(2)?,
+                    r.get::<_, Vec<u8>>(3)?,
+                    r.get::<_, Vec<u8>>(4)?,
+                ))
+            })
             .optional()?;
         Ok(
             row.and_then(|(file, bytes, nonce, wrapped_key, key_nonce)| {
@@ -508,7 +504,7 @@ impl Store {
         cid: &str,
     ) -> Result<Vec<Binding>, StoreError> {
         let db = self.db();
-        let mut stmt = db.prepare(
+        let mut stmt = db.prepare_cached(
             "SELECT category, uploader FROM bindings
              WHERE patient = ?1 AND record = ?2 AND cid = ?3 ORDER BY bound_at, uploader",
         )?;
@@ -670,11 +666,8 @@ impl Store {
     pub fn is_redeemed(&self, patient: &str, sequence: u64) -> Result<bool, StoreError> {
         Ok(self
             .db()
-            .query_row(
-                "SELECT 1 FROM redemptions WHERE patient = ?1 AND sequence = ?2",
-                params![patient, sequence as i64],
-                |_| Ok(()),
-            )
+            .prepare_cached("SELECT 1 FROM redemptions WHERE patient = ?1 AND sequence = ?2")?
+            .query_row(params![patient, sequence as i64], |_| Ok(()))
             .optional()?
             .is_some())
     }
@@ -787,10 +780,11 @@ impl Store {
 
 fn insert_trail(db: &Connection, t: &TrailRow) -> Result<i64, StoreError> {
     let path: String = t.path.chars().take(200).collect();
-    db.execute(
+    db.prepare_cached(
         "INSERT INTO trail (at, reason, method, path, signer, patient, record, entry, cid, bytes, message)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-        params![
+    )?
+    .execute(params![
             t.at,
             t.reason,
             t.method,
