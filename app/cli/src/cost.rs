@@ -11,8 +11,9 @@ use health_data_exchange::codes::{
 };
 use health_data_exchange::instructions::{AddRecordArgs, WriteRecordArgs};
 use health_data_exchange::state::{
-    Consent, Directory, EmergencyTracker, EmergencyWindow, GuardianSet, LogPage, Patient, Proposal,
-    Provider, Record, Registry, LOG_PAGE_CAPACITY,
+    Consent, Directory, EmergencyTracker, EmergencyWindow, Enrollment, GuardianSet, LogPage,
+    Patient, Proposal, Provider, Record, Registry, ReleaseFacts, Study, StudyRelease, StudyTerms,
+    LOG_PAGE_CAPACITY,
 };
 use health_data_exchange::{ConsentTerms, EmergencyPreferences, ProposalAction};
 use serde::Serialize;
@@ -32,6 +33,12 @@ pub mod budget {
     pub const ACCESS_TX_BYTES: usize = 700;
     /// Fee payer, the log page, the (patient, provider) consent.
     pub const ACCESS_WRITABLE_ACCOUNTS: usize = 3;
+    /// One (study, patient) enrolment: there is one per patient per study joined.
+    pub const ENROLLMENT_ACCOUNT_BYTES: usize = 128;
+    /// One study release (an entry of the study's log).
+    pub const STUDY_RELEASE_BYTES: usize = 192;
+    /// A study release writes the custodian (fee payer), the study and the new release.
+    pub const STUDY_RELEASE_WRITABLE_ACCOUNTS: usize = 3;
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -87,6 +94,9 @@ pub fn layouts() -> Vec<AccountLayout> {
         ),
         row("GuardianSet", GuardianSet::SPACE, GuardianSet::RESERVED),
         row("Proposal", Proposal::SPACE, Proposal::RESERVED),
+        row("Study", Study::SPACE, Study::RESERVED),
+        row("Enrollment", Enrollment::SPACE, Enrollment::RESERVED),
+        row("StudyRelease", StudyRelease::SPACE, StudyRelease::RESERVED),
     ]
 }
 
@@ -109,6 +119,9 @@ pub struct CostReport {
     pub emergency_read_tx_bytes: usize,
     pub emergency_read_writable_accounts: usize,
     pub emergency_window_bytes: usize,
+    pub enrollment_account_bytes: usize,
+    pub study_release_bytes: usize,
+    pub study_release_writable_accounts: usize,
     pub within_budget: bool,
     /// Every account type's size and reserve.
     pub accounts: Vec<AccountLayout>,
@@ -174,6 +187,113 @@ impl Bench {
         }
         Ok(total)
     }
+}
+
+/// A study's life: created by a verified researcher, approved, five
+/// patients enrolled (`p`, whose authority is `patient`, first, measured),
+/// one release recorded, a withdrawal, the closing.
+fn measure_studies(
+    b: &mut Bench,
+    authority: &Keypair,
+    patient: &Keypair,
+    p: &Pubkey,
+) -> anyhow::Result<()> {
+    let pk = |k: &Keypair| k.pubkey();
+    let researcher = Keypair::new();
+    let custodian = Keypair::new();
+    for k in [&researcher, &custodian] {
+        b.ledger.airdrop(&k.pubkey(), 1_000_000_000_000)?;
+    }
+    let r = pk(&researcher);
+    b.client.send(
+        &[ix::register_provider(r, ProviderKind::Researcher, [3; 32])],
+        &researcher,
+        &[],
+    )?;
+    b.client
+        .send(&[ix::verify_provider(pk(authority), &r)], authority, &[])?;
+    let now = b.ledger.now();
+    let terms = StudyTerms {
+        custodian: pk(&custodian),
+        duo: health_data_exchange::codes::DuoTerm::HealthMedicalBiomedical.bit(),
+        disease: 0,
+        categories: Category::LabResults.bit(),
+        from_day: 1,
+        to_day: MAX_DAY,
+        min_cohort: health_data_exchange::codes::MIN_STUDY_COHORT,
+        irb_commitment: [4; 32],
+        epsilon_milli: 1_000,
+        enrollment_closes_at: now + 30 * 86_400,
+        use_until: 0,
+    };
+    b.measure(
+        "create_study",
+        &[ix::create_study(r, &r, 0, terms)],
+        &researcher,
+        &[],
+    )?;
+    let study = hdx_sdk::pda::study(&r, 0).0;
+    b.measure(
+        "approve_study",
+        &[ix::approve_study(pk(authority), study)],
+        authority,
+        &[],
+    )?;
+    let until = now + 365 * 86_400;
+    b.measure(
+        "enroll_in_study",
+        &[ix::enroll_in_study(
+            pk(patient),
+            p,
+            study,
+            terms.categories,
+            until,
+        )],
+        patient,
+        &[],
+    )?;
+    for _ in 1..terms.min_cohort {
+        let other = Keypair::new();
+        b.ledger.airdrop(&other.pubkey(), 1_000_000_000)?;
+        let o = pk(&other);
+        b.client.send(&[ix::register_patient(o)], &other, &[])?;
+        b.client.send(
+            &[ix::enroll_in_study(o, &o, study, terms.categories, until)],
+            &other,
+            &[],
+        )?;
+    }
+    b.measure(
+        "record_release",
+        &[ix::record_release(
+            pk(&custodian),
+            &r,
+            study,
+            0,
+            ReleaseFacts {
+                query_hash: [5; 32],
+                epsilon_milli: 100,
+                cohort_size: terms.min_cohort,
+                cohort_hash: [6; 32],
+                cohort_slot: 0,
+            },
+        )],
+        &custodian,
+        &[],
+    )?;
+    b.measure(
+        "withdraw_from_study",
+        &[ix::withdraw_from_study(pk(patient), p, study)],
+        patient,
+        &[],
+    )?;
+    b.measure(
+        "close_study",
+        &[ix::close_study(r, &r, study)],
+        &researcher,
+        &[],
+    )?;
+    Ok(())
 }
 
 pub fn tx_bytes(tx: &Transaction) -> usize {
@@ -460,6 +580,7 @@ pub fn run() -> anyhow::Result<CostReport> {
         &patient,
         &[&new_key],
     )?;
+    measure_studies(&mut b, &authority, &new_key, &p)?;
     b.measure(
         "set_paused",
         &[ix::set_paused(pk(&authority), false)],
@@ -616,6 +737,14 @@ pub fn run() -> anyhow::Result<CostReport> {
         emergency_read_tx_bytes: emergency_row.tx_bytes,
         emergency_read_writable_accounts: emergency_row.writable_accounts,
         emergency_window_bytes: EmergencyWindow::SPACE,
+        enrollment_account_bytes: Enrollment::SPACE,
+        study_release_bytes: StudyRelease::SPACE,
+        study_release_writable_accounts: b
+            .rows
+            .iter()
+            .find(|r| r.instruction == "record_release")
+            .expect("measured")
+            .writable_accounts,
         within_budget: false,
         accounts: layouts(),
         instructions: b.rows.clone(),
@@ -675,6 +804,27 @@ impl CostReport {
                 "emergency read writes {} accounts > {}",
                 self.emergency_read_writable_accounts,
                 budget::ACCESS_WRITABLE_ACCOUNTS
+            ));
+        }
+        if self.enrollment_account_bytes > budget::ENROLLMENT_ACCOUNT_BYTES {
+            out.push(format!(
+                "enrolment account {} bytes > {}",
+                self.enrollment_account_bytes,
+                budget::ENROLLMENT_ACCOUNT_BYTES
+            ));
+        }
+        if self.study_release_bytes > budget::STUDY_RELEASE_BYTES {
+            out.push(format!(
+                "study release account {} bytes > {}",
+                self.study_release_bytes,
+                budget::STUDY_RELEASE_BYTES
+            ));
+        }
+        if self.study_release_writable_accounts > budget::STUDY_RELEASE_WRITABLE_ACCOUNTS {
+            out.push(format!(
+                "study release writes {} accounts > {}",
+                self.study_release_writable_accounts,
+                budget::STUDY_RELEASE_WRITABLE_ACCOUNTS
             ));
         }
         if self.access_loaded_bytes_after_1000 != self.access_loaded_bytes_first {
@@ -780,6 +930,24 @@ impl CostReport {
             "emergency window account bytes",
             self.emergency_window_bytes.to_string(),
             "<= 160".into(),
+        );
+        row(
+            &mut s,
+            "study enrolment account bytes",
+            self.enrollment_account_bytes.to_string(),
+            "<= 128".into(),
+        );
+        row(
+            &mut s,
+            "study release account bytes",
+            self.study_release_bytes.to_string(),
+            "<= 192".into(),
+        );
+        row(
+            &mut s,
+            "study release writable accounts",
+            self.study_release_writable_accounts.to_string(),
+            "<= 3: custodian, study, release".into(),
         );
         row(
             &mut s,

@@ -36,6 +36,18 @@ pub mod offsets {
     pub const EMERGENCY_PROVIDER: usize = 40;
     /// `EmergencyWindow.verdict` (1 byte: 0 unreviewed).
     pub const EMERGENCY_VERDICT: usize = 72;
+    /// `Study.sponsor` (the sponsor's provider id).
+    pub const STUDY_SPONSOR: usize = 8;
+    /// `Study.custodian` (the key that records its releases).
+    pub const STUDY_CUSTODIAN: usize = 40;
+    /// `Enrollment.study` (the study's address).
+    pub const ENROLLMENT_STUDY: usize = 8;
+    /// `Enrollment.patient` (id).
+    pub const ENROLLMENT_PATIENT: usize = 40;
+    /// `Enrollment.active` (1 byte: 1 enrolled, 0 withdrawn).
+    pub const ENROLLMENT_ACTIVE: usize = 72;
+    /// `StudyRelease.study` (the study's address).
+    pub const STUDY_RELEASE_STUDY: usize = 8;
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]

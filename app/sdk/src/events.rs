@@ -42,6 +42,12 @@ pub enum HdxEvent {
     ProviderAttested(ProviderAttested),
     ProviderLapsed(ProviderLapsed),
     DirectoryPublished(DirectoryPublished),
+    StudyCreated(StudyCreated),
+    StudyApproved(StudyApproved),
+    StudyClosed(StudyClosed),
+    StudyEnrolled(StudyEnrolled),
+    StudyWithdrawn(StudyWithdrawn),
+    StudyReleaseRecorded(StudyReleaseRecorded),
 }
 
 fn decode_as<E: AnchorDeserialize + Discriminator>(bytes: &[u8]) -> Option<E> {
@@ -88,7 +94,13 @@ pub fn decode_event(bytes: &[u8]) -> Option<HdxEvent> {
         CredentialPolicySet,
         ProviderAttested,
         ProviderLapsed,
-        DirectoryPublished
+        DirectoryPublished,
+        StudyCreated,
+        StudyApproved,
+        StudyClosed,
+        StudyEnrolled,
+        StudyWithdrawn,
+        StudyReleaseRecorded
     );
     None
 }

@@ -15,14 +15,14 @@ use health_data_exchange::codes::{
     EmergencyReason, GuardianMode, IdentifierSystem, ProviderKind, Purpose, Verdict,
 };
 use health_data_exchange::instructions::{
-    AccessArgs, AddRecordArgs, InitializeRegistryArgs, OpenEmergencyArgs,
-    ProposeRegistryAuthorityArgs, PublishDirectoryArgs, RegisterProviderArgs, ReviewEmergencyArgs,
-    SetGuardiansArgs, SetPausedArgs, SetProviderRolesArgs, VerifyProviderByAttestationArgs,
-    WriteRecordArgs,
+    AccessArgs, AddRecordArgs, CreateStudyArgs, EnrollArgs, InitializeRegistryArgs,
+    OpenEmergencyArgs, ProposeRegistryAuthorityArgs, PublishDirectoryArgs, RegisterProviderArgs,
+    ReviewEmergencyArgs, SetGuardiansArgs, SetPausedArgs, SetProviderRolesArgs,
+    VerifyProviderByAttestationArgs, WriteRecordArgs,
 };
 use health_data_exchange::{
     accounts, instruction, ConsentTerms, CredentialPolicy, EmergencyPolicy, EmergencyPreferences,
-    ProposalAction, ID,
+    ProposalAction, ReleaseFacts, StudyTerms, ID,
 };
 
 use crate::pda;
@@ -959,5 +959,176 @@ pub fn guardian_revoke_consent(
             consent_history: pda::consent_history(patient_id).0,
         },
         instruction::GuardianRevokeConsent {},
+    )
+}
+
+// --- research studies ---
+
+pub fn create_study_accounts(
+    signer: Pubkey,
+    sponsor_id: &Pubkey,
+    number: u32,
+) -> accounts::CreateStudy {
+    accounts::CreateStudy {
+        signer,
+        provider: pda::provider(sponsor_id).0,
+        registry: pda::registry().0,
+        study: pda::study(sponsor_id, number).0,
+        system_program: system_program::ID,
+    }
+}
+
+/// The sponsor's current key `signer` creates study `number` of `sponsor_id`.
+pub fn create_study(
+    signer: Pubkey,
+    sponsor_id: &Pubkey,
+    number: u32,
+    terms: StudyTerms,
+) -> Instruction {
+    build(
+        create_study_accounts(signer, sponsor_id, number),
+        instruction::CreateStudy {
+            args: CreateStudyArgs { number, terms },
+        },
+    )
+}
+
+pub fn approve_study_accounts(authority: Pubkey, study: Pubkey) -> accounts::ApproveStudy {
+    accounts::ApproveStudy {
+        authority,
+        registry: pda::registry().0,
+        study,
+    }
+}
+
+/// The registry authority approves `study` (its address).
+pub fn approve_study(authority: Pubkey, study: Pubkey) -> Instruction {
+    build(
+        approve_study_accounts(authority, study),
+        instruction::ApproveStudy {},
+    )
+}
+
+pub fn close_study_accounts(
+    signer: Pubkey,
+    sponsor_id: &Pubkey,
+    study: Pubkey,
+) -> accounts::CloseStudy {
+    accounts::CloseStudy {
+        signer,
+        registry: pda::registry().0,
+        provider: pda::provider(sponsor_id).0,
+        study,
+    }
+}
+
+/// The sponsor's current key or the registry authority closes `study`.
+pub fn close_study(signer: Pubkey, sponsor_id: &Pubkey, study: Pubkey) -> Instruction {
+    build(
+        close_study_accounts(signer, sponsor_id, study),
+        instruction::CloseStudy {},
+    )
+}
+
+pub fn enroll_in_study_accounts(
+    authority: Pubkey,
+    patient_id: &Pubkey,
+    study: Pubkey,
+) -> accounts::EnrollInStudy {
+    accounts::EnrollInStudy {
+        authority,
+        patient: pda::patient(patient_id).0,
+        study,
+        enrollment: pda::enrollment(&study, patient_id).0,
+        consent_history: pda::consent_history(patient_id).0,
+        system_program: system_program::ID,
+    }
+}
+
+/// The patient's authority enrols the patient in `study`.
+pub fn enroll_in_study(
+    authority: Pubkey,
+    patient_id: &Pubkey,
+    study: Pubkey,
+    categories: u16,
+    until: i64,
+) -> Instruction {
+    build(
+        enroll_in_study_accounts(authority, patient_id, study),
+        instruction::EnrollInStudy {
+            args: EnrollArgs { categories, until },
+        },
+    )
+}
+
+pub fn withdraw_from_study_accounts(
+    authority: Pubkey,
+    patient_id: &Pubkey,
+    study: Pubkey,
+) -> accounts::WithdrawFromStudy {
+    accounts::WithdrawFromStudy {
+        authority,
+        patient: pda::patient(patient_id).0,
+        study,
+        enrollment: pda::enrollment(&study, patient_id).0,
+        consent_history: pda::consent_history(patient_id).0,
+    }
+}
+
+/// The patient's authority withdraws the patient from `study`.
+pub fn withdraw_from_study(authority: Pubkey, patient_id: &Pubkey, study: Pubkey) -> Instruction {
+    build(
+        withdraw_from_study_accounts(authority, patient_id, study),
+        instruction::WithdrawFromStudy {},
+    )
+}
+
+/// One guardian withdraws the patient from `study`.
+pub fn guardian_withdraw_from_study(
+    guardian: Pubkey,
+    patient_id: &Pubkey,
+    study: Pubkey,
+) -> Instruction {
+    build(
+        accounts::GuardianWithdrawFromStudy {
+            guardian,
+            patient: pda::patient(patient_id).0,
+            guardian_set: pda::guardian_set(patient_id).0,
+            study,
+            enrollment: pda::enrollment(&study, patient_id).0,
+            consent_history: pda::consent_history(patient_id).0,
+        },
+        instruction::GuardianWithdrawFromStudy {},
+    )
+}
+
+/// `index` is the study's `releases` (the next release's index).
+pub fn record_release_accounts(
+    custodian: Pubkey,
+    sponsor_id: &Pubkey,
+    study: Pubkey,
+    index: u32,
+) -> accounts::RecordRelease {
+    accounts::RecordRelease {
+        custodian,
+        study,
+        provider: pda::provider(sponsor_id).0,
+        registry: pda::registry().0,
+        release: pda::study_release(&study, index).0,
+        system_program: system_program::ID,
+    }
+}
+
+/// The study's custodian records release `index` of `study`.
+pub fn record_release(
+    custodian: Pubkey,
+    sponsor_id: &Pubkey,
+    study: Pubkey,
+    index: u32,
+    facts: ReleaseFacts,
+) -> Instruction {
+    build(
+        record_release_accounts(custodian, sponsor_id, study, index),
+        instruction::RecordRelease { facts },
     )
 }

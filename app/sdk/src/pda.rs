@@ -104,3 +104,27 @@ pub fn proposal(patient_id: &Pubkey, index: u32) -> (Pubkey, u8) {
         &ID,
     )
 }
+
+/// Study `number` of the sponsor (a provider, by id).
+pub fn study(sponsor_id: &Pubkey, number: u32) -> (Pubkey, u8) {
+    Pubkey::find_program_address(
+        &[seeds::STUDY, sponsor_id.as_ref(), &number.to_le_bytes()],
+        &ID,
+    )
+}
+
+/// The patient's enrolment in `study` (the study's address).
+pub fn enrollment(study: &Pubkey, patient_id: &Pubkey) -> (Pubkey, u8) {
+    Pubkey::find_program_address(
+        &[seeds::ENROLLMENT, study.as_ref(), patient_id.as_ref()],
+        &ID,
+    )
+}
+
+/// Release `index` of `study` (the study's address): its log's entry `index`.
+pub fn study_release(study: &Pubkey, index: u32) -> (Pubkey, u8) {
+    Pubkey::find_program_address(
+        &[seeds::STUDY_RELEASE, study.as_ref(), &index.to_le_bytes()],
+        &ID,
+    )
+}

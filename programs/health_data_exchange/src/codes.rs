@@ -757,3 +757,131 @@ code_table! {
         Guardians = 2, "guardians", ACTOR_GUARDIANS;
     }
 }
+
+/// A research study's data-use terms: GA4GH Data Use Ontology (DUO) codes.
+/// The code is the bit index in a study's DUO mask (`1 << code`). A study
+/// names exactly one data-use permission (the first three) and any of the
+/// modifiers after them.
+#[derive(
+    AnchorSerialize,
+    AnchorDeserialize,
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    InitSpace,
+)]
+pub enum DuoTerm {
+    /// DUO:0000042 GRU, general research use.
+    GeneralResearchUse,
+    /// DUO:0000006 HMB, health or medical or biomedical research.
+    HealthMedicalBiomedical,
+    /// DUO:0000007 DS, disease-specific research (the study names the disease).
+    DiseaseSpecific,
+    /// DUO:0000021 IRB, ethics approval required (the study carries its commitment).
+    IrbRequired,
+    /// DUO:0000019 PUB, publication required.
+    PublicationRequired,
+    /// DUO:0000018 NPUNCU, not for profit, non-commercial use only.
+    NotForProfit,
+    /// DUO:0000025 TS, time limit on use (the study names when use ends).
+    TimeLimit,
+}
+
+code_table! {
+    DuoTerm {
+        GeneralResearchUse = 0, "general-research-use", DUO_GENERAL_RESEARCH_USE;
+        HealthMedicalBiomedical = 1, "health-medical-biomedical", DUO_HEALTH_MEDICAL_BIOMEDICAL;
+        DiseaseSpecific = 2, "disease-specific", DUO_DISEASE_SPECIFIC;
+        IrbRequired = 3, "irb-required", DUO_IRB_REQUIRED;
+        PublicationRequired = 4, "publication-required", DUO_PUBLICATION_REQUIRED;
+        NotForProfit = 5, "not-for-profit", DUO_NOT_FOR_PROFIT;
+        TimeLimit = 6, "time-limit", DUO_TIME_LIMIT;
+    }
+}
+
+impl DuoTerm {
+    /// This term's bit in a study's DUO mask.
+    pub const fn bit(self) -> u16 {
+        1 << (self as u8)
+    }
+
+    /// The ontology's identifier.
+    pub const fn duo_id(self) -> &'static str {
+        match self {
+            DuoTerm::GeneralResearchUse => "DUO:0000042",
+            DuoTerm::HealthMedicalBiomedical => "DUO:0000006",
+            DuoTerm::DiseaseSpecific => "DUO:0000007",
+            DuoTerm::IrbRequired => "DUO:0000021",
+            DuoTerm::PublicationRequired => "DUO:0000019",
+            DuoTerm::NotForProfit => "DUO:0000018",
+            DuoTerm::TimeLimit => "DUO:0000025",
+        }
+    }
+
+    /// The ontology's shorthand (GRU, HMB, ...).
+    pub const fn shorthand(self) -> &'static str {
+        match self {
+            DuoTerm::GeneralResearchUse => "GRU",
+            DuoTerm::HealthMedicalBiomedical => "HMB",
+            DuoTerm::DiseaseSpecific => "DS",
+            DuoTerm::IrbRequired => "IRB",
+            DuoTerm::PublicationRequired => "PUB",
+            DuoTerm::NotForProfit => "NPUNCU",
+            DuoTerm::TimeLimit => "TS",
+        }
+    }
+}
+
+/// Every defined DUO bit.
+#[constant]
+pub const ALL_DUO_TERMS: u16 = (1 << DuoTerm::ALL.len()) - 1;
+/// The DUO data-use permission bits (a study names exactly one).
+#[constant]
+pub const DUO_PERMISSIONS: u16 = (1 << 3) - 1;
+
+/// Where a research study stands.
+#[derive(
+    AnchorSerialize,
+    AnchorDeserialize,
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    InitSpace,
+)]
+pub enum StudyStatus {
+    /// Created by its sponsor, not yet approved: no enrolment, no release.
+    Proposed,
+    /// Approved by the registry authority (standing in for the IRB).
+    Approved,
+    /// Closed by its sponsor or the registry authority: no enrolment, no release, for good.
+    Closed,
+}
+
+code_table! {
+    StudyStatus {
+        Proposed = 0, "proposed", STUDY_STATUS_PROPOSED;
+        Approved = 1, "approved", STUDY_STATUS_APPROVED;
+        Closed = 2, "closed", STUDY_STATUS_CLOSED;
+    }
+}
+
+/// The smallest minimum cohort a study may set: no release describes fewer patients.
+#[constant]
+pub const MIN_STUDY_COHORT: u32 = 5;
+/// The largest privacy budget a study may have: epsilon 10, in milli-epsilon.
+#[constant]
+pub const MAX_STUDY_EPSILON_MILLI: u64 = 10_000;
+/// The longest a study may run, from its creation to its enrolment close
+/// or its time limit: 10 years.
+#[constant]
+pub const MAX_STUDY_DURATION_SECS: i64 = 10 * 365 * 86_400;

@@ -169,6 +169,56 @@ pub enum HdxError {
     EmptyDirectoryHash,
     #[msg("The directory names more entries than providers are registered")]
     DirectoryTooLarge,
+    #[msg("The DUO mask has bits that name no DUO term")]
+    UnknownDuoBits,
+    #[msg("A study names exactly one DUO data-use permission (GRU, HMB or DS), and a disease exactly when it is DS")]
+    InvalidDuoPermission,
+    #[msg("A study with the IRB-required term must carry the IRB approval's commitment (not all zeros)")]
+    MissingIrbCommitment,
+    #[msg("A study's minimum cohort must be at least MIN_STUDY_COHORT (5)")]
+    StudyCohortTooSmall,
+    #[msg("A study's privacy budget must be 1 to MAX_STUDY_EPSILON_MILLI milli-epsilon")]
+    InvalidStudyBudget,
+    #[msg("A study's enrolment close (and its time limit, exactly when it has the time-limit term) must be ahead, within 10 years, the limit not before the close")]
+    InvalidStudyTimes,
+    #[msg("The sponsor is not a provider of the researcher kind")]
+    NotResearcher,
+    #[msg("The study is not awaiting approval")]
+    StudyNotProposed,
+    #[msg("The study is not approved and open")]
+    StudyNotApproved,
+    #[msg("The signer is neither the study's sponsor's current key nor the registry authority")]
+    NotStudySponsor,
+    #[msg("The study's enrolment is closed")]
+    EnrollmentClosed,
+    #[msg("An enrolment names some of the study's categories (none outside them) and ends ahead, within 10 years")]
+    InvalidEnrollment,
+    #[msg("The patient is enrolled in this study already")]
+    AlreadyEnrolled,
+    #[msg("The patient is not enrolled in this study")]
+    NotEnrolled,
+    #[msg("The enrolment is of another study or patient")]
+    EnrollmentMismatch,
+    #[msg("The signer is not the study's custodian")]
+    NotStudyCustodian,
+    #[msg("The study's time limit on use has passed")]
+    StudyUseEnded,
+    #[msg("A release spends at least 1 milli-epsilon")]
+    InvalidReleaseEpsilon,
+    #[msg("The release would spend more than the study's privacy budget has left")]
+    StudyBudgetExceeded,
+    #[msg("The cohort is smaller than the study's minimum cohort")]
+    CohortBelowMinimum,
+    #[msg("The cohort is larger than the patients enrolled in the study")]
+    CohortLargerThanEnrolled,
+    #[msg("The cohort's slot is after this transaction's slot")]
+    CohortSlotInFuture,
+    #[msg("The query hash and the cohort hash must not be all zeros")]
+    EmptyQueryHash,
+    #[msg("A study's custodian must not be the default (all-zero) address")]
+    InvalidCustodian,
+    #[msg("The study is closed already")]
+    StudyAlreadyClosed,
 }
 
 /// Lists every variant once: the list clients use, and an exhaustive
@@ -272,4 +322,29 @@ every_error!(
     AttestationStillHolds,
     EmptyDirectoryHash,
     DirectoryTooLarge,
+    UnknownDuoBits,
+    InvalidDuoPermission,
+    MissingIrbCommitment,
+    StudyCohortTooSmall,
+    InvalidStudyBudget,
+    InvalidStudyTimes,
+    NotResearcher,
+    StudyNotProposed,
+    StudyNotApproved,
+    NotStudySponsor,
+    EnrollmentClosed,
+    InvalidEnrollment,
+    AlreadyEnrolled,
+    NotEnrolled,
+    EnrollmentMismatch,
+    NotStudyCustodian,
+    StudyUseEnded,
+    InvalidReleaseEpsilon,
+    StudyBudgetExceeded,
+    CohortBelowMinimum,
+    CohortLargerThanEnrolled,
+    CohortSlotInFuture,
+    EmptyQueryHash,
+    InvalidCustodian,
+    StudyAlreadyClosed,
 );

@@ -11,6 +11,7 @@ use crate::codes::{
 };
 use crate::state::{
     ConsentTerms, CredentialPolicy, EmergencyPolicy, EmergencyPreferences, ProposalAction,
+    ReleaseFacts, StudyTerms,
 };
 
 /// The registry was created.
@@ -478,4 +479,103 @@ pub struct DirectoryPublished {
     pub revision: u32,
     /// Its Organization entries.
     pub entries: u32,
+}
+
+/// A researcher created a study (proposed until the registry authority approves it).
+#[event]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StudyCreated {
+    /// The study's address.
+    pub study: Pubkey,
+    /// The sponsor's provider id.
+    pub sponsor: Pubkey,
+    /// The sponsor's number for it.
+    pub number: u32,
+    /// Its terms.
+    pub terms: StudyTerms,
+    /// Unix time of creation.
+    pub at: i64,
+}
+
+/// The registry authority approved a study: enrolment opens.
+#[event]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StudyApproved {
+    /// The study's address.
+    pub study: Pubkey,
+    /// Unix time of the approval.
+    pub at: i64,
+}
+
+/// A study was closed, for good.
+#[event]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StudyClosed {
+    /// The study's address.
+    pub study: Pubkey,
+    /// The key that closed it: the sponsor's current key or the registry authority.
+    pub signer: Pubkey,
+    /// Unix time of the closing.
+    pub at: i64,
+}
+
+/// A patient joined a study (a consent version of the patient's).
+#[event]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StudyEnrolled {
+    /// The patient's id.
+    pub patient: Pubkey,
+    /// The study's address.
+    pub study: Pubkey,
+    /// The consent version this enrolment is.
+    pub revision: u32,
+    /// Categories the patient lets the study use.
+    pub categories: u16,
+    /// When the enrolment ends on its own.
+    pub until: i64,
+    /// The patient, or the guardians through a proposal.
+    pub actor: Actor,
+    /// The key that signed.
+    pub signer: Pubkey,
+    /// The guardians' proposal it executes, if any.
+    pub proposal: Option<u32>,
+    /// Unix time of the enrolment.
+    pub at: i64,
+}
+
+/// A patient left a study (a consent version of the patient's): effective
+/// in the next transaction, no later release counts the patient.
+#[event]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StudyWithdrawn {
+    /// The patient's id.
+    pub patient: Pubkey,
+    /// The study's address.
+    pub study: Pubkey,
+    /// The consent version this withdrawal is.
+    pub revision: u32,
+    /// The patient, or one guardian.
+    pub actor: Actor,
+    /// The key that signed.
+    pub signer: Pubkey,
+    /// Unix time of the withdrawal.
+    pub at: i64,
+}
+
+/// A study's custodian recorded an answer before releasing it.
+#[event]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StudyReleaseRecorded {
+    /// The study's address.
+    pub study: Pubkey,
+    /// Index in the study's log.
+    pub index: u32,
+    /// What was released.
+    pub facts: ReleaseFacts,
+    /// Milli-epsilon spent after it.
+    pub epsilon_spent_milli: u64,
+    /// The study log's head after it.
+    pub head: [u8; 32],
+    /// Unix time of the release.
+    pub at: i64,
 }

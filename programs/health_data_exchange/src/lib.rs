@@ -25,13 +25,14 @@ pub mod state;
 pub use gate::AccessResult;
 use instructions::*;
 pub use instructions::{
-    AccessArgs, AddRecordArgs, InitializeRegistryArgs, OpenEmergencyArgs,
-    ProposeRegistryAuthorityArgs, PublishDirectoryArgs, RegisterProviderArgs, ReviewEmergencyArgs,
-    SetGuardiansArgs, SetPausedArgs, SetProviderRolesArgs, VerifyProviderByAttestationArgs,
-    WriteRecordArgs,
+    AccessArgs, AddRecordArgs, CreateStudyArgs, EnrollArgs, InitializeRegistryArgs,
+    OpenEmergencyArgs, ProposeRegistryAuthorityArgs, PublishDirectoryArgs, RegisterProviderArgs,
+    ReviewEmergencyArgs, SetGuardiansArgs, SetPausedArgs, SetProviderRolesArgs,
+    VerifyProviderByAttestationArgs, WriteRecordArgs,
 };
 pub use state::{
     ConsentTerms, CredentialPolicy, EmergencyPolicy, EmergencyPreferences, ProposalAction,
+    ReleaseFacts, StudyTerms,
 };
 
 declare_id!("6Jco8RURhC98vmrQk818uFzSyozdBsKhsWk217imGFTN");
@@ -298,5 +299,42 @@ pub mod health_data_exchange {
     /// Any one guardian revokes a consent at once (no proposal).
     pub fn guardian_revoke_consent(ctx: Context<GuardianRevokeConsent>) -> Result<()> {
         handle_guardian_revoke_consent(ctx)
+    }
+
+    // --- research studies ---
+
+    /// A verified researcher creates a study (proposed until approved).
+    pub fn create_study(ctx: Context<CreateStudy>, args: CreateStudyArgs) -> Result<()> {
+        handle_create_study(ctx, args)
+    }
+
+    /// The registry authority approves a proposed study: enrolment opens.
+    pub fn approve_study(ctx: Context<ApproveStudy>) -> Result<()> {
+        handle_approve_study(ctx)
+    }
+
+    /// The sponsor or the registry authority closes a study for good.
+    pub fn close_study(ctx: Context<CloseStudy>) -> Result<()> {
+        handle_close_study(ctx)
+    }
+
+    /// The patient's authority enrols the patient in an approved study.
+    pub fn enroll_in_study(ctx: Context<EnrollInStudy>, args: EnrollArgs) -> Result<()> {
+        handle_enroll_in_study(ctx, args)
+    }
+
+    /// The patient's authority withdraws the patient from a study, at once.
+    pub fn withdraw_from_study(ctx: Context<WithdrawFromStudy>) -> Result<()> {
+        handle_withdraw_from_study(ctx)
+    }
+
+    /// Any one guardian withdraws the patient from a study at once (no proposal).
+    pub fn guardian_withdraw_from_study(ctx: Context<GuardianWithdrawFromStudy>) -> Result<()> {
+        handle_guardian_withdraw_from_study(ctx)
+    }
+
+    /// The study's custodian records an answer before releasing it.
+    pub fn record_release(ctx: Context<RecordRelease>, facts: ReleaseFacts) -> Result<()> {
+        handle_record_release(ctx, facts)
     }
 }

@@ -21,4 +21,5 @@ mod pause;
 mod privacy;
 mod report;
 mod rotation;
+mod studies;
 mod substitution;

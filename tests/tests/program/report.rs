@@ -28,6 +28,12 @@ fn cost_budgets_are_met_by_the_shipped_benchmark() {
         .find(|i| i.instruction == "access_record (granted)")
         .unwrap();
     assert!(access.accounts_created.is_empty());
+    assert!(r.enrollment_account_bytes <= budget::ENROLLMENT_ACCOUNT_BYTES);
+    assert!(r.study_release_bytes <= budget::STUDY_RELEASE_BYTES);
+    assert_eq!(
+        r.study_release_writable_accounts, 3,
+        "custodian, study, release; never a patient's account"
+    );
 }
 
 #[test]

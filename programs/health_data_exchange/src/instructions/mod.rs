@@ -10,6 +10,7 @@ pub mod patient;
 pub mod provider;
 pub mod record;
 pub mod registry;
+pub mod study;
 
 pub use access::*;
 pub use consent::*;
@@ -19,3 +20,4 @@ pub use patient::*;
 pub use provider::*;
 pub use record::*;
 pub use registry::*;
+pub use study::*;

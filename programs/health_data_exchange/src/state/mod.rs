@@ -39,6 +39,7 @@ pub mod provider;
 pub mod record;
 pub mod registry;
 pub mod seeds;
+pub mod study;
 
 pub use attestation::*;
 pub use consent::*;
@@ -50,6 +51,7 @@ pub use patient::*;
 pub use provider::*;
 pub use record::*;
 pub use registry::*;
+pub use study::*;
 
 /// The layout version every account this program writes carries today.
 #[constant]
@@ -84,6 +86,9 @@ versioned!(
     EmergencyTracker,
     GuardianSet,
     Proposal,
+    Study,
+    Enrollment,
+    StudyRelease,
 );
 
 /// Creates the program-owned PDA `target` (signed for by `signer_seeds`) of

@@ -31,3 +31,9 @@ pub const EMERGENCY: &[u8] = b"emergency";
 pub const EMERGENCY_TRACKER: &[u8] = b"emergency-tracker";
 /// `["directory"]`: the provider directory's published hash (one).
 pub const DIRECTORY: &[u8] = b"directory";
+/// `["study", sponsor_id, number as u32 LE]`: a research study.
+pub const STUDY: &[u8] = b"study";
+/// `["enrollment", study, patient_id]`: a patient's enrolment in a study.
+pub const ENROLLMENT: &[u8] = b"enrollment";
+/// `["study-release", study, index as u32 LE]`: one answer released for a study.
+pub const STUDY_RELEASE: &[u8] = b"study-release";
