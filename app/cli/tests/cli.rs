@@ -2584,3 +2584,139 @@ fn the_directory_names_providers_only_when_the_chain_proves_it() {
         assert_eq!(who["display"], "Laboratory no. 1");
     }
 }
+
+#[test]
+fn a_research_study_through_the_binary_from_creation_to_withdrawal() {
+    let s = Scene::new();
+    let m = &s.m;
+    let researcher = &s.researcher;
+    let custodian = m.keygen("custodian");
+    // A pending researcher cannot create a study.
+    let create = |extra: &[&str]| {
+        let mut args = vec![
+            "study",
+            "create",
+            "1",
+            "--custodian",
+            &custodian.pubkey,
+            "--categories",
+            "lab-results,vital-signs",
+            "--enrollment-closes",
+            "30d",
+            "-k",
+            &researcher.path,
+        ];
+        args.extend(extra);
+        args.extend(["--output", "json"]);
+        m.run(&args)
+    };
+    let r = create(&[
+        "--duo",
+        "hmb,irb",
+        "--epsilon",
+        "1.5",
+        "--irb-commitment",
+        H1,
+    ]);
+    assert_eq!(
+        (r.code, r.json()["error"].as_str()),
+        (1, Some("ProviderNotVerified")),
+        "{}",
+        r.stderr
+    );
+    m.ok(&["provider", "verify", &researcher.pubkey, "-k", &s.auth.path]);
+    // Bad input is refused before anything is sent, naming the problem.
+    for (extra, says) in [
+        (vec!["--duo", "hmb", "--epsilon", "0"], "invalid epsilon"),
+        (
+            vec!["--duo", "hmb", "--epsilon", "10.001"],
+            "invalid epsilon",
+        ),
+        (
+            vec!["--duo", "hmb", "--epsilon", "1.2345"],
+            "invalid epsilon",
+        ),
+        (vec!["--duo", "hmb", "--epsilon", "-1"], "invalid epsilon"),
+        (vec!["--duo", "xyz", "--epsilon", "1"], "unknown DUO term"),
+        (
+            vec!["--duo", "hmb,ts", "--epsilon", "1"],
+            "needs --use-until",
+        ),
+    ] {
+        let r = create(&extra);
+        assert_eq!(r.code, 2, "{extra:?}: {}", r.stderr);
+        assert!(r.stderr.contains(says), "{extra:?}: {}", r.stderr);
+    }
+    // The program's own refusal, by name: IRB without its commitment.
+    let r = create(&["--duo", "hmb,irb", "--epsilon", "1"]);
+    assert_eq!(
+        (r.code, r.json()["error"].as_str()),
+        (1, Some("MissingIrbCommitment")),
+        "{}",
+        r.stderr
+    );
+    let r = create(&[
+        "--duo",
+        "HMB,DUO:0000021",
+        "--epsilon",
+        "1.5",
+        "--irb-commitment",
+        H1,
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let created = r.json();
+    assert_eq!(created["status"], "proposed");
+    assert_eq!(created["epsilon_milli"], 1500);
+    assert_eq!(
+        created["duo"],
+        serde_json::json!(["HMB (DUO:0000006)", "IRB (DUO:0000021)"])
+    );
+    let study = created["study"].as_str().unwrap().to_string();
+    // Not before approval.
+    let r = s.as_patient(&[
+        "study", "enroll", &study, "--until", "365d", "--output", "json",
+    ]);
+    assert_eq!(r.json()["error"], "StudyNotApproved", "{}", r.stderr);
+    m.ok(&["study", "approve", &study, "-k", &s.auth.path]);
+    // A category the study does not use.
+    let r = s.as_patient(&[
+        "study",
+        "enroll",
+        &study,
+        "--categories",
+        "imaging",
+        "--until",
+        "365d",
+    ]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("the study does not use imaging"),
+        "{}",
+        r.stderr
+    );
+    let r = s.as_patient(&[
+        "study", "enroll", &study, "--until", "365d", "--output", "json",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.json()["categories"], "lab-results,vital-signs");
+    let shown = m.json(&["study", "show", &study]);
+    assert_eq!(
+        (shown["enrolled"].as_u64(), shown["status"].as_str()),
+        (Some(1), Some("approved"))
+    );
+    // No releases yet: the log is the genesis, and it verifies.
+    let log = m.json(&["study", "log", &study]);
+    assert_eq!(log["releases"], serde_json::json!([]));
+    assert_eq!(log["verified"], true);
+    // Leaving works at once, and again is refused by name.
+    s.as_patient(&["study", "withdraw", &study]);
+    assert_eq!(m.json(&["study", "show", &study])["enrolled"], 0);
+    let r = s.as_patient(&["study", "withdraw", &study, "--output", "json"]);
+    assert_eq!(r.json()["error"], "NotEnrolled", "{}", r.stderr);
+    // The sponsor closes it; enrolment is refused after.
+    m.ok(&["study", "close", &study, "-k", &researcher.path]);
+    let r = s.as_patient(&[
+        "study", "enroll", &study, "--until", "365d", "--output", "json",
+    ]);
+    assert_eq!(r.json()["error"], "StudyNotApproved", "{}", r.stderr);
+}

@@ -96,7 +96,18 @@ impl User {
     /// them), keeping `$PATIENT` and `$LAB` for the next lines.
     fn run(&self, command: &str) -> Vec<String> {
         let vars = self.dir.path().join("vars");
-        let keep = ["PATIENT", "LAB", "MUM", "DAD", "ADULT", "ER", "TOKEN"];
+        let keep = [
+            "PATIENT",
+            "LAB",
+            "MUM",
+            "DAD",
+            "ADULT",
+            "ER",
+            "TOKEN",
+            "RESEARCHER",
+            "CUSTODIAN",
+            "STUDY",
+        ];
         let save: String = keep
             .iter()
             .map(|v| {
@@ -323,6 +334,12 @@ fn the_readme_emergency_session_runs_as_written() {
 #[test]
 fn the_readme_guardians_session_runs_as_written() {
     run_block("```console\n# The child's key registers", "guardians");
+}
+
+/// "Research studies": the session as written, on the embedded ledger.
+#[test]
+fn the_readme_research_session_runs_as_written() {
+    run_block("```console\n# A researcher's study", "research");
 }
 
 #[test]

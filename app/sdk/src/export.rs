@@ -796,6 +796,20 @@ pub fn proposal_action_words(action: &health_data_exchange::state::ProposalActio
                 e => format!(", excluding {e}"),
             }
         ),
+        A::Enroll {
+            study,
+            categories,
+            until,
+        } => format!(
+            "enrol in study {study}: categories {} until {}",
+            Category::ALL
+                .iter()
+                .filter(|c| categories & c.bit() != 0)
+                .map(|c| c.name())
+                .collect::<Vec<_>>()
+                .join(","),
+            rfc3339(*until)
+        ),
     }
 }
 

@@ -1083,6 +1083,28 @@ pub fn withdraw_from_study(authority: Pubkey, patient_id: &Pubkey, study: Pubkey
     )
 }
 
+/// A guardian executes proposal `index`, an enrolment of the patient in `study`.
+pub fn execute_guardian_enroll(
+    guardian: Pubkey,
+    patient_id: &Pubkey,
+    index: u32,
+    study: Pubkey,
+) -> Instruction {
+    build(
+        accounts::ExecuteGuardianEnroll {
+            guardian,
+            patient: pda::patient(patient_id).0,
+            guardian_set: pda::guardian_set(patient_id).0,
+            proposal: pda::proposal(patient_id, index).0,
+            study,
+            enrollment: pda::enrollment(&study, patient_id).0,
+            consent_history: pda::consent_history(patient_id).0,
+            system_program: system_program::ID,
+        },
+        instruction::ExecuteGuardianEnroll {},
+    )
+}
+
 /// One guardian withdraws the patient from `study`.
 pub fn guardian_withdraw_from_study(
     guardian: Pubkey,

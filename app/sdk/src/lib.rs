@@ -35,6 +35,7 @@ pub mod history;
 pub mod ix;
 pub mod pda;
 pub mod rpc;
+pub mod study;
 pub mod transport;
 
 pub use health_data_exchange as program;

@@ -708,6 +708,8 @@ pub enum ProposalKind {
     HandOver,
     /// Set the patient's emergency preferences (opt out, excluded categories).
     EmergencyPreferences,
+    /// Enrol the patient in a research study.
+    Enroll,
 }
 
 code_table! {
@@ -717,6 +719,7 @@ code_table! {
         Recover = 2, "recover", PROPOSAL_RECOVER;
         HandOver = 3, "hand-over", PROPOSAL_HAND_OVER;
         EmergencyPreferences = 4, "emergency-preferences", PROPOSAL_EMERGENCY_PREFERENCES;
+        Enroll = 5, "enroll", PROPOSAL_ENROLL;
     }
 }
 

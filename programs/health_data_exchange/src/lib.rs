@@ -296,6 +296,11 @@ pub mod health_data_exchange {
         handle_execute_guardian_preferences(ctx)
     }
 
+    /// A guardian executes an approved enrolment in a research study.
+    pub fn execute_guardian_enroll(ctx: Context<ExecuteGuardianEnroll>) -> Result<()> {
+        handle_execute_guardian_enroll(ctx)
+    }
+
     /// Any one guardian revokes a consent at once (no proposal).
     pub fn guardian_revoke_consent(ctx: Context<GuardianRevokeConsent>) -> Result<()> {
         handle_guardian_revoke_consent(ctx)

@@ -809,6 +809,11 @@ fn releases_are_chained_with_exact_contents_until_the_budget_is_spent() {
         head2
     );
     refused_release(&f, &s, facts(&f, 1, 6), HdxError::StudyBudgetExceeded);
+    // The SDK reads the log back and verifies it.
+    let log = f.client.verified_study(&s.study).unwrap();
+    assert_eq!(log.verdict, Ok(head2));
+    assert_eq!((log.study.releases, log.releases.len()), (2, 2));
+    assert_eq!(log.releases[1].facts, second);
 }
 
 #[test]
@@ -957,4 +962,157 @@ fn a_proposed_study_records_no_release_and_a_time_limited_one_stops_at_its_limit
     release(&f, &s, facts(&f, 10, 5));
     f.advance(1);
     refused_release(&f, &s, facts(&f, 10, 5), HdxError::StudyUseEnded);
+}
+
+#[test]
+fn guardians_acting_alone_enrol_by_proposal_exactly_as_the_patient_would() {
+    let f = Fixture::new();
+    let s = approved(&f);
+    let patient = f.patient();
+    let id = patient.pubkey();
+    let (g1, g2) = (f.funded(), f.funded());
+    f.ok(
+        &[ix::set_guardians(
+            id,
+            &id,
+            vec![g1.pubkey(), g2.pubkey()],
+            2,
+            GuardianMode::Alone,
+        )],
+        &patient,
+        &[],
+    );
+    let until = f.now() + 90 * DAY;
+    let action = health_data_exchange::ProposalAction::Enroll {
+        study: s.study,
+        categories: VITALS,
+        until,
+    };
+    // The proposal's own part is checked when proposed.
+    f.fails_with(
+        &[ix::propose_guardian_action(
+            g1.pubkey(),
+            &id,
+            0,
+            health_data_exchange::ProposalAction::Enroll {
+                study: s.study,
+                categories: 0,
+                until,
+            },
+        )],
+        &g1,
+        &[],
+        hdx(HdxError::InvalidEnrollment),
+    );
+    f.ok(
+        &[ix::propose_guardian_action(g1.pubkey(), &id, 0, action)],
+        &g1,
+        &[],
+    );
+    // One approval of two: not yet.
+    f.fails_with(
+        &[ix::execute_guardian_enroll(g1.pubkey(), &id, 0, s.study)],
+        &g1,
+        &[],
+        hdx(HdxError::NotEnoughApprovals),
+    );
+    f.ok(
+        &[ix::approve_guardian_action(g2.pubkey(), &id, 0)],
+        &g2,
+        &[],
+    );
+    // Another study than the proposal's is refused.
+    let other = approved(&f);
+    f.fails_with(
+        &[ix::execute_guardian_enroll(
+            g1.pubkey(),
+            &id,
+            0,
+            other.study,
+        )],
+        &g1,
+        &[],
+        hdx(HdxError::ProposalMismatch),
+    );
+    let at = f.now();
+    let r = f.ok(
+        &[ix::execute_guardian_enroll(g2.pubkey(), &id, 0, s.study)],
+        &g2,
+        &[],
+    );
+    let (address, bump) = pda::enrollment(&s.study, &id);
+    assert_eq!(
+        f.decode::<Enrollment>(&address),
+        Enrollment {
+            study: s.study,
+            patient: id,
+            active: true,
+            version: LAYOUT_VERSION,
+            bump,
+            categories: VITALS,
+            revision: 1,
+            joined_at: at,
+            until,
+            withdrawn_at: 0,
+            reserved: [0; Enrollment::RESERVED],
+        }
+    );
+    let events = hdx_sdk::events::parse_logs(&r.logs);
+    assert!(events.iter().any(|e| matches!(
+        e,
+        hdx_sdk::events::HdxEvent::StudyEnrolled(e)
+            if e.actor == hdx_sdk::codes::Actor::Guardians && e.proposal == Some(0) && e.signer == g2.pubkey()
+    )), "{events:?}");
+    assert_eq!(f.decode::<Study>(&s.study).enrolled, 1);
+    // Executed once.
+    f.fails_with(
+        &[ix::execute_guardian_enroll(g1.pubkey(), &id, 0, s.study)],
+        &g1,
+        &[],
+        hdx(HdxError::ProposalExecuted),
+    );
+    // A study closed before execution refuses it, and nothing is marked executed.
+    f.ok(
+        &[ix::propose_guardian_action(
+            g1.pubkey(),
+            &id,
+            1,
+            health_data_exchange::ProposalAction::Enroll {
+                study: other.study,
+                categories: LABS,
+                until,
+            },
+        )],
+        &g1,
+        &[],
+    );
+    f.ok(
+        &[ix::approve_guardian_action(g2.pubkey(), &id, 1)],
+        &g2,
+        &[],
+    );
+    f.ok(
+        &[ix::close_study(
+            f.authority.pubkey(),
+            &other.researcher.pubkey(),
+            other.study,
+        )],
+        &f.authority,
+        &[],
+    );
+    f.fails_with(
+        &[ix::execute_guardian_enroll(
+            g1.pubkey(),
+            &id,
+            1,
+            other.study,
+        )],
+        &g1,
+        &[],
+        hdx(HdxError::StudyNotApproved),
+    );
+    assert!(
+        !f.decode::<health_data_exchange::state::Proposal>(&pda::proposal(&id, 1).0)
+            .executed
+    );
 }

@@ -29,6 +29,7 @@ pub mod provider;
 pub mod record;
 pub mod registry;
 pub mod serve;
+pub mod study;
 pub mod write;
 
 pub use output::Output;
@@ -100,6 +101,8 @@ pub enum Command {
     #[command(subcommand)]
     Guardian(guardian::GuardianCmd),
     #[command(subcommand)]
+    Study(study::StudyCmd),
+    #[command(subcommand)]
     Audit(audit::AuditCmd),
     Cluster(cluster::ClusterInfo),
     Serve(serve::Serve),
@@ -149,6 +152,7 @@ impl Command {
             Command::Emergency(c) => session(c),
             Command::Guardians(c) => session(c),
             Command::Guardian(c) => session(c),
+            Command::Study(c) => session(c),
             Command::Audit(c) => session(c),
             Command::Cluster(c) => session(c),
             Command::Serve(c) => session(c),

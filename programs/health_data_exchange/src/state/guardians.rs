@@ -110,6 +110,15 @@ pub enum ProposalAction {
         /// The preferences to set.
         preferences: EmergencyPreferences,
     },
+    /// Enrol the patient in a research study.
+    Enroll {
+        /// The study's address.
+        study: Pubkey,
+        /// Categories (`1 << Category`) the study may use: some of the study's.
+        categories: u16,
+        /// Unix seconds at which the enrolment ends on its own (exclusive).
+        until: i64,
+    },
 }
 
 impl ProposalAction {
@@ -121,6 +130,7 @@ impl ProposalAction {
             ProposalAction::Recover { .. } => ProposalKind::Recover,
             ProposalAction::HandOver { .. } => ProposalKind::HandOver,
             ProposalAction::EmergencyPreferences { .. } => ProposalKind::EmergencyPreferences,
+            ProposalAction::Enroll { .. } => ProposalKind::Enroll,
         }
     }
 }

@@ -42,6 +42,9 @@ impl Run for Execute {
             ProposalAction::EmergencyPreferences { .. } => {
                 s.send(&[ix::execute_guardian_preferences(me, &patient, proposal)])?
             }
+            ProposalAction::Enroll { study, .. } => {
+                s.send(&[ix::execute_guardian_enroll(me, &patient, proposal, study)])?
+            }
             ProposalAction::Recover { new_authority }
             | ProposalAction::HandOver { new_authority, .. } => {
                 let Some(source) = self.new_key else {

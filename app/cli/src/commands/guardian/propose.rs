@@ -10,6 +10,7 @@ use crate::commands::args::parse_pubkey;
 use crate::commands::consent::TermsArgs;
 use crate::commands::guardians::set_of;
 use crate::commands::patient::PreferenceArgs;
+use crate::commands::study::EnrollTerms;
 use crate::commands::{Output, Run, Session};
 
 /// Propose for a patient (your approval counts)
@@ -61,6 +62,14 @@ pub enum ProposeCmd {
         #[command(flatten)]
         preferences: PreferenceArgs,
     },
+    /// Enrol the patient in an approved research study
+    Enroll {
+        /// The study's address
+        #[arg(value_parser = parse_pubkey)]
+        study: Pubkey,
+        #[command(flatten)]
+        terms: EnrollTerms,
+    },
 }
 
 impl ProposeCmd {
@@ -95,6 +104,15 @@ impl ProposeCmd {
                 let current = client.patient(patient)?.emergency;
                 ProposalAction::EmergencyPreferences {
                     preferences: preferences.resolve(current)?,
+                }
+            }
+            ProposeCmd::Enroll { study, terms } => {
+                let (categories, until) =
+                    terms.resolve(&crate::commands::study::study_at(s, &study)?, now)?;
+                ProposalAction::Enroll {
+                    study,
+                    categories,
+                    until,
                 }
             }
         })

@@ -47,7 +47,7 @@ pub fn named(action: &ProposalAction) -> (Option<Pubkey>, Option<Pubkey>) {
         }
         ProposalAction::Recover { new_authority }
         | ProposalAction::HandOver { new_authority, .. } => (None, Some(*new_authority)),
-        ProposalAction::EmergencyPreferences { .. } => (None, None),
+        ProposalAction::EmergencyPreferences { .. } | ProposalAction::Enroll { .. } => (None, None),
     }
 }
 

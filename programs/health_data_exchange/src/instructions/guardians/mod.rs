@@ -15,6 +15,7 @@ use crate::events::ProposalExecuted;
 use crate::state::{GuardianSet, Proposal};
 
 pub mod approve_guardian_action;
+pub mod execute_guardian_enroll;
 pub mod execute_guardian_grant;
 pub mod execute_guardian_preferences;
 pub mod execute_guardian_recovery;
@@ -24,6 +25,7 @@ pub mod propose_guardian_action;
 pub mod set_guardians;
 
 pub use approve_guardian_action::*;
+pub use execute_guardian_enroll::*;
 pub use execute_guardian_grant::*;
 pub use execute_guardian_preferences::*;
 pub use execute_guardian_recovery::*;
@@ -35,7 +37,10 @@ pub use set_guardians::*;
 /// What each mode lets guardians propose.
 pub fn mode_allows(mode: GuardianMode, kind: ProposalKind) -> bool {
     match kind {
-        ProposalKind::Grant | ProposalKind::Update | ProposalKind::EmergencyPreferences => {
+        ProposalKind::Grant
+        | ProposalKind::Update
+        | ProposalKind::EmergencyPreferences
+        | ProposalKind::Enroll => {
             matches!(mode, GuardianMode::Alone | GuardianMode::Alongside)
         }
         ProposalKind::Recover => mode != GuardianMode::None,

@@ -70,6 +70,14 @@ pub fn handle_propose_guardian_action(
             );
         }
         ProposalAction::EmergencyPreferences { preferences } => preferences.validate()?,
+        // The study's terms and state are checked at execution (it may be
+        // approved meanwhile); the patient's own part is checked here.
+        ProposalAction::Enroll {
+            study, categories, ..
+        } => require!(
+            *study != Pubkey::default() && *categories != 0,
+            HdxError::InvalidEnrollment
+        ),
     }
     let info = ctx.accounts.proposal.to_account_info();
     require_absent(&info)?;

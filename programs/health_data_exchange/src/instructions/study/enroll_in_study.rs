@@ -6,6 +6,7 @@ use crate::error::HdxError;
 use crate::events::StudyEnrolled;
 use crate::state::{
     load_existing, next, require_absent, seeds, write_account, Enrollment, Patient, Study,
+    LAYOUT_VERSION,
 };
 
 /// Arguments of `enroll_in_study`.
@@ -65,34 +66,39 @@ pub struct EnrollInStudy<'info> {
 }
 
 pub fn handle_enroll_in_study(ctx: Context<EnrollInStudy>, args: EnrollArgs) -> Result<()> {
+    // Checks.
     ctx.accounts.patient.require_self_may_act()?;
+    let now = Clock::get()?.unix_timestamp;
+    let target = ctx.accounts.enrollment.to_account_info();
+    let again = check_enroll(&ctx.accounts.study, &target, &args, now)?;
+    // Effects.
     let signer = ctx.accounts.authority.key();
     let payer = ctx.accounts.authority.to_account_info();
     let bump = ctx.bumps.enrollment;
     let a = ctx.accounts;
-    enroll(
+    apply_enroll(
         &payer,
         &mut a.patient,
         &mut a.study,
-        &a.enrollment.to_account_info(),
+        &target,
         bump,
         args,
+        again,
         (Actor::Patient, signer, None),
+        now,
     )
 }
 
-/// Enrols `patient` in `study` at `target` (checks, then effects). Shared
-/// by the patient's enrolment and the guardians' executed proposal.
-pub fn enroll<'info>(
-    payer: &AccountInfo<'info>,
-    patient: &mut Patient,
-    study: &mut Account<'info, Study>,
-    target: &AccountInfo<'info>,
-    bump: u8,
-    args: EnrollArgs,
-    (actor, signer, proposal): (Actor, Pubkey, Option<u32>),
-) -> Result<()> {
-    let now = Clock::get()?.unix_timestamp;
+/// The checks of an enrolment in `study` at `target`: the study is approved
+/// and its enrolment open, `args` fit it, and the patient is not enrolled
+/// now. Returns whether an earlier (withdrawn) enrolment is there. Shared by
+/// the patient's enrolment and the guardians' executed proposal.
+pub fn check_enroll(
+    study: &Study,
+    target: &AccountInfo,
+    args: &EnrollArgs,
+    now: i64,
+) -> Result<bool> {
     require!(
         study.status == StudyStatus::Approved,
         HdxError::StudyNotApproved
@@ -102,20 +108,40 @@ pub fn enroll<'info>(
         HdxError::EnrollmentClosed
     );
     args.validate(study, now)?;
-    let existing = load_existing::<Enrollment>(target)?;
-    if let Some(e) = &existing {
-        require!(!e.active, HdxError::AlreadyEnrolled);
-    } else {
-        require_absent(target)?;
+    match load_existing::<Enrollment>(target)? {
+        Some(e) => {
+            require!(!e.active, HdxError::AlreadyEnrolled);
+            Ok(true)
+        }
+        None => {
+            require_absent(target)?;
+            Ok(false)
+        }
     }
-    // Effects.
+}
+
+/// The effects of an enrolment checked by [`check_enroll`]: a consent
+/// revision, the enrolment written (`again`: over the withdrawn one), the
+/// study's count, the event.
+#[allow(clippy::too_many_arguments)]
+pub fn apply_enroll<'info>(
+    payer: &AccountInfo<'info>,
+    patient: &mut Patient,
+    study: &mut Account<'info, Study>,
+    target: &AccountInfo<'info>,
+    bump: u8,
+    args: EnrollArgs,
+    again: bool,
+    (actor, signer, proposal): (Actor, Pubkey, Option<u32>),
+    now: i64,
+) -> Result<()> {
     let enrolled = next(study.enrolled)?;
     let revision = patient.count_consent_revision()?;
     let enrollment = Enrollment {
         study: study.key(),
         patient: patient.id,
         active: true,
-        version: crate::state::LAYOUT_VERSION,
+        version: LAYOUT_VERSION,
         bump,
         categories: args.categories,
         revision,
@@ -124,9 +150,10 @@ pub fn enroll<'info>(
         withdrawn_at: 0,
         reserved: [0; Enrollment::RESERVED],
     };
-    match existing {
-        Some(_) => write_account(target, &enrollment)?,
-        None => enrollment.create(payer, target)?,
+    if again {
+        write_account(target, &enrollment)?;
+    } else {
+        enrollment.create(payer, target)?;
     }
     study.enrolled = enrolled;
     emit_event!(StudyEnrolled {
