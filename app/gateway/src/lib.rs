@@ -20,6 +20,7 @@ pub mod reason;
 pub mod seal;
 pub mod server;
 pub mod store;
+pub mod study;
 
 use std::path::Path;
 
