@@ -24,6 +24,7 @@ mod pda_sharing;
 mod prefunding;
 mod races;
 mod reinitialisation;
+mod studies;
 mod sysvar_spoofing;
 mod type_cosplay;
 
