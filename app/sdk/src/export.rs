@@ -731,17 +731,20 @@ fn guardian_agent(who: &Pubkey, requestor: bool) -> Value {
     json!({ "type": coding(ROLE_CODE, "GUARD", "guardian"), "who": key_ref(who), "requestor": requestor })
 }
 
+/// The names of a category mask's categories, comma-separated, in code order.
+pub fn category_names(mask: u16) -> String {
+    Category::ALL
+        .iter()
+        .filter(|c| mask & c.bit() != 0)
+        .map(|c| c.name())
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
 /// What a proposal does, in words (its terms as the export names them).
 pub fn proposal_action_words(action: &health_data_exchange::state::ProposalAction) -> String {
     use health_data_exchange::state::ProposalAction as A;
     let terms = |t: &health_data_exchange::ConsentTerms| {
-        let names = |all: &[Category]| {
-            all.iter()
-                .filter(|c| t.categories & c.bit() != 0)
-                .map(|c| c.name())
-                .collect::<Vec<_>>()
-                .join(",")
-        };
         let purposes = Purpose::ALL
             .iter()
             .filter(|p| t.purposes & p.bit() != 0)
@@ -756,7 +759,7 @@ pub fn proposal_action_words(action: &health_data_exchange::state::ProposalActio
             .join(",");
         format!(
             "categories {}; modes {modes}; purposes {purposes}; from {} until {}",
-            names(Category::ALL),
+            category_names(t.categories),
             rfc3339(t.not_before),
             rfc3339(t.expires_at)
         )
@@ -785,13 +788,7 @@ pub fn proposal_action_words(action: &health_data_exchange::state::ProposalActio
             } else {
                 "allowed"
             },
-            match Category::ALL
-                .iter()
-                .filter(|c| preferences.excluded & c.bit() != 0)
-                .map(|c| c.name())
-                .collect::<Vec<_>>()
-                .join(",")
-            {
+            match category_names(preferences.excluded) {
                 e if e.is_empty() => String::new(),
                 e => format!(", excluding {e}"),
             }
@@ -802,12 +799,7 @@ pub fn proposal_action_words(action: &health_data_exchange::state::ProposalActio
             until,
         } => format!(
             "enrol in study {study}: categories {} until {}",
-            Category::ALL
-                .iter()
-                .filter(|c| categories & c.bit() != 0)
-                .map(|c| c.name())
-                .collect::<Vec<_>>()
-                .join(","),
+            category_names(*categories),
             rfc3339(*until)
         ),
     }

@@ -74,10 +74,8 @@ impl ConsentTerms {
                 .is_some_and(|ahead| ahead <= MAX_CONSENT_DURATION_SECS),
             HdxError::ExpiryTooFar
         );
-        let ranged = self.from_day != 0 || self.to_day != 0;
         require!(
-            !ranged
-                || (self.from_day != 0 && self.from_day <= self.to_day && self.to_day <= MAX_DAY),
+            day_range_is_valid(self.from_day, self.to_day),
             HdxError::InvalidDateRange
         );
         require!(
@@ -108,10 +106,7 @@ impl ConsentTerms {
     /// Whether a record of `clinical_day` is covered: always without a
     /// range; with one, only a known day inside it.
     pub fn covers_day(&self, clinical_day: u32) -> bool {
-        if self.from_day == 0 && self.to_day == 0 {
-            return true;
-        }
-        clinical_day != 0 && self.from_day <= clinical_day && clinical_day <= self.to_day
+        day_range_covers(self.from_day, self.to_day, clinical_day)
     }
 
     /// Start of the renewal window: the last tenth of the current window.
@@ -238,3 +233,19 @@ impl Consent {
 
 // Budget (docs/DESIGN.md): a consent account of at most 160 bytes.
 const _: () = assert!(Consent::SPACE <= 160, "consent budget: <= 160 bytes");
+
+/// A clinical-day range `from..=to` (day numbers) as consents and studies
+/// carry it: both 0 (no range), or both set, in order, at most `MAX_DAY`.
+pub fn day_range_is_valid(from_day: u32, to_day: u32) -> bool {
+    let ranged = from_day != 0 || to_day != 0;
+    !ranged || (from_day != 0 && from_day <= to_day && to_day <= MAX_DAY)
+}
+
+/// Whether `clinical_day` is in the range `from..=to`: always without a
+/// range; with one, only a known day (not 0) inside it.
+pub fn day_range_covers(from_day: u32, to_day: u32, clinical_day: u32) -> bool {
+    if from_day == 0 && to_day == 0 {
+        return true;
+    }
+    clinical_day != 0 && from_day <= clinical_day && clinical_day <= to_day
+}

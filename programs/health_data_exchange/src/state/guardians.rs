@@ -1,6 +1,7 @@
 use anchor_lang::prelude::*;
 
 use crate::codes::{GuardianMode, ProposalKind, MAX_GUARDIANS};
+use crate::error::HdxError;
 use crate::state::{create_account, seeds, ConsentTerms, EmergencyPreferences, LAYOUT_VERSION};
 
 /// A patient's guardians, at `["guardians", patient_id]`: up to 5 keys, a
@@ -42,6 +43,18 @@ impl GuardianSet {
         self.guardians[..self.count as usize]
             .iter()
             .position(|g| g == key)
+    }
+
+    /// `key` is a guardian who may act alone at once (revoke a consent,
+    /// withdraw from a study): guardians acting alone or alongside, not
+    /// recovery-only ones.
+    pub fn require_single_guardian(&self, key: &Pubkey) -> Result<()> {
+        self.position(key).ok_or(HdxError::NotAGuardian)?;
+        require!(
+            matches!(self.mode, GuardianMode::Alone | GuardianMode::Alongside),
+            HdxError::GuardianModeForbids
+        );
+        Ok(())
     }
 
     /// An empty set of `patient` (no mode, generation 0) to fill in.

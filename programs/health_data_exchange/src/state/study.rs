@@ -2,11 +2,11 @@ use anchor_lang::prelude::*;
 use solana_sha256_hasher::hashv;
 
 use crate::codes::{
-    DuoTerm, StudyStatus, ALL_CATEGORIES, ALL_DUO_TERMS, DUO_PERMISSIONS, MAX_DAY,
-    MAX_STUDY_DURATION_SECS, MAX_STUDY_EPSILON_MILLI, MAX_TIME, MIN_STUDY_COHORT,
+    DuoTerm, StudyStatus, ALL_CATEGORIES, ALL_DUO_TERMS, DUO_PERMISSIONS, MAX_STUDY_DURATION_SECS,
+    MAX_STUDY_EPSILON_MILLI, MAX_TIME, MIN_STUDY_COHORT,
 };
 use crate::error::HdxError;
-use crate::state::{create_account, seeds, LAYOUT_VERSION};
+use crate::state::{create_account, day_range_covers, day_range_is_valid, seeds, LAYOUT_VERSION};
 
 /// Domain tag of a study log's genesis: `head_0 = sha256(STUDY_LOG_GENESIS_TAG || study)`.
 #[constant]
@@ -72,10 +72,8 @@ impl StudyTerms {
             self.categories & !ALL_CATEGORIES == 0,
             HdxError::UnknownCategoryBits
         );
-        let ranged = self.from_day != 0 || self.to_day != 0;
         require!(
-            !ranged
-                || (self.from_day != 0 && self.from_day <= self.to_day && self.to_day <= MAX_DAY),
+            day_range_is_valid(self.from_day, self.to_day),
             HdxError::InvalidDateRange
         );
         require!(
@@ -110,10 +108,7 @@ impl StudyTerms {
 
     /// Whether a record of `clinical_day` is in the study's date range.
     pub fn covers_day(&self, clinical_day: u32) -> bool {
-        if self.from_day == 0 && self.to_day == 0 {
-            return true;
-        }
-        clinical_day != 0 && self.from_day <= clinical_day && clinical_day <= self.to_day
+        day_range_covers(self.from_day, self.to_day, clinical_day)
     }
 }
 

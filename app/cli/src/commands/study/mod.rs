@@ -69,15 +69,7 @@ impl EnrollTerms {
     }
 }
 
-/// Category names of a mask.
-pub fn names(mask: u16) -> String {
-    Category::ALL
-        .iter()
-        .filter(|c| mask & c.bit() != 0)
-        .map(|c| c.name())
-        .collect::<Vec<_>>()
-        .join(",")
-}
+pub use hdx_sdk::export::category_names as names;
 
 /// DUO terms of a mask, as `HMB (DUO:0000006)`.
 pub fn duo_terms(mask: u16) -> Vec<String> {

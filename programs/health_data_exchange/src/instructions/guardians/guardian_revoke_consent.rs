@@ -1,6 +1,6 @@
 use anchor_lang::prelude::*;
 
-use crate::codes::{Actor, GuardianMode};
+use crate::codes::Actor;
 use crate::error::HdxError;
 use crate::instructions::consent::revoked;
 use crate::state::{seeds, Consent, GuardianSet, Patient};
@@ -37,16 +37,7 @@ pub struct GuardianRevokeConsent<'info> {
 pub fn handle_guardian_revoke_consent(ctx: Context<GuardianRevokeConsent>) -> Result<()> {
     let a = &ctx.accounts;
     let guardian = a.guardian.key();
-    a.guardian_set
-        .position(&guardian)
-        .ok_or(HdxError::NotAGuardian)?;
-    require!(
-        matches!(
-            a.guardian_set.mode,
-            GuardianMode::Alone | GuardianMode::Alongside
-        ),
-        HdxError::GuardianModeForbids
-    );
+    a.guardian_set.require_single_guardian(&guardian)?;
     let now = Clock::get()?.unix_timestamp;
     revoked(&a.consent, Actor::Guardian, guardian, now);
     Ok(())

@@ -1,6 +1,6 @@
 use anchor_lang::prelude::*;
 
-use crate::codes::{Actor, GuardianMode};
+use crate::codes::Actor;
 use crate::emit_event;
 use crate::error::HdxError;
 use crate::events::StudyWithdrawn;
@@ -79,12 +79,9 @@ pub struct GuardianWithdrawFromStudy<'info> {
 
 pub fn handle_guardian_withdraw_from_study(ctx: Context<GuardianWithdrawFromStudy>) -> Result<()> {
     let guardian = ctx.accounts.guardian.key();
-    let set = &ctx.accounts.guardian_set;
-    set.position(&guardian).ok_or(HdxError::NotAGuardian)?;
-    require!(
-        matches!(set.mode, GuardianMode::Alone | GuardianMode::Alongside),
-        HdxError::GuardianModeForbids
-    );
+    ctx.accounts
+        .guardian_set
+        .require_single_guardian(&guardian)?;
     let a = ctx.accounts;
     withdraw(
         &mut a.patient,
