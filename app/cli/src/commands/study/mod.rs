@@ -22,7 +22,7 @@ pub mod show;
 pub mod withdraw;
 
 crate::commands::group! {
-    /// Research studies: create (researcher), approve (registry authority), close; enrol and withdraw (patient, guardian); show and verify the release log
+    /// Research studies: create (researcher), approve (registry authority), close; enroll and withdraw (patient, guardian); show, log (the release log, verified), address
     pub enum StudyCmd {
         Create(create::Create),
         Approve(approve::Approve),
