@@ -94,6 +94,11 @@ pub struct Gateway {
     chain: Chain,
     config: Config,
     addresses: Addresses,
+    /// The key studies name as their custodian: it signs `record_release`.
+    custodian: Option<solana_sdk::signature::Keypair>,
+    /// Held while a study query is answered: a study's releases are
+    /// recorded one after another, each at the index the last one left.
+    studies: std::sync::Mutex<()>,
 }
 
 fn refuse<T>(reason: Reason, message: impl Into<String>) -> Result<T, Refusal> {
@@ -148,7 +153,16 @@ impl Gateway {
             chain,
             config,
             addresses: Addresses::new(Addresses::CAPACITY),
+            custodian: None,
+            studies: std::sync::Mutex::new(()),
         })
+    }
+
+    /// The gateway answers the queries of studies that name `key`'s
+    /// public key as their custodian, recording each release with it.
+    pub fn with_custodian(mut self, key: solana_sdk::signature::Keypair) -> Gateway {
+        self.custodian = Some(key);
+        self
     }
 
     pub fn store(&self) -> &Store {
@@ -1028,6 +1042,31 @@ fn parse_patient(s: &str) -> Result<Pubkey, Refusal> {
             format!(
                 "{:?} is not a patient id (base58)",
                 s.chars().take(60).collect::<String>()
+            ),
+        )
+    })
+}
+
+/// `/v1/studies/{study}/query`.
+pub fn parse_study_path(path: &str) -> Result<Pubkey, Refusal> {
+    let (study, query) = segments(path, "/v1/studies/").ok_or_else(|| {
+        Refusal::new(
+            Reason::BadRequest,
+            "the path is not /v1/studies/{study}/query",
+        )
+    })?;
+    if query != "query" {
+        return refuse(
+            Reason::BadRequest,
+            "the path is not /v1/studies/{study}/query",
+        );
+    }
+    study.parse().map_err(|_| {
+        Refusal::new(
+            Reason::BadRequest,
+            format!(
+                "{:?} is not a study address (base58)",
+                study.chars().take(60).collect::<String>()
             ),
         )
     })

@@ -57,6 +57,22 @@ pub enum Reason {
     /// The cluster could not be read.
     ClusterUnavailable,
     Internal,
+    /// A study query answered (its release recorded on-chain first).
+    StudyAnswered,
+    /// The path names no study of the program.
+    NotAStudy,
+    /// The signer is not the current key of the study's sponsor.
+    NotTheSponsor,
+    /// The study names another custodian, or this gateway holds no custodian key.
+    NotTheCustodian,
+    /// The chain refused the release: the study's privacy budget would be exceeded.
+    StudyBudgetExceeded,
+    /// The chain refused the release: the cohort is below the study's minimum.
+    CohortBelowMinimum,
+    /// The chain refused the release for another reason (the study is not
+    /// approved, closed, past its time limit, its sponsor not verified, the
+    /// program paused); the message names it.
+    StudyReleaseRefused,
 }
 
 impl Reason {
@@ -94,6 +110,13 @@ impl Reason {
         Reason::HashMismatch,
         Reason::ClusterUnavailable,
         Reason::Internal,
+        Reason::StudyAnswered,
+        Reason::NotAStudy,
+        Reason::NotTheSponsor,
+        Reason::NotTheCustodian,
+        Reason::StudyBudgetExceeded,
+        Reason::CohortBelowMinimum,
+        Reason::StudyReleaseRefused,
     ];
 
     pub fn name(self) -> &'static str {
@@ -131,6 +154,13 @@ impl Reason {
             Reason::HashMismatch => "HashMismatch",
             Reason::ClusterUnavailable => "ClusterUnavailable",
             Reason::Internal => "Internal",
+            Reason::StudyAnswered => "StudyAnswered",
+            Reason::NotAStudy => "NotAStudy",
+            Reason::NotTheSponsor => "NotTheSponsor",
+            Reason::NotTheCustodian => "NotTheCustodian",
+            Reason::StudyBudgetExceeded => "StudyBudgetExceeded",
+            Reason::CohortBelowMinimum => "CohortBelowMinimum",
+            Reason::StudyReleaseRefused => "StudyReleaseRefused",
         }
     }
 
@@ -142,7 +172,7 @@ impl Reason {
     pub fn status(self) -> u16 {
         match self {
             Reason::Uploaded => 201,
-            Reason::Released => 200,
+            Reason::Released | Reason::StudyAnswered => 200,
             Reason::BadRequest | Reason::ContentMismatch => 400,
             Reason::MissingSignature | Reason::BadSignature | Reason::StaleRequest => 401,
             Reason::NotPatientAuthority
@@ -158,13 +188,18 @@ impl Reason {
             | Reason::OtherProvidersEntry
             | Reason::OtherRecordsEntry
             | Reason::EntryStale
-            | Reason::ConsentNotLive => 403,
+            | Reason::ConsentNotLive
+            | Reason::NotTheSponsor
+            | Reason::NotTheCustodian
+            | Reason::CohortBelowMinimum
+            | Reason::StudyReleaseRefused => 403,
             Reason::NotAPatient
             | Reason::NoSuchEndpoint
             | Reason::RecordNotFound
             | Reason::EntryNotFound
-            | Reason::BlobNotFound => 404,
-            Reason::Replay | Reason::AlreadyRedeemed => 409,
+            | Reason::BlobNotFound
+            | Reason::NotAStudy => 404,
+            Reason::Replay | Reason::AlreadyRedeemed | Reason::StudyBudgetExceeded => 409,
             Reason::TooLarge => 413,
             Reason::BlobCorrupt | Reason::HashMismatch | Reason::Internal => 500,
             Reason::ClusterUnavailable => 503,

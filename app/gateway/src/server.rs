@@ -10,7 +10,7 @@ use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, put};
+use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use hdx_sdk::gateway as protocol;
 use serde_json::json;
@@ -158,6 +158,30 @@ async fn release(
     }
 }
 
+async fn query_study(
+    State(gw): State<Arc<Gateway>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let req = request(&method, &uri, &headers);
+    let limit = crate::study::MAX_QUERY_BYTES;
+    let Ok(body) = axum::body::to_bytes(body, limit).await else {
+        let refusal = Refusal::new(
+            Reason::TooLarge,
+            format!("the query is over the limit of {limit} bytes (or was cut short)"),
+        );
+        return refused_and_logged(gw, req, (refusal, TrailRow::default())).await;
+    };
+    let g = gw.clone();
+    let r = req.clone();
+    match blocking(move || g.query_study(&r, &body)).await {
+        Ok(answer) => Json(answer).into_response(),
+        Err(boxed) => refused_and_logged(gw, req, *boxed).await,
+    }
+}
+
 async fn health(State(gw): State<Arc<Gateway>>) -> Response {
     Json(json!({
         "protocol": protocol::PROTOCOL,
@@ -177,7 +201,7 @@ async fn fallback(
     let refusal = Refusal::new(
         Reason::NoSuchEndpoint,
         format!(
-            "no endpoint {method} {:?}: the gateway serves PUT /v1/blobs/{{patient}}/{{cid}}?record=N&category=NAME and GET /v1/records/{{patient}}/{{index}}?entry=N",
+            "no endpoint {method} {:?}: the gateway serves PUT /v1/blobs/{{patient}}/{{cid}}?record=N&category=NAME, GET /v1/records/{{patient}}/{{index}}?entry=N and POST /v1/studies/{{study}}/query",
             uri.path().chars().take(120).collect::<String>()
         ),
     );
@@ -218,6 +242,10 @@ pub fn router(gateway: Arc<Gateway>) -> Router {
         .route(
             "/v1/records/{patient}/{index}",
             get(release).fallback(fallback),
+        )
+        .route(
+            "/v1/studies/{study}/query",
+            post(query_study).fallback(fallback),
         )
         .route("/v1/health", get(health))
         .fallback(fallback)

@@ -522,6 +522,27 @@ impl Store {
         Ok(rows)
     }
 
+    /// Every binding of `patient`'s records, by record index, newest record first.
+    pub fn bindings_of(&self, patient: &str) -> Result<Vec<Binding>, StoreError> {
+        let db = self.db();
+        let mut stmt = db.prepare_cached(
+            "SELECT record, cid, category, uploader FROM bindings
+             WHERE patient = ?1 ORDER BY record DESC, bound_at, uploader",
+        )?;
+        let rows = stmt
+            .query_map(params![patient], |r| {
+                Ok(Binding {
+                    patient: patient.to_string(),
+                    record: r.get(0)?,
+                    cid: r.get(1)?,
+                    category: r.get(2)?,
+                    uploader: r.get(3)?,
+                })
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(rows)
+    }
+
     /// Whether `binding` is in the store.
     pub fn is_bound(&self, binding: &Binding) -> Result<bool, StoreError> {
         Ok(self

@@ -6,86 +6,346 @@
 //! recorded on-chain; the exact counts never leave this module's caller.
 
 use anchor_lang::prelude::Pubkey;
-use hdx_sdk::program::state::{Enrollment, Study};
+use anchor_lang::Discriminator;
+use hdx_sdk::accounts::{decode, offsets};
+use hdx_sdk::client::ClientError;
+use hdx_sdk::codes::Category;
+use hdx_sdk::gateway::{self as protocol, StudyAnswer};
+use hdx_sdk::ix;
+use hdx_sdk::program::state::{day_range_covers, Enrollment, Record, ReleaseFacts, Study};
+use hdx_sdk::transport::Memcmp;
+use solana_sdk::signature::Signer;
+
+use crate::addresses::Seeds;
+use crate::store::{Binding, TrailRow};
+use crate::{
+    binding_matches, db, now as now_unix, parse_study_path, read, refuse, Gateway, Reason, Refusal,
+    Refused, Request,
+};
 use opendp::domains::{AtomDomain, VectorDomain};
 use opendp::measurements::make_laplace;
 use opendp::metrics::L1Distance;
-use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+
+pub use hdx_sdk::gateway::{QueryError, QueryKind, StudyQuery, MAX_BINS};
 
 /// Domain tag of a cohort's hash.
 pub const COHORT_TAG: &[u8] = b"hdx-cohort-v1";
-/// The most bins a histogram may ask for.
-pub const MAX_BINS: usize = 64;
 
-/// What a sponsor asks: how many cohort members have an Observation with
-/// `code`, or how their values fall into the bins `edges` make.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct StudyQuery {
-    /// The Observation's code (`Observation.code.coding[].code`, e.g. LOINC `8867-4`).
-    pub code: String,
-    /// `count` or `histogram`.
-    pub kind: QueryKind,
-    /// For a histogram: increasing bin edges; bin i is `[edges[i], edges[i+1])`.
-    #[serde(default)]
-    pub edges: Vec<f64>,
-    /// The epsilon this answer spends, in milli-epsilon.
-    pub epsilon_milli: u64,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum QueryKind {
-    Count,
-    Histogram,
-}
-
-/// A query that cannot be answered as asked.
+/// The noise could not be drawn.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum QueryError {
-    #[error("the query names no Observation code (1 to 64 characters)")]
-    Code,
-    #[error("a histogram needs 2 to {} increasing, finite bin edges", MAX_BINS + 1)]
-    Edges,
-    #[error("a count takes no bin edges")]
-    CountWithEdges,
-    #[error("epsilon must be 1 to 10000 milli-epsilon")]
-    Epsilon,
-    #[error("the noise could not be drawn: {0}")]
-    Noise(String),
+#[error("the noise could not be drawn: {0}")]
+pub struct NoiseError(pub String);
+
+/// A query's answer before the noise.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Exact {
+    /// The slot the enrolments were read at.
+    pub cohort_slot: u64,
+    /// The cohort's patients, sorted.
+    pub members: Vec<Pubkey>,
+    pub cohort_hash: [u8; 32],
+    pub counts: Vec<i64>,
 }
 
-impl StudyQuery {
-    pub fn check(&self) -> Result<(), QueryError> {
-        if self.code.is_empty() || self.code.len() > 64 || self.code.chars().any(char::is_control) {
-            return Err(QueryError::Code);
+/// The largest query body the gateway reads.
+pub const MAX_QUERY_BYTES: usize = 16 << 10;
+
+impl Gateway {
+    /// `POST /v1/studies/{study}/query`: the sponsor's query, answered
+    /// with noisy counts over the cohort's Observations, only after its
+    /// release is recorded on-chain (which refuses it past the budget or
+    /// below the minimum cohort, and then nothing is answered).
+    pub fn query_study(&self, request: &Request, body: &[u8]) -> Result<StudyAnswer, Refused> {
+        let mut row = TrailRow::default();
+        self.query_study_checked(request, body, &mut row)
+            .map_err(|refusal| Box::new((refusal, row)))
+    }
+
+    fn query_study_checked(
+        &self,
+        request: &Request,
+        body: &[u8],
+        row: &mut TrailRow,
+    ) -> Result<StudyAnswer, Refusal> {
+        let address = parse_study_path(&request.path)?;
+        row.bytes = Some(body.len() as u64);
+        if body.len() > MAX_QUERY_BYTES {
+            return refuse(
+                Reason::TooLarge,
+                format!(
+                    "the query is {} bytes, the limit is {MAX_QUERY_BYTES}",
+                    body.len()
+                ),
+            );
         }
-        match self.kind {
-            QueryKind::Count if !self.edges.is_empty() => return Err(QueryError::CountWithEdges),
-            QueryKind::Count => {}
-            QueryKind::Histogram => {
-                if self.edges.len() < 2
-                    || self.edges.len() > MAX_BINS + 1
-                    || self.edges.iter().any(|e| !e.is_finite())
-                    || self.edges.windows(2).any(|w| w[0] >= w[1])
-                {
-                    return Err(QueryError::Edges);
+        let query_hash: [u8; 32] = Sha256::digest(body).into();
+        let path = request.path.clone();
+        let signer = self.check_signed(request, |time, nonce| {
+            protocol::study_query_line(&path, &query_hash, time, nonce)
+        })?;
+        row.signer = Some(signer.to_string());
+        let query: StudyQuery = serde_json::from_slice(body).map_err(|e| {
+            Refusal::new(
+                Reason::BadRequest,
+                format!("the body is not a study query: {e}"),
+            )
+        })?;
+        query
+            .check()
+            .map_err(|e| Refusal::new(Reason::BadRequest, e.to_string()))?;
+        let Some(custodian) = self.custodian.as_ref() else {
+            return refuse(
+                Reason::NotTheCustodian,
+                "this gateway answers no study: it was started without a custodian key",
+            );
+        };
+        // One study answer at a time: each reads the release index the last left.
+        let _one = self.studies.lock().unwrap_or_else(|e| e.into_inner());
+        let study = match self.chain.study(&address) {
+            Ok(Some(study)) => study,
+            Ok(None) | Err(ClientError::Decode(_)) => {
+                return refuse(Reason::NotAStudy, format!("{address} is not a study"))
+            }
+            Err(e) => return Err(unavailable(e)),
+        };
+        if study.custodian != custodian.pubkey() {
+            return refuse(
+                Reason::NotTheCustodian,
+                format!(
+                    "study {address} names custodian {}, not this gateway's {}",
+                    study.custodian,
+                    custodian.pubkey()
+                ),
+            );
+        }
+        let sponsor = read(
+            self.chain.provider(&study.sponsor),
+            Reason::NotTheSponsor,
+            || format!("the study's sponsor {} is not registered", study.sponsor),
+        )?;
+        if sponsor.signer != signer {
+            return refuse(
+                Reason::NotTheSponsor,
+                format!(
+                    "{signer} is not the current key of study {address}'s sponsor {}",
+                    study.sponsor
+                ),
+            );
+        }
+        let exact = self.exact_answer(&address, &study, &query)?;
+        let Exact {
+            cohort_slot,
+            members: ids,
+            cohort_hash: hash,
+            counts,
+        } = exact;
+        let facts = ReleaseFacts {
+            query_hash,
+            epsilon_milli: query.epsilon_milli,
+            cohort_size: u32::try_from(ids.len()).unwrap_or(u32::MAX),
+            cohort_hash: hash,
+            cohort_slot,
+        };
+        let release = study.releases;
+        // Recorded before anything is answered: a refusal answers nothing.
+        let receipt = self
+            .chain
+            .send(
+                &[ix::record_release(
+                    custodian.pubkey(),
+                    &study.sponsor,
+                    address,
+                    release,
+                    facts,
+                )],
+                custodian,
+                &[],
+            )
+            .map_err(|e| release_refused(&address, e))?;
+        // The noise, only now. Should it fail, the budget is spent and
+        // nothing is answered: the safe side.
+        let counts = noisy(&counts, query.epsilon_milli)
+            .map_err(|e| Refusal::new(Reason::Internal, e.to_string()))?;
+        let spent = study
+            .epsilon_spent_milli
+            .saturating_add(query.epsilon_milli);
+        let trail = TrailRow {
+            at: now_unix(),
+            reason: Reason::StudyAnswered.name().into(),
+            method: request.method.clone(),
+            path: request.path.clone(),
+            message: format!(
+                "release {release} of study {address}: {} bins over a cohort of {} at slot {cohort_slot}, epsilon {} milli (spent {spent} of {})",
+                counts.len(),
+                ids.len(),
+                query.epsilon_milli,
+                study.terms.epsilon_milli
+            ),
+            ..row.clone()
+        };
+        self.store.append(&trail).map_err(db)?;
+        Ok(StudyAnswer {
+            study: address.to_string(),
+            release,
+            signature: receipt.signature.to_string(),
+            query_hash: protocol::hex(&query_hash),
+            code: query.code,
+            kind: query.kind,
+            edges: query.edges,
+            epsilon_milli: query.epsilon_milli,
+            epsilon_spent_milli: spent,
+            cohort_size: facts.cohort_size,
+            cohort_hash: protocol::hex(&hash),
+            cohort_slot,
+            counts,
+        })
+    }
+
+    /// The exact answer to `query` for the study at `address` now: the
+    /// cohort (every enrolment read at one slot, the clock read after it),
+    /// its hash, and the counts before any noise. Never served: what
+    /// `query_study` records and adds noise to, and what its tests recount.
+    pub fn exact_answer(
+        &self,
+        address: &Pubkey,
+        study: &Study,
+        query: &StudyQuery,
+    ) -> Result<Exact, Refusal> {
+        let (cohort_slot, accounts) = self
+            .chain
+            .transport
+            .program_accounts_at(&[
+                Memcmp::new(0, Enrollment::DISCRIMINATOR),
+                Memcmp::new(offsets::ENROLLMENT_STUDY, address.as_ref()),
+            ])
+            .map_err(|e| unavailable(e.into()))?;
+        let enrollments: Vec<Enrollment> = accounts
+            .iter()
+            .filter(|(_, a)| a.owner == hdx_sdk::PROGRAM_ID)
+            .filter_map(|(_, a)| decode::<Enrollment>(&a.data).ok())
+            .filter(|e| e.study == *address)
+            .collect();
+        let now = self.cluster_time()?;
+        let members = cohort(study, &enrollments, now);
+        let values = self.member_values(study, &members, &query.code)?;
+        let ids: Vec<Pubkey> = members.iter().map(|(id, _)| *id).collect();
+        Ok(Exact {
+            cohort_slot,
+            cohort_hash: cohort_hash(address, &ids),
+            members: ids,
+            counts: exact(query, &values),
+        })
+    }
+
+    /// One value per member: of the member's records held here, bound to
+    /// the record on-chain, in a category both the study and the member
+    /// allow, in the study's clinical-day range, the latest (by clinical
+    /// day, then index) that is an Observation with `code`.
+    fn member_values(
+        &self,
+        study: &Study,
+        members: &[(Pubkey, u16)],
+        code: &str,
+    ) -> Result<Vec<Option<f64>>, Refusal> {
+        let mut candidates = Vec::new();
+        for (patient, categories) in members {
+            for b in self.store.bindings_of(&patient.to_string()).map_err(db)? {
+                let allowed =
+                    Category::from_code(b.category).is_some_and(|c| categories & c.bit() != 0);
+                if allowed {
+                    candidates.push((*patient, b));
                 }
             }
         }
-        if !(1..=hdx_sdk::codes::MAX_STUDY_EPSILON_MILLI).contains(&self.epsilon_milli) {
-            return Err(QueryError::Epsilon);
+        let addresses: Vec<Pubkey> = candidates
+            .iter()
+            .map(|(patient, b)| self.addresses.of(Seeds::Record(*patient, b.record)))
+            .collect();
+        let accounts = self
+            .chain
+            .transport
+            .accounts(&addresses)
+            .map_err(|e| unavailable(e.into()))?;
+        let mut held: Vec<(Pubkey, u32, u32, Binding, [u8; 32])> = Vec::new();
+        for ((patient, binding), account) in candidates.into_iter().zip(accounts) {
+            let Some(record) = account
+                .filter(|a| a.owner == hdx_sdk::PROGRAM_ID)
+                .and_then(|a| decode::<Record>(&a.data).ok())
+            else {
+                continue;
+            };
+            let in_scope = binding_matches(&binding, &record).is_ok()
+                && study.terms.categories & record.category.bit() != 0
+                && day_range_covers(
+                    study.terms.from_day,
+                    study.terms.to_day,
+                    record.clinical_day,
+                );
+            if in_scope {
+                held.push((
+                    patient,
+                    record.clinical_day,
+                    record.index,
+                    binding,
+                    record.content_hash,
+                ));
+            }
         }
-        Ok(())
+        // Latest first within each member.
+        held.sort_by(|a, b| (a.0, b.1, b.2).cmp(&(b.0, a.1, a.2)));
+        let mut values = Vec::with_capacity(members.len());
+        for (patient, _) in members {
+            let key = patient.to_string();
+            let mut value = None;
+            for (_, _, _, binding, content_hash) in held.iter().filter(|h| h.0 == *patient) {
+                let Some(row) = self.store.blob(&key, &binding.cid).map_err(db)? else {
+                    continue;
+                };
+                // A blob that does not open to its record is no value.
+                let Ok(data) = self.open_blob(&key, &binding.cid, row, content_hash) else {
+                    continue;
+                };
+                if let Some((v, _)) = observation_value(&data, code) {
+                    value = Some(v);
+                    break;
+                }
+            }
+            values.push(value);
+        }
+        Ok(values)
     }
+}
 
-    /// The counts' length: 1 for a count, one per bin for a histogram.
-    pub fn bins(&self) -> usize {
-        match self.kind {
-            QueryKind::Count => 1,
-            QueryKind::Histogram => self.edges.len() - 1,
+fn unavailable(e: ClientError) -> Refusal {
+    Refusal::new(
+        Reason::ClusterUnavailable,
+        format!("cannot read the cluster: {e}"),
+    )
+}
+
+/// The chain's refusal of a release, by the program error's name.
+fn release_refused(study: &Pubkey, e: ClientError) -> Refusal {
+    match &e {
+        ClientError::Program { name, .. } => {
+            let reason = match name.as_str() {
+                "StudyBudgetExceeded" => Reason::StudyBudgetExceeded,
+                "CohortBelowMinimum" => Reason::CohortBelowMinimum,
+                _ => Reason::StudyReleaseRefused,
+            };
+            Refusal::new(
+                reason,
+                format!("the chain refused the release for study {study}: {e}"),
+            )
         }
+        ClientError::Cluster(_) => Refusal::new(
+            Reason::ClusterUnavailable,
+            format!("the release for study {study} could not be recorded: {e}"),
+        ),
+        _ => Refusal::new(
+            Reason::StudyReleaseRefused,
+            format!("the chain refused the release for study {study}: {e}"),
+        ),
     }
 }
 
@@ -158,8 +418,8 @@ pub fn exact(query: &StudyQuery, values: &[Option<f64>]) -> Vec<i64> {
 /// The counts with OpenDP's discrete Laplace noise at scale
 /// `1000 / epsilon_milli`, checked through OpenDP's own privacy map to cost
 /// at most `epsilon_milli` for an L1 distance of 1.
-pub fn noisy(counts: &[i64], epsilon_milli: u64) -> Result<Vec<i64>, QueryError> {
-    let noise = |e: opendp::error::Error| QueryError::Noise(e.to_string());
+pub fn noisy(counts: &[i64], epsilon_milli: u64) -> Result<Vec<i64>, NoiseError> {
+    let noise = |e: opendp::error::Error| NoiseError(e.to_string());
     let scale = 1000.0 / epsilon_milli as f64;
     let m = make_laplace(
         VectorDomain::new(AtomDomain::<i64>::default()),
@@ -170,7 +430,7 @@ pub fn noisy(counts: &[i64], epsilon_milli: u64) -> Result<Vec<i64>, QueryError>
     .map_err(noise)?;
     let spent = m.map(&1).map_err(noise)?;
     if spent > epsilon_milli as f64 / 1000.0 * (1.0 + 1e-9) {
-        return Err(QueryError::Noise(format!(
+        return Err(NoiseError(format!(
             "the mechanism costs epsilon {spent}, more than {}",
             epsilon_milli as f64 / 1000.0
         )));

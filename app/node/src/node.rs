@@ -797,9 +797,19 @@ impl Node {
         owner: &Pubkey,
         keep: impl Fn(&[u8]) -> bool,
     ) -> Vec<(Pubkey, Account)> {
+        self.get_program_accounts_at(owner, keep).1
+    }
+
+    /// Accounts owned by `owner` whose data `keep` accepts, all read from
+    /// one bank, with that bank's slot.
+    pub fn get_program_accounts_at(
+        &self,
+        owner: &Pubkey,
+        keep: impl Fn(&[u8]) -> bool,
+    ) -> (u64, Vec<(Pubkey, Account)>) {
         use solana_accounts_db::accounts_index::ScanConfig;
-        let mut out: Vec<(Pubkey, Account)> = self
-            .bank()
+        let bank = self.bank();
+        let mut out: Vec<(Pubkey, Account)> = bank
             .get_filtered_program_accounts(owner, |a| keep(a.data()), &ScanConfig::default())
             .unwrap_or_default()
             .into_iter()
@@ -817,7 +827,7 @@ impl Node {
             })
             .collect();
         out.sort_by_key(|(k, _)| *k);
-        out
+        (bank.slot(), out)
     }
 
     pub fn minimum_balance(&self, data_len: usize) -> u64 {
@@ -888,6 +898,15 @@ impl Transport for Node {
 
     fn program_accounts(&self, filters: &[Memcmp]) -> Result<Vec<(Pubkey, Account)>, ClusterError> {
         Ok(self.get_program_accounts(&hdx_sdk::PROGRAM_ID, |data| {
+            filters.iter().all(|f| f.matches(data))
+        }))
+    }
+
+    fn program_accounts_at(
+        &self,
+        filters: &[Memcmp],
+    ) -> Result<(u64, Vec<(Pubkey, Account)>), ClusterError> {
+        Ok(self.get_program_accounts_at(&hdx_sdk::PROGRAM_ID, |data| {
             filters.iter().all(|f| f.matches(data))
         }))
     }

@@ -494,8 +494,8 @@ async fn dispatch(state: &Served, method: &str, params: Params) -> Answer {
                 .account_config
                 .encoding
                 .unwrap_or(UiAccountEncoding::Binary);
-            let slot = node.bank().slot();
-            let accounts = node.get_program_accounts(&program, |data| {
+            // The accounts and the slot answered with them are of one bank.
+            let (slot, accounts) = node.get_program_accounts_at(&program, |data| {
                 filters.iter().all(|f| match f {
                     RpcFilterType::DataSize(size) => data.len() as u64 == *size,
                     RpcFilterType::Memcmp(m) => m.bytes_match(data),

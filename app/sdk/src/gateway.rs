@@ -9,6 +9,7 @@
 //! ```text
 //! hdx-gateway-v2 PUT /v1/blobs/<patient>/<cid> record=<index> category=<name> sha256=<hex> time=<unix> nonce=<hex>
 //! hdx-gateway-v2 GET /v1/records/<patient>/<index> entry=<sequence> time=<unix> nonce=<hex>
+//! hdx-gateway-v2 POST /v1/studies/<study>/query sha256=<hex of the body> time=<unix> nonce=<hex>
 //! ```
 //!
 //! An upload names the record it is for (`?record=<index>&category=<name>`):
@@ -99,6 +100,117 @@ pub fn nonce() -> Result<String, GatewayError> {
     getrandom::getrandom(&mut bytes)
         .map_err(|e| GatewayError::Request(format!("no randomness for a nonce: {e}")))?;
     Ok(hex(&bytes))
+}
+
+/// The path a study's queries are posted to.
+pub fn study_query_path(study: &Pubkey) -> String {
+    format!("/v1/studies/{study}/query")
+}
+
+/// The line a study query signs: the SHA-256 of its body, the JSON of a
+/// [`StudyQuery`] exactly as sent (the study's log records the same hash).
+pub fn study_query_line(path: &str, sha256: &[u8; 32], time: i64, nonce: &str) -> String {
+    format!(
+        "{PROTOCOL} POST {path} sha256={} time={time} nonce={nonce}",
+        hex(sha256)
+    )
+}
+
+/// The most bins a histogram may ask for.
+pub const MAX_BINS: usize = 64;
+
+/// What a sponsor asks: how many cohort members have an Observation with
+/// `code`, or how their values fall into the bins `edges` make.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StudyQuery {
+    /// The Observation's code (`Observation.code.coding[].code`, e.g. LOINC `8867-4`).
+    pub code: String,
+    /// `count` or `histogram`.
+    pub kind: QueryKind,
+    /// For a histogram: increasing bin edges; bin i is `[edges[i], edges[i+1])`.
+    #[serde(default)]
+    pub edges: Vec<f64>,
+    /// The epsilon this answer spends, in milli-epsilon.
+    pub epsilon_milli: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum QueryKind {
+    Count,
+    Histogram,
+}
+
+/// A query that cannot be answered as asked.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum QueryError {
+    #[error("the query names no Observation code (1 to 64 characters)")]
+    Code,
+    #[error("a histogram needs 2 to {} increasing, finite bin edges", MAX_BINS + 1)]
+    Edges,
+    #[error("a count takes no bin edges")]
+    CountWithEdges,
+    #[error("epsilon must be 1 to 10000 milli-epsilon")]
+    Epsilon,
+}
+
+impl StudyQuery {
+    pub fn check(&self) -> Result<(), QueryError> {
+        if self.code.is_empty() || self.code.len() > 64 || self.code.chars().any(char::is_control) {
+            return Err(QueryError::Code);
+        }
+        match self.kind {
+            QueryKind::Count if !self.edges.is_empty() => return Err(QueryError::CountWithEdges),
+            QueryKind::Count => {}
+            QueryKind::Histogram => {
+                if self.edges.len() < 2
+                    || self.edges.len() > MAX_BINS + 1
+                    || self.edges.iter().any(|e| !e.is_finite())
+                    || self.edges.windows(2).any(|w| w[0] >= w[1])
+                {
+                    return Err(QueryError::Edges);
+                }
+            }
+        }
+        if !(1..=crate::codes::MAX_STUDY_EPSILON_MILLI).contains(&self.epsilon_milli) {
+            return Err(QueryError::Epsilon);
+        }
+        Ok(())
+    }
+
+    /// The counts' length: 1 for a count, one per bin for a histogram.
+    pub fn bins(&self) -> usize {
+        match self.kind {
+            QueryKind::Count => 1,
+            QueryKind::Histogram => self.edges.len() - 1,
+        }
+    }
+}
+
+/// What the gateway answers a study query with: the noisy counts and the
+/// release recorded on-chain before them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StudyAnswer {
+    pub study: String,
+    /// The release's index in the study's log.
+    pub release: u32,
+    /// The `record_release` transaction.
+    pub signature: String,
+    /// Hex SHA-256 of the query's body: the release's query hash.
+    pub query_hash: String,
+    pub code: String,
+    pub kind: QueryKind,
+    pub edges: Vec<f64>,
+    pub epsilon_milli: u64,
+    /// The study's spend after this answer, in milli-epsilon.
+    pub epsilon_spent_milli: u64,
+    pub cohort_size: u32,
+    /// Hex `sha256("hdx-cohort-v1" || study || members' ids, sorted)`.
+    pub cohort_hash: String,
+    pub cohort_slot: u64,
+    /// One count per bin (one for a count), with the noise.
+    pub counts: Vec<i64>,
 }
 
 /// What the gateway answers an upload with.
@@ -225,6 +337,47 @@ impl GatewayClient {
         serde_json::from_str(&text).map_err(|e| {
             GatewayError::Answer(format!(
                 "the gateway's answer is not an upload receipt: {e}: {text:.200}"
+            ))
+        })
+    }
+
+    /// Asks the study at `study` `query`, signed by the sponsor's current
+    /// key at cluster time `time`. The query is checked here first.
+    pub fn query_study(
+        &self,
+        signer: &dyn Signer,
+        study: &Pubkey,
+        query: &StudyQuery,
+        time: i64,
+    ) -> Result<StudyAnswer, GatewayError> {
+        use sha2::{Digest, Sha256};
+        query
+            .check()
+            .map_err(|e| GatewayError::Request(e.to_string()))?;
+        let body = serde_json::to_vec(query)
+            .map_err(|e| GatewayError::Request(format!("the query does not encode: {e}")))?;
+        let hash: [u8; 32] = Sha256::digest(&body).into();
+        let path = study_query_path(study);
+        let nonce = nonce()?;
+        let signature = sign(signer, &study_query_line(&path, &hash, time, &nonce))?;
+        let response = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header(SIGNER_HEADER, signer.pubkey().to_string())
+            .header(SIGNATURE_HEADER, signature.to_string())
+            .header(TIME_HEADER, time.to_string())
+            .header(NONCE_HEADER, &nonce)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .map_err(|e| self.unreachable(e))?;
+        if !response.status().is_success() {
+            return Err(Self::refused(response));
+        }
+        let text = response.text().map_err(|e| self.unreachable(e))?;
+        serde_json::from_str(&text).map_err(|e| {
+            GatewayError::Answer(format!(
+                "the gateway's answer is not a study answer: {e}: {text:.200}"
             ))
         })
     }

@@ -308,6 +308,47 @@ impl Transport for RpcTransport {
             .collect()
     }
 
+    fn program_accounts_at(
+        &self,
+        filters: &[Memcmp],
+    ) -> Result<(u64, Vec<(Pubkey, Account)>), ClusterError> {
+        use solana_rpc_client_api::response::{OptionalContext, RpcKeyedAccount};
+        let config = RpcProgramAccountsConfig {
+            filters: Some(
+                filters
+                    .iter()
+                    .map(|f| {
+                        RpcFilterType::Memcmp(RpcMemcmp::new_base58_encoded(f.offset, &f.bytes))
+                    })
+                    .collect(),
+            ),
+            account_config: self.account_config(),
+            with_context: Some(true),
+            ..RpcProgramAccountsConfig::default()
+        };
+        let answer: OptionalContext<Vec<RpcKeyedAccount>> = self
+            .client
+            .send(
+                RpcRequest::GetProgramAccounts,
+                serde_json::json!([crate::PROGRAM_ID.to_string(), config]),
+            )
+            .map_err(|e| self.unreachable(e))?;
+        let OptionalContext::Context(answer) = answer else {
+            return Err(self.malformed("getProgramAccounts with withContext answered no slot"));
+        };
+        let accounts = answer
+            .value
+            .into_iter()
+            .map(|keyed| {
+                let key: Pubkey = keyed.pubkey.parse().map_err(|_| {
+                    self.malformed(format!("getProgramAccounts named {:?}", keyed.pubkey))
+                })?;
+                Ok((key, self.decoded(&key, keyed.account)?))
+            })
+            .collect::<Result<Vec<_>, ClusterError>>()?;
+        Ok((answer.context.slot, accounts))
+    }
+
     fn unix_time(&self) -> Result<i64, ClusterError> {
         let account = self
             .account(&sysvar::clock::ID)?

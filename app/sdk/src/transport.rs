@@ -107,6 +107,12 @@ pub trait Transport: Send + Sync {
     }
     /// Every account owned by the program whose data matches all `filters`.
     fn program_accounts(&self, filters: &[Memcmp]) -> Result<Vec<(Pubkey, Account)>, ClusterError>;
+    /// As [`Transport::program_accounts`], with the slot the accounts were
+    /// read at (`getProgramAccounts` with `withContext`).
+    fn program_accounts_at(
+        &self,
+        filters: &[Memcmp],
+    ) -> Result<(u64, Vec<(Pubkey, Account)>), ClusterError>;
     /// The cluster's `Clock::unix_timestamp`.
     fn unix_time(&self) -> Result<i64, ClusterError>;
     fn minimum_balance(&self, data_len: usize) -> Result<u64, ClusterError>;

@@ -58,6 +58,11 @@ pub const NEXT_RECORD: u32 = 4;
 
 impl World {
     pub fn new(config: Config) -> World {
+        World::with_custodian(config, None)
+    }
+
+    /// A world whose gateway answers the studies that name `custodian`.
+    pub fn with_custodian(config: Config, custodian: Option<Keypair>) -> World {
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
@@ -73,7 +78,11 @@ impl World {
             .unwrap();
         let dir = tempfile::tempdir().unwrap();
         let chain = HdxClient::new(RpcTransport::new(&rpc.url(), CommitmentConfig::confirmed()));
-        let gateway = Arc::new(Gateway::open(dir.path(), chain, config).unwrap());
+        let gateway = Gateway::open(dir.path(), chain, config).unwrap();
+        let gateway = Arc::new(match custodian {
+            Some(key) => gateway.with_custodian(key),
+            None => gateway,
+        });
         let server = rt
             .block_on(hdx_gateway::server::start(
                 gateway.clone(),

@@ -26,6 +26,10 @@ pub struct Serve {
     /// redeemed log entry may be
     #[arg(long, default_value = "5m", value_parser = parse_gateway_window, allow_hyphen_values = true)]
     window: i64,
+    /// A keypair file: answer the queries of studies that name its public key as their
+    /// custodian, recording each release on-chain with it (it pays the release's rent)
+    #[arg(long, value_name = "KEYPAIR")]
+    custodian_key: Option<PathBuf>,
 }
 
 impl Run for Serve {
@@ -47,14 +51,30 @@ impl Run for Serve {
             Some(d) => d,
             None => super::default_store()?,
         };
-        let gateway = Arc::new(Gateway::open(
+        let custodian = a
+            .custodian_key
+            .as_ref()
+            .map(|path| {
+                solana_sdk::signature::read_keypair_file(path).map_err(|e| {
+                    anyhow::anyhow!("cannot read the custodian key {}: {e}", path.display())
+                })
+            })
+            .transpose()?;
+        let custodian_id = custodian
+            .as_ref()
+            .map(solana_sdk::signature::Signer::pubkey);
+        let gateway = Gateway::open(
             &dir,
             chain,
             Config {
                 window_secs: a.window,
                 max_upload: a.max_upload,
             },
-        )?);
+        )?;
+        let gateway = Arc::new(match custodian {
+            Some(key) => gateway.with_custodian(key),
+            None => gateway,
+        });
         if !a.bind.ip().is_loopback() {
             eprintln!(
                 "warning: serving on {}, reachable beyond this machine: put TLS in front of it",
@@ -67,11 +87,12 @@ impl Run for Serve {
         runtime.block_on(async {
         let server = hdx_gateway::server::start(gateway, a.bind).await?;
         eprintln!(
-            "Gateway for {} (store {}, window {}s, uploads up to {} bytes)\nGateway: {}\nCtrl-C stops.",
+            "Gateway for {} (store {}, window {}s, uploads up to {} bytes{})\nGateway: {}\nCtrl-C stops.",
             s.settings.describe(),
             dir.display(),
             a.window,
             a.max_upload,
+            custodian_id.map_or(String::new(), |k| format!(", custodian {k}")),
             server.url()
         );
         crate::commands::serve::wait_for_stop().await;

@@ -18,17 +18,19 @@ pub mod close;
 pub mod create;
 pub mod enroll;
 pub mod log;
+pub mod query;
 pub mod show;
 pub mod withdraw;
 
 crate::commands::group! {
-    /// Research studies: create (researcher), approve (registry authority), close; enroll and withdraw (patient, guardian); show, log (the release log, verified), address
+    /// Research studies: create (researcher), approve (registry authority), close; enroll and withdraw (patient, guardian); query (sponsor, at the custodian gateway); show, log (the release log, verified), address
     pub enum StudyCmd {
         Create(create::Create),
         Approve(approve::Approve),
         Close(close::Close),
         Enroll(enroll::Enroll),
         Withdraw(withdraw::Withdraw),
+        Query(query::Query),
         Show(show::Show),
         Address(address::Address),
         Log(log::Log),
