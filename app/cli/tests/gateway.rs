@@ -767,3 +767,183 @@ fn after_an_idle_gap_the_node_runs_on_wall_time_and_the_gateway_refuses_stale_en
     );
     assert!(r.stdout.contains("EntryStale"), "{}", r.stdout);
 }
+
+/// A study asked through the binary: `hdx gateway --custodian-key`, five
+/// patients' Observations uploaded with `hdx record upload`, `hdx study
+/// query` refused by the chain below the minimum cohort (exit 3, nothing
+/// recorded), answered at it, and the release in `hdx study log`.
+#[test]
+fn a_study_is_queried_through_the_binary_and_its_release_is_in_the_log() {
+    let mut s = setup();
+    let names = ["researcher", "custodian", "p0", "p1", "p2", "p3", "p4"];
+    for name in names {
+        let k = Keypair::new();
+        solana_sdk::signature::write_keypair_file(&k, s.path(&format!("{name}.json"))).unwrap();
+        s.server.faucet().fund(&k.pubkey(), 10_000_000_000).unwrap();
+    }
+    let custodian_key = s.key("custodian");
+    let custodian = read_keypair_file(&custodian_key)
+        .unwrap()
+        .pubkey()
+        .to_string();
+    s.gateway.take().unwrap().kill();
+    s.gateway = Some(
+        GatewayProcess::start(
+            Path::new(HDX),
+            &s.home(),
+            &s.server.url,
+            &s.path("gateway"),
+            &["--custodian-key", &custodian_key],
+        )
+        .unwrap(),
+    );
+    let researcher = read_keypair_file(s.key("researcher"))
+        .unwrap()
+        .pubkey()
+        .to_string();
+    s.ok(
+        "researcher",
+        &[
+            "provider",
+            "register",
+            "--kind",
+            "researcher",
+            "--credential-commitment",
+            &"cd".repeat(32),
+        ],
+    );
+    s.ok("authority", &["provider", "verify", &researcher]);
+    let created = s.ok(
+        "researcher",
+        &[
+            "study",
+            "create",
+            "1",
+            "--custodian",
+            &custodian,
+            "--duo",
+            "hmb",
+            "--categories",
+            "lab-results",
+            "--epsilon",
+            "2",
+            "--enrollment-closes",
+            "30d",
+        ],
+    );
+    let study = created["study"].as_str().unwrap().to_string();
+    s.ok("authority", &["study", "approve", &study]);
+    for (i, p) in ["p0", "p1", "p2", "p3", "p4"].iter().enumerate() {
+        s.ok(p, &["patient", "register"]);
+        let file = s.path(&format!("{p}-obs.json"));
+        std::fs::write(
+            &file,
+            format!(
+                r#"{{"resourceType":"Observation","code":{{"coding":[{{"system":"http://loinc.org","code":"8867-4"}}]}},"valueQuantity":{{"value":{}}}}}"#,
+                60 + 10 * i
+            ),
+        )
+        .unwrap();
+        s.ok(
+            p,
+            &[
+                "record",
+                "upload",
+                &file.display().to_string(),
+                "--category",
+                "lab-results",
+                "--gateway",
+                s.g(),
+            ],
+        );
+        if i < 4 {
+            s.ok(p, &["study", "enroll", &study, "--until", "365d"]);
+        }
+    }
+    let query = |epsilon: &str, extra: &[&str]| {
+        let mut args = vec![
+            "study",
+            "query",
+            &study,
+            "--code",
+            "8867-4",
+            "--epsilon",
+            epsilon,
+            "--gateway",
+            s.g(),
+        ];
+        args.extend(extra);
+        s.hdx("researcher", &args)
+    };
+    // Bad input, refused before anything is asked.
+    for (epsilon, extra, says) in [
+        ("0", &[][..], "invalid epsilon"),
+        ("10.001", &[], "invalid epsilon"),
+        ("1", &["--histogram", "80,60"], "bin edges"),
+        ("1", &["--histogram", "60"], "bin edges"),
+        ("1", &["--histogram", "60,nan"], "bin edges"),
+    ] {
+        let r = query(epsilon, extra);
+        assert_eq!(r.code, 2, "{epsilon} {extra:?}: {}", r.stderr);
+        assert!(r.stderr.contains(says), "{epsilon} {extra:?}: {}", r.stderr);
+    }
+    // Four enrolled: the chain refuses below the minimum cohort of 5; exit 3, nothing recorded.
+    let r = query("1", &[]);
+    assert_eq!(r.code, 3, "{} {}", r.stdout, r.stderr);
+    assert_eq!(r.json()["reason"], "CohortBelowMinimum", "{}", r.stderr);
+    assert_eq!(
+        s.ok("researcher", &["study", "show", &study])["releases"],
+        0
+    );
+    // Not the sponsor.
+    let r = s.hdx(
+        "lab",
+        &[
+            "study",
+            "query",
+            &study,
+            "--code",
+            "8867-4",
+            "--epsilon",
+            "1",
+            "--gateway",
+            s.g(),
+        ],
+    );
+    assert_eq!(
+        (r.code, r.json()["reason"].as_str()),
+        (3, Some("NotTheSponsor"))
+    );
+    s.ok("p4", &["study", "enroll", &study, "--until", "365d"]);
+    let answer = s.ok(
+        "researcher",
+        &[
+            "study",
+            "query",
+            &study,
+            "--code",
+            "8867-4",
+            "--epsilon",
+            "1.5",
+            "--histogram",
+            "50,70,90,110",
+            "--gateway",
+            s.g(),
+        ],
+    );
+    assert_eq!(answer["release"], 0);
+    assert_eq!(answer["cohort_size"], 5);
+    assert_eq!(answer["epsilon_spent_milli"], 1500);
+    assert_eq!(answer["counts"].as_array().unwrap().len(), 3);
+    let log = s.ok("researcher", &["study", "log", &study]);
+    assert_eq!(log["releases"].as_array().unwrap().len(), 1, "{log}");
+    assert_eq!(log["releases"][0]["cohort_hash"], answer["cohort_hash"]);
+    // Past the budget (1.5 + 1 > 2): refused on-chain, nothing answered.
+    let r = query("1", &[]);
+    assert_eq!(
+        (r.code, r.json()["reason"].as_str()),
+        (3, Some("StudyBudgetExceeded")),
+        "{}",
+        r.stderr
+    );
+}

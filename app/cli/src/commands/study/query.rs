@@ -72,24 +72,12 @@ impl Run for Query {
             a.study,
             answer.cohort_size,
             answer.cohort_hash,
-            milli(answer.epsilon_milli),
-            milli(answer.epsilon_spent_milli),
-            milli(study.terms.epsilon_milli),
+            super::epsilon(answer.epsilon_milli),
+            super::epsilon(answer.epsilon_spent_milli),
+            super::epsilon(study.terms.epsilon_milli),
             bins.join("\n"),
             answer.signature
         );
         Ok(Output::new(json!(answer), text))
-    }
-}
-
-/// Milli-epsilon as epsilon: 2500 is 2.5.
-fn milli(m: u64) -> String {
-    let (whole, frac) = (m / 1000, m % 1000);
-    if frac == 0 {
-        whole.to_string()
-    } else {
-        format!("{whole}.{frac:03}")
-            .trim_end_matches('0')
-            .to_string()
     }
 }
