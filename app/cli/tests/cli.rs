@@ -2713,6 +2713,79 @@ fn a_research_study_through_the_binary_from_creation_to_withdrawal() {
     assert_eq!(m.json(&["study", "show", &study])["enrolled"], 0);
     let r = s.as_patient(&["study", "withdraw", &study, "--output", "json"]);
     assert_eq!(r.json()["error"], "NotEnrolled", "{}", r.stderr);
+    // The consent history keeps the enrolment after the withdrawal.
+    let history = s
+        .as_patient(&["consent", "history", "--output", "json"])
+        .json();
+    let joined: Vec<&Value> = history
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|v| v["study"] == study.as_str())
+        .collect();
+    assert_eq!(joined.len(), 1, "{history}");
+    assert_eq!(
+        (
+            joined[0]["origin"].as_str(),
+            joined[0]["ending"].as_str(),
+            joined[0]["status"].as_str(),
+            joined[0]["categories"].as_str()
+        ),
+        (
+            Some("enrolled"),
+            Some("withdrawn"),
+            Some("inactive"),
+            Some("lab-results,vital-signs")
+        )
+    );
+    assert_eq!(
+        joined[0]["withdrawal_revision"].as_u64(),
+        joined[0]["revision"].as_u64().map(|r| r + 1)
+    );
+    // The patient's FHIR export keeps the research consent after the
+    // withdrawal: an inactive Consent (scope research, HRESCH, the classes
+    // of lab results and vital signs) and a withdrawn ResearchSubject naming the study and
+    // referring to it; and it is valid FHIR by the independent validator.
+    let bundle_text = m
+        .ok(&["audit", "log", &s.patient.pubkey, "--format", "fhir"])
+        .stdout;
+    let bundle: Value = serde_json::from_str(&bundle_text).unwrap();
+    let research: Vec<&Value> = bundle["entry"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| &e["resource"])
+        .filter(|r| {
+            r["resourceType"] == "ResearchSubject" || r["scope"]["coding"][0]["code"] == "research"
+        })
+        .collect();
+    assert_eq!(research.len(), 2, "{bundle_text}");
+    let (consent, subject) = (research[0], research[1]);
+    assert_eq!(consent["status"], "inactive");
+    assert_eq!(consent["provision"]["purpose"][0]["code"], "HRESCH");
+    assert_eq!(
+        consent["provision"]["class"],
+        serde_json::json!([
+            { "system": "http://hl7.org/fhir/resource-types", "code": "DiagnosticReport" },
+            { "system": "http://hl7.org/fhir/resource-types", "code": "Observation" }
+        ])
+    );
+    assert_eq!(
+        consent["provision"]["actor"][0]["reference"]["identifier"]["value"],
+        study.as_str()
+    );
+    assert_eq!(consent["extension"][1]["valueCode"], "withdrawn");
+    assert_eq!(subject["status"], "withdrawn");
+    assert_eq!(subject["study"]["identifier"]["value"], study.as_str());
+    assert_eq!(
+        subject["period"]["end"], consent["provision"]["period"]["end"],
+        "both end at the withdrawal"
+    );
+    let verdict = validate_fhir(&s, &bundle_text);
+    assert!(
+        verdict.starts_with("FHIR R4B validation passed") && verdict.contains("1 ResearchSubject"),
+        "{verdict}"
+    );
     // The sponsor closes it; enrolment is refused after.
     m.ok(&["study", "close", &study, "-k", &researcher.path]);
     let r = s.as_patient(&[

@@ -38,7 +38,7 @@ use serde_json::{json, Value};
 use crate::audit::{ChainError, Entry};
 use crate::client::{ClientError, HdxClient, ProviderIndex, WindowFilter};
 use crate::directory::VerifiedDirectory;
-use crate::history::{ConsentVersion, Ending, Origin};
+use crate::history::{ConsentVersion, Ending, Origin, Participation};
 
 mod event;
 
@@ -1074,6 +1074,84 @@ pub fn consent_resource(v: &ConsentVersion, now: i64) -> Value {
     })
 }
 
+/// The system naming a study by its address.
+pub const STUDY_SYSTEM: &str = "urn:hdx:study";
+
+/// One research participation as two R4 resources: a `Consent` (scope
+/// `research`, purpose `HRESCH`, the categories the patient let the study
+/// use, from the enrolment to its end or withdrawal; `active` while
+/// enrolled and not past its end), and a `ResearchSubject` (`on-study`,
+/// then `withdrawn` or `off-study`) naming the study by its address and
+/// referring to that Consent.
+pub fn research_resources(p: &Participation, now: i64) -> [Value; 2] {
+    let mut classes = Vec::new();
+    for cat in Category::ALL.iter().filter(|c| p.categories & c.bit() != 0) {
+        let coding =
+            json!({ "system": "http://hl7.org/fhir/resource-types", "code": fhir_class(*cat).0 });
+        if !classes.contains(&coding) {
+            classes.push(coding);
+        }
+    }
+    let consent_id = format!("hdx-research-consent-{}-{}", short(&p.patient), p.revision);
+    let address = crate::pda::enrollment(&p.study, &p.patient).0;
+    let study = json!({ "identifier": { "system": STUDY_SYSTEM, "value": p.study.to_string() } });
+    let performer: Vec<Value> = match p.actor {
+        Actor::Patient => vec![key_ref(&p.patient)],
+        Actor::Guardian | Actor::Guardians => {
+            let mut who = vec![p.signer];
+            who.extend(p.approvers.iter().filter(|k| **k != p.signer));
+            who.iter().map(key_ref).collect()
+        }
+    };
+    let mut extension = vec![json!({ "url": ACTOR_EXTENSION, "valueCode": actor_code(p.actor) })];
+    if let Some(n) = p.proposal {
+        extension.push(json!({ "url": PROPOSAL_EXTENSION, "valueUnsignedInt": n }));
+    }
+    if p.withdrawn.is_some() {
+        extension.push(json!({ "url": ENDING_EXTENSION, "valueCode": "withdrawn" }));
+    }
+    let period = json!({ "start": rfc3339(p.since), "end": rfc3339(p.end()) });
+    let consent = json!({
+        "resourceType": "Consent",
+        "id": consent_id,
+        "extension": extension,
+        "identifier": [{ "system": CONSENT_SYSTEM, "value": format!("{address}/{}", p.revision) }],
+        "status": if p.is_active(now) { "active" } else { "inactive" },
+        "scope": { "coding": [{ "system": "http://terminology.hl7.org/CodeSystem/consentscope", "code": "research" }] },
+        "category": [{ "coding": [{ "system": "http://loinc.org", "code": "59284-0", "display": "Patient Consent" }] }],
+        "patient": key_ref(&p.patient),
+        "dateTime": rfc3339(p.since),
+        "performer": performer,
+        "policyRule": { "coding": [{ "system": ACT_CODE, "code": "OPTIN" }] },
+        "provision": {
+            "type": "permit",
+            "period": period,
+            "actor": [{
+                "role": { "coding": [{ "system": "http://terminology.hl7.org/CodeSystem/v3-ParticipationType", "code": "IRCP" }] },
+                "reference": study
+            }],
+            "purpose": [{ "system": ACT_REASON, "code": "HRESCH" }],
+            "class": classes
+        }
+    });
+    let status = match p.withdrawn {
+        Some(_) => "withdrawn",
+        None if now >= p.until => "off-study",
+        None => "on-study",
+    };
+    let subject = json!({
+        "resourceType": "ResearchSubject",
+        "id": format!("hdx-research-subject-{}-{}", short(&p.patient), p.revision),
+        "identifier": [{ "system": CONSENT_SYSTEM, "value": format!("{address}/{}", p.revision) }],
+        "status": status,
+        "period": period,
+        "study": study,
+        "individual": key_ref(&p.patient),
+        "consent": { "reference": full_url(&consent_id) }
+    });
+    [consent, subject]
+}
+
 /// A stable UUID-shaped name for a resource id (bundle `fullUrl`s must be absolute).
 fn pseudo_uuid(id: &str) -> String {
     use sha2::{Digest, Sha256};
@@ -1203,10 +1281,18 @@ pub fn write_fhir<W: Write>(
         .map(|p| (p.id.to_string(), directory.display_name(p)))
         .collect();
     let accounts = client.consents(Some(patient), None)?;
-    let versions: Vec<_> = crate::history::consent_history(transport, patient, &accounts)?
+    let enrollments = client.patient_enrollments(patient)?;
+    let (versions, participations) =
+        crate::history::consent_and_study_history(transport, patient, &accounts, &enrollments)?;
+    let versions: Vec<_> = versions
         .into_iter()
         .filter(|v| scope.provider.is_none_or(|p| v.provider == p))
         .collect();
+    // A provider's export is that provider's; research consents are no provider's.
+    let participations = match scope.provider {
+        Some(_) => Vec::new(),
+        None => participations,
+    };
     let windows: Vec<EmergencyWindow> = windows_of(client, patient)?.into_values().collect();
     let reviewers = crate::history::emergency_reviewers(transport, &windows)?;
     let reviewed: Vec<&EmergencyWindow> = windows
@@ -1249,6 +1335,11 @@ pub fn write_fhir<W: Write>(
     }
     for e in &guardian_events {
         if let Some(r) = guardian_event(patient, e) {
+            w.resource(&r)?;
+        }
+    }
+    for p in &participations {
+        for r in research_resources(p, now) {
             w.resource(&r)?;
         }
     }

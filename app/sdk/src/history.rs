@@ -20,7 +20,7 @@ use solana_sdk::signature::Signature;
 use crate::client::ClientError;
 use crate::codes::Actor;
 use crate::events::{parse_logs, HdxEvent};
-use crate::program::state::{Consent, ConsentTerms};
+use crate::program::state::{Consent, ConsentTerms, Enrollment};
 use crate::transport::{ClusterError, Transport};
 
 /// How a consent version came to be.
@@ -159,8 +159,192 @@ fn event_patient(e: &HdxEvent) -> Option<Pubkey> {
         HdxEvent::ConsentUpdated(e) => Some(e.patient),
         HdxEvent::ConsentRenewed(e) => Some(e.patient),
         HdxEvent::ConsentRevoked(e) => Some(e.patient),
+        HdxEvent::StudyEnrolled(e) => Some(e.patient),
+        HdxEvent::StudyWithdrawn(e) => Some(e.patient),
         _ => None,
     }
+}
+
+/// One version of a patient's research consent: an enrolment in a study
+/// (what it lets the study use, until when) and, once withdrawn, its end.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Participation {
+    pub patient: Pubkey,
+    /// The study's address.
+    pub study: Pubkey,
+    /// The patient's consent revision the enrolment was.
+    pub revision: u32,
+    pub categories: u16,
+    /// When it ends on its own.
+    pub until: i64,
+    /// When it took effect.
+    pub since: i64,
+    /// The withdrawal: when, its own consent revision, and who signed it.
+    pub withdrawn: Option<(i64, u32, Pubkey)>,
+    pub signature: Signature,
+    /// The patient, or the guardians through a proposal.
+    pub actor: Actor,
+    pub signer: Pubkey,
+    pub proposal: Option<u32>,
+    /// The guardians who approved that proposal; empty when the patient acted.
+    pub approvers: Vec<Pubkey>,
+}
+
+impl Participation {
+    /// Enrolled and not past its end at `now`.
+    pub fn is_active(&self, now: i64) -> bool {
+        self.withdrawn.is_none() && now < self.until
+    }
+
+    /// When it stopped applying, if it has: withdrawn or ended.
+    pub fn end(&self) -> i64 {
+        match self.withdrawn {
+            Some((at, _, _)) => at.min(self.until),
+            None => self.until,
+        }
+    }
+}
+
+/// Folds study events (oldest first) into participations, per study in
+/// order. An enrolment while one is in force, or a withdrawal with none, is
+/// a mismatch.
+pub fn participations_from_events(
+    patient: &Pubkey,
+    events: &[(Signature, HdxEvent)],
+) -> Result<Vec<Participation>, HistoryError> {
+    let mismatch = |what: String| HistoryError::Mismatch {
+        patient: *patient,
+        what,
+    };
+    let mut by_study: BTreeMap<Pubkey, Vec<Participation>> = BTreeMap::new();
+    for (signature, event) in events {
+        match event {
+            HdxEvent::StudyEnrolled(e) => {
+                let versions = by_study.entry(e.study).or_default();
+                if let Some(v) = versions.last().filter(|v| v.withdrawn.is_none()) {
+                    return Err(mismatch(format!(
+                        "revision {} enrols in study {} while revision {} is in force",
+                        e.revision, e.study, v.revision
+                    )));
+                }
+                let approvers = match e.proposal {
+                    None => Vec::new(),
+                    Some(n) => events
+                        .iter()
+                        .find_map(|(sig, x)| match x {
+                            HdxEvent::ProposalExecuted(x) if sig == signature && x.proposal == n => {
+                                Some(
+                                    x.approvers
+                                        .iter()
+                                        .copied()
+                                        .filter(|k| *k != Pubkey::default())
+                                        .collect(),
+                                )
+                            }
+                            _ => None,
+                        })
+                        .ok_or_else(|| {
+                            mismatch(format!(
+                                "transaction {signature} enrols by proposal {n}, which it does not execute"
+                            ))
+                        })?,
+                };
+                versions.push(Participation {
+                    patient: *patient,
+                    study: e.study,
+                    revision: e.revision,
+                    categories: e.categories,
+                    until: e.until,
+                    since: e.at,
+                    withdrawn: None,
+                    signature: *signature,
+                    actor: e.actor,
+                    signer: e.signer,
+                    proposal: e.proposal,
+                    approvers,
+                });
+            }
+            HdxEvent::StudyWithdrawn(e) => {
+                match by_study
+                    .get_mut(&e.study)
+                    .and_then(|v| v.last_mut())
+                    .filter(|v| v.withdrawn.is_none())
+                {
+                    Some(v) => v.withdrawn = Some((e.at, e.revision, e.signer)),
+                    None => {
+                        return Err(mismatch(format!(
+                            "a withdrawal from study {} with no enrolment in force ({signature})",
+                            e.study
+                        )))
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut all: Vec<Participation> = by_study.into_values().flatten().collect();
+    all.sort_by_key(|v| (v.revision, v.study));
+    Ok(all)
+}
+
+/// Checks participations against the patient's enrolment accounts: each
+/// account's state (active, categories, until, revision) is its study's
+/// last participation; each study in the history has an account.
+pub fn check_against_enrollments(
+    patient: &Pubkey,
+    participations: &[Participation],
+    accounts: &[Enrollment],
+) -> Result<(), HistoryError> {
+    let mismatch = |what: String| HistoryError::Mismatch {
+        patient: *patient,
+        what,
+    };
+    let mut last: BTreeMap<Pubkey, &Participation> = BTreeMap::new();
+    for p in participations {
+        last.insert(p.study, p);
+    }
+    for e in accounts.iter().filter(|e| e.patient == *patient) {
+        let Some(p) = last.remove(&e.study) else {
+            return Err(mismatch(format!(
+                "the enrolment in study {} (revision {}) has no history",
+                e.study, e.revision
+            )));
+        };
+        let revision = p.withdrawn.map_or(p.revision, |(_, r, _)| r);
+        let agrees = e.active == p.withdrawn.is_none()
+            && e.categories == p.categories
+            && e.until == p.until
+            && e.revision == revision;
+        if !agrees {
+            return Err(mismatch(format!(
+                "the enrolment in study {} is at revision {} on the chain, the history ends at revision {revision} otherwise",
+                e.study, e.revision
+            )));
+        }
+    }
+    if let Some(study) = last.keys().next() {
+        return Err(mismatch(format!(
+            "the history enrols the patient in study {study}, the chain has no such enrolment"
+        )));
+    }
+    Ok(())
+}
+
+/// Every consent version and every research participation of `patient`
+/// (by id), from one walk of the consent-history address, each checked
+/// against its accounts: oldest revision first.
+pub fn consent_and_study_history(
+    transport: &dyn Transport,
+    patient: &Pubkey,
+    consents: &[Consent],
+    enrollments: &[Enrollment],
+) -> Result<(Vec<ConsentVersion>, Vec<Participation>), ClientError> {
+    let events = consent_events(transport, patient)?;
+    let versions = versions_from_events(patient, &events)?;
+    check_against_accounts(patient, &versions, consents)?;
+    let participations = participations_from_events(patient, &events)?;
+    check_against_enrollments(patient, &participations, enrollments)?;
+    Ok((versions, participations))
 }
 
 /// Folds consent events (oldest first) into versions, per provider in
@@ -368,6 +552,102 @@ mod tests {
 
     fn sig(n: u8) -> Signature {
         Signature::from([n; 64])
+    }
+
+    #[test]
+    fn study_events_fold_into_participations_and_inconsistent_ones_are_refused() {
+        use health_data_exchange::events::{StudyEnrolled, StudyWithdrawn};
+        let (patient, study) = (Pubkey::new_unique(), Pubkey::new_unique());
+        let enrol = |revision, at, proposal| {
+            HdxEvent::StudyEnrolled(StudyEnrolled {
+                patient,
+                study,
+                revision,
+                categories: 0b11,
+                until: 1_000,
+                actor: Actor::Patient,
+                signer: patient,
+                proposal,
+                at,
+            })
+        };
+        let withdraw = |revision, at| {
+            HdxEvent::StudyWithdrawn(StudyWithdrawn {
+                patient,
+                study,
+                revision,
+                actor: Actor::Patient,
+                signer: patient,
+                at,
+            })
+        };
+        // Enrolled, withdrawn, enrolled again: two versions, the first withdrawn.
+        let events = vec![
+            (sig(1), enrol(1, 10, None)),
+            (sig(2), withdraw(2, 20)),
+            (sig(3), enrol(3, 30, None)),
+        ];
+        let got = participations_from_events(&patient, &events).unwrap();
+        assert_eq!(got.len(), 2);
+        assert_eq!(got[0].withdrawn, Some((20, 2, patient)));
+        assert_eq!((got[0].end(), got[0].is_active(15)), (20, false));
+        assert_eq!((got[1].revision, got[1].withdrawn), (3, None));
+        assert!(got[1].is_active(999) && !got[1].is_active(1_000));
+        // Against the account: the last version, active, revision 3.
+        let account = Enrollment {
+            study,
+            patient,
+            active: true,
+            version: 1,
+            bump: 255,
+            categories: 0b11,
+            revision: 3,
+            joined_at: 30,
+            until: 1_000,
+            withdrawn_at: 20,
+            reserved: [0; 16],
+        };
+        check_against_enrollments(&patient, &got, std::slice::from_ref(&account)).unwrap();
+        for edited in [
+            Enrollment {
+                active: false,
+                ..account.clone()
+            },
+            Enrollment {
+                categories: 0b1,
+                ..account.clone()
+            },
+            Enrollment {
+                until: 999,
+                ..account.clone()
+            },
+            Enrollment {
+                revision: 2,
+                ..account.clone()
+            },
+            Enrollment {
+                study: Pubkey::new_unique(),
+                ..account.clone()
+            },
+        ] {
+            assert!(
+                check_against_enrollments(&patient, &got, std::slice::from_ref(&edited)).is_err(),
+                "{edited:?}"
+            );
+        }
+        assert!(
+            check_against_enrollments(&patient, &got, &[]).is_err(),
+            "no account"
+        );
+        // Refused: a withdrawal with nothing in force, an enrolment while one
+        // is, a proposal the transaction does not execute.
+        for events in [
+            vec![(sig(1), withdraw(1, 10))],
+            vec![(sig(1), enrol(1, 10, None)), (sig(2), enrol(2, 20, None))],
+            vec![(sig(1), enrol(1, 10, Some(4)))],
+        ] {
+            assert!(participations_from_events(&patient, &events).is_err());
+        }
     }
 
     #[test]

@@ -146,6 +146,17 @@ impl HdxClient {
         })
     }
 
+    /// Every enrolment of the patient `patient` (by id), in any study
+    /// (active or withdrawn), by study address.
+    pub fn patient_enrollments(&self, patient: &Pubkey) -> Result<Vec<Enrollment>, ClientError> {
+        let mut all: Vec<Enrollment> = self.program_accounts::<Enrollment>(vec![Memcmp::new(
+            offsets::ENROLLMENT_PATIENT,
+            patient.as_ref(),
+        )])?;
+        all.sort_by_key(|e| e.study);
+        Ok(all)
+    }
+
     /// Every enrolment in the study at `address` (active or withdrawn), by
     /// patient id.
     pub fn enrollments(&self, address: &Pubkey) -> Result<Vec<Enrollment>, ClientError> {
