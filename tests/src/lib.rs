@@ -4,6 +4,7 @@
 //! and clock control. Case files live in `tests/program/`.
 
 pub mod model;
+pub mod study_model;
 
 use anchor_lang::AccountDeserialize;
 use hdx_node::embedded::EmbeddedLedger;

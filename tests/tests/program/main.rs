@@ -22,4 +22,5 @@ mod privacy;
 mod report;
 mod rotation;
 mod studies;
+mod study_model;
 mod substitution;
