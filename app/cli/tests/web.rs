@@ -39,19 +39,20 @@ fn the_patients_page_in_a_real_browser() {
         write_keypair_file(&k, keys.join(format!("{name}.json"))).unwrap();
         k
     };
-    let (authority, lab, hospital, mum, child, patient) = (
+    let (authority, lab, hospital, mum, child, patient, researcher) = (
         key("authority"),
         key("lab"),
         key("hospital"),
         key("mum"),
         key("child"),
         key("patient"),
+        key("researcher"),
     );
     let s = Server::start(keys, &keys.join("ledger"), &keys.join("authority.json"));
 
     // The registry, a verified lab (no. 0) and a verified hospital with the emergency role (no. 1).
     let c = s.client();
-    for k in [&authority, &lab, &hospital, &mum, &child] {
+    for k in [&authority, &lab, &hospital, &mum, &child, &researcher] {
         s.faucet().fund(&k.pubkey(), 10_000_000_000).unwrap();
     }
     let a = authority.pubkey();
@@ -151,6 +152,7 @@ fn the_patients_page_in_a_real_browser() {
             ("HDX_HOSPITAL_KEY", keys.join("hospital.json").into()),
             ("HDX_MUM_KEY", keys.join("mum.json").into()),
             ("HDX_CHILD_KEY", keys.join("child.json").into()),
+            ("HDX_RESEARCHER_KEY", keys.join("researcher.json").into()),
             ("HDX_SCREENSHOTS", shots.clone().into()),
             ("HDX_GATEWAY", gateway.url.clone().into()),
             ("HDX_TMP", keys.into()),
@@ -733,8 +735,34 @@ fn the_page_encodes_as_the_program_does() {
     let mut page_data = LogPage::DISCRIMINATOR.to_vec();
     page_data.extend_from_slice(bytemuck::bytes_of(&page));
 
+    // A study release (created by hand, so the page adds its layout to the IDL's) at its extremes.
+    let release = hdx_sdk::program::state::StudyRelease {
+        study: provider_id,
+        index: u32::MAX,
+        version: hdx_sdk::program::state::LAYOUT_VERSION,
+        bump: 253,
+        at: i64::MAX,
+        facts: hdx_sdk::program::state::ReleaseFacts {
+            query_hash: [0x51; 32],
+            epsilon_milli: u64::MAX,
+            cohort_size: u32::MAX - 1,
+            cohort_hash: [0xc0; 32],
+            cohort_slot: 7,
+        },
+        head: [0xee; 32],
+        reserved: [0; 8],
+    };
+    let release_data = account_bytes(&|o| release.try_serialize(o).unwrap());
     let cases = json!({
         "program": program.to_string(),
+        "studyRelease": {
+            "data": release_data,
+            "expect": {
+                "study": provider_id.to_string(), "index": u32::MAX, "at": i64::MAX.to_string(),
+                "epsilonMilli": u64::MAX.to_string(), "cohortSize": u32::MAX - 1, "cohortSlot": 7,
+                "queryHash": hex(&[0x51; 32]), "cohortHash": hex(&[0xc0; 32]), "head": hex(&[0xee; 32]),
+            },
+        },
         "pdas": pdas,
         "accounts": accounts,
         "blockhash": blockhash.to_string(),
@@ -774,6 +802,6 @@ fn the_page_encodes_as_the_program_does() {
         "test/coder.test.mjs",
         30_000,
         &[("HDX_CODER_CASES", file.into()), ("HDX_IDL", idl.into())],
-        4,
+        5,
     );
 }

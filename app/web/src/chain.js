@@ -141,7 +141,7 @@ export class Chain {
   async load(patient) {
     const id = patient.account.id;
     const mine = (account) => [this.filter(account, "patient", id)];
-    const [registry, providers, records, consents, pages, windows, guardianSets, proposals] =
+    const [registry, providers, records, consents, pages, windows, guardianSets, proposals, studies, enrollments] =
       await Promise.all([
         this.all("registry"),
         this.all("provider"),
@@ -151,7 +151,12 @@ export class Chain {
         this.all("emergencyWindow", mine("EmergencyWindow")),
         this.all("guardianSet", mine("GuardianSet")),
         this.all("proposal", mine("Proposal")),
+        this.all("study"),
+        this.all("enrollment", mine("Enrollment")),
       ]);
+    // The releases of the studies the patient joined (each study's log).
+    const releases = (await Promise.all(enrollments.map(({ account: e }) =>
+      this.all("studyRelease", [this.filter("StudyRelease", "study", e.study)])))).flat();
     return {
       patient,
       registry: registry[0]?.account ?? null,
@@ -162,6 +167,9 @@ export class Chain {
       windows: windows.sort((a, b) => a.account.index - b.account.index),
       guardianSet: guardianSets[0] ?? null,
       proposals: proposals.sort((a, b) => a.account.index - b.account.index),
+      studies: studies.sort((a, b) => Number(a.account.createdAt) - Number(b.account.createdAt)),
+      enrollments,
+      releases: releases.sort((a, b) => a.account.index - b.account.index),
     };
   }
 

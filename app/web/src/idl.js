@@ -3,8 +3,38 @@
 // the code tables (the IDL's constants), the memcmp offsets (computed from
 // the account types) and the error names and messages.
 import idl from "../../../idl/health_data_exchange.json";
+import { sha256 } from "@noble/hashes/sha256";
 
 export { idl };
+
+/**
+ * Accounts the program creates by hand (never an `Account<>` of an
+ * instruction), so Anchor's IDL lists their parts but not the accounts: a
+ * study's release (state/study.rs), made of the IDL's own types and
+ * added here with its discriminator, `sha256("account:StudyRelease")[..8]`.
+ * `the_page_encodes_as_the_program_does` decodes one the program wrote.
+ */
+const HAND_MADE = [{
+  name: "StudyRelease",
+  fields: [
+    { name: "study", type: "pubkey" },
+    { name: "index", type: "u32" },
+    { name: "version", type: "u8" },
+    { name: "bump", type: "u8" },
+    { name: "at", type: "i64" },
+    { name: "facts", type: { defined: { name: "ReleaseFacts" } } },
+    { name: "head", type: { array: ["u8", 32] } },
+    { name: "reserved", type: { array: ["u8", 8] } },
+  ],
+}];
+for (const a of HAND_MADE) {
+  if (idl.accounts.some((x) => x.name === a.name)) continue; // the IDL names it itself
+  idl.types.push({ name: a.name, type: { kind: "struct", fields: a.fields } });
+  idl.accounts.push({
+    name: a.name,
+    discriminator: [...sha256(new TextEncoder().encode(`account:${a.name}`)).slice(0, 8)],
+  });
+}
 
 const CONSTANTS = Object.fromEntries(
   idl.constants.map((c) => [c.name, c.type === "string" ? JSON.parse(c.value) : c.value]),
@@ -47,6 +77,16 @@ export const VERDICTS = table("VERDICT_");
 export const ENDED_BY = table("ENDED_BY_", { PROVIDER: "closed by the provider", PATIENT: "ended by you" });
 export const GUARDIAN_MODES = table("GUARDIAN_MODE_");
 export const PROPOSAL_KINDS = table("PROPOSAL_");
+/** GA4GH DUO terms a study names (bit = 1 << code), in words. */
+export const DUO_TERMS = table("DUO_", {
+  GENERAL_RESEARCH_USE: "any research",
+  HEALTH_MEDICAL_BIOMEDICAL: "health, medical and biomedical research",
+  DISEASE_SPECIFIC: "research on one disease",
+  IRB_REQUIRED: "an ethics board's approval",
+  PUBLICATION_REQUIRED: "results published",
+  NOT_FOR_PROFIT: "not-for-profit use only",
+  TIME_LIMIT: "use that ends at a set time",
+});
 
 export const byCode = (t, code) => t.find((e) => e.code === code);
 

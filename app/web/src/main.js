@@ -5,7 +5,7 @@ import { Key, LAMPORTS_PER_SOL, SYSTEM_PROGRAM, base58 } from "./solana.js";
 import { upload, GatewayError } from "./gateway.js";
 import {
   idl, constant, CATEGORIES, PURPOSES, MODES, OUTCOMES, ACTIONS, EMERGENCY_REASONS, VERDICTS, ENDED_BY,
-  GUARDIAN_MODES, byCode, enumCode, enumValue, stableName,
+  GUARDIAN_MODES, DUO_TERMS, byCode, bits, enumCode, enumValue, stableName,
 } from "./idl.js";
 import {
   consentSentence, providerName, setProvenNames, isNamed, date, time, day, isoDay, dayNumber, parseIsoDay, short, list, categoryNames, isLive,
@@ -242,6 +242,7 @@ function show() {
   renderLog();
   renderEmergency();
   renderGuardians();
+  renderStudies();
   const id = state.patient.account.id.toBase58();
   $("fhir-link").href = `${state.chain.url.replace(/\/$/, "")}/export/fhir?patient=${id}`;
   $("fhir-link").setAttribute("download", `hdx-${id}-fhir.json`);
@@ -782,6 +783,79 @@ function renderGuardianWork() {
         }),
       }, `Approve proposal ${p.index}`));
   }));
+}
+
+// ---- research studies --------------------------------------------------------
+
+const epsilon = (milli) => (Number(milli) / 1000).toFixed(3).replace(/\.?0+$/, "");
+
+/** A study's terms in words. */
+function studyWords(st) {
+  const t = st.terms;
+  const uses = bits(DUO_TERMS, t.duo).map((d) =>
+    d.name === "DISEASE_SPECIFIC" ? `research on one disease (MONDO:${String(t.disease).padStart(7, "0")})` : d.label);
+  const sponsor = providerName(providerById(st.sponsor));
+  const days = t.fromDay === 0 ? "" : ` dated ${day(t.fromDay)} to ${day(t.toDay)}`;
+  return `${sponsor}'s study no. ${st.number}, for ${list(uses)}: it may use ${list(categoryNames(t.categories))}${days}. ` +
+    `Every answer counts at least ${t.minCohort} patients and adds noise; its privacy budget is epsilon ${epsilon(t.epsilonMilli)} ` +
+    `(${epsilon(st.epsilonSpentMilli)} spent in ${st.releases} answer${st.releases === 1 ? "" : "s"}). ` +
+    `${st.enrolled} patient${st.enrolled === 1 ? "" : "s"} enrolled; joining is open until ${date(t.enrollmentClosesAt)}.`;
+}
+
+function renderStudies() {
+  const mine = new Map(state.data.enrollments.map((e) => [e.account.study.toBase58(), e]));
+  const status = (st) => enumCode("StudyStatus", st.status);
+  const APPROVED = 1;
+  const items = state.data.studies
+    .filter(({ publicKey, account: st }) => mine.has(publicKey.toBase58()) ||
+      (status(st) === APPROVED && state.now < Number(st.terms.enrollmentClosesAt)))
+    .map(({ publicKey, account: st }) => {
+      const e = mine.get(publicKey.toBase58())?.account;
+      const active = e?.active && state.now < Number(e.until);
+      const parts = [h("p", { class: "sentence" }, studyWords(st))];
+      if (e) {
+        const since = Number(e.joinedAt);
+        const end = e.active ? Number(e.until) : Number(e.withdrawnAt);
+        parts.push(h("p", {}, e.active
+          ? `You joined on ${date(since)}, sharing ${list(categoryNames(e.categories))} until ${date(e.until)}.`
+          : `You left on ${date(e.withdrawnAt)}.`));
+        // The answers given while you were enrolled: the ones your data may be in.
+        const used = state.data.releases
+          .filter(({ account: r }) => r.study.equals(publicKey) && Number(r.at) >= since && Number(r.at) < end)
+          .map(({ account: r }) => h("li", {}, `Answer ${r.index} on ${time(r.at)}: ${r.facts.cohortSize} patients, epsilon ${epsilon(r.facts.epsilonMilli)}.`));
+        parts.push(used.length
+          ? h("div", {}, h("p", {}, "Answers given while you were enrolled:"), h("ul", { class: "study-releases" }, ...used))
+          : h("p", {}, "No answer has been given while you were enrolled."));
+      }
+      const button = active
+        ? h("button", { type: "button", class: "danger", onclick: () => leaveStudy(publicKey, st) }, `Leave study no. ${st.number}`)
+        : status(st) === APPROVED && state.now < Number(st.terms.enrollmentClosesAt)
+          ? h("button", { type: "button", onclick: () => joinStudy(publicKey, st) }, `Join study no. ${st.number}`)
+          : null;
+      if (button) parts.push(h("p", { class: "row" }, button));
+      return h("li", { class: active ? "card" : "card muted" }, ...parts);
+    });
+  $("study-list").replaceChildren(...(items.length ? items : [h("li", { class: "empty" }, "No study is open to join.")]));
+}
+
+/** Joins with every category the study uses, for one year. */
+function joinStudy(study, st) {
+  const until = state.now + 365 * DAY;
+  return act(`Joining study no. ${st.number}: confirm in your wallet…`, `Joined study no. ${st.number}.`, async () => {
+    const ix = await state.chain.instruction("enrollInStudy", { args: { categories: st.terms.categories, until } },
+      { authority: new Key(state.wallet.address), patient: state.patient.publicKey, study, systemProgram: SYSTEM });
+    await send([ix]);
+  });
+}
+
+function leaveStudy(study, st) {
+  return act(`Leaving study no. ${st.number}: confirm in your wallet…`, `Left study no. ${st.number}: no answer counts you from the next transaction.`, async () => {
+    const [enrollment] = Key.findProgramAddressSync(
+      [new TextEncoder().encode("enrollment"), study.toBytes(), state.patient.account.id.toBytes()], PROGRAM_ID);
+    const ix = await state.chain.instruction("withdrawFromStudy", {}, {
+      authority: new Key(state.wallet.address), patient: state.patient.publicKey, study, enrollment });
+    await send([ix]);
+  });
 }
 
 // ---- start -----------------------------------------------------------------

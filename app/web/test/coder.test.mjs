@@ -88,6 +88,21 @@ test("a patient and a log page decode as the program wrote them; entries encode 
   });
 });
 
+test("a study release, an account the IDL does not list, decodes as the program wrote it", () => {
+  const r = decodeAccount("studyRelease", fromHex(cases.studyRelease.data));
+  const e = cases.studyRelease.expect;
+  assert.equal(r.study.toBase58(), e.study);
+  assert.equal(r.index, e.index);
+  assert.equal(String(r.at), e.at);
+  assert.equal(String(r.facts.epsilonMilli), e.epsilonMilli);
+  assert.equal(r.facts.cohortSize, e.cohortSize);
+  assert.equal(r.facts.cohortSlot, e.cohortSlot);
+  assert.equal(toHex(Uint8Array.from(r.facts.queryHash)), e.queryHash);
+  assert.equal(toHex(Uint8Array.from(r.facts.cohortHash)), e.cohortHash);
+  assert.equal(toHex(Uint8Array.from(r.head)), e.head);
+  assert.throws(() => decodeAccount("studyRelease", fromHex(cases.patient.data)), /not a StudyRelease/);
+});
+
 test("bad input is refused by name, and another account kind is never misread", async () => {
   const grant = cases.instructions.find((c) => c.name === "grantConsent");
   const terms = (change) => ({ terms: { ...structuredClone(grant.args.terms), ...change } });

@@ -25,6 +25,7 @@ const LAB_KEY = env("HDX_LAB_KEY");
 const HOSPITAL_KEY = env("HDX_HOSPITAL_KEY");
 const MUM_KEY = env("HDX_MUM_KEY");
 const CHILD_KEY = env("HDX_CHILD_KEY");
+const RESEARCHER_KEY = env("HDX_RESEARCHER_KEY");
 const PATIENT = env("HDX_PATIENT");
 const PATIENT_KEY = env("HDX_PATIENT_KEY");
 const AUTHORITY_KEY = env("HDX_AUTHORITY_KEY");
@@ -444,6 +445,35 @@ test("a patient manages consent from the page, signed by their wallet", { timeou
     await page.unroute(URL);
     await page.getByRole("button", { name: "Verify the hash chain" }).click();
     await verdict.filter({ hasText: "Hash chain verified: 6 entries" }).waitFor({ timeout: 30_000 });
+
+    // A research study: its terms in words; joined and left from the page, each signed by the wallet.
+    const researcher = ok("address", "-k", RESEARCHER_KEY).trim();
+    ok("provider", "register", "--kind", "researcher", "--credential-commitment", "ab".repeat(32), "-k", RESEARCHER_KEY);
+    ok("provider", "verify", researcher, "-k", AUTHORITY_KEY);
+    ok("study", "create", "1", "--custodian", researcher, "--duo", "hmb,pub", "--categories", "lab-results,vital-signs",
+      "--min-cohort", "5", "--epsilon", "1.5", "--enrollment-closes", "30d", "-k", RESEARCHER_KEY);
+    const study = ok("study", "address", researcher, "1").trim();
+    await reload(page);
+    await assert.doesNotReject(page.locator("#study-list li").filter({ hasText: "No study is open to join." }).waitFor());
+    ok("study", "approve", study, "-k", AUTHORITY_KEY);
+    await reload(page);
+    const studyCard = page.locator("#study-list li").first();
+    const terms = await studyCard.locator(".sentence").textContent();
+    assert.match(terms, /study no\. 1, for health, medical and biomedical research and results published: it may use lab results and vital signs\. Every answer counts at least 5 patients and adds noise; its privacy budget is epsilon 1\.5 \(0 spent in 0 answers\)\. 0 patients enrolled; joining is open until \d{4}-\d{2}-\d{2}\./);
+    const signedBeforeStudy = wallet.signed;
+    await page.getByRole("button", { name: "Join study no. 1" }).click();
+    await done(page, "Joined study no. 1");
+    assert.equal(wallet.signed, signedBeforeStudy + 1);
+    assert.equal(JSON.parse(ok("study", "show", study, "--output", "json")).enrolled, 1);
+    await assert.doesNotReject(studyCard.filter({ hasText: "You joined on" }).waitFor());
+    await assert.doesNotReject(studyCard.filter({ hasText: "No answer has been given while you were enrolled." }).waitFor());
+    await page.getByRole("button", { name: "Leave study no. 1" }).click();
+    await done(page, "Left study no. 1");
+    assert.equal(JSON.parse(ok("study", "show", study, "--output", "json")).enrolled, 0);
+    await assert.doesNotReject(studyCard.filter({ hasText: "You left on" }).waitFor());
+    await assert.doesNotReject(page.getByRole("button", { name: "Join study no. 1" }).waitFor());
+    const studyHistory = JSON.parse(ok("consent", "history", PATIENT, "--output", "json")).filter((v) => v.study === study);
+    assert.deepEqual(studyHistory.map((v) => [v.origin, v.ending]), [["enrolled", "withdrawn"]]);
 
     // The FHIR export, served by hdx serve from the SDK's exporter: the CLI's export, resource for resource.
     const [download] = await Promise.all([page.waitForEvent("download"), page.getByText("Download the FHIR export").click()]);
