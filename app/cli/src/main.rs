@@ -107,7 +107,9 @@ fn classify(e: &anyhow::Error) -> (u8, &'static str, &'static str) {
         Some(ClientError::NotFound(_)) => return (EXIT_ERROR, "not-found", "NotFound"),
         _ => {}
     }
-    if find::<hdx_sdk::audit::ChainError>(e).is_some() {
+    if find::<hdx_sdk::audit::ChainError>(e).is_some()
+        || find::<hdx_sdk::study::LogBroken>(e).is_some()
+    {
         return (EXIT_CHAIN_BROKEN, "chain", "ChainDoesNotVerify");
     }
     if find::<ClusterError>(e).is_some() {
@@ -320,4 +322,24 @@ fn main() -> ExitCode {
         eprintln!("interrupted: the transaction in flight finished first (above)");
     }
     code
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_broken_log_exits_4_whether_a_patients_or_a_studys() {
+        let study = anyhow::Error::new(hdx_sdk::study::LogBroken::Missing {
+            index: 1,
+            expected: 2,
+        })
+        .context("study X's release log does not verify");
+        assert_eq!(
+            classify(&study),
+            (EXIT_CHAIN_BROKEN, "chain", "ChainDoesNotVerify")
+        );
+        let other = anyhow::anyhow!("something else");
+        assert_eq!(classify(&other).0, EXIT_ERROR);
+    }
 }

@@ -2708,6 +2708,19 @@ fn a_research_study_through_the_binary_from_creation_to_withdrawal() {
     let log = m.json(&["study", "log", &study]);
     assert_eq!(log["releases"], serde_json::json!([]));
     assert_eq!(log["verified"], true);
+    // hdx audit verify verifies a study's log as it does a patient's.
+    let audited = m.json(&["audit", "verify", &study]);
+    assert_eq!(
+        (
+            audited["verified"].as_bool(),
+            audited["releases"].as_u64(),
+            audited["head"].as_str()
+        ),
+        (Some(true), Some(0), log["head"].as_str())
+    );
+    let r = m.run(&["audit", "verify", &study, "--copy", "x.json"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("is a study"), "{}", r.stderr);
     // Leaving works at once, and again is refused by name.
     s.as_patient(&["study", "withdraw", &study]);
     assert_eq!(m.json(&["study", "show", &study])["enrolled"], 0);

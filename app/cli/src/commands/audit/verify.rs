@@ -19,7 +19,7 @@ use crate::commands::{Output, Run, Session};
 /// with --copy, check an exported copy (`audit log --format json`) against it
 #[derive(clap::Args, Debug)]
 pub struct Verify {
-    /// The patient's id
+    /// The patient's id, or a study's address (its release log is verified the same way)
     #[arg(value_parser = parse_pubkey)]
     patient: Pubkey,
     /// An exported copy (`hdx audit log --format json`) to check against the chain
@@ -33,6 +33,15 @@ impl Run for Verify {
     }
 
     fn run(self, s: &Session) -> anyhow::Result<Output> {
+        if s.client()?.study(&self.patient)?.is_some() {
+            if self.copy.is_some() {
+                crate::commands::args::usage!(
+                    "{} is a study: --copy checks a patient's exported log",
+                    self.patient
+                );
+            }
+            return verify_study(s, &self.patient);
+        }
         let patient = self.patient;
         // The copy is read (and parsed) before the chain, so a bad file is
         // named before any page is fetched.
@@ -92,4 +101,22 @@ impl Run for Verify {
             format!("{what}\nhead: {}", hex(&head)),
         ))
     }
+}
+
+/// A study's release log: every release account folded into the head the
+/// study stores, as `hdx study log` does (exit 4 when it does not verify).
+fn verify_study(s: &Session, study: &Pubkey) -> anyhow::Result<Output> {
+    let log = s.client()?.verified_study(study)?;
+    let head = log.verdict.map_err(|e| {
+        anyhow::Error::new(e).context(format!("study {study}'s release log does not verify"))
+    })?;
+    let n = log.releases.len() as u64;
+    Ok(Output::new(
+        json!({ "study": study.to_string(), "releases": n, "head": hex(&head), "verified": true }),
+        format!(
+            "Verified {} of study {study}: the hash chain matches the study's head\nhead: {}",
+            count(n, "release", "releases"),
+            hex(&head)
+        ),
+    ))
 }

@@ -28,7 +28,10 @@ impl Run for Log {
             verdict,
         } = s.client()?.verified_study(&self.study)?;
         let head = verdict.map_err(|e| {
-            anyhow::anyhow!("study {}'s release log does not verify: {e}", self.study)
+            anyhow::Error::new(e).context(format!(
+                "study {}'s release log does not verify",
+                self.study
+            ))
         })?;
         let mut text = String::new();
         if !releases.is_empty() {
