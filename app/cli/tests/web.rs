@@ -52,7 +52,12 @@ fn the_patients_page_in_a_real_browser() {
 
     // The registry, a verified lab (no. 0) and a verified hospital with the emergency role (no. 1).
     let c = s.client();
-    for k in [&authority, &lab, &hospital, &mum, &child, &researcher] {
+    // Four more patients, so that a study the page's patient joins reaches its cohort of 5.
+    let cohort: Vec<Keypair> = (0..4).map(|i| key(&format!("cohort{i}"))).collect();
+    for k in cohort
+        .iter()
+        .chain([&authority, &lab, &hospital, &mum, &child, &researcher])
+    {
         s.faucet().fund(&k.pubkey(), 10_000_000_000).unwrap();
     }
     let a = authority.pubkey();
@@ -121,12 +126,14 @@ fn the_patients_page_in_a_real_browser() {
     );
 
     // The patient's data gateway, which the page uploads a file to.
+    // It is also the custodian of the researcher's study (the researcher's key stands in).
+    let custodian_key = keys.join("researcher.json").display().to_string();
     let gateway = hdx::served::GatewayProcess::start(
         Path::new(HDX),
         keys,
         &s.url,
         &keys.join("gateway"),
-        &[],
+        &["--custodian-key", &custodian_key],
     )
     .unwrap();
 
@@ -153,6 +160,14 @@ fn the_patients_page_in_a_real_browser() {
             ("HDX_MUM_KEY", keys.join("mum.json").into()),
             ("HDX_CHILD_KEY", keys.join("child.json").into()),
             ("HDX_RESEARCHER_KEY", keys.join("researcher.json").into()),
+            (
+                "HDX_COHORT_KEYS",
+                (0..cohort.len())
+                    .map(|i| keys.join(format!("cohort{i}.json")).display().to_string())
+                    .collect::<Vec<_>>()
+                    .join(",")
+                    .into(),
+            ),
             ("HDX_SCREENSHOTS", shots.clone().into()),
             ("HDX_GATEWAY", gateway.url.clone().into()),
             ("HDX_TMP", keys.into()),

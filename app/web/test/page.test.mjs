@@ -26,6 +26,7 @@ const HOSPITAL_KEY = env("HDX_HOSPITAL_KEY");
 const MUM_KEY = env("HDX_MUM_KEY");
 const CHILD_KEY = env("HDX_CHILD_KEY");
 const RESEARCHER_KEY = env("HDX_RESEARCHER_KEY");
+const COHORT_KEYS = env("HDX_COHORT_KEYS").split(",");
 const PATIENT = env("HDX_PATIENT");
 const PATIENT_KEY = env("HDX_PATIENT_KEY");
 const AUTHORITY_KEY = env("HDX_AUTHORITY_KEY");
@@ -467,9 +468,20 @@ test("a patient manages consent from the page, signed by their wallet", { timeou
     assert.equal(JSON.parse(ok("study", "show", study, "--output", "json")).enrolled, 1);
     await assert.doesNotReject(studyCard.filter({ hasText: "You joined on" }).waitFor());
     await assert.doesNotReject(studyCard.filter({ hasText: "No answer has been given while you were enrolled." }).waitFor());
+    // Four more join; the researcher asks the custodian gateway a question; the page lists the answer.
+    for (const k of COHORT_KEYS) {
+      ok("patient", "register", "-k", k);
+      ok("study", "enroll", study, "--until", "365d", "-k", k);
+    }
+    const answer = JSON.parse(ok("study", "query", study, "--code", "8867-4", "--epsilon", "0.5", "--gateway", GATEWAY,
+      "--output", "json", "-k", RESEARCHER_KEY));
+    assert.equal(answer.cohort_size, 5);
+    await reload(page);
+    await assert.doesNotReject(studyCard.locator(".study-releases li")
+      .filter({ hasText: /^Answer 0 on \d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC: 5 patients, epsilon 0\.5\.$/ }).waitFor());
     await page.getByRole("button", { name: "Leave study no. 1" }).click();
     await done(page, "Left study no. 1");
-    assert.equal(JSON.parse(ok("study", "show", study, "--output", "json")).enrolled, 0);
+    assert.equal(JSON.parse(ok("study", "show", study, "--output", "json")).enrolled, 4);
     await assert.doesNotReject(studyCard.filter({ hasText: "You left on" }).waitFor());
     await assert.doesNotReject(page.getByRole("button", { name: "Join study no. 1" }).waitFor());
     const studyHistory = JSON.parse(ok("consent", "history", PATIENT, "--output", "json")).filter((v) => v.study === study);
