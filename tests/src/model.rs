@@ -354,6 +354,28 @@ pub enum Expect {
     Error(&'static str),
 }
 
+impl Expect {
+    /// What the program did, in the model's words: success (with an
+    /// outcome), or the error by its name (from the IDL's table, or the
+    /// code when no name is known). A failure that is not the program's
+    /// (the cluster's) is a bug in the test: it panics.
+    pub fn of(result: Result<Option<u8>, hdx_sdk::client::ClientError>) -> Expect {
+        match result {
+            Ok(None) => Expect::Ok,
+            Ok(Some(o)) => Expect::Outcome(o),
+            Err(e) => {
+                let code = e
+                    .program_code()
+                    .unwrap_or_else(|| panic!("unexpected failure {e}"));
+                let name = hdx_sdk::errors::lookup(code)
+                    .map(|n| n.name.clone())
+                    .unwrap_or_else(|| code.to_string());
+                Expect::Error(Box::leak(name.into_boxed_str()))
+            }
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Entry {
     /// The provider's registry number.

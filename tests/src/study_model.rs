@@ -109,12 +109,7 @@ pub enum Cohort {
     PastEnrolled,
 }
 
-/// What an operation should do.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Expect {
-    Ok,
-    Error(&'static str),
-}
+pub use crate::model::Expect;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StudyState {

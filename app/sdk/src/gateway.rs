@@ -300,6 +300,44 @@ impl GatewayClient {
         refused.into()
     }
 
+    /// Sends `request` signed over `line` (the four signature headers),
+    /// and returns the answer when it is a success, else the refusal.
+    fn send_signed(
+        &self,
+        request: reqwest::blocking::RequestBuilder,
+        signer: &dyn Signer,
+        line: &str,
+        time: i64,
+        nonce: &str,
+    ) -> Result<reqwest::blocking::Response, GatewayError> {
+        let signature = sign(signer, line)?;
+        let response = request
+            .header(SIGNER_HEADER, signer.pubkey().to_string())
+            .header(SIGNATURE_HEADER, signature.to_string())
+            .header(TIME_HEADER, time.to_string())
+            .header(NONCE_HEADER, nonce)
+            .send()
+            .map_err(|e| self.unreachable(e))?;
+        if !response.status().is_success() {
+            return Err(Self::refused(response));
+        }
+        Ok(response)
+    }
+
+    /// A success's JSON body as `T`, or an error naming what it should have been.
+    fn answer<T: serde::de::DeserializeOwned>(
+        &self,
+        response: reqwest::blocking::Response,
+        what: &str,
+    ) -> Result<T, GatewayError> {
+        let text = response.text().map_err(|e| self.unreachable(e))?;
+        serde_json::from_str(&text).map_err(|e| {
+            GatewayError::Answer(format!(
+                "the gateway's answer is not {what}: {e}: {text:.200}"
+            ))
+        })
+    }
+
     /// Uploads `data` for record `record` (of `category`) of `patient` (by
     /// id), signed at cluster time `time` by the patient's current authority
     /// (a record the patient adds) or a provider's current key (a record it
@@ -318,27 +356,13 @@ impl GatewayClient {
         let path = upload_path(patient, &cid::of_hash(&hash));
         let nonce = nonce()?;
         let line = upload_line(&path, record, category, &hash, time, &nonce);
-        let signature = sign(signer, &line)?;
         let query = upload_query(record, category);
-        let response = self
+        let request = self
             .http
             .put(format!("{}{path}?{query}", self.base))
-            .header(SIGNER_HEADER, signer.pubkey().to_string())
-            .header(SIGNATURE_HEADER, signature.to_string())
-            .header(TIME_HEADER, time.to_string())
-            .header(NONCE_HEADER, &nonce)
-            .body(data.to_vec())
-            .send()
-            .map_err(|e| self.unreachable(e))?;
-        if !response.status().is_success() {
-            return Err(Self::refused(response));
-        }
-        let text = response.text().map_err(|e| self.unreachable(e))?;
-        serde_json::from_str(&text).map_err(|e| {
-            GatewayError::Answer(format!(
-                "the gateway's answer is not an upload receipt: {e}: {text:.200}"
-            ))
-        })
+            .body(data.to_vec());
+        let response = self.send_signed(request, signer, &line, time, &nonce)?;
+        self.answer(response, "an upload receipt")
     }
 
     /// Asks the study at `study` `query`, signed by the sponsor's current
@@ -359,27 +383,14 @@ impl GatewayClient {
         let hash: [u8; 32] = Sha256::digest(&body).into();
         let path = study_query_path(study);
         let nonce = nonce()?;
-        let signature = sign(signer, &study_query_line(&path, &hash, time, &nonce))?;
-        let response = self
+        let line = study_query_line(&path, &hash, time, &nonce);
+        let request = self
             .http
             .post(format!("{}{path}", self.base))
-            .header(SIGNER_HEADER, signer.pubkey().to_string())
-            .header(SIGNATURE_HEADER, signature.to_string())
-            .header(TIME_HEADER, time.to_string())
-            .header(NONCE_HEADER, &nonce)
             .header("content-type", "application/json")
-            .body(body)
-            .send()
-            .map_err(|e| self.unreachable(e))?;
-        if !response.status().is_success() {
-            return Err(Self::refused(response));
-        }
-        let text = response.text().map_err(|e| self.unreachable(e))?;
-        serde_json::from_str(&text).map_err(|e| {
-            GatewayError::Answer(format!(
-                "the gateway's answer is not a study answer: {e}: {text:.200}"
-            ))
-        })
+            .body(body);
+        let response = self.send_signed(request, signer, &line, time, &nonce)?;
+        self.answer(response, "a study answer")
     }
 
     /// Asks for record `index` of `patient` (by id), redeeming log entry
@@ -397,19 +408,9 @@ impl GatewayClient {
         use sha2::{Digest, Sha256};
         let path = release_path(patient, index);
         let nonce = nonce()?;
-        let signature = sign(signer, &release_line(&path, entry, time, &nonce))?;
-        let response = self
-            .http
-            .get(format!("{}{path}?entry={entry}", self.base))
-            .header(SIGNER_HEADER, signer.pubkey().to_string())
-            .header(SIGNATURE_HEADER, signature.to_string())
-            .header(TIME_HEADER, time.to_string())
-            .header(NONCE_HEADER, &nonce)
-            .send()
-            .map_err(|e| self.unreachable(e))?;
-        if !response.status().is_success() {
-            return Err(Self::refused(response));
-        }
+        let line = release_line(&path, entry, time, &nonce);
+        let request = self.http.get(format!("{}{path}?entry={entry}", self.base));
+        let response = self.send_signed(request, signer, &line, time, &nonce)?;
         let data = Vec::from(response.bytes().map_err(|e| self.unreachable(e))?);
         let got: [u8; 32] = Sha256::digest(&data).into();
         if &got != content_hash {

@@ -216,6 +216,7 @@ pub fn participations_from_events(
         patient: *patient,
         what,
     };
+    let executed = executed_approvers(events);
     let mut by_study: BTreeMap<Pubkey, Vec<Participation>> = BTreeMap::new();
     for (signature, event) in events {
         match event {
@@ -229,25 +230,11 @@ pub fn participations_from_events(
                 }
                 let approvers = match e.proposal {
                     None => Vec::new(),
-                    Some(n) => events
-                        .iter()
-                        .find_map(|(sig, x)| match x {
-                            HdxEvent::ProposalExecuted(x) if sig == signature && x.proposal == n => {
-                                Some(
-                                    x.approvers
-                                        .iter()
-                                        .copied()
-                                        .filter(|k| *k != Pubkey::default())
-                                        .collect(),
-                                )
-                            }
-                            _ => None,
-                        })
-                        .ok_or_else(|| {
-                            mismatch(format!(
-                                "transaction {signature} enrols by proposal {n}, which it does not execute"
-                            ))
-                        })?,
+                    Some(n) => executed.get(&(*signature, n)).cloned().ok_or_else(|| {
+                        mismatch(format!(
+                            "transaction {signature} enrols by proposal {n}, which it does not execute"
+                        ))
+                    })?,
                 };
                 versions.push(Participation {
                     patient: *patient,
@@ -347,19 +334,9 @@ pub fn consent_and_study_history(
     Ok((versions, participations))
 }
 
-/// Folds consent events (oldest first) into versions, per provider in
-/// revision order. A change to a consent that has no version yet, or a
-/// revocation naming another revision than the current one, is a mismatch.
-pub fn versions_from_events(
-    patient: &Pubkey,
-    events: &[(Signature, HdxEvent)],
-) -> Result<Vec<ConsentVersion>, HistoryError> {
-    let mismatch = |what: String| HistoryError::Mismatch {
-        patient: *patient,
-        what,
-    };
-    // The approvers of each executed proposal, by the transaction that executed it.
-    let executed: BTreeMap<(Signature, u32), Vec<Pubkey>> = events
+/// The approvers of each executed proposal, by the transaction that executed it.
+fn executed_approvers(events: &[(Signature, HdxEvent)]) -> BTreeMap<(Signature, u32), Vec<Pubkey>> {
+    events
         .iter()
         .filter_map(|(signature, e)| match e {
             HdxEvent::ProposalExecuted(x) => Some((
@@ -372,7 +349,21 @@ pub fn versions_from_events(
             )),
             _ => None,
         })
-        .collect();
+        .collect()
+}
+
+/// Folds consent events (oldest first) into versions, per provider in
+/// revision order. A change to a consent that has no version yet, or a
+/// revocation naming another revision than the current one, is a mismatch.
+pub fn versions_from_events(
+    patient: &Pubkey,
+    events: &[(Signature, HdxEvent)],
+) -> Result<Vec<ConsentVersion>, HistoryError> {
+    let mismatch = |what: String| HistoryError::Mismatch {
+        patient: *patient,
+        what,
+    };
+    let executed = executed_approvers(events);
     // Who set a version's terms: the event's actor, signer and proposal;
     // a guardians' proposal must have been executed in the same transaction.
     let set_by = |signature: &Signature,

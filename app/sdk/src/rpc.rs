@@ -288,24 +288,7 @@ impl Transport for RpcTransport {
     }
 
     fn program_accounts(&self, filters: &[Memcmp]) -> Result<Vec<(Pubkey, Account)>, ClusterError> {
-        let config = RpcProgramAccountsConfig {
-            filters: Some(
-                filters
-                    .iter()
-                    .map(|f| {
-                        RpcFilterType::Memcmp(RpcMemcmp::new_base58_encoded(f.offset, &f.bytes))
-                    })
-                    .collect(),
-            ),
-            account_config: self.account_config(),
-            ..RpcProgramAccountsConfig::default()
-        };
-        self.client
-            .get_program_ui_accounts_with_config(&crate::PROGRAM_ID, config)
-            .map_err(|e| self.unreachable(e))?
-            .into_iter()
-            .map(|(key, ui)| Ok((key, self.decoded(&key, ui)?)))
-            .collect()
+        Ok(self.program_accounts_at(filters)?.1)
     }
 
     fn program_accounts_at(

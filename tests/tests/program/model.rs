@@ -1222,19 +1222,7 @@ impl Run<'_> {
                 )
             }
         };
-        match result {
-            Ok(None) => Expect::Ok,
-            Ok(Some(o)) => Expect::Outcome(o),
-            Err(e) => {
-                let code = e
-                    .program_code()
-                    .unwrap_or_else(|| panic!("unexpected failure {e}"));
-                let name = hdx_sdk::errors::lookup(code)
-                    .map(|n| n.name.clone())
-                    .unwrap_or_else(|| code.to_string());
-                Expect::Error(Box::leak(name.into_boxed_str()))
-            }
-        }
+        Expect::of(result)
     }
 
     /// Every account's decoded state against the model.

@@ -311,18 +311,7 @@ impl Run<'_> {
                 Ok(())
             }
         };
-        match result {
-            Ok(()) => Expect::Ok,
-            Err(e) => {
-                let code = e
-                    .program_code()
-                    .unwrap_or_else(|| panic!("unexpected failure {e}"));
-                let name = hdx_sdk::errors::lookup(code)
-                    .map(|n| n.name.clone())
-                    .unwrap_or_else(|| code.to_string());
-                Expect::Error(Box::leak(name.into_boxed_str()))
-            }
-        }
+        Expect::of(result.map(|()| None))
     }
 
     /// Every study, release, enrolment and patient against the model.
@@ -486,6 +475,7 @@ fn run_sequence(ops: &[Op]) -> Result<(), String> {
             let got = run.exec(*op);
             let outcome = match &got {
                 Expect::Ok => "ok".to_string(),
+                Expect::Outcome(o) => format!("outcome {o}"),
                 Expect::Error(e) => e.to_string(),
             };
             *CENSUS
