@@ -984,6 +984,32 @@ pub const ENDING_EXTENSION: &str = "urn:hdx:consent-version-ending";
 pub const ACTOR_EXTENSION: &str = "urn:hdx:consent-version-actor";
 pub const PROPOSAL_EXTENSION: &str = "urn:hdx:consent-version-proposal";
 
+/// The FHIR resource types a category mask's records are, each once, in category order.
+fn resource_classes(categories: u16) -> Vec<Value> {
+    let mut classes = Vec::new();
+    for cat in Category::ALL.iter().filter(|c| categories & c.bit() != 0) {
+        let coding =
+            json!({ "system": "http://hl7.org/fhir/resource-types", "code": fhir_class(*cat).0 });
+        if !classes.contains(&coding) {
+            classes.push(coding);
+        }
+    }
+    classes
+}
+
+/// Who set a consent's terms, as a `Consent.performer`: the patient, or the
+/// guardians who approved the proposal (the executing `signer` first).
+fn performer(actor: Actor, patient: &Pubkey, signer: &Pubkey, approvers: &[Pubkey]) -> Vec<Value> {
+    match actor {
+        Actor::Patient => vec![key_ref(patient)],
+        Actor::Guardian | Actor::Guardians => {
+            let mut who = vec![*signer];
+            who.extend(approvers.iter().filter(|k| *k != signer));
+            who.iter().map(key_ref).collect()
+        }
+    }
+}
+
 /// One consent version as an R4 `Consent` (`permit`): its terms; its period
 /// the time it applied (from its start to its expiry, or to when it was
 /// replaced or revoked, if earlier); `active` only while it is the version
@@ -994,21 +1020,13 @@ pub const PROPOSAL_EXTENSION: &str = "urn:hdx:consent-version-proposal";
 /// executor among them, listed first).
 pub fn consent_resource(v: &ConsentVersion, now: i64) -> Value {
     let t = &v.terms;
-    let mut classes = Vec::new();
-    let mut labels = Vec::new();
-    for cat in Category::ALL
+    let classes = resource_classes(t.categories);
+    let labels: Vec<Value> = Category::ALL
         .iter()
         .filter(|cat| t.categories & cat.bit() != 0)
-    {
-        let (class, label) = fhir_class(*cat);
-        let coding = json!({ "system": "http://hl7.org/fhir/resource-types", "code": class });
-        if !classes.contains(&coding) {
-            classes.push(coding);
-        }
-        if let Some(l) = label {
-            labels.push(json!({ "system": ACT_CODE, "code": l }));
-        }
-    }
+        .filter_map(|cat| fhir_class(*cat).1)
+        .map(|l| json!({ "system": ACT_CODE, "code": l }))
+        .collect();
     let mut actions = Vec::new();
     if t.modes & MODE_READ != 0 {
         actions.push(json!({ "coding": [{ "system": "http://terminology.hl7.org/CodeSystem/consentaction", "code": "access" }] }));
@@ -1049,14 +1067,7 @@ pub fn consent_resource(v: &ConsentVersion, now: i64) -> Value {
     if let Some((_, ending)) = v.ended {
         extension.push(json!({ "url": ENDING_EXTENSION, "valueCode": ending_code(ending) }));
     }
-    let performer: Vec<Value> = match v.actor {
-        Actor::Patient => vec![key_ref(&v.patient)],
-        Actor::Guardian | Actor::Guardians => {
-            let mut who = vec![v.signer];
-            who.extend(v.approvers.iter().filter(|k| **k != v.signer));
-            who.iter().map(key_ref).collect()
-        }
-    };
+    let performer = performer(v.actor, &v.patient, &v.signer, &v.approvers);
     let address = crate::pda::consent(&v.patient, &v.provider).0;
     json!({
         "resourceType": "Consent",
@@ -1084,25 +1095,11 @@ pub const STUDY_SYSTEM: &str = "urn:hdx:study";
 /// then `withdrawn` or `off-study`) naming the study by its address and
 /// referring to that Consent.
 pub fn research_resources(p: &Participation, now: i64) -> [Value; 2] {
-    let mut classes = Vec::new();
-    for cat in Category::ALL.iter().filter(|c| p.categories & c.bit() != 0) {
-        let coding =
-            json!({ "system": "http://hl7.org/fhir/resource-types", "code": fhir_class(*cat).0 });
-        if !classes.contains(&coding) {
-            classes.push(coding);
-        }
-    }
+    let classes = resource_classes(p.categories);
     let consent_id = format!("hdx-research-consent-{}-{}", short(&p.patient), p.revision);
     let address = crate::pda::enrollment(&p.study, &p.patient).0;
     let study = json!({ "identifier": { "system": STUDY_SYSTEM, "value": p.study.to_string() } });
-    let performer: Vec<Value> = match p.actor {
-        Actor::Patient => vec![key_ref(&p.patient)],
-        Actor::Guardian | Actor::Guardians => {
-            let mut who = vec![p.signer];
-            who.extend(p.approvers.iter().filter(|k| **k != p.signer));
-            who.iter().map(key_ref).collect()
-        }
-    };
+    let performer = performer(p.actor, &p.patient, &p.signer, &p.approvers);
     let mut extension = vec![json!({ "url": ACTOR_EXTENSION, "valueCode": actor_code(p.actor) })];
     if let Some(n) = p.proposal {
         extension.push(json!({ "url": PROPOSAL_EXTENSION, "valueUnsignedInt": n }));
